@@ -1,0 +1,2 @@
+// Runs every benchmark. They report ratios to raw-driver floors measured in the same run.
+await import('./apply.js');

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { migrate } from '../migrations/apply.js';
+import { withCommonOptions } from './context.js';
+import { emit } from './output.js';
+import { action } from './run.js';
+
+/** `dbdoctor apply` (aliases `up`, `migrate`). */
+export function register(program: Command): void {
+  withCommonOptions(program.command('apply'))
+    .aliases(['up', 'migrate'])
+    .description('apply pending migrations, each in one transaction with its history row')
+    .option('--to <id>', 'apply up to and including this migration')
+    .option('--dry-run', 'show what would be applied; change nothing')
+    .option('--single-transaction', 'apply everything in one transaction (all or nothing)')
+    .option('--allow-out-of-order', 'also apply pending migrations older than applied ones')
+    .option('--statement-lock-timeout <duration>', 'PostgreSQL lock_timeout per migration (default 5s)')
+    .option('--no-backup', 'SQLite: skip the automatic backup')
+    .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
+    .action(
+      action(async (ctx, opts) => {
+        const r = await migrate({
+          ...ctx,
+          to: opts.to as string | undefined,
+          dryRun: Boolean(opts.dryRun),
+          singleTransaction: Boolean(opts.singleTransaction),
+          allowOutOfOrder: Boolean(opts.allowOutOfOrder),
+        });
+        emit(ctx.json, r, () => {
+          const lines: string[] = [];
+          if (r.backup) lines.push(`backup: ${r.backup}`);
+          if (r.applied.length === 0) lines.push(`Nothing to apply; database is at ${r.after ?? 'base'}.`);
+          else {
+            const verb = r.dryRun ? 'would apply' : 'applied';
+            for (const a of r.applied)
+              lines.push(`${verb} ${a.id}_${a.name}${r.dryRun ? '' : ` (${a.ms} ms)`}`);
+            lines.push(
+              `${r.dryRun ? 'would move' : 'database moved'} from ${r.before ?? 'base'} to ${r.after ?? 'base'}.`,
+            );
+          }
+          return lines.join('\n');
+        });
+      }),
+    );
+}

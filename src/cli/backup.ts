@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { backup, restore } from '../migrations/restore.js';
+import { withCommonOptions } from './context.js';
+import { emit } from './output.js';
+import { action } from './run.js';
+
+/** `dbdoctor backup [FILE]` and `dbdoctor restore FILE`. */
+export function register(program: Command): void {
+  withCommonOptions(program.command('backup'))
+    .argument('[file]', 'where to write the backup (default: backups/ beside the database)')
+    .description('SQLite: take an online backup of the live database')
+    .action(
+      action(async (ctx, _opts, file?: string) => {
+        const r = await backup({ ...ctx, file });
+        emit(ctx.json, r, () => `backup written to ${r.file}`);
+      }),
+    );
+  withCommonOptions(program.command('restore'))
+    .argument('<file>', 'a backup file')
+    .description(
+      'SQLite: put a backup back (the current database is backed up first; waits for the migration lock)',
+    )
+    .action(
+      action(async (ctx, _opts, file: string) => {
+        const r = await restore({ ...ctx, file });
+        emit(
+          ctx.json,
+          r,
+          () => `restored ${r.restored}\nthe database as it was before is saved in ${r.safetyBackup}`,
+        );
+      }),
+    );
+}

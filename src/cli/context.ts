@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { loadConfigFile } from '../config/config-file.js';
+import { parseDuration } from '../config/duration.js';
+import type { EngineOptions } from '../migrations/engine.js';
+import { renderEvent } from './progress.js';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  url?: string;
+  dir?: string;
+  config?: string;
+  json?: boolean;
+  historyTable?: string;
+  lockTimeout?: string;
+  statementLockTimeout?: string;
+  backup?: boolean;
+  keepBackups?: string;
+}
+
+/** The default database when nothing else names one. */
+export const DEFAULT_URL = 'sqlite:./dbdoctor.sqlite';
+
+/** Adds the shared options to a command. */
+export function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--url <url>',
+      'database URL (default: $DATABASE_URL, the config file, or sqlite:./dbdoctor.sqlite)',
+    )
+    .option('--dir <dir>', 'migrations folder (default: migrations)')
+    .option('--config <file>', 'config file (default: ./dbdoctor.config.json if present)')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Option('--history-table <name>', 'history table name (default: dbdoctor_migrations)'))
+    .addOption(new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'));
+}
+
+/** Resolves flags, environment and config file into engine options. */
+export function engineOptions(opts: GlobalOptions): EngineOptions & { url: string; json: boolean } {
+  const cwd = process.cwd();
+  const { config, base } = loadConfigFile(opts.config, cwd);
+  const url = opts.url ?? process.env.DATABASE_URL ?? config.url ?? DEFAULT_URL;
+  // A relative sqlite path in the config file is relative to the config file.
+  const fromConfig =
+    opts.url === undefined && process.env.DATABASE_URL === undefined && config.url !== undefined;
+  const dir = opts.dir ? path.resolve(cwd, opts.dir) : path.resolve(base, config.dir ?? 'migrations');
+  const keep = opts.keepBackups !== undefined ? Number(opts.keepBackups) : config.backups?.keep;
+  const json = opts.json ?? false;
+  return {
+    url,
+    json,
+    database: url,
+    cwd: fromConfig ? base : cwd,
+    dir,
+    historyTable: opts.historyTable ?? config.historyTable,
+    lockTimeoutMs: parseDuration(opts.lockTimeout ?? config.lockTimeout ?? '30s', 'lock timeout'),
+    statementLockTimeoutMs: parseDuration(
+      opts.statementLockTimeout ?? config.statementLockTimeout ?? '5s',
+      'statement lock timeout',
+    ),
+    backup: {
+      enabled: opts.backup === false ? false : (config.backups?.enabled ?? true),
+      keep,
+      dir: config.backups?.dir ? path.resolve(base, config.backups.dir) : undefined,
+    },
+    onEvent: (e) => renderEvent(e),
+  };
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { history } from '../migrations/status.js';
+import { withCommonOptions } from './context.js';
+import { emit } from './output.js';
+import { action } from './run.js';
+
+/** `dbdoctor history`. */
+export function register(program: Command): void {
+  withCommonOptions(program.command('history'))
+    .description('applied migrations, oldest first')
+    .action(
+      action(async (ctx) => {
+        const rows = await history(ctx);
+        emit(ctx.json, { applied: rows }, () =>
+          rows.length === 0
+            ? 'No migrations applied.'
+            : rows
+                .map(
+                  (r) =>
+                    `${r.id}_${r.name}  ${r.appliedAt}  ${r.status}${r.status === 'applied' ? ` ${r.executionMs} ms` : ''}${r.status === 'started' ? ` (${r.statementsDone}/${r.statementsTotal} statements)` : ''}`,
+                )
+                .join('\n'),
+        );
+      }),
+    );
+}

@@ -1,0 +1,50 @@
+import type { MigrationEvent } from '../migrations/events.js';
+
+const tty = process.stderr.isTTY === true;
+let lastPercent = -1;
+
+/** Writes a line of progress to stderr (stdout is for results and JSON). */
+export function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Renders one engine event as progress on stderr. */
+export function renderEvent(e: MigrationEvent): void {
+  switch (e.type) {
+    case 'lock-wait':
+      progress(
+        e.holder
+          ? `waiting for the migration lock held by pid ${e.holder.pid} on ${e.holder.host}…`
+          : 'waiting for the migration lock…',
+      );
+      return;
+    case 'backup-start':
+      lastPercent = -1;
+      progress(`backing up to ${e.file}`);
+      return;
+    case 'backup-progress': {
+      const { totalPages, remainingPages } = e.progress;
+      if (totalPages < 5000) return; // small files finish before a percentage means anything
+      const percent = Math.floor(((totalPages - remainingPages) / totalPages) * 100);
+      if (percent === lastPercent) return;
+      lastPercent = percent;
+      if (tty) process.stderr.write(`\r  ${percent}%${percent === 100 ? '\n' : ''}`);
+      else if (percent % 10 === 0) progress(`  ${percent}%`);
+      return;
+    }
+    case 'backup-done':
+      for (const f of e.pruned) progress(`removed old backup ${f}`);
+      return;
+    case 'migration-start':
+      if (e.total > 1 || tty)
+        progress(
+          `${e.direction === 'up' ? 'applying' : 'reverting'} ${e.id}_${e.name} (${e.index + 1}/${e.total})`,
+        );
+      return;
+    case 'retry':
+      progress(`  ${e.id}: lock not available (${e.reason}); retry ${e.attempt} in ${e.delayMs} ms`);
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { engineOptions, type GlobalOptions } from './context.js';
+import { ExitCode, reportError } from './output.js';
+
+/** Context a command's action receives. */
+export type Resolved = ReturnType<typeof engineOptions>;
+
+/**
+ * Wraps a command action: resolves the shared options, runs it, and turns errors into
+ * messages and exit codes (never calling process.exit, so output is flushed).
+ */
+export function action<A extends unknown[]>(
+  fn: (ctx: Resolved, opts: GlobalOptions & Record<string, unknown>, ...args: A) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    const positional = args.slice(0, -2) as A;
+    try {
+      const ctx = engineOptions(opts);
+      await fn(ctx, opts, ...positional);
+    } catch (e) {
+      process.exitCode = e instanceof ExitCode ? e.code : reportError(e, opts.json ?? false);
+    }
+  };
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { DbDoctorError } from '../errors.js';
+import { previewSql } from '../migrations/sql-preview.js';
+import { withCommonOptions } from './context.js';
+import { emit } from './output.js';
+import { action } from './run.js';
+
+/** `dbdoctor sql`. */
+export function register(program: Command): void {
+  withCommonOptions(program.command('sql'))
+    .description('print the SQL that apply would run (with --dialect: every migration, no database needed)')
+    .option('--to <id>', 'stop after this migration')
+    .option('--dialect <dialect>', 'sqlite or postgres: render offline for this dialect')
+    .action(
+      action(async (ctx, opts) => {
+        const dialect = opts.dialect as string | undefined;
+        if (dialect !== undefined && dialect !== 'sqlite' && dialect !== 'postgres') {
+          throw new DbDoctorError('BAD_USAGE', `--dialect must be sqlite or postgres, not "${dialect}".`, {
+            unchanged: 'Nothing was done.',
+          });
+        }
+        const r = await previewSql({
+          ...ctx,
+          database: dialect ? undefined : ctx.database,
+          dialect,
+          to: opts.to as string | undefined,
+        });
+        emit(ctx.json, r, () =>
+          r.migrations.length === 0
+            ? '-- nothing to apply'
+            : r.migrations
+                .map(
+                  (m) =>
+                    `-- ${m.id}_${m.name}${m.transaction ? '' : ' (outside a transaction)'}${m.recorded ? ' (recorded from a TS/JS migration)' : ''}\n${m.statements.map((s) => `${s};`).join('\n')}\n`,
+                )
+                .join('\n'),
+        );
+      }),
+    );
+}

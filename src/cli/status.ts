@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { status } from '../migrations/status.js';
+import { withCommonOptions } from './context.js';
+import { emit } from './output.js';
+import { action } from './run.js';
+
+/** `dbdoctor status`. */
+export function register(program: Command): void {
+  withCommonOptions(program.command('status'))
+    .description('current revision, pending migrations and problems (read-only)')
+    .action(
+      action(async (ctx) => {
+        const s = await status(ctx);
+        emit(ctx.json, s, () => {
+          const lines = [`database: ${s.database}${s.exists ? '' : ' (does not exist yet)'}`];
+          lines.push(`current:  ${s.current ?? 'base (nothing applied)'}`);
+          lines.push(`applied:  ${s.applied.length}`);
+          if (s.pending.length === 0) lines.push('pending:  none');
+          else {
+            lines.push(`pending:  ${s.pending.length}`);
+            for (const p of s.pending.slice(0, 20)) lines.push(`  ${p.id}_${p.name}`);
+            if (s.pending.length > 20) lines.push(`  … and ${s.pending.length - 20} more`);
+          }
+          for (const p of s.problems) lines.push(`problem [${p.code}] ${p.message}\n  fix: ${p.fix}`);
+          return lines.join('\n');
+        });
+      }),
+    );
+}

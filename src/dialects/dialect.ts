@@ -1,0 +1,112 @@
+/** Names of the supported database dialects. */
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * What a dialect can do. Code outside the dialect folders branches on these, never on the
+ * dialect's name.
+ */
+export interface Capabilities {
+  /** DDL runs inside transactions and rolls back with them. */
+  readonly transactionalDdl: boolean;
+  /** The database is a local file that can be copied with an online backup API. */
+  readonly onlineBackup: boolean;
+  /** Statements can wait for locks with a bounded `lock_timeout` and be retried. */
+  readonly statementLockTimeout: boolean;
+  /** Native enum types exist (`CREATE TYPE … AS ENUM`). */
+  readonly enumTypes: boolean;
+  /** `ALTER TABLE` can change a column's type, nullability or default in place. */
+  readonly alterColumnInPlace: boolean;
+}
+
+/** A row returned by a query. */
+export type Row = Record<string, unknown>;
+
+/**
+ * One open database connection, used serially. The SQLite driver is synchronous underneath;
+ * this interface is async so both dialects look the same to the runner.
+ */
+export interface Connection {
+  readonly dialect: Dialect;
+  /** Runs one statement with bound parameters and returns its rows (empty for writes). */
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /** Starts a transaction that takes the write lock at once where the dialect has one. */
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** Closes the connection if dbdoctor opened it; leaves a caller's connection open. */
+  close(): Promise<void>;
+  /** Where this connection points, for messages (passwords hidden). */
+  readonly display: string;
+  /** The database file for SQLite (null for in-memory or PostgreSQL). */
+  readonly file: string | null;
+}
+
+/** Owner of a migration lock, for messages. */
+export interface LockOwner {
+  host: string;
+  pid: number;
+  since: string;
+  detail?: string;
+}
+
+/** The cross-process lock that lets one runner migrate a database at a time. */
+export interface MigrationLock {
+  /** Waits up to `timeoutMs`; throws `LOCK_TIMEOUT` naming the holder after that. */
+  acquire(timeoutMs: number, onWait?: (owner: LockOwner | null) => void): Promise<void>;
+  release(): Promise<void>;
+  /** The current holder, or null. */
+  holder(): Promise<LockOwner | null>;
+}
+
+/** The per-dialect SQL the migration engine needs. */
+export interface EngineSql {
+  /** Statements creating the history table if missing. */
+  createHistory(table: string): string[];
+  /** The `n`th (1-based) bind parameter. */
+  param(n: number): string;
+  /** Timestamp value to store for "now" (an ISO string is passed as a parameter). */
+  readonly nowParamCast: string;
+  /** Statement bounding lock waits for the rest of the transaction or session; null where unsupported. */
+  lockTimeout(ms: number, scope: 'transaction' | 'session'): string | null;
+  /** Statement undoing a session-scope lockTimeout; null where unsupported. */
+  readonly resetLockTimeout: string | null;
+  /** SQLSTATE/message test: does this error mean "table does not exist"? */
+  isMissingTable(error: unknown): boolean;
+  /** Does this error mean a statement gave up waiting for a lock (retryable)? */
+  isLockTimeout(error: unknown): boolean;
+}
+
+/** Everything a dialect provides: capabilities plus role objects. */
+export interface Dialect {
+  readonly name: DialectName;
+  readonly capabilities: Capabilities;
+  /** Quotes an identifier so any name (even a hostile one) is taken literally. */
+  quoteIdent(name: string): string;
+  /** Quotes a string literal. */
+  quoteLiteral(value: string): string;
+  readonly engine: EngineSql;
+  createLock(conn: Connection, historyTable: string): MigrationLock;
+  /** Online file backup and restore, where `capabilities.onlineBackup` is true. */
+  readonly backup?: BackupSupport;
+}
+
+/** Progress of a backup or restore, in pages. */
+export interface CopyProgress {
+  totalPages: number;
+  remainingPages: number;
+}
+
+/** Online backup of a live database file, and putting a copy back. */
+export interface BackupSupport {
+  /** Copies the live database into `destination` (a new file) and removes lock rows from the copy. */
+  backup(
+    conn: Connection,
+    destination: string,
+    lockTable: string,
+    onProgress?: (p: CopyProgress) => void,
+  ): Promise<void>;
+  /** Checks `source` is a healthy database file, then copies it over the live one. */
+  restore(conn: Connection, source: string, onProgress?: (p: CopyProgress) => void): Promise<void>;
+}

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
+import { parseDatabaseUrl } from '../config/url.js';
+import { DbDoctorError } from '../errors.js';
+import type { Connection } from './dialect.js';
+import { postgresDialect } from './postgres/dialect.js';
+import { connectPostgres, PostgresConnection } from './postgres/driver.js';
+import { sqliteDialect } from './sqlite/dialect.js';
+import { openSqliteDatabase, SqliteConnection } from './sqlite/driver.js';
+
+/**
+ * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
+ * `Database`, a pg `Pool` or `Client`, or a dbdoctor `Connection`.
+ */
+export type DatabaseInput = string | BetterSqlite3.Database | pg.Pool | pg.Client | Connection;
+
+/** Options when opening from a URL. */
+export interface OpenOptions {
+  cwd?: string;
+  busyTimeoutMs?: number;
+  /** SQLite: refuse to create a database file that does not exist (read-only commands). */
+  mustExist?: boolean;
+}
+
+function isConnection(x: unknown): x is Connection {
+  return typeof x === 'object' && x !== null && 'dialect' in x && 'exec' in x && 'begin' in x;
+}
+
+function isBetterSqlite(x: unknown): x is BetterSqlite3.Database {
+  return typeof x === 'object' && x !== null && 'prepare' in x && 'pragma' in x && 'backup' in x;
+}
+
+function isPgPool(x: unknown): x is pg.Pool {
+  return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
+}
+
+function isPgClient(x: unknown): x is pg.Client {
+  return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
+}
+
+/** Opens (or wraps) a database and returns a dbdoctor Connection. */
+export async function openConnection(input: DatabaseInput, opts: OpenOptions = {}): Promise<Connection> {
+  if (isConnection(input)) return input;
+  if (typeof input === 'string') {
+    const target = parseDatabaseUrl(input, opts.cwd);
+    if (target.dialect === 'sqlite') {
+      if (opts.mustExist && !target.memory) {
+        if (!fs.existsSync(target.file)) {
+          throw new DbDoctorError('DB_NOT_FOUND', `SQLite database ${target.file} does not exist.`, {
+            unchanged: 'No file was created.',
+            hint: 'Check --url / DATABASE_URL, or run `dbdoctor apply` to create and migrate it.',
+          });
+        }
+      }
+      const db = openSqliteDatabase(target.file, { busyTimeoutMs: opts.busyTimeoutMs });
+      return new SqliteConnection(db, sqliteDialect, true);
+    }
+    const client = await connectPostgres(target.connectionString);
+    return new PostgresConnection(client, postgresDialect, target.display, () => client.end());
+  }
+  if (isBetterSqlite(input)) {
+    return new SqliteConnection(input, sqliteDialect, false);
+  }
+  if (isPgPool(input)) {
+    const client = await input.connect();
+    return new PostgresConnection(client, postgresDialect, 'postgres (pool)', async () => client.release());
+  }
+  if (isPgClient(input)) {
+    return new PostgresConnection(input, postgresDialect, 'postgres (client)', async () => {});
+  }
+  throw new DbDoctorError('BAD_DATABASE', 'Unsupported database value.', {
+    unchanged: 'No database was opened.',
+    hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
+  });
+}
+
+/** Runs `fn` inside a transaction on `conn`, rolling back if it throws. */
+export async function inTransaction<T>(conn: Connection, fn: () => Promise<T>): Promise<T> {
+  await conn.begin();
+  try {
+    const result = await fn();
+    await conn.commit();
+    return result;
+  } catch (e) {
+    await conn.rollback().catch(() => {});
+    throw e;
+  }
+}

@@ -1,0 +1,42 @@
+import type { EngineSql } from '../dialect.js';
+
+/** Double-quotes an identifier, doubling embedded quotes. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal (standard_conforming_strings on, the default since 9.1). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function sqlState(e: unknown): string | undefined {
+  return (e as { code?: string } | null)?.code;
+}
+
+/** SQL the engine needs on PostgreSQL. */
+export const postgresEngineSql: EngineSql = {
+  createHistory: (table) => [
+    `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  status TEXT NOT NULL,
+  applied_at TIMESTAMPTZ NOT NULL,
+  execution_ms INTEGER NOT NULL DEFAULT 0,
+  seq INTEGER NOT NULL,
+  statements_done INTEGER NOT NULL DEFAULT 0,
+  statements_total INTEGER NOT NULL DEFAULT 0,
+  error TEXT
+)`,
+  ],
+  param: (n) => `$${n}`,
+  nowParamCast: '::timestamptz',
+  lockTimeout: (ms, scope) =>
+    `SET ${scope === 'transaction' ? 'LOCAL ' : ''}lock_timeout = ${Math.max(1, Math.round(ms))}`,
+  resetLockTimeout: 'RESET lock_timeout',
+  // 42P01 undefined_table
+  isMissingTable: (e) => sqlState(e) === '42P01',
+  // 55P03 lock_not_available (lock_timeout expired)
+  isLockTimeout: (e) => sqlState(e) === '55P03',
+};

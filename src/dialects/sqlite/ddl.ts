@@ -1,0 +1,39 @@
+import type { EngineSql } from '../dialect.js';
+
+/** Double-quotes an identifier, doubling embedded quotes. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Single-quotes a string literal. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** SQL the engine needs on SQLite. */
+export const sqliteEngineSql: EngineSql = {
+  createHistory: (table) => [
+    `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  status TEXT NOT NULL,
+  applied_at TEXT NOT NULL,
+  execution_ms INTEGER NOT NULL DEFAULT 0,
+  seq INTEGER NOT NULL,
+  statements_done INTEGER NOT NULL DEFAULT 0,
+  statements_total INTEGER NOT NULL DEFAULT 0,
+  error TEXT
+)`,
+  ],
+  param: () => '?',
+  nowParamCast: '',
+  lockTimeout: () => null,
+  resetLockTimeout: null,
+  isMissingTable: (e) => /no such table/i.test(errorText(e)),
+  isLockTimeout: (e) => (e as { code?: string })?.code === 'SQLITE_BUSY',
+};

@@ -1,0 +1,24 @@
+/**
+ * dbdoctor: schema migrations for SQLite and PostgreSQL that know where your database
+ * really is. Every CLI command is one of these functions first.
+ */
+export { type ConfigFile, loadConfigFile } from './config/config-file.js';
+export { parseDuration } from './config/duration.js';
+export { type DatabaseTarget, parseDatabaseUrl } from './config/url.js';
+export type { Capabilities, Connection, Dialect, DialectName, LockOwner } from './dialects/dialect.js';
+export { type DatabaseInput, openConnection } from './dialects/open.js';
+export { DbDoctorError, isDbDoctorError } from './errors.js';
+export { type MigrateOptions, type MigrateResult, migrate } from './migrations/apply.js';
+export type { BackupPolicy } from './migrations/backup.js';
+export { defineMigration, type MigrationContext, type MigrationDefinition } from './migrations/define.js';
+export type { EngineOptions } from './migrations/engine.js';
+export type { MigrationEvent } from './migrations/events.js';
+export { discoverMigrations, type MigrationFile, parseSqlMigration } from './migrations/files.js';
+export type { HistoryRow } from './migrations/history.js';
+export { compareFilesWithHistory, type MigrationState, type Problem } from './migrations/plan.js';
+export { backup, restore } from './migrations/restore.js';
+export { type RollbackOptions, type RollbackResult, rollback } from './migrations/rollback.js';
+export { splitStatements } from './migrations/split.js';
+export { type MigrationSql, previewSql } from './migrations/sql-preview.js';
+export { type ResolveAction, resolve, type StampResult, stamp } from './migrations/stamp.js';
+export { history, type StatusResult, status } from './migrations/status.js';

@@ -1,0 +1,202 @@
+import { inTransaction } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
+import { backupBeforeChange } from './backup.js';
+import {
+  DEFAULT_LOCK_RETRIES,
+  DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+  type EngineOptions,
+  type EngineSession,
+  usingSession,
+  withLock,
+} from './engine.js';
+import { announced } from './events.js';
+import { executeMigration, runAndRecord } from './execute.js';
+import { compareIds, findMigration, highestId, type MigrationFile } from './files.js';
+import { type LoadedMigration, loadMigration } from './load.js';
+import { compareFilesWithHistory, type MigrationState, type Problem } from './plan.js';
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions extends EngineOptions {
+  /** Apply up to and including this id (or file stem). */
+  to?: string;
+  /** Report what would run; change nothing. */
+  dryRun?: boolean;
+  /** Apply pending migrations older than applied ones instead of refusing. */
+  allowOutOfOrder?: boolean;
+  /** Run every pending migration in one transaction: all or nothing. */
+  singleTransaction?: boolean;
+}
+
+/** What {@link migrate} did (or, with `dryRun`, would do). */
+export interface MigrateResult {
+  dialect: string;
+  dryRun: boolean;
+  before: string | null;
+  after: string | null;
+  /** The migrations run (with `dryRun`, the ones that would run). */
+  applied: { id: string; name: string; ms: number }[];
+  /** The backup taken before migrating, if any. */
+  backup: string | null;
+}
+
+/** Turns blocking problems into one error that lists them all. */
+export function problemsError(problems: Problem[], action: string): DbDoctorError {
+  const first = problems[0]!;
+  const list = problems.map((p) => `  - ${p.message}`).join('\n');
+  return new DbDoctorError(
+    first.code,
+    `Cannot ${action}: ${problems.length === 1 ? first.message : `\n${list}`}`,
+    {
+      unchanged: 'Nothing was changed.',
+      hint: problems.length === 1 ? first.fix : problems.map((p) => p.fix).join('\n'),
+      details: { problems },
+    },
+  );
+}
+
+/** Resolves `--to` against the files; throws UNKNOWN_REVISION. */
+export function resolveTarget(files: readonly MigrationFile[], ref: string): MigrationFile {
+  const file = findMigration(files, ref);
+  if (!file) {
+    throw new DbDoctorError('UNKNOWN_REVISION', `No migration has the id or name "${ref}".`, {
+      unchanged: 'Nothing was changed.',
+      hint: 'Run `dbdoctor status` to list the known migrations.',
+    });
+  }
+  return file;
+}
+
+function blocking(state: MigrationState, allowOutOfOrder: boolean): Problem[] {
+  return state.problems.filter((p) => !(allowOutOfOrder && p.code === 'OUT_OF_ORDER'));
+}
+
+function selectTargets(
+  session: EngineSession,
+  state: MigrationState,
+  to: string | undefined,
+): MigrationFile[] {
+  if (to === undefined) return state.pending;
+  const target = resolveTarget(session.files, to);
+  return state.pending.filter((f) => compareIds(f.id, target.id) <= 0);
+}
+
+/**
+ * Applies pending migrations, each in its own transaction together with its history row
+ * (or all in one with `singleTransaction`), holding the migration lock. On SQLite files an
+ * online backup is taken first. Safe to call from several processes at once.
+ */
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  return usingSession(options, async (session) => {
+    const dialect = session.conn.dialect.name;
+    if (options.dryRun) {
+      const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
+      const problems = blocking(state, options.allowOutOfOrder ?? false);
+      if (problems.length > 0) throw problemsError(problems, 'apply');
+      const targets = selectTargets(session, state, options.to);
+      for (const f of targets) await loadMigration(f); // parse errors show up in a dry run too
+      return {
+        dialect,
+        dryRun: true,
+        before: state.current,
+        after: targets.length > 0 ? targets[targets.length - 1]!.id : state.current,
+        applied: targets.map((f) => ({ id: f.id, name: f.name, ms: 0 })),
+        backup: null,
+      };
+    }
+    return withLock(session.lock, session.options, () => applyLocked(session, options));
+  });
+}
+
+async function applyLocked(session: EngineSession, options: MigrateOptions): Promise<MigrateResult> {
+  const { conn, history } = session;
+  await history.ensure();
+  const state = compareFilesWithHistory(session.files, (await history.read()) ?? []);
+  const problems = blocking(state, options.allowOutOfOrder ?? false);
+  if (problems.length > 0) throw problemsError(problems, 'apply');
+  const targets = selectTargets(session, state, options.to);
+  const result: MigrateResult = {
+    dialect: conn.dialect.name,
+    dryRun: false,
+    before: state.current,
+    after: state.current,
+    applied: [],
+    backup: null,
+  };
+  if (targets.length === 0) return result;
+  // Load everything first, so a broken file stops the run before anything changes.
+  const loaded: LoadedMigration[] = [];
+  for (const f of targets) loaded.push(await loadMigration(f));
+  if (options.singleTransaction) {
+    const outside = loaded.find((m) => !m.up.transaction);
+    if (outside) {
+      throw new DbDoctorError(
+        'SINGLE_TRANSACTION_IMPOSSIBLE',
+        `--single-transaction cannot include ${outside.file.stem}, which must run outside a transaction.`,
+        {
+          unchanged: 'Nothing was changed.',
+          hint: `Apply up to the migration before it first: \`dbdoctor apply --to <id>\`.`,
+        },
+      );
+    }
+  }
+  result.backup = await backupBeforeChange(
+    conn,
+    'before-apply',
+    history.table,
+    options.backup,
+    options.onEvent,
+  );
+  const exec = {
+    statementLockTimeoutMs: options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+    lockRetries: options.lockRetries ?? DEFAULT_LOCK_RETRIES,
+    onEvent: options.onEvent,
+    before: state.current,
+  };
+  if (options.singleTransaction) {
+    await runAllInOneTransaction(session, loaded, result, options);
+    return result;
+  }
+  for (const [index, m] of loaded.entries()) {
+    const ms = await announced(options.onEvent, m.file, 'up', { index, total: loaded.length }, () =>
+      executeMigration(conn, history, m, 'up', { ...exec, before: result.after }),
+    );
+    result.applied.push({ id: m.file.id, name: m.file.name, ms });
+    result.after = highestId([result.after, m.file.id]);
+  }
+  return result;
+}
+
+async function runAllInOneTransaction(
+  session: EngineSession,
+  loaded: LoadedMigration[],
+  result: MigrateResult,
+  options: MigrateOptions,
+): Promise<void> {
+  const { conn, history } = session;
+  const applied: MigrateResult['applied'] = [];
+  try {
+    await inTransaction(conn, async () => {
+      for (const [index, m] of loaded.entries()) {
+        const ms = await announced(options.onEvent, m.file, 'up', { index, total: loaded.length }, () =>
+          runAndRecord(conn, history, m, 'up'),
+        );
+        applied.push({ id: m.file.id, name: m.file.name, ms });
+      }
+    });
+  } catch (e) {
+    if (e instanceof DbDoctorError) throw e;
+    const failedAt = loaded[applied.length]!;
+    throw new DbDoctorError(
+      'MIGRATION_FAILED',
+      `Migration ${failedAt.file.stem} failed: ${(e as Error).message}`,
+      {
+        unchanged: `--single-transaction: everything was rolled back; the database is still at revision ${result.before ?? 'base (no migrations applied)'}.`,
+        hint: `Fix ${failedAt.file.file} and run \`dbdoctor apply --single-transaction\` again.`,
+        details: { id: failedAt.file.id, databaseError: (e as Error).message },
+        cause: e,
+      },
+    );
+  }
+  result.applied = applied;
+  result.after = highestId([result.before, ...applied.map((a) => a.id)]);
+}

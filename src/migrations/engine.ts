@@ -1,0 +1,101 @@
+import path from 'node:path';
+import type { Connection, MigrationLock } from '../dialects/dialect.js';
+import { type DatabaseInput, openConnection } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
+import type { BackupPolicy } from './backup.js';
+import type { EventListener } from './events.js';
+import { discoverMigrations, type MigrationFile } from './files.js';
+import { DEFAULT_HISTORY_TABLE, History } from './history.js';
+
+/** Options every engine function takes. */
+export interface EngineOptions {
+  /** A URL (see DESIGN.md), or an open better-sqlite3 Database, pg Pool or pg Client. */
+  database: DatabaseInput;
+  /** The migrations folder. Default `migrations`. */
+  dir?: string;
+  /** History table name. Default `dbdoctor_migrations`. */
+  historyTable?: string;
+  /** How long to wait for another runner's lock, in ms. Default 30 s. */
+  lockTimeoutMs?: number;
+  /** PostgreSQL `lock_timeout` for each migration statement, in ms. Default 5 s. */
+  statementLockTimeoutMs?: number;
+  /** How many times a migration that hit `lock_timeout` is retried. Default 5. */
+  lockRetries?: number;
+  /** Base folder for a relative `dir` and SQLite path. Default the process's cwd. */
+  cwd?: string;
+  /** Receives progress events. */
+  onEvent?: EventListener;
+  /** Backups before `apply`/`down` on SQLite files. */
+  backup?: BackupPolicy;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+export const DEFAULT_STATEMENT_LOCK_TIMEOUT_MS = 5_000;
+export const DEFAULT_LOCK_RETRIES = 5;
+
+/** A validated history table name. */
+export function historyTableName(name: string | undefined): string {
+  const table = name ?? DEFAULT_HISTORY_TABLE;
+  if (table.length === 0 || table.length > 58 || table.includes('\0')) {
+    throw new DbDoctorError('BAD_HISTORY_TABLE', `History table name "${table}" is not usable.`, {
+      unchanged: 'Nothing was done.',
+      hint: 'Use a name of 1 to 58 characters (it is always quoted, so any other character is fine).',
+    });
+  }
+  return table;
+}
+
+/** An open database plus everything the engine needs about the project. */
+export interface EngineSession {
+  conn: Connection;
+  files: MigrationFile[];
+  history: History;
+  lock: MigrationLock;
+  options: EngineOptions;
+  close(): Promise<void>;
+}
+
+/** Reads the migration files, then opens the database (files first: bad files change nothing). */
+export async function openSession(
+  options: EngineOptions,
+  opts: { mustExist?: boolean } = {},
+): Promise<EngineSession> {
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  const table = historyTableName(options.historyTable);
+  const files = discoverMigrations(dir);
+  const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: opts.mustExist });
+  const history = new History(conn, table);
+  const lock = conn.dialect.createLock(conn, table);
+  return { conn, files, history, lock, options, close: () => conn.close() };
+}
+
+/** Runs `fn` holding the migration lock; always releases it. */
+export async function withLock<T>(
+  lock: MigrationLock,
+  options: Pick<EngineOptions, 'lockTimeoutMs' | 'onEvent'>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await lock.acquire(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, (holder) =>
+    options.onEvent?.({ type: 'lock-wait', holder }),
+  );
+  options.onEvent?.({ type: 'lock-acquired' });
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Opens a session, runs `fn`, and closes the session whatever happens. */
+export async function usingSession<T>(
+  options: EngineOptions,
+  fn: (s: EngineSession) => Promise<T>,
+  opts: { mustExist?: boolean } = {},
+): Promise<T> {
+  const session = await openSession(options, opts);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}

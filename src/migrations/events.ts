@@ -1,0 +1,40 @@
+import type { CopyProgress, LockOwner } from '../dialects/dialect.js';
+
+/** Events the engine emits while it works; the CLI renders them as progress. */
+export type MigrationEvent =
+  | { type: 'lock-wait'; holder: LockOwner | null }
+  | { type: 'lock-acquired' }
+  | { type: 'backup-start'; file: string }
+  | { type: 'backup-progress'; file: string; progress: CopyProgress }
+  | { type: 'backup-done'; file: string; pruned: string[] }
+  | {
+      type: 'migration-start';
+      id: string;
+      name: string;
+      direction: 'up' | 'down';
+      index: number;
+      total: number;
+    }
+  | { type: 'migration-done'; id: string; name: string; direction: 'up' | 'down'; ms: number }
+  | { type: 'retry'; id: string; attempt: number; delayMs: number; reason: string };
+
+/** A listener for engine events. */
+export type EventListener = (event: MigrationEvent) => void;
+
+/**
+ * Runs one migration between its `migration-start` and `migration-done` events; `run`
+ * returns the milliseconds it took.
+ */
+export async function announced(
+  onEvent: EventListener | undefined,
+  migration: { id: string; name: string },
+  direction: 'up' | 'down',
+  position: { index: number; total: number },
+  run: () => Promise<number>,
+): Promise<number> {
+  const { id, name } = migration;
+  onEvent?.({ type: 'migration-start', id, name, direction, ...position });
+  const ms = await run();
+  onEvent?.({ type: 'migration-done', id, name, direction, ms });
+  return ms;
+}

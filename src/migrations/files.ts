@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DbDoctorError } from '../errors.js';
+
+/** The languages a migration file can be written in. */
+export type MigrationKind = 'sql' | 'module';
+
+/** A migration file found on disk (read and hashed, not loaded). */
+export interface MigrationFile {
+  /** The part of the file name before the first `_`. */
+  id: string;
+  /** The part after the first `_`, without extension. */
+  name: string;
+  /** The file name without extension (`<id>_<name>`). */
+  stem: string;
+  file: string;
+  kind: MigrationKind;
+  /** sha256 of the file's bytes, hex. */
+  checksum: string;
+  /** The file's text (SQL files only; modules are loaded only when run). */
+  text?: string;
+}
+
+/** One section of a SQL migration. */
+export interface SqlSection {
+  sql: string;
+  /** False when the section line says `transaction:false`. */
+  transaction: boolean;
+}
+
+/** A parsed SQL migration. */
+export interface ParsedSqlMigration {
+  up: SqlSection;
+  down: SqlSection | null;
+}
+
+const MIGRATION_FILE = /^([^_]+)_(.+)\.(sql|ts|mts|js|mjs)$/;
+const MIGRATION_EXT = /\.(sql|ts|mts|js|mjs)$/;
+
+/** Compares two migration ids: numerically when both are digits, else as strings. */
+export function compareIds(a: string, b: string): number {
+  const da = /^\d+$/.test(a);
+  const db = /^\d+$/.test(b);
+  if (da && db) {
+    const ba = BigInt(a);
+    const bb = BigInt(b);
+    return ba < bb ? -1 : ba > bb ? 1 : 0;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The highest of some ids in migration order (nulls ignored), or null when there are none. */
+export function highestId(ids: Iterable<string | null>): string | null {
+  let top: string | null = null;
+  for (const id of ids) if (id !== null && (top === null || compareIds(id, top) > 0)) top = id;
+  return top;
+}
+
+/** sha256 hex of some bytes. */
+export function checksumOf(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Lists the migrations in `dir`, ordered by id. Reads and hashes every file but loads none.
+ * Throws on a missing folder, a badly named migration file, or two files with one id.
+ */
+export function discoverMigrations(dir: string): MigrationFile[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch (e) {
+    throw new DbDoctorError('NO_MIGRATIONS_DIR', `Migrations folder ${dir} cannot be read.`, {
+      unchanged: 'Nothing was done.',
+      hint: 'Pass --dir, set "dir" in dbdoctor.config.json, or run `dbdoctor init`.',
+      cause: e,
+    });
+  }
+  const files: MigrationFile[] = [];
+  const byId = new Map<string, string>();
+  for (const entry of entries) {
+    if (!MIGRATION_EXT.test(entry) || entry.endsWith('.d.ts') || entry.startsWith('.')) continue;
+    const m = MIGRATION_FILE.exec(entry);
+    if (!m) {
+      throw new DbDoctorError('BAD_FILENAME', `Migration file ${entry} is not named <id>_<name>.<ext>.`, {
+        unchanged: 'Nothing was done.',
+        hint: `Rename it, e.g. ${timestampId(new Date())}_${entry.replace(MIGRATION_EXT, '')}${path.extname(entry)}, or move it out of ${dir}.`,
+        details: { file: entry },
+      });
+    }
+    const [, id, name, ext] = m as unknown as [string, string, string, string];
+    const full = path.join(dir, entry);
+    const other = byId.get(id);
+    if (other) {
+      throw new DbDoctorError(
+        'DUPLICATE_ID',
+        `Two migration files share the id ${id}: ${other} and ${entry}.`,
+        {
+          unchanged: 'Nothing was done.',
+          hint: 'Give one of them a new id (`dbdoctor new <name>` makes a fresh timestamp id).',
+          details: { id, files: [other, entry] },
+        },
+      );
+    }
+    byId.set(id, entry);
+    const bytes = fs.readFileSync(full);
+    const kind: MigrationKind = ext === 'sql' ? 'sql' : 'module';
+    files.push({
+      id,
+      name,
+      stem: `${id}_${name}`,
+      file: full,
+      kind,
+      checksum: checksumOf(bytes),
+      text: kind === 'sql' ? bytes.toString('utf8') : undefined,
+    });
+  }
+  files.sort((a, b) => compareIds(a.id, b.id));
+  return files;
+}
+
+const SECTION = /^--\s*migrate:(up|down)\b(.*)$/gm;
+
+/** Splits a dbmate-style SQL file into its up and down sections. */
+export function parseSqlMigration(text: string, fileLabel: string): ParsedSqlMigration {
+  const marks = [...text.matchAll(SECTION)];
+  const sections: Partial<Record<'up' | 'down', SqlSection>> = {};
+  for (const [i, m] of marks.entries()) {
+    const kind = m[1] as 'up' | 'down';
+    if (sections[kind]) {
+      throw new DbDoctorError('BAD_MIGRATION', `${fileLabel} has two "-- migrate:${kind}" sections.`, {
+        unchanged: 'Nothing was done.',
+        hint: `Keep one "-- migrate:${kind}" section.`,
+      });
+    }
+    const bodyStart = m.index! + m[0].length;
+    const bodyEnd = marks[i + 1]?.index ?? text.length;
+    const options = m[2] ?? '';
+    sections[kind] = {
+      sql: text.slice(bodyStart, bodyEnd).trim(),
+      transaction: !/transaction:\s*false/i.test(options),
+    };
+  }
+  if (!sections.up) {
+    throw new DbDoctorError('NO_UP_SECTION', `${fileLabel} has no "-- migrate:up" section.`, {
+      unchanged: 'Nothing was done.',
+      hint: 'Start the file with a line "-- migrate:up", then the SQL; add "-- migrate:down" for the reverse.',
+    });
+  }
+  return { up: sections.up, down: sections.down && sections.down.sql !== '' ? sections.down : null };
+}
+
+/** A UTC timestamp id like 20260128091734. */
+export function timestampId(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/**
+ * Finds a migration by id or full stem. Returns undefined when nothing matches.
+ */
+export function findMigration(files: readonly MigrationFile[], ref: string): MigrationFile | undefined {
+  return files.find((f) => f.id === ref || f.stem === ref);
+}

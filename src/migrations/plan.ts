@@ -1,0 +1,73 @@
+import { compareIds, highestId, type MigrationFile } from './files.js';
+import type { HistoryRow } from './history.js';
+
+/** Something wrong between the files and the history. */
+export interface Problem {
+  code: 'MISSING_FILE' | 'CHECKSUM_MISMATCH' | 'PARTIALLY_APPLIED' | 'OUT_OF_ORDER';
+  id: string;
+  message: string;
+  /** The command that resolves it. */
+  fix: string;
+}
+
+/** Files and history compared: what is applied, what is pending, what is wrong. */
+export interface MigrationState {
+  applied: HistoryRow[];
+  pending: MigrationFile[];
+  problems: Problem[];
+  /** The highest applied id in file order (null when none). */
+  current: string | null;
+}
+
+/**
+ * Compares files with history by membership (which ids are recorded), never by a
+ * high-water mark: an unrecorded file older than an applied one is reported as OUT_OF_ORDER.
+ * Pure and O(n).
+ */
+export function compareFilesWithHistory(
+  files: readonly MigrationFile[],
+  history: readonly HistoryRow[],
+): MigrationState {
+  const fileById = new Map(files.map((f) => [f.id, f]));
+  const recorded = new Map(history.map((h) => [h.id, h]));
+  const problems: Problem[] = [];
+  for (const row of history) {
+    const file = fileById.get(row.id);
+    if (row.status === 'started') {
+      problems.push({
+        code: 'PARTIALLY_APPLIED',
+        id: row.id,
+        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.`,
+        fix: `Inspect the database, then \`dbdoctor resolve ${row.id} --applied\` if all its changes are there, or undo them and run \`dbdoctor resolve ${row.id} --rolled-back\`.`,
+      });
+    }
+    if (!file) {
+      problems.push({
+        code: 'MISSING_FILE',
+        id: row.id,
+        message: `Migration ${row.id}_${row.name} is recorded as applied but its file is missing.`,
+        fix: `Restore the file ${row.id}_${row.name}.* from version control, or run \`dbdoctor resolve ${row.id} --forget\` to drop its history row.`,
+      });
+    } else if (file.checksum !== row.checksum && row.status !== 'started') {
+      problems.push({
+        code: 'CHECKSUM_MISMATCH',
+        id: row.id,
+        message: `Migration ${file.stem} changed after it was applied (recorded checksum ${row.checksum.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…).`,
+        fix: `Restore the file as it was when applied, or put the change in a new migration; if the edit is harmless run \`dbdoctor resolve ${row.id} --accept-checksum\`.`,
+      });
+    }
+  }
+  const current = highestId(history.filter((h) => h.status !== 'started').map((h) => h.id));
+  const pending = files.filter((f) => !recorded.has(f.id));
+  for (const f of pending) {
+    if (current !== null && compareIds(f.id, current) < 0) {
+      problems.push({
+        code: 'OUT_OF_ORDER',
+        id: f.id,
+        message: `Migration ${f.stem} is not applied but is older than the applied ${current}.`,
+        fix: 'Check it is meant to run after newer ones (e.g. merged from a branch), then `dbdoctor apply --allow-out-of-order`.',
+      });
+    }
+  }
+  return { applied: [...history], pending, problems, current };
+}

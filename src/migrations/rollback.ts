@@ -1,0 +1,152 @@
+import { DbDoctorError } from '../errors.js';
+import { problemsError, resolveTarget } from './apply.js';
+import { backupBeforeChange } from './backup.js';
+import {
+  DEFAULT_LOCK_RETRIES,
+  DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+  type EngineOptions,
+  type EngineSession,
+  usingSession,
+  withLock,
+} from './engine.js';
+import { announced } from './events.js';
+import { executeMigration } from './execute.js';
+import { compareIds, highestId } from './files.js';
+import type { HistoryRow } from './history.js';
+import { type LoadedMigration, loadMigration } from './load.js';
+import { compareFilesWithHistory } from './plan.js';
+
+/** Options of {@link rollback}. */
+export interface RollbackOptions extends EngineOptions {
+  /** Revert every applied migration newer than this id (`base`: all of them). */
+  to?: string;
+  /** Revert this many of the most recently applied migrations. Default 1. */
+  steps?: number;
+  dryRun?: boolean;
+}
+
+/** What {@link rollback} did (or would do). */
+export interface RollbackResult {
+  dialect: string;
+  dryRun: boolean;
+  before: string | null;
+  after: string | null;
+  reverted: { id: string; name: string; ms: number }[];
+  backup: string | null;
+}
+
+function chooseRows(applied: HistoryRow[], session: EngineSession, options: RollbackOptions): HistoryRow[] {
+  const newestFirst = [...applied].sort((a, b) => b.seq - a.seq);
+  if (options.to !== undefined && options.steps !== undefined) {
+    throw new DbDoctorError('BAD_USAGE', 'Give either --to or --steps, not both.', {
+      unchanged: 'Nothing was changed.',
+    });
+  }
+  if (options.to !== undefined) {
+    if (options.to === 'base') return newestFirst;
+    const target = resolveTarget(session.files, options.to);
+    if (!applied.some((r) => r.id === target.id)) {
+      throw new DbDoctorError(
+        'NOT_APPLIED',
+        `Migration ${target.stem} is not applied, so it cannot be the target of down.`,
+        {
+          unchanged: 'Nothing was changed.',
+          hint: 'Run `dbdoctor history` to see the applied migrations.',
+        },
+      );
+    }
+    return newestFirst.filter((r) => compareIds(r.id, target.id) > 0);
+  }
+  const steps = options.steps ?? 1;
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new DbDoctorError('BAD_USAGE', `--steps must be a whole number of at least 1 (got ${steps}).`, {
+      unchanged: 'Nothing was changed.',
+    });
+  }
+  if (steps > newestFirst.length) {
+    throw new DbDoctorError(
+      'DOWN_PAST_BASE',
+      `Cannot revert ${steps} migration(s): only ${newestFirst.length} ${newestFirst.length === 1 ? 'is' : 'are'} applied.`,
+      { unchanged: 'Nothing was changed.', hint: 'Use `dbdoctor down --to base` to revert everything.' },
+    );
+  }
+  return newestFirst.slice(0, steps);
+}
+
+/**
+ * Reverts applied migrations, newest first, each with its history row in one transaction.
+ * Every migration to revert must have a down section; otherwise nothing runs.
+ */
+export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
+  return usingSession(options, async (session) => {
+    const run = async () => {
+      const rows = (await session.history.read()) ?? [];
+      const state = compareFilesWithHistory(session.files, rows);
+      const chosen = chooseRows(
+        rows.filter((r) => r.status !== 'started'),
+        session,
+        options,
+      );
+      const ids = new Set(chosen.map((r) => r.id));
+      const problems = state.problems.filter((p) => p.code === 'PARTIALLY_APPLIED' || ids.has(p.id));
+      if (problems.length > 0) throw problemsError(problems, 'revert');
+      const loaded: LoadedMigration[] = [];
+      for (const row of chosen) loaded.push(await loadMigration(session.files.find((f) => f.id === row.id)!));
+      const noDown = loaded.filter((m) => !m.down);
+      if (noDown.length > 0) {
+        throw new DbDoctorError(
+          'NO_DOWN',
+          `Cannot revert: ${noDown.map((m) => m.file.stem).join(', ')} has no down section.`,
+          {
+            unchanged: 'Nothing was changed.',
+            hint: 'Add a "-- migrate:down" section (or a down function), or restore a backup with `dbdoctor restore FILE`.',
+          },
+        );
+      }
+      const remaining = new Set(
+        rows.filter((r) => !ids.has(r.id) && r.status !== 'started').map((r) => r.id),
+      );
+      const after = highestId(remaining);
+      const result: RollbackResult = {
+        dialect: session.conn.dialect.name,
+        dryRun: options.dryRun ?? false,
+        before: state.current,
+        after: options.dryRun ? after : state.current,
+        reverted: [],
+        backup: null,
+      };
+      if (options.dryRun) {
+        result.reverted = loaded.map((m) => ({ id: m.file.id, name: m.file.name, ms: 0 }));
+        return result;
+      }
+      if (loaded.length === 0) return result;
+      const { conn, history } = session;
+      result.backup = await backupBeforeChange(
+        conn,
+        'before-down',
+        history.table,
+        options.backup,
+        options.onEvent,
+      );
+      // Known in memory: each down removes exactly its own history row.
+      const stillApplied = new Set(state.applied.filter((r) => r.status !== 'started').map((r) => r.id));
+      let current = state.current;
+      for (const [index, m] of loaded.entries()) {
+        const ms = await announced(options.onEvent, m.file, 'down', { index, total: loaded.length }, () =>
+          executeMigration(conn, history, m, 'down', {
+            statementLockTimeoutMs: options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+            lockRetries: options.lockRetries ?? DEFAULT_LOCK_RETRIES,
+            onEvent: options.onEvent,
+            before: current,
+          }),
+        );
+        stillApplied.delete(m.file.id);
+        current = highestId(stillApplied);
+        result.reverted.push({ id: m.file.id, name: m.file.name, ms });
+      }
+      result.after = current;
+      return result;
+    };
+    return options.dryRun ? run() : withLock(session.lock, session.options, run);
+  });
+}

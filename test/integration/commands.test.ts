@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  cli,
+  createTestDatabase,
+  DIALECTS,
+  rawQuery,
+  sqlMigration,
+  type TestDatabase,
+  tableNames,
+  writeMigrations,
+} from '../helpers/databases.js';
+
+const PROJECT = {
+  '001_users.sql': sqlMigration(
+    'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\nCREATE INDEX users_email ON users (email);',
+    'DROP TABLE users;',
+  ),
+  '002_posts.sql': sqlMigration(
+    'CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));',
+    'DROP TABLE posts;',
+  ),
+  '003_tags.sql': sqlMigration('CREATE TABLE tags (name TEXT PRIMARY KEY);', 'DROP TABLE tags;'),
+};
+
+for (const dialect of DIALECTS) {
+  describe(`commands on ${dialect}`, () => {
+    let db: TestDatabase;
+    let dir: string;
+    const run = (...args: string[]) => cli([...args, '--url', db.url, '--dir', dir], { cwd: db.dir });
+
+    before(async () => {
+      db = await createTestDatabase(dialect);
+      dir = writeMigrations(db.dir, PROJECT);
+    });
+    after(() => db.drop());
+
+    it('status on an untouched database lists everything as pending and creates nothing', async () => {
+      const r = await run('status', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const s = r.json<{
+        dialect: string;
+        current: null;
+        applied: unknown[];
+        pending: { id: string }[];
+        problems: unknown[];
+      }>();
+      assert.equal(s.dialect, dialect);
+      assert.equal(s.current, null);
+      assert.deepEqual(s.applied, []);
+      assert.deepEqual(
+        s.pending.map((p) => p.id),
+        ['001', '002', '003'],
+      );
+      assert.deepEqual(s.problems, []);
+      if (dialect === 'sqlite')
+        assert.ok(!fs.existsSync(db.url.slice(7)), 'status did not create the SQLite file');
+      else assert.deepEqual(await tableNames(db), []);
+    });
+
+    it('apply --dry-run changes nothing', async () => {
+      const r = await run('apply', '--dry-run', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.json<{ applied: { id: string }[] }>().applied.map((a) => a.id),
+        ['001', '002', '003'],
+      );
+      if (dialect === 'postgres') assert.deepEqual(await tableNames(db), []);
+    });
+
+    it('sql prints the statements apply would run', async () => {
+      const r = await run('sql', '--to', '002');
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /-- 001_users\nCREATE TABLE users/);
+      assert.match(r.stdout, /CREATE INDEX users_email ON users \(email\);/);
+      assert.doesNotMatch(r.stdout, /tags/);
+    });
+
+    it('apply --to applies up to that id, then apply finishes', async () => {
+      const r = await run('apply', '--to', '001', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const a = r.json<{ applied: { id: string }[]; after: string; backup: string | null }>();
+      assert.deepEqual(
+        a.applied.map((x) => x.id),
+        ['001'],
+      );
+      assert.equal(a.after, '001');
+      if (dialect === 'sqlite') assert.ok(a.backup && fs.existsSync(a.backup), 'SQLite apply took a backup');
+      const r2 = await run('apply', '--json');
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.deepEqual(
+        r2.json<{ applied: { id: string }[] }>().applied.map((x) => x.id),
+        ['002', '003'],
+      );
+      assert.deepEqual(
+        (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+        ['posts', 'tags', 'users'],
+      );
+    });
+
+    it('status --json follows the contract after apply', async () => {
+      const s = (await run('status', '--json')).json<{
+        current: string;
+        applied: { id: string; name: string; checksum: string; appliedAt: string }[];
+        pending: unknown[];
+      }>();
+      assert.equal(s.current, '003');
+      assert.deepEqual(
+        s.applied.map((a) => a.id),
+        ['001', '002', '003'],
+      );
+      assert.equal(s.applied[0]!.name, 'users');
+      assert.match(s.applied[0]!.checksum, /^[0-9a-f]{64}$/);
+      assert.ok(!Number.isNaN(Date.parse(s.applied[0]!.appliedAt)));
+      assert.deepEqual(s.pending, []);
+    });
+
+    it('apply again is a no-op', async () => {
+      const r = await run('apply');
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /Nothing to apply; database is at 003/);
+    });
+
+    it('history lists applied migrations oldest first', async () => {
+      const r = await run('history', '--json');
+      assert.deepEqual(
+        r.json<{ applied: { id: string }[] }>().applied.map((a) => a.id),
+        ['001', '002', '003'],
+      );
+      const text = await run('history');
+      assert.match(text.stdout, /^001_users .* applied/m);
+    });
+
+    it('down reverts one by default, --steps N, and --to ID', async () => {
+      let r = await run('down', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.json<{ reverted: { id: string }[] }>().reverted.map((x) => x.id),
+        ['003'],
+      );
+      await run('apply');
+      r = await run('down', '--steps', '2', '--json');
+      assert.deepEqual(
+        r.json<{ reverted: { id: string }[] }>().reverted.map((x) => x.id),
+        ['003', '002'],
+      );
+      await run('apply');
+      r = await run('down', '--to', '001', '--dry-run', '--json');
+      assert.deepEqual(
+        r.json<{ reverted: { id: string }[] }>().reverted.map((x) => x.id),
+        ['003', '002'],
+      );
+      assert.ok((await tableNames(db)).includes('tags'), 'dry run reverted nothing');
+      r = await run('down', '--to', '001', '--json');
+      assert.equal(r.json<{ after: string }>().after, '001');
+      assert.deepEqual(
+        (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+        ['users'],
+      );
+    });
+
+    it('down --to base reverts everything; down past base fails and changes nothing', async () => {
+      await run('apply');
+      let r = await run('down', '--to', 'base');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+        [],
+      );
+      r = await run('down');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /DOWN_PAST_BASE/);
+      assert.match(r.stderr, /Nothing was changed/);
+    });
+
+    it('stamp records without running, accepts stems and base, rejects unknown ids', async () => {
+      let r = await run('stamp', '002_posts', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.json<{ added: string[] }>().added, ['001', '002']);
+      assert.deepEqual(
+        (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+        [],
+        'nothing ran',
+      );
+      r = await run('stamp', '999');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /UNKNOWN_REVISION/);
+      assert.equal((await run('status', '--json')).json<{ current: string }>().current, '002');
+      r = await run('stamp', 'base', '--json');
+      assert.deepEqual(r.json<{ removed: string[] }>().removed, ['001', '002']);
+      assert.equal((await run('status', '--json')).json<{ current: null }>().current, null);
+    });
+
+    it('--single-transaction applies all or nothing', async () => {
+      const d2 = writeMigrations(
+        db.dir,
+        {
+          ...PROJECT,
+          '004_bad.sql': sqlMigration('CREATE TABLE fine (x INTEGER);\nTHIS IS NOT SQL;'),
+        },
+        'single',
+      );
+      const r = await cli(['apply', '--single-transaction', '--url', db.url, '--dir', d2], { cwd: db.dir });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /004_bad/);
+      assert.match(r.stderr, /everything was rolled back/);
+      assert.deepEqual(
+        (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+        [],
+      );
+      fs.rmSync(path.join(d2, '004_bad.sql'));
+      const ok = await cli(['apply', '--single-transaction', '--json', '--url', db.url, '--dir', d2], {
+        cwd: db.dir,
+      });
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(ok.json<{ applied: unknown[] }>().applied.length, 3);
+      const rows = await rawQuery(db, 'SELECT id FROM dbdoctor_migrations ORDER BY seq');
+      assert.deepEqual(
+        rows.map((x) => x.id),
+        ['001', '002', '003'],
+      );
+    });
+  });
+}
+
+describe('project commands', () => {
+  it('init creates migrations/ and a config file; new makes timestamped files', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      let r = await cli(['init', '--json'], { cwd: db.dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(fs.existsSync(path.join(db.dir, 'migrations')));
+      const config = JSON.parse(fs.readFileSync(path.join(db.dir, 'dbdoctor.config.json'), 'utf8'));
+      assert.equal(config.dir, 'migrations');
+      r = await cli(['new', 'add_users', '--json'], { cwd: db.dir });
+      assert.equal(r.code, 0, r.stderr);
+      const { id, file } = r.json<{ id: string; file: string }>();
+      assert.match(id, /^\d{14}$/);
+      assert.match(fs.readFileSync(file, 'utf8'), /-- migrate:up/);
+      r = await cli(['new', 'add_users', '--ts', '--json'], { cwd: db.dir });
+      assert.notEqual(r.json<{ id: string }>().id, id, 'ids never collide');
+      r = await cli(['new', 'bad name!'], { cwd: db.dir });
+      assert.equal(r.code, 2);
+      // the config file is picked up without flags
+      r = await cli(['status', '--json'], { cwd: db.dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json<{ pending: unknown[] }>().pending.length, 2);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('every command has --help; bad usage exits 2', async () => {
+    for (const cmd of [
+      'init',
+      'new',
+      'status',
+      'history',
+      'apply',
+      'down',
+      'stamp',
+      'resolve',
+      'sql',
+      'backup',
+      'restore',
+    ]) {
+      const r = await cli([cmd, '--help']);
+      assert.equal(r.code, 0, `${cmd} --help`);
+      assert.match(r.stdout, /Usage: dbdoctor/);
+      assert.match(r.stdout, /--url/);
+    }
+    assert.equal((await cli(['frobnicate'])).code, 2);
+    assert.equal((await cli(['apply', '--no-such-flag'])).code, 2);
+    assert.equal((await cli(['stamp'])).code, 2);
+  });
+});
