@@ -7,6 +7,8 @@ export { parseDuration } from './config/duration.js';
 export { type DatabaseTarget, parseDatabaseUrl } from './config/url.js';
 export type { Capabilities, Connection, Dialect, DialectName, LockOwner } from './dialects/dialect.js';
 export { type DatabaseInput, openConnection } from './dialects/open.js';
+export { type DoctorFix, type DoctorOptions, type DoctorResult, doctor } from './doctor/doctor.js';
+export type { Finding, Severity } from './doctor/findings.js';
 export { DbDoctorError, isDbDoctorError } from './errors.js';
 export { type MigrateOptions, type MigrateResult, migrate } from './migrations/apply.js';
 export type { BackupPolicy } from './migrations/backup.js';
@@ -22,3 +24,22 @@ export { splitStatements } from './migrations/split.js';
 export { type MigrationSql, previewSql } from './migrations/sql-preview.js';
 export { type ResolveAction, resolve, type StampResult, stamp } from './migrations/stamp.js';
 export { history, type StatusResult, status } from './migrations/status.js';
+export { type ChangeKind, type DiffLabels, diff, type SchemaChange, type SchemaDiff } from './schema/diff.js';
+export { fingerprint } from './schema/fingerprint.js';
+export { type IntrospectOptions, introspect } from './schema/introspect.js';
+export type {
+  CheckConstraint,
+  Column,
+  EnumType,
+  ForeignKey,
+  Index,
+  IndexKey,
+  ReferentialAction,
+  Schema,
+  Table,
+  Trigger,
+  UniqueConstraint,
+  View,
+} from './schema/model.js';
+export { normalizeExpression, normalizeSchema, normalizeType } from './schema/normalize.js';
+export { renderSchemaMermaid, renderSchemaText } from './schema/render.js';

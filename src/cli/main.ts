@@ -2,11 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerApply } from './apply.js';
 import { register as registerBackup } from './backup.js';
+import { register as registerDoctor } from './doctor.js';
 import { register as registerDown } from './down.js';
 import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
 import { register as registerNew } from './new.js';
 import { register as registerResolve } from './resolve.js';
+import { register as registerSchema } from './schema.js';
 import { register as registerSql } from './sql.js';
 import { register as registerStamp } from './stamp.js';
 import { register as registerStatus } from './status.js';
@@ -28,6 +30,8 @@ for (const register of [
   registerResolve,
   registerSql,
   registerBackup,
+  registerDoctor,
+  registerSchema,
 ]) {
   register(program);
 }

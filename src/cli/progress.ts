@@ -44,6 +44,16 @@ export function renderEvent(e: MigrationEvent): void {
     case 'retry':
       progress(`  ${e.id}: lock not available (${e.reason}); retry ${e.attempt} in ${e.delayMs} ms`);
       return;
+    case 'replay': {
+      // Every migration on a terminal, every 10% otherwise: long replays show they are moving.
+      const step = Math.max(1, Math.floor(e.total / 10));
+      if (tty || e.index === 0 || (e.index + 1) % step === 0 || e.index + 1 === e.total)
+        progress(`replaying ${e.id} into a scratch database (${e.index + 1}/${e.total})`);
+      return;
+    }
+    case 'replay-cached':
+      if (tty) progress(`expected schemas of ${e.total} revisions read from the cache`);
+      return;
     default:
       return;
   }

@@ -1,3 +1,5 @@
+import type { Schema } from '../schema/model.js';
+
 /** Names of the supported database dialects. */
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -90,6 +92,46 @@ export interface Dialect {
   createLock(conn: Connection, historyTable: string): MigrationLock;
   /** Online file backup and restore, where `capabilities.onlineBackup` is true. */
   readonly backup?: BackupSupport;
+  /** Reads the live schema into the model. Read-only. */
+  introspect(conn: Connection, options: IntrospectOptions): Promise<Schema>;
+  /**
+   * An empty throwaway database of this dialect, for replaying migrations (SQLite: in memory;
+   * PostgreSQL: a new database on the server `conn` is connected to, dropped by `dispose`).
+   */
+  createScratch(conn: Connection): Promise<ScratchDatabase>;
+  /** A short text naming the server build (part of the fingerprint cache key). */
+  serverVersion(conn: Connection): Promise<string>;
+  /** Dialect-specific health checks the doctor runs. */
+  readonly health: HealthChecks;
+}
+
+/** What introspection reads. */
+export interface IntrospectOptions {
+  /** PostgreSQL schema (namespace). Default `public`. Ignored by SQLite. */
+  schema?: string;
+  /** Tables left out: dbdoctor's own history and lock tables. */
+  exclude: string[];
+}
+
+/** A database that exists only while it is needed. */
+export interface ScratchDatabase {
+  conn: Connection;
+  /** Closes and removes it; safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+/** One problem a dialect health check found. */
+export interface HealthIssue {
+  code: string;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  fix?: string;
+}
+
+/** Dialect-specific checks the doctor runs after the migration checks. */
+export interface HealthChecks {
+  /** Each check returns the problems it found (none when healthy). */
+  run(conn: Connection, options: { schema?: string }): Promise<HealthIssue[]>;
 }
 
 /** Progress of a backup or restore, in pages. */

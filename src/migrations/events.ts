@@ -16,7 +16,11 @@ export type MigrationEvent =
       total: number;
     }
   | { type: 'migration-done'; id: string; name: string; direction: 'up' | 'down'; ms: number }
-  | { type: 'retry'; id: string; attempt: number; delayMs: number; reason: string };
+  | { type: 'retry'; id: string; attempt: number; delayMs: number; reason: string }
+  /** The doctor replays migration `index` of `total` into a scratch database. */
+  | { type: 'replay'; id: string; index: number; total: number }
+  /** The doctor found the expected schemas of all `total` revisions in its cache. */
+  | { type: 'replay-cached'; total: number };
 
 /** A listener for engine events. */
 export type EventListener = (event: MigrationEvent) => void;

@@ -1,7 +1,10 @@
 import type { Connection, Dialect } from '../dialect.js';
 import { postgresEngineSql, quoteIdent, quoteLiteral } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
+import { postgresHealth } from './health.js';
+import { introspectPostgres } from './introspect.js';
 import { PostgresLock } from './lock.js';
+import { createPostgresScratch } from './scratch.js';
 
 /** The PostgreSQL dialect: role objects over pg. */
 export const postgresDialect: Dialect = {
@@ -18,4 +21,11 @@ export const postgresDialect: Dialect = {
   engine: postgresEngineSql,
   createLock: (conn: Connection, historyTable: string) =>
     new PostgresLock(conn as PostgresConnection, historyTable),
+  introspect: (conn, options) => introspectPostgres(conn as PostgresConnection, options),
+  createScratch: (conn) => createPostgresScratch(conn, postgresDialect),
+  async serverVersion(conn) {
+    const rows = await conn.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return `postgres ${rows[0].v}`;
+  },
+  health: postgresHealth,
 };

@@ -1,7 +1,9 @@
 import type { Connection, Dialect } from '../dialect.js';
 import { sqliteBackup } from './backup.js';
 import { quoteIdent, quoteLiteral, sqliteEngineSql } from './ddl.js';
-import type { SqliteConnection } from './driver.js';
+import { openSqliteDatabase, SqliteConnection } from './driver.js';
+import { sqliteHealth } from './health.js';
+import { introspectSqlite } from './introspect.js';
 import { SqliteLock } from './lock.js';
 
 /** The SQLite dialect: role objects over better-sqlite3. */
@@ -20,4 +22,14 @@ export const sqliteDialect: Dialect = {
   backup: sqliteBackup,
   createLock: (conn: Connection, historyTable: string) =>
     new SqliteLock(conn as SqliteConnection, historyTable),
+  introspect: async (conn, options) => introspectSqlite(conn as SqliteConnection, options),
+  async createScratch() {
+    const conn = new SqliteConnection(openSqliteDatabase(':memory:'), sqliteDialect, true);
+    return { conn, dispose: () => conn.close() };
+  },
+  async serverVersion(conn) {
+    const rows = await conn.query<{ v: string }>('SELECT sqlite_version() AS v');
+    return `sqlite ${rows[0].v}`;
+  },
+  health: sqliteHealth,
 };

@@ -1,0 +1,198 @@
+/**
+ * Reads the parts of SQLite's stored CREATE TABLE / CREATE INDEX text that no PRAGMA reports:
+ * CHECK constraints, column collations, AUTOINCREMENT, generated column expressions, index
+ * key expressions and partial-index WHERE clauses. SQLite keeps the statement exactly as
+ * written, so this is a tokenizer plus a walk over the top-level parts, not a full parser.
+ */
+
+interface Token {
+  /** Upper-cased for words, the raw text otherwise. */
+  text: string;
+  kind: 'word' | 'quoted' | 'string' | 'punct';
+  start: number;
+  end: number;
+}
+
+function tokenize(sql: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i];
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if (ch === '-' && sql[i + 1] === '-') {
+      while (i < sql.length && sql[i] !== '\n') i++;
+      continue;
+    }
+    if (ch === '/' && sql[i + 1] === '*') {
+      const close = sql.indexOf('*/', i + 2);
+      i = close < 0 ? sql.length : close + 2;
+      continue;
+    }
+    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
+      const closeCh = ch === '[' ? ']' : ch;
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === closeCh) {
+          if (closeCh !== ']' && sql[j + 1] === closeCh) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        j++;
+      }
+      tokens.push({
+        text: sql.slice(i, j + 1),
+        kind: ch === "'" ? 'string' : 'quoted',
+        start: i,
+        end: j + 1,
+      });
+      i = j + 1;
+      continue;
+    }
+    if (/[A-Za-z0-9_$\u0080-\uffff]/.test(ch)) {
+      let j = i;
+      while (j < sql.length && /[A-Za-z0-9_$.\u0080-\uffff]/.test(sql[j])) j++;
+      tokens.push({ text: sql.slice(i, j).toUpperCase(), kind: 'word', start: i, end: j });
+      i = j;
+      continue;
+    }
+    tokens.push({ text: ch, kind: 'punct', start: i, end: i + 1 });
+    i++;
+  }
+  return tokens;
+}
+
+/** The identifier a token names, without its quotes. */
+export function unquoteIdent(raw: string): string {
+  const first = raw[0];
+  if (first === '"' || first === '`' || first === "'")
+    return raw.slice(1, -1).replaceAll(first + first, first);
+  if (first === '[') return raw.slice(1, -1);
+  return raw;
+}
+
+/** Index of the `)` matching the `(` at `open`. */
+function matchingParen(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let i = open; i < tokens.length; i++) {
+    if (tokens[i].text === '(') depth++;
+    else if (tokens[i].text === ')') {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return tokens.length - 1;
+}
+
+/** Splits tokens[from, to) at top-level commas. */
+function splitTopLevel(tokens: Token[], from: number, to: number): [number, number][] {
+  const parts: [number, number][] = [];
+  let depth = 0;
+  let start = from;
+  for (let i = from; i < to; i++) {
+    const t = tokens[i].text;
+    if (t === '(') depth++;
+    else if (t === ')') depth--;
+    else if (t === ',' && depth === 0) {
+      parts.push([start, i]);
+      start = i + 1;
+    }
+  }
+  if (start < to) parts.push([start, to]);
+  return parts;
+}
+
+/** What CREATE TABLE text says that PRAGMAs do not. */
+export interface CreateTableExtras {
+  checks: { name: string | null; expression: string }[];
+  /** Column name -> collation, for columns declared with COLLATE. */
+  collations: Map<string, string>;
+  autoincrement: Set<string>;
+  /** Column name -> generation expression. */
+  generated: Map<string, string>;
+}
+
+/** Reads CHECKs, collations, AUTOINCREMENT and generated expressions from a CREATE TABLE. */
+export function parseCreateTable(sql: string): CreateTableExtras {
+  const extras: CreateTableExtras = {
+    checks: [],
+    collations: new Map(),
+    autoincrement: new Set(),
+    generated: new Map(),
+  };
+  const tokens = tokenize(sql);
+  const open = tokens.findIndex((t) => t.text === '(');
+  if (open < 0) return extras;
+  const close = matchingParen(tokens, open);
+  const textOf = (from: number, to: number) => sql.slice(tokens[from].start, tokens[to - 1].end);
+
+  for (const [from, to] of splitTopLevel(tokens, open + 1, close)) {
+    let i = from;
+    let constraintName: string | null = null;
+    const first = tokens[i];
+    const isTableConstraint =
+      first.kind === 'word' && ['CONSTRAINT', 'PRIMARY', 'UNIQUE', 'CHECK', 'FOREIGN'].includes(first.text);
+    const column = isTableConstraint ? null : unquoteIdent(sql.slice(first.start, first.end));
+    if (!isTableConstraint) i++;
+    let depth = 0;
+    for (; i < to; i++) {
+      const t = tokens[i];
+      if (t.text === '(') depth++;
+      if (t.text === ')') depth--;
+      if (depth !== 0 || t.kind !== 'word') continue;
+      if (t.text === 'CONSTRAINT' && i + 1 < to) {
+        constraintName = unquoteIdent(sql.slice(tokens[i + 1].start, tokens[i + 1].end));
+        i++;
+      } else if (t.text === 'CHECK' && tokens[i + 1]?.text === '(') {
+        const end = matchingParen(tokens, i + 1);
+        extras.checks.push({ name: constraintName, expression: textOf(i + 2, end) });
+        constraintName = null;
+        i = end;
+      } else if (t.text === 'COLLATE' && column && i + 1 < to) {
+        extras.collations.set(column, unquoteIdent(sql.slice(tokens[i + 1].start, tokens[i + 1].end)));
+        i++;
+      } else if (t.text === 'AUTOINCREMENT' && column) {
+        extras.autoincrement.add(column);
+      } else if (t.text === 'AS' && column && tokens[i + 1]?.text === '(') {
+        const end = matchingParen(tokens, i + 1);
+        extras.generated.set(column, textOf(i + 2, end));
+        i = end;
+      } else if (['PRIMARY', 'UNIQUE', 'NOT', 'NULL', 'DEFAULT', 'REFERENCES', 'FOREIGN'].includes(t.text)) {
+        constraintName = null;
+      }
+    }
+  }
+  return extras;
+}
+
+/** What CREATE INDEX text says that PRAGMAs do not. */
+export interface CreateIndexExtras {
+  /** Each key's text in order, without ASC/DESC and COLLATE. */
+  keys: string[];
+  /** The partial-index predicate, or null. */
+  where: string | null;
+}
+
+/** Reads key texts and the WHERE clause from a CREATE INDEX. */
+export function parseCreateIndex(sql: string): CreateIndexExtras {
+  const tokens = tokenize(sql);
+  const on = tokens.findIndex((t) => t.kind === 'word' && t.text === 'ON');
+  const open = tokens.findIndex((t, i) => i > on && t.text === '(');
+  if (on < 0 || open < 0) return { keys: [], where: null };
+  const close = matchingParen(tokens, open);
+  const keys = splitTopLevel(tokens, open + 1, close).map(([from, to]) => {
+    let end = to;
+    if (end - 1 > from && tokens[end - 1].kind === 'word' && ['ASC', 'DESC'].includes(tokens[end - 1].text))
+      end--;
+    if (end - 2 > from && tokens[end - 2].kind === 'word' && tokens[end - 2].text === 'COLLATE') end -= 2;
+    return sql.slice(tokens[from].start, tokens[end - 1].end);
+  });
+  const whereAt = tokens.findIndex((t, i) => i > close && t.kind === 'word' && t.text === 'WHERE');
+  const where =
+    whereAt >= 0 && whereAt + 1 < tokens.length ? sql.slice(tokens[whereAt + 1].start).trim() : null;
+  return { keys, where };
+}

@@ -1,0 +1,201 @@
+import type { Column, ForeignKey, Index, Schema, Table } from '../../schema/model.js';
+import {
+  normalizeAction,
+  normalizeExpression,
+  normalizeSchema,
+  normalizeType,
+} from '../../schema/normalize.js';
+import type { IntrospectOptions } from '../dialect.js';
+import { parseCreateIndex, parseCreateTable } from './create-sql.js';
+import { quoteIdent } from './ddl.js';
+import type { SqliteConnection } from './driver.js';
+
+interface MasterRow {
+  type: 'table' | 'index' | 'view' | 'trigger';
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+interface XInfoRow {
+  name: string;
+  type: string;
+  notnull: number;
+  dflt_value: string | null;
+  pk: number;
+  hidden: number;
+}
+
+interface IndexListRow {
+  name: string;
+  unique: number;
+  origin: 'c' | 'u' | 'pk';
+  partial: number;
+}
+
+interface IndexXInfoRow {
+  seqno: number;
+  cid: number;
+  name: string | null;
+  desc: number;
+  coll: string | null;
+  key: number;
+}
+
+interface ForeignKeyRow {
+  id: number;
+  seq: number;
+  table: string;
+  from: string;
+  to: string | null;
+  on_update: string;
+  on_delete: string;
+}
+
+/**
+ * Reads a live SQLite database into the schema model with PRAGMA table_xinfo, index_list,
+ * index_xinfo, foreign_key_list and the statements kept in sqlite_schema (for CHECKs,
+ * collations, expressions and predicates no PRAGMA reports). Read-only.
+ */
+export function introspectSqlite(conn: SqliteConnection, options: IntrospectOptions): Schema {
+  const db = conn.db;
+  const excluded = new Set(options.exclude);
+  const rows = db
+    .prepare(
+      "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    .all() as MasterRow[];
+  const tableOptions = new Map<string, string[]>();
+  for (const r of db
+    .prepare("SELECT name, strict, wr FROM pragma_table_list WHERE schema = 'main'")
+    .all() as {
+    name: string;
+    strict: number;
+    wr: number;
+  }[]) {
+    const opts: string[] = [];
+    if (r.strict) opts.push('strict');
+    if (r.wr) opts.push('without rowid');
+    tableOptions.set(r.name, opts);
+  }
+  const indexSql = new Map(
+    rows.filter((r) => r.type === 'index' && r.sql).map((r) => [r.name, r.sql as string]),
+  );
+
+  const schema: Schema = { dialect: 'sqlite', tables: {}, enums: {}, views: {}, triggers: {} };
+  for (const row of rows) {
+    if (excluded.has(row.name) || excluded.has(row.tbl_name)) continue;
+    if (row.type === 'table') {
+      // Virtual tables' shadow tables and the virtual table itself have no plain columns to compare.
+      if (row.sql && /^\s*CREATE\s+VIRTUAL/i.test(row.sql)) continue;
+      schema.tables[row.name] = readTable(conn, row, tableOptions.get(row.name) ?? [], indexSql);
+    } else if (row.type === 'view' && row.sql) {
+      schema.views[row.name] = { name: row.name, definition: normalizeExpression(row.sql) };
+    } else if (row.type === 'trigger' && row.sql) {
+      schema.triggers[row.name] = {
+        name: row.name,
+        table: row.tbl_name,
+        definition: normalizeExpression(row.sql),
+      };
+    }
+  }
+  resolveImplicitReferences(schema);
+  return normalizeSchema(schema);
+}
+
+function readTable(
+  conn: SqliteConnection,
+  row: MasterRow,
+  options: string[],
+  indexSql: Map<string, string>,
+): Table {
+  const db = conn.db;
+  const q = quoteIdent(row.name);
+  const extras = parseCreateTable(row.sql ?? '');
+  const xinfo = (db.prepare(`PRAGMA main.table_xinfo(${q})`).all() as XInfoRow[]).filter(
+    (c) => c.hidden !== 1,
+  );
+  const columns: Column[] = xinfo.map((c) => ({
+    name: c.name,
+    type: normalizeType(c.type),
+    nullable: c.notnull === 0,
+    default: c.dflt_value === null ? null : normalizeExpression(c.dflt_value),
+    generated:
+      c.hidden === 2 || c.hidden === 3
+        ? normalizeExpression(extras.generated.get(c.name) ?? '') + (c.hidden === 3 ? ' stored' : ' virtual')
+        : null,
+    collation: extras.collations.get(c.name)?.toLowerCase() ?? null,
+    identity: extras.autoincrement.has(c.name) ? 'autoincrement' : null,
+  }));
+  const pk = xinfo
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
+
+  const uniques: Table['uniques'] = [];
+  const indexes: Index[] = [];
+  for (const il of db.prepare(`PRAGMA main.index_list(${q})`).all() as IndexListRow[]) {
+    const keys = (db.prepare(`PRAGMA main.index_xinfo(${quoteIdent(il.name)})`).all() as IndexXInfoRow[])
+      .filter((k) => k.key === 1)
+      .sort((a, b) => a.seqno - b.seqno);
+    if (il.origin === 'pk') continue;
+    if (il.origin === 'u') {
+      uniques.push({ name: null, columns: keys.map((k) => k.name ?? '') });
+      continue;
+    }
+    const parsed = parseCreateIndex(indexSql.get(il.name) ?? '');
+    indexes.push({
+      name: il.name,
+      unique: il.unique === 1,
+      keys: keys.map((k, i) => ({
+        column: k.cid >= 0 ? k.name : null,
+        expression: k.cid === -2 ? normalizeExpression(parsed.keys[i] ?? '') : null,
+        descending: k.desc === 1,
+        collation: k.coll && k.coll.toUpperCase() !== 'BINARY' ? k.coll.toLowerCase() : null,
+      })),
+      where: il.partial && parsed.where ? normalizeExpression(parsed.where) : null,
+      method: null,
+    });
+  }
+
+  const byId = new Map<number, ForeignKeyRow[]>();
+  for (const fk of db.prepare(`PRAGMA main.foreign_key_list(${q})`).all() as ForeignKeyRow[]) {
+    const list = byId.get(fk.id) ?? [];
+    list.push(fk);
+    byId.set(fk.id, list);
+  }
+  const foreignKeys: ForeignKey[] = [...byId.values()].map((parts) => {
+    parts.sort((a, b) => a.seq - b.seq);
+    return {
+      name: null,
+      columns: parts.map((p) => p.from),
+      referencedTable: parts[0].table,
+      referencedColumns: parts.map((p) => p.to ?? ''),
+      onDelete: normalizeAction(parts[0].on_delete),
+      onUpdate: normalizeAction(parts[0].on_update),
+    };
+  });
+
+  return {
+    name: row.name,
+    columns,
+    primaryKey: pk.length > 0 ? pk : null,
+    uniques,
+    indexes,
+    foreignKeys,
+    checks: extras.checks.map((c) => ({ name: c.name, expression: normalizeExpression(c.expression) })),
+    options,
+  };
+}
+
+/** `REFERENCES parent` without columns means the parent's primary key; spell it out. */
+function resolveImplicitReferences(schema: Schema): void {
+  for (const table of Object.values(schema.tables)) {
+    for (const fk of table.foreignKeys) {
+      if (fk.referencedColumns.some((c) => c === '')) {
+        const parentPk = schema.tables[fk.referencedTable]?.primaryKey;
+        if (parentPk && parentPk.length === fk.columns.length) fk.referencedColumns = [...parentPk];
+      }
+    }
+  }
+}

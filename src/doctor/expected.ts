@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Connection } from '../dialects/dialect.js';
+import { DbDoctorError, errorMessage } from '../errors.js';
+import type { EventListener } from '../migrations/events.js';
+import { executeMigration } from '../migrations/execute.js';
+import type { MigrationFile } from '../migrations/files.js';
+import { History } from '../migrations/history.js';
+import { loadMigration } from '../migrations/load.js';
+import {
+  FINGERPRINT_VERSION,
+  fingerprintOfHashes,
+  type ObjectKey,
+  objectHashes,
+} from '../schema/fingerprint.js';
+import {
+  type EnumType,
+  emptySchema,
+  type Schema,
+  type Table,
+  type Trigger,
+  type View,
+} from '../schema/model.js';
+
+/** The expected schema after one migration, as object hashes relative to the one before. */
+export interface RevisionSnapshot {
+  id: string;
+  fingerprint: string;
+  /** Objects whose hash changed with this migration (null = the object was removed). */
+  changed: Record<ObjectKey, string | null>;
+}
+
+type SchemaObject = Table | EnumType | View | Trigger;
+
+/** The expected schema at every revision of a project. */
+export class ExpectedSchemas {
+  constructor(
+    readonly dialect: Schema['dialect'],
+    /** One snapshot per migration file, in file order. */
+    readonly revisions: RevisionSnapshot[],
+    private readonly objects: Record<string, SchemaObject>,
+    /** True when nothing had to be replayed. */
+    readonly fromCache: boolean,
+  ) {}
+
+  /** Object hashes of the schema after revision `index` (-1 = the empty base). */
+  hashesAt(index: number): Record<ObjectKey, string> {
+    const hashes: Record<ObjectKey, string> = {};
+    for (let i = 0; i <= index; i++) {
+      for (const [key, hash] of Object.entries(this.revisions[i].changed)) {
+        if (hash === null) delete hashes[key];
+        else hashes[key] = hash;
+      }
+    }
+    return hashes;
+  }
+
+  /** The full model after revision `index` (-1 = the empty base). */
+  schemaAt(index: number): Schema {
+    const schema = emptySchema(this.dialect);
+    for (const [key, hash] of Object.entries(this.hashesAt(index))) {
+      const object = this.objects[hash];
+      const kind = key.slice(0, key.indexOf(':'));
+      if (kind === 'table') schema.tables[(object as Table).name] = object as Table;
+      else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
+      else if (kind === 'view') schema.views[(object as View).name] = object as View;
+      else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
+    }
+    return schema;
+  }
+
+  /** Index of the revision with this id, or -1. */
+  indexOf(id: string): number {
+    return this.revisions.findIndex((r) => r.id === id);
+  }
+}
+
+/** What {@link expectedSchemas} needs. */
+export interface ExpectedSchemasOptions {
+  /** The live database: the scratch database is created beside it. */
+  conn: Connection;
+  files: MigrationFile[];
+  historyTable: string;
+  /** PostgreSQL schema the migrations create their objects in. */
+  schema?: string;
+  /** Folder for the cache; false to neither read nor write it. */
+  cacheDir: string | false;
+  statementLockTimeoutMs: number;
+  onEvent?: EventListener;
+}
+
+const CACHE_FORMAT = 1;
+
+interface CacheFile {
+  format: number;
+  environment: string;
+  chain: string;
+  revisions: RevisionSnapshot[];
+  objects: Record<string, SchemaObject>;
+}
+
+/**
+ * A key for the whole chain of migrations: it changes when any file is added, removed,
+ * renamed or edited, so a cached replay is used only for exactly the same project.
+ */
+function chainKey(files: readonly MigrationFile[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(`${f.id}\0${f.name}\0${f.checksum}\n`);
+  return h.digest('hex');
+}
+
+function cachePath(cacheDir: string, dialect: string): string {
+  return path.join(cacheDir, `expected-${dialect}.json`);
+}
+
+function readCache(file: string, environment: string, chain: string): CacheFile | null {
+  try {
+    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as CacheFile;
+    if (data.format !== CACHE_FORMAT || data.environment !== environment || data.chain !== chain) return null;
+    return data;
+  } catch {
+    // A missing, unreadable or corrupt cache is only a cache: replay instead.
+    return null;
+  }
+}
+
+function writeCache(file: string, data: CacheFile): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(data));
+    fs.renameSync(tmp, file);
+  } catch {
+    // Read-only project folders still get a correct (if slower) doctor.
+  }
+}
+
+/**
+ * The expected schema at every revision: replays the migrations into a scratch database
+ * (SQLite in memory; a throwaway PostgreSQL database, always dropped), introspecting after
+ * each one. Cached on disk by the chain of checksums, so an unchanged project replays nothing.
+ */
+export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<ExpectedSchemas> {
+  const { conn, files } = options;
+  const dialect = conn.dialect;
+  const environment = [
+    FINGERPRINT_VERSION,
+    await dialect.serverVersion(conn),
+    options.historyTable,
+    options.schema ?? '',
+  ].join('|');
+  const chain = chainKey(files);
+  const file = options.cacheDir ? cachePath(options.cacheDir, dialect.name) : null;
+  const cached = file ? readCache(file, environment, chain) : null;
+  if (cached) {
+    options.onEvent?.({ type: 'replay-cached', total: files.length });
+    return new ExpectedSchemas(dialect.name, cached.revisions, cached.objects, true);
+  }
+
+  const revisions: RevisionSnapshot[] = [];
+  const objects: Record<string, SchemaObject> = {};
+  const scratch = await dialect.createScratch(conn);
+  try {
+    const history = new History(scratch.conn, options.historyTable);
+    await history.ensure();
+    let previous: Record<ObjectKey, string> = {};
+    for (const [index, f] of files.entries()) {
+      options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
+      try {
+        const migration = await loadMigration(f);
+        await executeMigration(scratch.conn, history, migration, 'up', {
+          statementLockTimeoutMs: options.statementLockTimeoutMs,
+          lockRetries: 0,
+          before: index > 0 ? files[index - 1].id : null,
+        });
+      } catch (e) {
+        throw new DbDoctorError(
+          'REPLAY_FAILED',
+          `Migration ${f.stem} fails when replayed on an empty database: ${errorMessage(e)}`,
+          {
+            unchanged: 'Nothing was changed in your database; the scratch database was thrown away.',
+            hint: 'A migration that only works on a database with a particular history cannot be checked. Make it work from an empty database, then run the doctor again.',
+            cause: e,
+          },
+        );
+      }
+      const schema = await dialect.introspect(scratch.conn, {
+        schema: options.schema,
+        exclude: [options.historyTable, `${options.historyTable}_lock`],
+      });
+      const hashes = objectHashes(schema);
+      const changed: Record<ObjectKey, string | null> = {};
+      for (const [key, hash] of Object.entries(hashes)) {
+        if (previous[key] !== hash) {
+          changed[key] = hash;
+          objects[hash] = objectOf(schema, key);
+        }
+      }
+      for (const key of Object.keys(previous)) if (!(key in hashes)) changed[key] = null;
+      revisions.push({ id: f.id, fingerprint: fingerprintOfHashes(dialect.name, hashes), changed });
+      previous = hashes;
+    }
+  } finally {
+    await scratch.dispose();
+  }
+  if (file) writeCache(file, { format: CACHE_FORMAT, environment, chain, revisions, objects });
+  return new ExpectedSchemas(dialect.name, revisions, objects, false);
+}
+
+function objectOf(schema: Schema, key: ObjectKey): SchemaObject {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  const name = key.slice(colon + 1);
+  if (kind === 'table') return schema.tables[name];
+  if (kind === 'enum') return schema.enums[name];
+  if (kind === 'view') return schema.views[name];
+  return schema.triggers[name];
+}

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { Schema, Table } from './model.js';
+import { foreignKeyIdentity, normalizeTable } from './normalize.js';
+
+/**
+ * Bumped whenever normalization or the canonical form changes, so fingerprints cached on disk
+ * by an older dbdoctor are not compared with new ones.
+ */
+export const FINGERPRINT_VERSION = 1;
+
+/** A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`. */
+export type ObjectKey = string;
+
+/**
+ * The comparable form of a table: what makes two tables "the same" for dbdoctor. Column
+ * order and the names of UNIQUE, FOREIGN KEY and CHECK constraints are left out (SQLite does
+ * not keep constraint names; column order does not change what a table can hold).
+ */
+function canonicalTable(table: Table): unknown {
+  const t = normalizeTable(table);
+  return {
+    name: t.name,
+    columns: [...t.columns]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((c) => [c.name, c.type, c.nullable, c.default, c.generated, c.collation, c.identity]),
+    primaryKey: t.primaryKey,
+    uniques: t.uniques.map((u) => u.columns),
+    indexes: t.indexes.map((i) => [
+      i.name,
+      i.unique,
+      i.keys.map((k) => [k.column, k.expression, k.descending, k.collation]),
+      i.where,
+      i.method,
+    ]),
+    foreignKeys: t.foreignKeys.map((f) => [foreignKeyIdentity(f), f.onDelete, f.onUpdate]),
+    checks: t.checks.map((c) => c.expression),
+    options: t.options,
+  };
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/**
+ * One short hash per object of the schema. Two schemas have the same object hashes exactly
+ * when dbdoctor considers them equal, object by object; the revision cache stores these.
+ */
+export function objectHashes(schema: Schema): Record<ObjectKey, string> {
+  const out: Record<ObjectKey, string> = {};
+  for (const t of Object.values(schema.tables)) out[`table:${t.name}`] = hash(canonicalTable(t)).slice(0, 24);
+  for (const e of Object.values(schema.enums)) out[`enum:${e.name}`] = hash([e.name, e.values]).slice(0, 24);
+  for (const v of Object.values(schema.views))
+    out[`view:${v.name}`] = hash([v.name, v.definition]).slice(0, 24);
+  for (const g of Object.values(schema.triggers))
+    out[`trigger:${g.name}`] = hash([g.name, g.table, g.definition]).slice(0, 24);
+  return out;
+}
+
+/** The fingerprint of a set of object hashes (see {@link objectHashes}). */
+export function fingerprintOfHashes(dialect: string, hashes: Record<ObjectKey, string>): string {
+  const pairs = Object.keys(hashes)
+    .sort()
+    .map((k) => [k, hashes[k]]);
+  return hash([FINGERPRINT_VERSION, dialect, pairs]);
+}
+
+/**
+ * A stable fingerprint of a schema: equal for two schemas exactly when {@link diff} finds no
+ * difference between them, whatever order the introspection returned things in.
+ */
+export function fingerprint(schema: Schema): string {
+  return fingerprintOfHashes(schema.dialect, objectHashes(schema));
+}
