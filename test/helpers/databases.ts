@@ -212,3 +212,24 @@ export async function tableNames(db: TestDatabase): Promise<string[]> {
         );
   return rows.map((r) => String(r.name));
 }
+
+/** Runs several statements on a test database through the raw driver (no parameters). */
+export async function rawExec(db: TestDatabase, sql: string): Promise<void> {
+  if (db.dialect === 'sqlite') {
+    const { default: Database } = await import('better-sqlite3');
+    const conn = new Database(db.url.slice('sqlite:'.length));
+    try {
+      conn.exec(sql);
+    } finally {
+      conn.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
