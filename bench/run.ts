@@ -1,2 +1,3 @@
 // Runs every benchmark. They report ratios to raw-driver floors measured in the same run.
 await import('./apply.js');
+await import('./doctor.js');

@@ -111,6 +111,11 @@ export interface IntrospectOptions {
   schema?: string;
   /** Tables left out: dbdoctor's own history and lock tables. */
   exclude: string[];
+  /**
+   * A memo the caller keeps between introspections of the same connection (the doctor's
+   * replay introspects after every migration); a dialect may reuse what did not change.
+   */
+  memo?: Map<string, unknown>;
 }
 
 /** A database that exists only while it is needed. */

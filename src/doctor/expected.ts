@@ -165,6 +165,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     const history = new History(scratch.conn, options.historyTable);
     await history.ensure();
     let previous: Record<ObjectKey, string> = {};
+    const memo = new Map<string, unknown>();
     for (const [index, f] of files.entries()) {
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
       try {
@@ -188,6 +189,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
       const schema = await dialect.introspect(scratch.conn, {
         schema: options.schema,
         exclude: [options.historyTable, `${options.historyTable}_lock`],
+        memo,
       });
       const hashes = objectHashes(schema);
       const changed: Record<ObjectKey, string | null> = {};

@@ -344,6 +344,32 @@ for (const dialect of DIALECTS) {
       });
     }
 
+    it('hostile table, column and index names are introspected literally and show no drift', async () => {
+      const table = `we"ird; DROP TABLE accounts; --`;
+      const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
+      await fresh({
+        '001_hostile.sql': sqlMigration(
+          `CREATE TABLE ${q(table)} (${q('a"b')} INTEGER PRIMARY KEY, ${q("it's")} TEXT);\nCREATE INDEX ${q('ix"1')} ON ${q(table)} (${q("it's")});`,
+        ),
+      });
+      assert.equal((await run('apply')).code, 0);
+      const { code, result } = await doctorJson();
+      assert.equal(code, 0, JSON.stringify(result.findings));
+      assert.equal(result.matches, '001');
+      const json = (await run('schema', '--json')).json<{
+        tables: Record<string, { columns: { name: string }[]; indexes: { name: string }[] }>;
+      }>();
+      assert.deepEqual(Object.keys(json.tables), [table]);
+      assert.deepEqual(
+        json.tables[table]!.columns.map((c) => c.name),
+        ['a"b', "it's"],
+      );
+      assert.deepEqual(
+        json.tables[table]!.indexes.map((i) => i.name),
+        ['ix"1'],
+      );
+    });
+
     it('schema prints text, JSON and a Mermaid ER diagram; a bad format is bad usage', async () => {
       await fresh();
       assert.equal((await run('apply')).code, 0);

@@ -159,14 +159,15 @@ export async function introspectPostgres(
 ): Promise<Schema> {
   const ns = options.schema ?? 'public';
   const excluded = new Set(options.exclude);
-  const [tables, columns, constraints, indexes, enums, views, triggers] = await Promise.all([
-    conn.query<{ name: string; kind: string; persistence: string }>(TABLES_SQL, [ns]),
-    conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]),
-    conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL, [ns]),
-    conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL, [ns]),
-    conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]),
-    conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns]),
-    conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [ns]),
+  // One client runs one query at a time; issuing them together is deprecated in pg.
+  const tables = await conn.query<{ name: string; kind: string; persistence: string }>(TABLES_SQL, [ns]);
+  const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]);
+  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL, [ns]);
+  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL, [ns]);
+  const enums = await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]);
+  const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns]);
+  const triggers = await conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [
+    ns,
   ]);
 
   const schema: Schema = { dialect: 'postgres', tables: {}, enums: {}, views: {}, triggers: {} };

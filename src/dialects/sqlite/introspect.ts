@@ -81,6 +81,13 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
   const indexSql = new Map(
     rows.filter((r) => r.type === 'index' && r.sql).map((r) => [r.name, r.sql as string]),
   );
+  const indexSqlByTable = new Map<string, string[]>();
+  for (const r of rows) {
+    if (r.type !== 'index') continue;
+    const list = indexSqlByTable.get(r.tbl_name) ?? [];
+    list.push(`${r.name}\0${r.sql ?? ''}`);
+    indexSqlByTable.set(r.tbl_name, list);
+  }
 
   const schema: Schema = { dialect: 'sqlite', tables: {}, enums: {}, views: {}, triggers: {} };
   for (const row of rows) {
@@ -88,7 +95,16 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
     if (row.type === 'table') {
       // Virtual tables' shadow tables and the virtual table itself have no plain columns to compare.
       if (row.sql && /^\s*CREATE\s+VIRTUAL/i.test(row.sql)) continue;
-      schema.tables[row.name] = readTable(conn, row, tableOptions.get(row.name) ?? [], indexSql);
+      // A table's model follows from its CREATE statement, its indexes' statements and its
+      // options, so when none of them changed the PRAGMAs need not be read again.
+      const opts = tableOptions.get(row.name) ?? [];
+      const key = `${row.name}\0${row.sql}\0${(indexSqlByTable.get(row.name) ?? []).sort().join('\0')}\0${opts.join()}`;
+      let table = options.memo?.get(key) as Table | undefined;
+      if (!table) {
+        table = readTable(conn, row, opts, indexSql);
+        options.memo?.set(key, table);
+      }
+      schema.tables[row.name] = table;
     } else if (row.type === 'view' && row.sql) {
       schema.views[row.name] = { name: row.name, definition: normalizeExpression(row.sql) };
     } else if (row.type === 'trigger' && row.sql) {
@@ -188,14 +204,21 @@ function readTable(
   };
 }
 
-/** `REFERENCES parent` without columns means the parent's primary key; spell it out. */
+/**
+ * `REFERENCES parent` without columns means the parent's primary key; spell it out. Tables
+ * are replaced, not mutated, because they may be shared through the memo.
+ */
 function resolveImplicitReferences(schema: Schema): void {
-  for (const table of Object.values(schema.tables)) {
-    for (const fk of table.foreignKeys) {
-      if (fk.referencedColumns.some((c) => c === '')) {
+  for (const [name, table] of Object.entries(schema.tables)) {
+    if (!table.foreignKeys.some((fk) => fk.referencedColumns.some((c) => c === ''))) continue;
+    schema.tables[name] = {
+      ...table,
+      foreignKeys: table.foreignKeys.map((fk) => {
         const parentPk = schema.tables[fk.referencedTable]?.primaryKey;
-        if (parentPk && parentPk.length === fk.columns.length) fk.referencedColumns = [...parentPk];
-      }
-    }
+        return fk.referencedColumns.some((c) => c === '') && parentPk && parentPk.length === fk.columns.length
+          ? { ...fk, referencedColumns: [...parentPk] }
+          : fk;
+      }),
+    };
   }
 }
