@@ -39,6 +39,13 @@ function isPgClient(x: unknown): x is pg.Client {
   return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
 }
 
+/** Which dialect a database input speaks, without opening it. */
+export function dialectOfInput(input: DatabaseInput, cwd?: string): Connection['dialect']['name'] {
+  if (isConnection(input)) return input.dialect.name;
+  if (typeof input === 'string') return parseDatabaseUrl(input, cwd).dialect;
+  return isBetterSqlite(input) ? 'sqlite' : 'postgres';
+}
+
 /** Opens (or wraps) a database and returns a dbdoctor Connection. */
 export async function openConnection(input: DatabaseInput, opts: OpenOptions = {}): Promise<Connection> {
   if (isConnection(input)) return input;

@@ -1,0 +1,249 @@
+import { DbDoctorError } from '../errors.js';
+import type {
+  ListOptions,
+  Session,
+  SessionData,
+  SessionStore,
+  StoreOptions,
+  Ttl,
+  Validation,
+} from './types.js';
+import {
+  checkData,
+  checkKey,
+  DEFAULT_MAX_DATA_BYTES,
+  DEFAULT_TTL_MS,
+  generateKey,
+  ttlMs,
+} from './validate.js';
+
+/** Options of the {@link MemoryStore}. */
+export interface MemoryStoreOptions extends StoreOptions {
+  /** At most this many sessions; the least recently used go first. Default unbounded. */
+  maxSessions?: number;
+  /** Sweep expired sessions this often (ms). The timer never keeps the process alive. */
+  sweepIntervalMs?: number;
+}
+
+/** One scheduled expiry check: a min-heap entry. */
+interface Due {
+  at: number;
+  key: string;
+  session: Session;
+}
+
+/**
+ * Sessions in process memory: O(1) get/set (a Map kept in least-recently-used order) and
+ * expiry through a min-heap of due times, so a sweep visits only sessions that are due. A
+ * touch does not reschedule: the sweep re-queues a session whose expiry moved on.
+ *
+ * Returned sessions are the stored objects; treat them as read-only and change them with
+ * `update`.
+ */
+export class MemoryStore<T extends SessionData = SessionData> implements SessionStore<T> {
+  private readonly sessions = new Map<string, Session<T>>();
+  private readonly heap: Due[] = [];
+  private readonly clock: () => number;
+  private readonly defaultTtlMs: number;
+  private readonly maxBytes: number;
+  private readonly maxSessions: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.defaultTtlMs = ttlMs(options.defaultTtl, DEFAULT_TTL_MS);
+    this.maxBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    this.maxSessions = options.maxSessions ?? Number.POSITIVE_INFINITY;
+    if (!(this.maxSessions >= 1)) {
+      throw new DbDoctorError('BAD_OPTION', `maxSessions must be at least 1 (got ${options.maxSessions}).`, {
+        unchanged: 'No store was created.',
+        hint: 'Leave it out for an unbounded store.',
+      });
+    }
+    if (options.sweepIntervalMs !== undefined) {
+      this.timer = setInterval(() => void this.sweep(), options.sweepIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** The live session (moved to most recently used), or undefined; removes an expired one. */
+  private live(key: string, now: number): Session<T> | undefined {
+    const s = this.sessions.get(key);
+    if (s === undefined) return undefined;
+    if (s.expiresAt <= now) {
+      this.sessions.delete(key);
+      return undefined;
+    }
+    this.sessions.delete(key);
+    this.sessions.set(key, s);
+    return s;
+  }
+
+  async create(key: string | null | undefined, data: T, options: { ttl?: Ttl } = {}): Promise<Session<T>> {
+    const k = key == null ? generateKey() : checkKey(key);
+    checkData(data, this.maxBytes);
+    const ttl = options.ttl === undefined ? this.defaultTtlMs : ttlMs(options.ttl, this.defaultTtlMs);
+    const now = this.clock();
+    const session: Session<T> = {
+      key: k,
+      data,
+      status: 'active',
+      createdAt: now,
+      lastActivity: now,
+      expiresAt: now + ttl,
+      ttlMs: ttl,
+    };
+    this.sessions.delete(k);
+    this.sessions.set(k, session);
+    this.push({ at: session.expiresAt, key: k, session: session as Session });
+    if (this.sessions.size > this.maxSessions) {
+      // Map iteration order is insertion order, and every use re-inserts: the first is the LRU.
+      const oldest = this.sessions.keys().next().value as string;
+      this.sessions.delete(oldest);
+    }
+    return session;
+  }
+
+  async get(key: string): Promise<Session<T> | null> {
+    return this.live(checkKey(key), this.clock()) ?? null;
+  }
+
+  async update(key: string, patch: Partial<T>): Promise<Session<T> | null> {
+    const now = this.clock();
+    const s = this.live(checkKey(key), now);
+    if (!s) return null;
+    const data = checkData({ ...s.data, ...patch } as T, this.maxBytes);
+    s.data = data;
+    s.lastActivity = now;
+    s.expiresAt = now + s.ttlMs;
+    return s;
+  }
+
+  async touch(key: string): Promise<boolean> {
+    const now = this.clock();
+    const s = this.live(checkKey(key), now);
+    if (!s) return false;
+    s.lastActivity = now;
+    s.expiresAt = now + s.ttlMs;
+    return true;
+  }
+
+  private async setStatus(key: string, status: Session['status']): Promise<boolean> {
+    const now = this.clock();
+    const s = this.live(checkKey(key), now);
+    if (!s) return false;
+    s.status = status;
+    s.lastActivity = now;
+    s.expiresAt = now + s.ttlMs;
+    return true;
+  }
+
+  complete(key: string): Promise<boolean> {
+    return this.setStatus(key, 'completed');
+  }
+
+  abandon(key: string): Promise<boolean> {
+    return this.setStatus(key, 'abandoned');
+  }
+
+  async validate(key: string): Promise<Validation<T>> {
+    const k = checkKey(key);
+    const s = this.sessions.get(k);
+    if (!s) return { valid: false, reason: 'not_found', session: null };
+    if (s.expiresAt <= this.clock()) {
+      this.sessions.delete(k);
+      return { valid: false, reason: 'expired', session: s };
+    }
+    if (s.status !== 'active') return { valid: false, reason: s.status, session: s };
+    return { valid: true, session: s };
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.sessions.delete(checkKey(key));
+  }
+
+  async sweep(): Promise<number> {
+    const now = this.clock();
+    let removed = 0;
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const due = this.pop();
+      const current = this.sessions.get(due.key);
+      if (current !== due.session) continue; // replaced or deleted since
+      if (current.expiresAt <= now) {
+        this.sessions.delete(due.key);
+        removed++;
+      } else {
+        this.push({ at: current.expiresAt, key: due.key, session: due.session });
+      }
+    }
+    return removed;
+  }
+
+  async list(options: ListOptions = {}): Promise<Session<T>[]> {
+    const now = this.clock();
+    const out: Session<T>[] = [];
+    for (const s of this.sessions.values()) {
+      if (options.status && s.status !== options.status) continue;
+      if (!options.includeExpired && s.expiresAt <= now) continue;
+      out.push(s);
+    }
+    out.sort((a, b) => b.lastActivity - a.lastActivity);
+    const offset = options.offset ?? 0;
+    return out.slice(offset, options.limit === undefined ? undefined : offset + options.limit);
+  }
+
+  async count(): Promise<number> {
+    const now = this.clock();
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.expiresAt > now) n++;
+    return n;
+  }
+
+  async clear(): Promise<void> {
+    this.sessions.clear();
+    this.heap.length = 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private push(item: Due): void {
+    const h = this.heap;
+    h.push(item);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.at <= item.at) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = item;
+  }
+
+  private pop(): Due {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        let mAt = last.at;
+        if (l < h.length && h[l]!.at < mAt) {
+          m = l;
+          mAt = h[l]!.at;
+        }
+        if (r < h.length && h[r]!.at < mAt) m = r;
+        if (m === i) break;
+        h[i] = h[m]!;
+        i = m;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
