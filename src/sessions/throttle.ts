@@ -115,8 +115,8 @@ const CHECK_SQL = (p: (n: number) => string) =>
 const RESET_SQL = (p: (n: number) => string) => `DELETE FROM dbdoctor_login_attempts WHERE key = ${p(1)}`;
 
 function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>, options: ThrottleOptions) {
-  // SQLite's ?NNN parameters are numbered like PostgreSQL's, so the same SQL binds the same array.
-  const p = (n: number) => `?${n}`;
+  // Named parameters let the SQL reuse a value by name, as PostgreSQL's $n do.
+  const p = (n: number) => `@p${n}`;
   let statements: Record<string, BetterSqlite3.Statement>;
   try {
     statements = {
@@ -129,9 +129,9 @@ function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>
   }
   const run = async (which: 'hit' | 'check' | 'reset', params: unknown[]) => {
     const stmt = statements[which]!;
-    if (which === 'hit') return stmt.get(...params) as Counts | undefined;
-    if (which === 'check') return stmt.get(...params) as Counts | undefined;
-    stmt.run(...params);
+    const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
+    if (which !== 'reset') return stmt.get(named) as Counts | undefined;
+    stmt.run(named);
     return undefined;
   };
   return new DatabaseThrottle(run, onClose, options);
