@@ -1,8 +1,8 @@
 import type { SessionData, SessionStore } from './types.js';
 
 /** The part of express-session's module this adapter needs: its `Store` base class. */
-export interface ExpressSessionModule {
-  Store: new () => object;
+export interface ExpressSessionModule<S extends object = object> {
+  Store: abstract new () => S;
 }
 
 type Callback<T = unknown> = (err?: unknown, value?: T) => void;
@@ -25,9 +25,10 @@ interface CookieLike {
  * The session's TTL follows the cookie's maxAge (else the store's default), and `touch`
  * slides it, so rolling sessions work.
  */
-export function expressSessionStore(session: ExpressSessionModule) {
-  const Base = session.Store as new () => object;
-  return class DbDoctorExpressStore extends Base {
+export function expressSessionStore<S extends object>(session: ExpressSessionModule<S>) {
+  // express-session's Store is abstract in its types but a plain class at run time.
+  const Base = session.Store as unknown as new () => object;
+  class DbDoctorExpressStore extends Base {
     constructor(
       readonly sessions: SessionStore<SessionData>,
       readonly options: { defaultTtlMs?: number } = {},
@@ -73,5 +74,9 @@ export function expressSessionStore(session: ExpressSessionModule) {
     clear(cb: Callback = () => {}): void {
       this.sessions.clear().then(() => cb(), cb);
     }
-  };
+  }
+  return DbDoctorExpressStore as unknown as new (
+    sessions: SessionStore<SessionData>,
+    options?: { defaultTtlMs?: number },
+  ) => S & InstanceType<typeof DbDoctorExpressStore>;
 }
