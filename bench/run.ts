@@ -1,3 +1,4 @@
 // Runs every benchmark. They report ratios to raw-driver floors measured in the same run.
 await import('./apply.js');
 await import('./doctor.js');
+await import('./sessions.js');

@@ -1,0 +1,214 @@
+/**
+ * Session store benchmarks: get, touch, create, and sweep of 100,000 expired sessions for
+ * each backend, against floors in the same run: a plain Map with expiry (memory), and the
+ * same SQL through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg. Floors parse the
+ * JSON data they read, as any store must.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import {
+  installSessionTables,
+  MemoryStore,
+  openSessionStore,
+  type SessionStore,
+} from '../src/sessions/index.js';
+
+const SWEEP_N = 100_000;
+const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
+const PG_OPS = Number(process.env.BENCH_SESSION_PG_OPS ?? 3000);
+const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
+const TTL = 30 * 60_000;
+
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+interface Ops {
+  create(i: number, now: number, ttl: number): Promise<unknown> | unknown;
+  get(i: number, now: number): Promise<unknown> | unknown;
+  touch(i: number, now: number): Promise<unknown> | unknown;
+  sweep(now: number): Promise<unknown> | unknown;
+}
+
+function storeOps(store: SessionStore, clock: { now: number }): Ops {
+  return {
+    create: (i, now, ttl) => {
+      clock.now = now;
+      return store.create(`k${i}`, DATA, { ttl });
+    },
+    get: (i, now) => {
+      clock.now = now;
+      return store.get(`k${i}`);
+    },
+    touch: (i, now) => {
+      clock.now = now;
+      return store.touch(`k${i}`);
+    },
+    sweep: (now) => {
+      clock.now = now;
+      return store.sweep();
+    },
+  };
+}
+
+async function measure(name: string, ours: Ops, floor: Ops, n: number, report: string[]): Promise<void> {
+  const now = 1_700_000_000_000;
+  const row = async (op: string, run: (o: Ops) => Promise<void>) => {
+    // Interleave floor and ours twice and keep each one's best, so drift hits both alike.
+    const f: number[] = [];
+    const o: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      f.push(await timed(() => run(floor)));
+      o.push(await timed(() => run(ours)));
+    }
+    const fb = Math.min(...f);
+    const ob = Math.min(...o);
+    report.push(
+      `${name} ${op} x${op === 'sweep' ? SWEEP_N : n}: ours ${fmt(ob)} vs floor ${fmt(fb)} = ${ratio(ob, fb)}`,
+    );
+  };
+  await row('create', async (x) => {
+    for (let i = 0; i < n; i++) await x.create(i, now, TTL);
+  });
+  await row('get', async (x) => {
+    for (let i = 0; i < n; i++) await x.get(i, now + 1);
+  });
+  await row('touch', async (x) => {
+    for (let i = 0; i < n; i++) await x.touch(i, now + 2);
+  });
+  await row('sweep', async (x) => {
+    for (let i = 0; i < SWEEP_N; i++) await x.create(i, now, 1000);
+    await x.sweep(now + 5000);
+  });
+}
+
+/** A Map with expiry: the least any memory store can do. */
+function mapFloor(): Ops {
+  const m = new Map<string, { data: unknown; expiresAt: number; ttl: number }>();
+  return {
+    create: (i, now, ttl) => void m.set(`k${i}`, { data: DATA, expiresAt: now + ttl, ttl }),
+    get: (i, now) => {
+      const e = m.get(`k${i}`);
+      return e && e.expiresAt > now ? e : undefined;
+    },
+    touch: (i, now) => {
+      const e = m.get(`k${i}`);
+      if (e && e.expiresAt > now) e.expiresAt = now + e.ttl;
+    },
+    sweep: (now) => {
+      for (const [k, e] of m) if (e.expiresAt <= now) m.delete(k);
+    },
+  };
+}
+
+function sqliteFloor(file: string): Ops {
+  const db = new Database(file);
+  const upsert = db.prepare(
+    `INSERT INTO dbdoctor_sessions (key, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES (?, ?, 'active', ?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET data = excluded.data, status = excluded.status, created_at = excluded.created_at, last_activity = excluded.last_activity, expires_at = excluded.expires_at, ttl_ms = excluded.ttl_ms`,
+  );
+  const find = db.prepare(
+    'SELECT key, data, status, created_at, last_activity, expires_at, ttl_ms FROM dbdoctor_sessions WHERE key = ?',
+  );
+  const slide = db.prepare(
+    'UPDATE dbdoctor_sessions SET last_activity = ?, expires_at = ? + ttl_ms WHERE key = ? AND expires_at > ?',
+  );
+  const sweep = db.prepare('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?');
+  return {
+    create: (i, now, ttl) => upsert.run(`k${i}`, JSON.stringify(DATA), now, now, now + ttl, ttl),
+    get: (i) => {
+      const r = find.get(`k${i}`) as { data: string } | undefined;
+      return r && JSON.parse(r.data);
+    },
+    touch: (i, now) => slide.run(now, now, `k${i}`, now),
+    sweep: (now) => sweep.run(now),
+  };
+}
+
+function pgFloor(pool: pg.Pool): Ops {
+  return {
+    create: (i, now, ttl) =>
+      pool.query({
+        name: 'f_upsert',
+        text: `INSERT INTO dbdoctor_sessions (key, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES ($1, $2, 'active', $3, $3, $4, $5)
+               ON CONFLICT (key) DO UPDATE SET data = excluded.data, status = excluded.status, created_at = excluded.created_at, last_activity = excluded.last_activity, expires_at = excluded.expires_at, ttl_ms = excluded.ttl_ms`,
+        values: [`k${i}`, JSON.stringify(DATA), now, now + ttl, ttl],
+      }),
+    get: (i) =>
+      pool.query({
+        name: 'f_find',
+        text: 'SELECT key, data, status, created_at, last_activity, expires_at, ttl_ms FROM dbdoctor_sessions WHERE key = $1',
+        values: [`k${i}`],
+      }),
+    touch: (i, now) =>
+      pool.query({
+        name: 'f_slide',
+        text: 'UPDATE dbdoctor_sessions SET last_activity = $2, expires_at = $2 + ttl_ms WHERE key = $1 AND expires_at > $2',
+        values: [`k${i}`, now],
+      }),
+    sweep: (now) => pool.query('DELETE FROM dbdoctor_sessions WHERE expires_at <= $1', [now]),
+  };
+}
+
+const report: string[] = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
+try {
+  const memClock = { now: 0 };
+  await measure(
+    'memory',
+    storeOps(new MemoryStore({ clock: () => memClock.now }), memClock),
+    mapFloor(),
+    OPS * 5,
+    report,
+  );
+
+  const oursFile = path.join(tmp, 'ours.sqlite');
+  const floorFile = path.join(tmp, 'floor.sqlite');
+  for (const f of [oursFile, floorFile]) {
+    const db = new Database(f);
+    db.pragma('journal_mode = WAL');
+    db.close();
+    await installSessionTables({ database: `sqlite:${f}` });
+  }
+  const sqliteDb = new Database(oursFile);
+  sqliteDb.pragma('synchronous = NORMAL');
+  const sqlClock = { now: 0 };
+  const sqliteStore = await openSessionStore(sqliteDb, { clock: () => sqlClock.now });
+  const floor = sqliteFloor(floorFile);
+  await measure('SQLite', storeOps(sqliteStore, sqlClock), floor, OPS, report);
+
+  const admin = new pg.Client({ connectionString: ADMIN });
+  await admin.connect();
+  const names = [`dbdoctor_bench_s1_${process.pid}`, `dbdoctor_bench_s2_${process.pid}`];
+  const urls = names.map((n) => {
+    const u = new URL(ADMIN);
+    u.pathname = `/${n}`;
+    return u.toString();
+  });
+  try {
+    for (const n of names) await admin.query(`CREATE DATABASE ${n}`);
+    for (const u of urls) await installSessionTables({ database: u });
+    const oursPool = new pg.Pool({ connectionString: urls[0], max: 1 });
+    const floorPool = new pg.Pool({ connectionString: urls[1], max: 1 });
+    const pgClock = { now: 0 };
+    const pgStore = await openSessionStore(oursPool, { clock: () => pgClock.now });
+    await measure('PostgreSQL', storeOps(pgStore, pgClock), pgFloor(floorPool), PG_OPS, report);
+    await oursPool.end();
+    await floorPool.end();
+  } finally {
+    for (const n of names) await admin.query(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`);
+    await admin.end();
+  }
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+for (const line of report) console.log(line);
