@@ -62,7 +62,9 @@ export class PostgresLock implements MigrationLock {
     }>(
       `SELECT a.pid, a.client_addr::text AS client_addr, a.application_name, a.backend_start
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.classid::int = $1 AND l.objid::int = $2 AND l.objsubid = 2`,
+        WHERE l.locktype = 'advisory' AND l.granted AND l.classid::int = $1 AND l.objid::int = $2 AND l.objsubid = 2
+          -- Advisory locks are per database; pg_locks shows every database's.
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [LOCK_CLASS, this.key],
     );
     const r = rows[0];
