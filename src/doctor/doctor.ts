@@ -113,7 +113,8 @@ async function examine(
         revision: state.current,
         matches: verdict?.matches ?? null,
         nearest: verdict?.nearest ?? null,
-        fingerprint: fingerprint(live),
+        // The verdict already hashed the live schema; hash it here only when no verdict exists.
+        fingerprint: verdict?.fingerprint ?? fingerprint(live),
         findings: sorted,
         drift: verdict?.drift ?? [],
         fixed: [],

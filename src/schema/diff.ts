@@ -182,6 +182,18 @@ function describeFk(f: ForeignKey): string {
   return `${foreignKeyIdentity(f)} ON DELETE ${f.onDelete} ON UPDATE ${f.onUpdate}`;
 }
 
+/** Column attributes that are text or null, compared and worded alike. */
+const NULLABLE_TEXT_ATTRIBUTES: [
+  keyof Pick<Column, 'default' | 'generated' | 'collation' | 'identity'>,
+  ChangeKind,
+  string,
+][] = [
+  ['default', 'column_default', 'has default'],
+  ['generated', 'column_generated', 'is generated as'],
+  ['collation', 'column_collation', 'has collation'],
+  ['identity', 'column_identity', 'has identity'],
+];
+
 function show(value: string | null): string {
   return value === null ? 'none' : value;
 }
@@ -242,38 +254,16 @@ function diffTable(ta: Table, tb: Table, labels: DiffLabels, changes: SchemaChan
         a: ca.nullable,
         b: cb.nullable,
       });
-    if (ca.default !== cb.default)
-      push({
-        kind: 'column_default',
-        name,
-        message: `${where} has default ${show(ca.default)} ${inA} but ${show(cb.default)} ${inB}.`,
-        a: ca.default,
-        b: cb.default,
-      });
-    if (ca.generated !== cb.generated)
-      push({
-        kind: 'column_generated',
-        name,
-        message: `${where} is generated as ${show(ca.generated)} ${inA} but ${show(cb.generated)} ${inB}.`,
-        a: ca.generated,
-        b: cb.generated,
-      });
-    if (ca.collation !== cb.collation)
-      push({
-        kind: 'column_collation',
-        name,
-        message: `${where} has collation ${show(ca.collation)} ${inA} but ${show(cb.collation)} ${inB}.`,
-        a: ca.collation,
-        b: cb.collation,
-      });
-    if (ca.identity !== cb.identity)
-      push({
-        kind: 'column_identity',
-        name,
-        message: `${where} has identity ${show(ca.identity)} ${inA} but ${show(cb.identity)} ${inB}.`,
-        a: ca.identity,
-        b: cb.identity,
-      });
+    for (const [field, kind, phrase] of NULLABLE_TEXT_ATTRIBUTES) {
+      if (ca[field] !== cb[field])
+        push({
+          kind,
+          name,
+          message: `${where} ${phrase} ${show(ca[field])} ${inA} but ${show(cb[field])} ${inB}.`,
+          a: ca[field],
+          b: cb[field],
+        });
+    }
   }
 
   const pkA = ta.primaryKey?.join(', ') ?? null;

@@ -1,4 +1,5 @@
 import { DbDoctorError } from '../errors.js';
+import { judge, newSession, type StoreSettings, storeSettings } from './lifecycle.js';
 import type {
   ListOptions,
   Session,
@@ -8,14 +9,7 @@ import type {
   Ttl,
   Validation,
 } from './types.js';
-import {
-  checkData,
-  checkKey,
-  DEFAULT_MAX_DATA_BYTES,
-  DEFAULT_TTL_MS,
-  generateKey,
-  ttlMs,
-} from './validate.js';
+import { checkData, checkKey } from './validate.js';
 
 /** Options of the {@link MemoryStore}. */
 export interface MemoryStoreOptions extends StoreOptions {
@@ -43,16 +37,12 @@ interface Due {
 export class MemoryStore<T extends SessionData = SessionData> implements SessionStore<T> {
   private readonly sessions = new Map<string, Session<T>>();
   private readonly heap: Due[] = [];
-  private readonly clock: () => number;
-  private readonly defaultTtlMs: number;
-  private readonly maxBytes: number;
+  private readonly settings: StoreSettings;
   private readonly maxSessions: number;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.clock = options.clock ?? Date.now;
-    this.defaultTtlMs = ttlMs(options.defaultTtl, DEFAULT_TTL_MS);
-    this.maxBytes = options.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES;
+    this.settings = storeSettings(options);
     this.maxSessions = options.maxSessions ?? Number.POSITIVE_INFINITY;
     if (!(this.maxSessions >= 1)) {
       throw new DbDoctorError('BAD_OPTION', `maxSessions must be at least 1 (got ${options.maxSessions}).`, {
@@ -80,19 +70,8 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   async create(key: string | null | undefined, data: T, options: { ttl?: Ttl } = {}): Promise<Session<T>> {
-    const k = key == null ? generateKey() : checkKey(key);
-    checkData(data, this.maxBytes);
-    const ttl = options.ttl === undefined ? this.defaultTtlMs : ttlMs(options.ttl, this.defaultTtlMs);
-    const now = this.clock();
-    const session: Session<T> = {
-      key: k,
-      data,
-      status: 'active',
-      createdAt: now,
-      lastActivity: now,
-      expiresAt: now + ttl,
-      ttlMs: ttl,
-    };
+    const session = newSession(key, data, options.ttl, this.settings);
+    const k = session.key;
     this.sessions.delete(k);
     this.sessions.set(k, session);
     this.push({ at: session.expiresAt, key: k, session: session as Session });
@@ -105,14 +84,14 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   async get(key: string): Promise<Session<T> | null> {
-    return this.live(checkKey(key), this.clock()) ?? null;
+    return this.live(checkKey(key), this.settings.clock()) ?? null;
   }
 
   async update(key: string, patch: Partial<T>): Promise<Session<T> | null> {
-    const now = this.clock();
+    const now = this.settings.clock();
     const s = this.live(checkKey(key), now);
     if (!s) return null;
-    const data = checkData({ ...s.data, ...patch } as T, this.maxBytes);
+    const data = checkData({ ...s.data, ...patch } as T, this.settings.maxBytes);
     s.data = data;
     s.lastActivity = now;
     s.expiresAt = now + s.ttlMs;
@@ -120,7 +99,7 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   async touch(key: string): Promise<boolean> {
-    const now = this.clock();
+    const now = this.settings.clock();
     const s = this.live(checkKey(key), now);
     if (!s) return false;
     s.lastActivity = now;
@@ -129,7 +108,7 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   private async setStatus(key: string, status: Session['status']): Promise<boolean> {
-    const now = this.clock();
+    const now = this.settings.clock();
     const s = this.live(checkKey(key), now);
     if (!s) return false;
     s.status = status;
@@ -148,14 +127,9 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
 
   async validate(key: string): Promise<Validation<T>> {
     const k = checkKey(key);
-    const s = this.sessions.get(k);
-    if (!s) return { valid: false, reason: 'not_found', session: null };
-    if (s.expiresAt <= this.clock()) {
-      this.sessions.delete(k);
-      return { valid: false, reason: 'expired', session: s };
-    }
-    if (s.status !== 'active') return { valid: false, reason: s.status, session: s };
-    return { valid: true, session: s };
+    const verdict = judge(this.sessions.get(k), this.settings.clock());
+    if (!verdict.valid && verdict.reason === 'expired') this.sessions.delete(k);
+    return verdict;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -163,7 +137,7 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   async sweep(): Promise<number> {
-    const now = this.clock();
+    const now = this.settings.clock();
     let removed = 0;
     while (this.heap.length > 0 && this.heap[0]!.at <= now) {
       const due = this.pop();
@@ -180,7 +154,7 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   async list(options: ListOptions = {}): Promise<Session<T>[]> {
-    const now = this.clock();
+    const now = this.settings.clock();
     const out: Session<T>[] = [];
     for (const s of this.sessions.values()) {
       if (options.status && s.status !== options.status) continue;
@@ -193,7 +167,7 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   }
 
   async count(): Promise<number> {
-    const now = this.clock();
+    const now = this.settings.clock();
     let n = 0;
     for (const s of this.sessions.values()) if (s.expiresAt > now) n++;
     return n;

@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import type { SessionBackend, SessionRow } from './sql-backend.js';
-import { missingTables } from './sqlite-backend.js';
+import { missingTables, type SessionBackend, type SessionRow } from './sql-backend.js';
 import type { SessionStatus } from './types.js';
 
 const COLUMNS = 'key, data, status, created_at, last_activity, expires_at, ttl_ms';

@@ -1,3 +1,4 @@
+import { DbDoctorError } from '../errors.js';
 import type { SessionStatus } from './types.js';
 
 /** A session row as both SQL backends return it (times as numbers, data parsed). */
@@ -47,3 +48,16 @@ export interface SessionBackend {
 
 /** How many expired sessions one sweep statement deletes: bounded so no lock is held for long. */
 export const SWEEP_BATCH = 5000;
+
+/** The session tables are missing: say how to create them. */
+export function missingTables(e: unknown): DbDoctorError {
+  return new DbDoctorError(
+    'SESSION_TABLES_MISSING',
+    `The session tables do not exist in this database (${(e as Error).message}).`,
+    {
+      unchanged: 'Nothing was changed.',
+      hint: 'Create them once: `await installSessionTables({ database })` (their own history namespace), or copy them into your migrations with `copySessionMigrations(dialect, dir)` and run `dbdoctor apply`.',
+      cause: e,
+    },
+  );
+}

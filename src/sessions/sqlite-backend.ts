@@ -1,6 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { DbDoctorError } from '../errors.js';
-import type { SessionBackend, SessionRow } from './sql-backend.js';
+import { missingTables, type SessionBackend, type SessionRow } from './sql-backend.js';
 import type { SessionStatus } from './types.js';
 import { checkData } from './validate.js';
 
@@ -39,7 +38,7 @@ export class SqliteSessionBackend implements SessionBackend {
   >;
 
   constructor(
-    private readonly db: BetterSqlite3.Database,
+    readonly db: BetterSqlite3.Database,
     private readonly onClose: () => Promise<void>,
   ) {
     try {
@@ -149,17 +148,4 @@ export class SqliteSessionBackend implements SessionBackend {
   close(): Promise<void> {
     return this.onClose();
   }
-}
-
-/** The session tables are missing: say how to create them. */
-export function missingTables(e: unknown): DbDoctorError {
-  return new DbDoctorError(
-    'SESSION_TABLES_MISSING',
-    `The session tables do not exist in this database (${(e as Error).message}).`,
-    {
-      unchanged: 'Nothing was changed.',
-      hint: 'Create them once: `await installSessionTables({ database })` (their own history namespace), or copy them into your migrations with `copySessionMigrations(dialect, dir)` and run `dbdoctor apply`.',
-      cause: e,
-    },
-  );
 }

@@ -1,10 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { parseDuration } from '../config/duration.js';
-import { parseDatabaseUrl } from '../config/url.js';
-import type { DatabaseInput } from '../dialects/open.js';
-import { openSqliteDatabase } from '../dialects/sqlite/driver.js';
-import { missingTables } from './sqlite-backend.js';
+import { type SessionDatabaseInput, withSessionDatabase } from './database.js';
+import { missingTables } from './sql-backend.js';
 import type { Ttl } from './types.js';
 import { checkKey } from './validate.js';
 
@@ -162,28 +160,15 @@ function postgresThrottle(
 
 /** Opens a login throttle on a URL, a better-sqlite3 Database or a pg Pool/Client. */
 export async function openLoginThrottle(
-  database: Exclude<DatabaseInput, { dialect: unknown }>,
+  database: SessionDatabaseInput,
   options: ThrottleOptions = {},
 ): Promise<LoginThrottle> {
-  if (typeof database === 'string') {
-    const target = parseDatabaseUrl(database, options.cwd);
-    if (target.dialect === 'sqlite') {
-      const db = openSqliteDatabase(target.file, { mustExist: !target.memory });
-      return sqliteThrottle(
-        db,
-        async () => {
-          db.close();
-        },
-        options,
-      );
-    }
-    const pgModule = await import('pg');
-    const { Pool } = (pgModule.default ?? pgModule) as typeof pg;
-    const pool = new Pool({ connectionString: target.connectionString, max: 5 });
-    pool.on('error', () => {});
-    return postgresThrottle(pool, () => pool.end(), options);
-  }
-  if (typeof database === 'object' && database !== null && 'pragma' in database)
-    return sqliteThrottle(database as BetterSqlite3.Database, async () => {}, options);
-  return postgresThrottle(database as pg.Pool, async () => {}, options);
+  return withSessionDatabase(
+    database,
+    { cwd: options.cwd, poolSize: 5, applicationName: 'dbdoctor throttle' },
+    (opened) =>
+      opened.dialect === 'sqlite'
+        ? sqliteThrottle(opened.db, opened.close, options)
+        : postgresThrottle(opened.pool, opened.close, options),
+  );
 }

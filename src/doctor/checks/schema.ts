@@ -17,6 +17,8 @@ export interface SchemaVerdict {
   drift: SchemaChange[];
   /** The revision `doctor --fix` may stamp: set only when the live schema matches it exactly. */
   stampTo: string | null;
+  /** Fingerprint of the live schema. */
+  fingerprint: string;
 }
 
 const DRIFT_FIX =
@@ -46,7 +48,14 @@ export function schemaVerdict(
   const location = locateRevision(expected, liveFingerprint, liveHashes, atRecorded);
   const idAt = (i: number) => (i >= 0 ? expected.revisions[i].id : null);
   const matches = idAt(location.matches);
-  const verdict: SchemaVerdict = { findings: [], matches, nearest: null, drift: [], stampTo: null };
+  const verdict: SchemaVerdict = {
+    findings: [],
+    matches,
+    nearest: null,
+    drift: [],
+    stampTo: null,
+    fingerprint: liveFingerprint,
+  };
   const expectedFingerprint =
     atRecorded >= 0 ? expected.revisions[atRecorded].fingerprint : fingerprintOfHashes(live.dialect, {});
   if (liveFingerprint === expectedFingerprint) return verdict;

@@ -1,0 +1,65 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
+import { parseDatabaseUrl } from '../config/url.js';
+import { type DatabaseInput, dialectOfInput } from '../dialects/open.js';
+import { openSqliteDatabase } from '../dialects/sqlite/driver.js';
+import { DbDoctorError } from '../errors.js';
+
+/** What a session store or throttle may be opened on: a URL, a better-sqlite3 Database, a pg Pool or Client. */
+export type SessionDatabaseInput = Exclude<DatabaseInput, { dialect: unknown }>;
+
+/** An open handle for the session features; `close` closes only what was opened here. */
+export type SessionDatabase =
+  | { dialect: 'sqlite'; db: BetterSqlite3.Database; close: () => Promise<void> }
+  | { dialect: 'postgres'; pool: Pick<pg.Pool, 'query'>; close: () => Promise<void> };
+
+/**
+ * Opens (or wraps) the database for a session store or login throttle, then builds on it
+ * with `build`; if building fails, whatever was opened here is closed again. A URL gets a
+ * SQLite file (which must exist) or a pg Pool of `poolSize`; a caller's handle is left open.
+ */
+export async function withSessionDatabase<R>(
+  input: SessionDatabaseInput,
+  options: { cwd?: string; poolSize: number; applicationName: string },
+  build: (database: SessionDatabase) => R,
+): Promise<R> {
+  const database = await openSessionDatabase(input, options);
+  try {
+    return build(database);
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+}
+
+async function openSessionDatabase(
+  input: SessionDatabaseInput,
+  options: { cwd?: string; poolSize: number; applicationName: string },
+): Promise<SessionDatabase> {
+  const keepOpen = async () => {};
+  if (typeof input !== 'string') {
+    if (dialectOfInput(input) === 'sqlite')
+      return { dialect: 'sqlite', db: input as BetterSqlite3.Database, close: keepOpen };
+    if (typeof input === 'object' && input !== null && typeof (input as pg.Pool).query === 'function')
+      return { dialect: 'postgres', pool: input as pg.Pool, close: keepOpen };
+    throw new DbDoctorError('BAD_DATABASE', 'Unsupported database value for a session store or throttle.', {
+      unchanged: 'Nothing was opened.',
+      hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
+    });
+  }
+  const target = parseDatabaseUrl(input, options.cwd);
+  if (target.dialect === 'sqlite') {
+    const db = openSqliteDatabase(target.file, { mustExist: !target.memory });
+    return { dialect: 'sqlite', db, close: async () => void db.close() };
+  }
+  const pgModule = await import('pg');
+  const { Pool } = (pgModule.default ?? pgModule) as typeof pg;
+  const pool = new Pool({
+    connectionString: target.connectionString,
+    max: options.poolSize,
+    application_name: options.applicationName,
+  });
+  // An idle client whose server goes away emits 'error'; without a listener Node would crash.
+  pool.on('error', () => {});
+  return { dialect: 'postgres', pool, close: () => pool.end() };
+}
