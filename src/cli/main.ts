@@ -9,6 +9,7 @@ import { register as registerInit } from './init.js';
 import { register as registerNew } from './new.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
+import { register as registerSessions } from './sessions.js';
 import { register as registerSql } from './sql.js';
 import { register as registerStamp } from './stamp.js';
 import { register as registerStatus } from './status.js';
@@ -32,10 +33,18 @@ for (const register of [
   registerBackup,
   registerDoctor,
   registerSchema,
+  registerSessions,
 ]) {
   register(program);
 }
-for (const cmd of program.commands) cmd.exitOverride();
+// Subcommands (e.g. `sessions sweep`) need the override too, or commander exits on its own.
+const overrideExits = (cmd: Command): void => {
+  for (const sub of cmd.commands) {
+    sub.exitOverride();
+    overrideExits(sub);
+  }
+};
+overrideExits(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ export { openSessionStore, SqlSessionStore, type SqlStoreOptions } from './sql-s
 export {
   copySessionMigrations,
   installSessionTables,
+  listSessionMigrations,
   SESSIONS_HISTORY_TABLE,
   sessionMigrationsDir,
 } from './tables.js';

@@ -56,7 +56,7 @@ export function missingTables(e: unknown): DbDoctorError {
     `The session tables do not exist in this database (${(e as Error).message}).`,
     {
       unchanged: 'Nothing was changed.',
-      hint: 'Create them once: `await installSessionTables({ database })` (their own history namespace), or copy them into your migrations with `copySessionMigrations(dialect, dir)` and run `dbdoctor apply`.',
+      hint: 'Create them once, in their own history namespace: `dbdoctor sessions install --url <url>` or `await installSessionTables({ database })`; or copy them into your migrations (`dbdoctor sessions copy --dir <migrations>`) and run `dbdoctor apply`.',
       cause: e,
     },
   );

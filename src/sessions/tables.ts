@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DialectName } from '../dialects/dialect.js';
 import { dialectOfInput } from '../dialects/open.js';
-import { type MigrateResult, migrate } from '../migrations/apply.js';
-import type { EngineOptions } from '../migrations/engine.js';
+import { DbDoctorError } from '../errors.js';
+import { type MigrateOptions, type MigrateResult, migrate } from '../migrations/apply.js';
 
 /** History table of the separate namespace the session tables can be applied in. */
 export const SESSIONS_HISTORY_TABLE = 'dbdoctor_sessions_migrations';
@@ -17,14 +18,48 @@ export function sessionMigrationsDir(dialect: DialectName): string {
   return fileURLToPath(new URL(`../../sessions-migrations/${dialect}/`, import.meta.url));
 }
 
-/** Copies the session migrations into `dir` (a project's migrations folder); returns the files written. */
-export function copySessionMigrations(dialect: DialectName, dir: string): string[] {
+/** The session migrations shipped for a dialect: file names and full paths, in order. */
+export function listSessionMigrations(dialect: DialectName): { file: string; path: string }[] {
   const source = sessionMigrationsDir(dialect);
+  return fs
+    .readdirSync(source)
+    .sort()
+    .map((file) => ({ file, path: path.join(source, file) }));
+}
+
+/**
+ * Copies the session migrations into `dir` (a project's migrations folder) to manage them
+ * with the project's own. A file already there with the same bytes is left as it is; one
+ * with different bytes stops the copy before anything is written (an applied migration's
+ * checksum must not change under it). Returns what was copied and what was already there.
+ */
+export function copySessionMigrations(
+  dialect: DialectName,
+  dir: string,
+): { copied: string[]; alreadyPresent: string[] } {
+  const files = listSessionMigrations(dialect);
+  const copied: string[] = [];
+  const alreadyPresent: string[] = [];
+  for (const f of files) {
+    const target = path.join(dir, f.file);
+    if (!fs.existsSync(target)) copied.push(f.file);
+    else if (fs.readFileSync(target).equals(fs.readFileSync(f.path))) alreadyPresent.push(f.file);
+    else {
+      throw new DbDoctorError(
+        'SESSION_MIGRATION_CONFLICT',
+        `${target} exists and differs from the shipped ${f.file}.`,
+        {
+          unchanged: 'No file was copied.',
+          hint: 'If it is an older copy that is already applied, keep it; otherwise move it away and copy again.',
+          details: { file: target },
+        },
+      );
+    }
+  }
   fs.mkdirSync(dir, { recursive: true });
-  return fs.readdirSync(source).map((f) => {
-    fs.copyFileSync(source + f, `${dir}/${f}`);
-    return f;
-  });
+  for (const file of copied)
+    fs.copyFileSync(path.join(sessionMigrationsDir(dialect), file), path.join(dir, file));
+  return { copied, alreadyPresent };
 }
 
 /**
@@ -33,7 +68,7 @@ export function copySessionMigrations(dialect: DialectName, dir: string): string
  * from every worker at start-up.
  */
 export async function installSessionTables(
-  options: Omit<EngineOptions, 'dir' | 'historyTable'>,
+  options: Omit<MigrateOptions, 'dir' | 'historyTable'>,
 ): Promise<MigrateResult> {
   return migrate({
     backup: { enabled: false },

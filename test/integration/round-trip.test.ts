@@ -54,7 +54,7 @@ function exampleProjects(): Project[] {
 
 function corpusProjects(): Project[] {
   const read = (...p: string[]) => fs.readFileSync(path.join(CORPUS, ...p), 'utf8');
-  const vaultwarden = (dialect: TestDialect, folder: string): Record<string, string> =>
+  const vaultwarden = (folder: string): Record<string, string> =>
     Object.fromEntries(
       fs
         .readdirSync(path.join(CORPUS, 'vaultwarden-migrations', folder))
@@ -114,11 +114,11 @@ function corpusProjects(): Project[] {
       files: { '001_server.sql': up(dumpSql(read('simplexmq', 'server_schema.pg.sql'))) },
       tables: -1,
     },
-    { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite', 'sqlite'), tables: 28 },
+    { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite'), tables: 28 },
     {
       name: 'corpus/vaultwarden',
       dialect: 'postgres',
-      files: vaultwarden('postgres', 'postgresql'),
+      files: vaultwarden('postgresql'),
       tables: 28,
     },
   ];

@@ -1,0 +1,161 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { DialectName } from '../dialects/dialect.js';
+import { dialectOfInput } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
+import { openSessionStore } from '../sessions/sql-store.js';
+import {
+  copySessionMigrations,
+  installSessionTables,
+  listSessionMigrations,
+  SESSIONS_HISTORY_TABLE,
+} from '../sessions/tables.js';
+import type { SessionStatus } from '../sessions/types.js';
+import { withCommonOptions } from './context.js';
+import { emit } from './output.js';
+import { action, type Resolved } from './run.js';
+
+const STATUSES: readonly SessionStatus[] = ['active', 'completed', 'abandoned'];
+
+/** The dialect named by --dialect, else the one of the database URL. */
+function chosenDialect(ctx: Resolved, flag: unknown): DialectName {
+  if (flag === undefined) return dialectOfInput(ctx.database, ctx.cwd);
+  if (flag === 'sqlite' || flag === 'postgres') return flag;
+  throw new DbDoctorError('BAD_USAGE', `Unknown --dialect "${String(flag)}".`, {
+    unchanged: 'Nothing was read or written.',
+    hint: 'Use --dialect sqlite or --dialect postgres.',
+  });
+}
+
+function positiveInteger(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new DbDoctorError('BAD_USAGE', `${flag} must be a whole number (got "${String(value)}").`, {
+      unchanged: 'Nothing was read or written.',
+      hint: `For example ${flag} 50.`,
+    });
+  }
+  return n;
+}
+
+/** `dbdoctor sessions ...`: the session tables' migrations, and upkeep of the stored sessions. */
+export function register(program: Command): void {
+  const sessions = program
+    .command('sessions')
+    .description('session tables (list, install or copy their migrations) and stored sessions (sweep, list)');
+
+  withCommonOptions(sessions.command('migrations'))
+    .description('list the migrations that create the session tables, for a dialect')
+    .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
+    .action(
+      action(async (ctx, opts) => {
+        const dialect = chosenDialect(ctx, opts.dialect);
+        const files = listSessionMigrations(dialect);
+        emit(ctx.json, { dialect, historyTable: SESSIONS_HISTORY_TABLE, files }, () =>
+          [
+            `Session table migrations for ${dialect}:`,
+            ...files.map((f) => `  ${f.path}`),
+            '',
+            `Apply them in their own history (${SESSIONS_HISTORY_TABLE}): dbdoctor sessions install --url <url>`,
+            'Or copy them into your migrations folder: dbdoctor sessions copy --dir <migrations>',
+          ].join('\n'),
+        );
+      }),
+    );
+
+  withCommonOptions(sessions.command('install'))
+    .description(`apply the session table migrations in their own history table (${SESSIONS_HISTORY_TABLE})`)
+    .option('--dry-run', 'show what would be applied; change nothing')
+    .action(
+      action(async (ctx, opts) => {
+        const { dir: _projectMigrations, historyTable: _projectHistory, ...engine } = ctx;
+        const r = await installSessionTables({
+          ...engine,
+          backup: { enabled: false },
+          dryRun: Boolean(opts.dryRun),
+        });
+        emit(ctx.json, { ...r, historyTable: SESSIONS_HISTORY_TABLE }, () => {
+          if (r.applied.length === 0) return `Session tables are up to date (${r.after ?? 'base'}).`;
+          const verb = r.dryRun ? 'would apply' : 'applied';
+          return r.applied.map((a) => `${verb} ${a.id}_${a.name}`).join('\n');
+        });
+      }),
+    );
+
+  withCommonOptions(sessions.command('copy'))
+    .description(
+      'copy the session table migrations into the migrations folder (--dir), to apply with the rest',
+    )
+    .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
+    .action(
+      action(async (ctx, opts) => {
+        const dialect = chosenDialect(ctx, opts.dialect);
+        const dir = ctx.dir ?? path.resolve('migrations');
+        const r = copySessionMigrations(dialect, dir);
+        emit(ctx.json, { dialect, dir, ...r }, () => {
+          const rel = path.relative(process.cwd(), dir) || '.';
+          const lines = [
+            ...r.copied.map((f) => `copied ${f} into ${rel}`),
+            ...r.alreadyPresent.map((f) => `${f} is already in ${rel} (same bytes)`),
+          ];
+          if (r.copied.length > 0) lines.push('Next: dbdoctor apply');
+          return lines.join('\n');
+        });
+      }),
+    );
+
+  withCommonOptions(sessions.command('sweep'))
+    .description('remove expired sessions, in bounded batches (safe to run from cron while the app runs)')
+    .action(
+      action(async (ctx) => {
+        const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
+        try {
+          const removed = await store.sweep();
+          emit(ctx.json, { removed }, () => `Removed ${removed} expired session${removed === 1 ? '' : 's'}.`);
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+
+  withCommonOptions(sessions.command('list'))
+    .description('list unexpired sessions, most recently active first (admin view)')
+    .option('--status <status>', `only sessions with this status (${STATUSES.join(', ')})`)
+    .option('--include-expired', 'also show expired sessions not swept yet')
+    .option('--limit <n>', 'at most this many (default 50)')
+    .option('--offset <n>', 'skip this many first')
+    .action(
+      action(async (ctx, opts) => {
+        const status = opts.status as string | undefined;
+        if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+          throw new DbDoctorError('BAD_USAGE', `Unknown --status "${status}".`, {
+            unchanged: 'Nothing was read.',
+            hint: `Use one of: ${STATUSES.join(', ')}.`,
+          });
+        }
+        const limit = positiveInteger(opts.limit, '--limit') ?? 50;
+        const offset = positiveInteger(opts.offset, '--offset');
+        const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
+        try {
+          const list = await store.list({
+            status: status as SessionStatus | undefined,
+            includeExpired: Boolean(opts.includeExpired),
+            limit,
+            offset,
+          });
+          const total = await store.count();
+          emit(ctx.json, { total, sessions: list }, () => {
+            const iso = (ms: number) => new Date(ms).toISOString();
+            const rows = list.map(
+              (s) =>
+                `${s.key}  ${s.status.padEnd(9)}  last ${iso(s.lastActivity)}  expires ${iso(s.expiresAt)}  ${JSON.stringify(s.data).length} bytes`,
+            );
+            return [...rows, `${list.length} shown; ${total} unexpired in all.`].join('\n');
+          });
+        } finally {
+          await store.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { openSessionStore, SESSIONS_HISTORY_TABLE } from '../../src/sessions/index.js';
+import { cli, createTestDatabase, DIALECTS, rawQuery, tableNames } from '../helpers/databases.js';
+
+for (const dialect of DIALECTS) {
+  describe(`dbdoctor sessions on ${dialect}`, () => {
+    it('migrations lists the shipped files; install applies them in their own history, once', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const listed = await cli(['sessions', 'migrations', '--url', db.url, '--json']);
+        assert.equal(listed.code, 0, listed.stderr);
+        const doc = listed.json<{ dialect: string; files: { file: string; path: string }[] }>();
+        assert.equal(doc.dialect, dialect);
+        assert.ok(doc.files.length >= 1);
+        for (const f of doc.files) {
+          assert.ok(fs.existsSync(f.path), f.path);
+          assert.ok(f.path.includes(path.join('sessions-migrations', dialect)), f.path);
+        }
+
+        const dry = await cli(['sessions', 'install', '--url', db.url, '--dry-run']);
+        assert.equal(dry.code, 0, dry.stderr);
+        assert.match(dry.stdout, /would apply \d+_dbdoctor_sessions/);
+        assert.ok(!(await tableNames(db)).includes('dbdoctor_sessions'), 'a dry run creates nothing');
+
+        const first = await cli(['sessions', 'install', '--url', db.url, '--json']);
+        assert.equal(first.code, 0, first.stderr);
+        assert.equal(first.json<{ applied: unknown[] }>().applied.length, doc.files.length);
+        const again = await cli(['sessions', 'install', '--url', db.url]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stdout, /up to date/);
+        const tables = await tableNames(db);
+        for (const t of ['dbdoctor_sessions', 'dbdoctor_login_attempts', SESSIONS_HISTORY_TABLE])
+          assert.ok(tables.includes(t), `${t} in ${tables.join(', ')}`);
+        assert.ok(!tables.includes('dbdoctor_migrations'), "the project's history table is not touched");
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('sweep removes only expired sessions; list shows live ones with filters', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        assert.equal((await cli(['sessions', 'install', '--url', db.url])).code, 0);
+        const store = await openSessionStore(db.url);
+        try {
+          await store.create('live-1', { a: 1 }, { ttl: '1h' });
+          await store.create('live-2', { a: 2 }, { ttl: '1h' });
+          await store.abandon('live-2');
+          for (let i = 0; i < 7; i++) await store.create(`old-${i}`, { i }, { ttl: 1 });
+        } finally {
+          await store.close();
+        }
+        await new Promise((r) => setTimeout(r, 5)); // a 1 ms TTL against the real clock the CLI uses
+
+        const listed = await cli(['sessions', 'list', '--url', db.url, '--json']);
+        assert.equal(listed.code, 0, listed.stderr);
+        const doc = listed.json<{ total: number; sessions: { key: string }[] }>();
+        assert.equal(doc.total, 2);
+        assert.deepEqual(doc.sessions.map((s) => s.key).sort(), ['live-1', 'live-2']);
+        const abandoned = await cli(['sessions', 'list', '--url', db.url, '--status', 'abandoned']);
+        assert.match(abandoned.stdout, /^live-2 +abandoned/m);
+        assert.doesNotMatch(abandoned.stdout, /live-1/);
+        const withExpired = await cli(['sessions', 'list', '--url', db.url, '--include-expired', '--json']);
+        assert.equal(withExpired.json<{ sessions: unknown[] }>().sessions.length, 9);
+
+        const swept = await cli(['sessions', 'sweep', '--url', db.url, '--json']);
+        assert.equal(swept.code, 0, swept.stderr);
+        assert.deepEqual(swept.json(), { removed: 7 });
+        const rows = await rawQuery(db, 'SELECT key FROM dbdoctor_sessions ORDER BY key');
+        assert.deepEqual(
+          rows.map((r) => r.key),
+          ['live-1', 'live-2'],
+        );
+        const human = await cli(['sessions', 'sweep', '--url', db.url]);
+        assert.equal(human.stdout.trim(), 'Removed 0 expired sessions.');
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('sweep and list on a database without the session tables: a clear error, exit 1, nothing created', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        if (dialect === 'sqlite') await rawQuery(db, 'CREATE TABLE app (id INTEGER)');
+        for (const command of ['sweep', 'list']) {
+          const r = await cli(['sessions', command, '--url', db.url]);
+          assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+          assert.match(r.stderr, /dbdoctor_sessions/);
+          assert.match(r.stderr, /next: .*installSessionTables|dbdoctor sessions install/);
+        }
+        assert.ok(!(await tableNames(db)).includes('dbdoctor_sessions'));
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
+
+describe('dbdoctor sessions copy and bad usage', () => {
+  it('copy puts the migrations into the project, is a no-op the second time, and refuses to overwrite a changed file', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = path.join(db.dir, 'migrations');
+      const first = await cli(['sessions', 'copy', '--dir', dir, '--url', db.url, '--json']);
+      assert.equal(first.code, 0, first.stderr);
+      const copied = first.json<{ copied: string[]; alreadyPresent: string[] }>().copied;
+      assert.ok(copied.length >= 1);
+      const second = await cli(['sessions', 'copy', '--dir', dir, '--url', db.url, '--json']);
+      assert.deepEqual(second.json(), { dialect: 'sqlite', dir, copied: [], alreadyPresent: copied });
+
+      const applied = await cli(['apply', '--dir', dir, '--url', db.url, '--no-backup']);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.ok((await tableNames(db)).includes('dbdoctor_sessions'));
+
+      const file = path.join(dir, copied[0] as string);
+      fs.appendFileSync(file, '\n-- edited\n');
+      const edited = fs.readFileSync(file, 'utf8');
+      const pgCopy = await cli(['sessions', 'copy', '--dir', dir, '--dialect', 'sqlite']);
+      assert.equal(pgCopy.code, 1);
+      assert.match(pgCopy.stderr, /SESSION_MIGRATION_CONFLICT/);
+      assert.match(pgCopy.stderr, /No file was copied/);
+      assert.equal(fs.readFileSync(file, 'utf8'), edited, 'the changed file is left as it was');
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('bad --dialect, --status and --limit are usage errors (exit 2); every subcommand has --help', async () => {
+    const dialect = await cli(['sessions', 'migrations', '--dialect', 'mysql']);
+    assert.equal(dialect.code, 2);
+    assert.match(dialect.stderr, /Unknown --dialect "mysql"/);
+    const status = await cli(['sessions', 'list', '--status', 'gone', '--url', 'sqlite:./none.sqlite']);
+    assert.equal(status.code, 2);
+    assert.match(status.stderr, /Unknown --status "gone"/);
+    const limit = await cli(['sessions', 'list', '--limit', '-3', '--url', 'sqlite:./none.sqlite']);
+    assert.equal(limit.code, 2);
+    assert.match(limit.stderr, /--limit must be a whole number/);
+    for (const sub of ['migrations', 'install', 'copy', 'sweep', 'list']) {
+      const help = await cli(['sessions', sub, '--help']);
+      assert.equal(help.code, 0, sub);
+      assert.match(help.stdout, new RegExp(`Usage: dbdoctor sessions ${sub}`));
+    }
+    const unknown = await cli(['sessions', 'vacuum']);
+    assert.equal(unknown.code, 2);
+  });
+});
