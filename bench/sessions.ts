@@ -15,10 +15,12 @@ import {
   openSessionStore,
   type SessionStore,
 } from '../src/sessions/index.js';
+import { SWEEP_BATCH } from '../src/sessions/sql-backend.js';
 
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
 const PG_OPS = Number(process.env.BENCH_SESSION_PG_OPS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
 const TTL = 30 * 60_000;
@@ -37,10 +39,15 @@ interface Ops {
   get(i: number, now: number): Promise<unknown> | unknown;
   touch(i: number, now: number): Promise<unknown> | unknown;
   sweep(now: number): Promise<unknown> | unknown;
+  /** For context: one unbounded DELETE, which holds its locks for the whole sweep. */
+  sweepUnbounded?(now: number): Promise<unknown> | unknown;
+  /** Untimed set-up for the sweep: `count` sessions that expire at now + ttl. */
+  fill(count: number, now: number, ttl: number): Promise<unknown> | unknown;
 }
 
-function storeOps(store: SessionStore, clock: { now: number }): Ops {
+function storeOps(store: SessionStore, clock: { now: number }, fill: Ops['fill']): Ops {
   return {
+    fill,
     create: (i, now, ttl) => {
       clock.now = now;
       return store.create(`k${i}`, DATA, { ttl });
@@ -62,12 +69,14 @@ function storeOps(store: SessionStore, clock: { now: number }): Ops {
 
 async function measure(name: string, ours: Ops, floor: Ops, n: number, report: string[]): Promise<void> {
   const now = 1_700_000_000_000;
-  const row = async (op: string, run: (o: Ops) => Promise<void>) => {
-    // Interleave floor and ours twice and keep each one's best, so drift hits both alike.
+  const row = async (op: string, run: (o: Ops) => Promise<void>, setup?: (o: Ops) => Promise<void>) => {
+    // Interleave floor and ours and keep each one's best, so drift hits both alike.
     const f: number[] = [];
     const o: number[] = [];
-    for (let r = 0; r < 2; r++) {
+    for (let r = 0; r < ROUNDS; r++) {
+      await setup?.(floor);
       f.push(await timed(() => run(floor)));
+      await setup?.(ours);
       o.push(await timed(() => run(ours)));
     }
     const fb = Math.min(...f);
@@ -85,16 +94,36 @@ async function measure(name: string, ours: Ops, floor: Ops, n: number, report: s
   await row('touch', async (x) => {
     for (let i = 0; i < n; i++) await x.touch(i, now + 2);
   });
-  await row('sweep', async (x) => {
-    for (let i = 0; i < SWEEP_N; i++) await x.create(i, now, 1000);
-    await x.sweep(now + 5000);
-  });
+  if (floor.sweepUnbounded) {
+    const unbounded = floor.sweepUnbounded.bind(floor);
+    const t: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      await floor.fill(SWEEP_N, now, 1000);
+      t.push(await timed(() => unbounded(now + 5000)));
+    }
+    report.push(
+      `${name} sweep x${SWEEP_N}, for context: one unbounded DELETE through the raw driver ${fmt(Math.min(...t))}`,
+    );
+  }
+  // Only the sweep is timed; the 100,000 expired sessions are put there first, untimed.
+  await row(
+    'sweep',
+    async (x) => {
+      await x.sweep(now + 5000);
+    },
+    async (x) => {
+      await x.fill(SWEEP_N, now, 1000);
+    },
+  );
 }
 
 /** A Map with expiry: the least any memory store can do. */
 function mapFloor(): Ops {
   const m = new Map<string, { data: unknown; expiresAt: number; ttl: number }>();
   return {
+    fill: (count, now, ttl) => {
+      for (let i = 0; i < count; i++) m.set(`e${i}`, { data: DATA, expiresAt: now + ttl, ttl });
+    },
     create: (i, now, ttl) => void m.set(`k${i}`, { data: DATA, expiresAt: now + ttl, ttl }),
     get: (i, now) => {
       const e = m.get(`k${i}`);
@@ -110,8 +139,23 @@ function mapFloor(): Ops {
   };
 }
 
+/** Inserts `count` sessions in one statement (same SQL on both dialects' tables). */
+const FILL_SQL = (count: number, now: number, ttl: number) => `
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
+  INSERT INTO dbdoctor_sessions (key, data, status, created_at, last_activity, expires_at, ttl_ms)
+  SELECT 'e' || i, '${JSON.stringify(DATA)}', 'active', ${now}, ${now}, ${now + ttl}, ${ttl} FROM n`;
+
+function sqliteFill(db: Database.Database): Ops['fill'] {
+  return (count, now, ttl) => db.exec(FILL_SQL(count, now, ttl));
+}
+
+function pgFill(pool: pg.Pool): Ops['fill'] {
+  return (count, now, ttl) => pool.query(FILL_SQL(count, now, ttl));
+}
+
 function sqliteFloor(file: string): Ops {
   const db = new Database(file);
+  db.pragma('synchronous = NORMAL');
   const upsert = db.prepare(
     `INSERT INTO dbdoctor_sessions (key, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES (?, ?, 'active', ?, ?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET data = excluded.data, status = excluded.status, created_at = excluded.created_at, last_activity = excluded.last_activity, expires_at = excluded.expires_at, ttl_ms = excluded.ttl_ms`,
@@ -122,20 +166,28 @@ function sqliteFloor(file: string): Ops {
   const slide = db.prepare(
     'UPDATE dbdoctor_sessions SET last_activity = ?, expires_at = ? + ttl_ms WHERE key = ? AND expires_at > ?',
   );
-  const sweep = db.prepare('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?');
+  // The store's own bounded batches (SWEEP_BATCH rows per statement) are the same SQL here.
+  const sweepBatch = db.prepare(
+    'DELETE FROM dbdoctor_sessions WHERE rowid IN (SELECT rowid FROM dbdoctor_sessions WHERE expires_at <= ? LIMIT ?)',
+  );
   return {
+    fill: sqliteFill(db),
     create: (i, now, ttl) => upsert.run(`k${i}`, JSON.stringify(DATA), now, now, now + ttl, ttl),
     get: (i) => {
       const r = find.get(`k${i}`) as { data: string } | undefined;
       return r && JSON.parse(r.data);
     },
     touch: (i, now) => slide.run(now, now, `k${i}`, now),
-    sweep: (now) => sweep.run(now),
+    sweep: (now) => {
+      while (sweepBatch.run(now, SWEEP_BATCH).changes === SWEEP_BATCH);
+    },
+    sweepUnbounded: (now) => db.prepare('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?').run(now),
   };
 }
 
 function pgFloor(pool: pg.Pool): Ops {
   return {
+    fill: pgFill(pool),
     create: (i, now, ttl) =>
       pool.query({
         name: 'f_upsert',
@@ -155,22 +207,40 @@ function pgFloor(pool: pg.Pool): Ops {
         text: 'UPDATE dbdoctor_sessions SET last_activity = $2, expires_at = $2 + ttl_ms WHERE key = $1 AND expires_at > $2',
         values: [`k${i}`, now],
       }),
-    sweep: (now) => pool.query('DELETE FROM dbdoctor_sessions WHERE expires_at <= $1', [now]),
+    sweep: async (now) => {
+      for (;;) {
+        const r = await pool.query({
+          name: 'f_sweep',
+          text: `DELETE FROM dbdoctor_sessions WHERE ctid = ANY(ARRAY(
+                   SELECT ctid FROM dbdoctor_sessions WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+          values: [now, SWEEP_BATCH],
+        });
+        if (r.rowCount !== SWEEP_BATCH) return;
+      }
+    },
+    sweepUnbounded: (now) => pool.query('DELETE FROM dbdoctor_sessions WHERE expires_at <= $1', [now]),
   };
 }
 
-const report: string[] = [];
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
-try {
+/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres (default all). */
+const BACKENDS = new Set((process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres').split(','));
+
+async function benchMemory(report: string[]): Promise<void> {
   const memClock = { now: 0 };
+  const memStore = new MemoryStore({ clock: () => memClock.now });
   await measure(
     'memory',
-    storeOps(new MemoryStore({ clock: () => memClock.now }), memClock),
+    storeOps(memStore, memClock, async (count, now, ttl) => {
+      memClock.now = now;
+      for (let i = 0; i < count; i++) await memStore.create(`e${i}`, DATA, { ttl });
+    }),
     mapFloor(),
     OPS * 5,
     report,
   );
+}
 
+async function benchSqlite(report: string[], tmp: string): Promise<void> {
   const oursFile = path.join(tmp, 'ours.sqlite');
   const floorFile = path.join(tmp, 'floor.sqlite');
   for (const f of [oursFile, floorFile]) {
@@ -184,8 +254,10 @@ try {
   const sqlClock = { now: 0 };
   const sqliteStore = await openSessionStore(sqliteDb, { clock: () => sqlClock.now });
   const floor = sqliteFloor(floorFile);
-  await measure('SQLite', storeOps(sqliteStore, sqlClock), floor, OPS, report);
+  await measure('SQLite', storeOps(sqliteStore, sqlClock, sqliteFill(sqliteDb)), floor, OPS, report);
+}
 
+async function benchPostgres(report: string[]): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN });
   await admin.connect();
   const names = [`dbdoctor_bench_s1_${process.pid}`, `dbdoctor_bench_s2_${process.pid}`];
@@ -201,13 +273,27 @@ try {
     const floorPool = new pg.Pool({ connectionString: urls[1], max: 1 });
     const pgClock = { now: 0 };
     const pgStore = await openSessionStore(oursPool, { clock: () => pgClock.now });
-    await measure('PostgreSQL', storeOps(pgStore, pgClock), pgFloor(floorPool), PG_OPS, report);
+    await measure(
+      'PostgreSQL',
+      storeOps(pgStore, pgClock, pgFill(oursPool)),
+      pgFloor(floorPool),
+      PG_OPS,
+      report,
+    );
     await oursPool.end();
     await floorPool.end();
   } finally {
     for (const n of names) await admin.query(`DROP DATABASE IF EXISTS ${n} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+const report: string[] = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
+try {
+  if (BACKENDS.has('memory')) await benchMemory(report);
+  if (BACKENDS.has('sqlite')) await benchSqlite(report, tmp);
+  if (BACKENDS.has('postgres')) await benchPostgres(report);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

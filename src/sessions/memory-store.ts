@@ -1,4 +1,5 @@
 import { DbDoctorError } from '../errors.js';
+import { ExpiryBuckets } from './expiry-buckets.js';
 import { judge, newSession, type StoreSettings, storeSettings } from './lifecycle.js';
 import type {
   ListOptions,
@@ -19,31 +20,28 @@ export interface MemoryStoreOptions extends StoreOptions {
   sweepIntervalMs?: number;
 }
 
-/** One scheduled expiry check: a min-heap entry. */
-interface Due {
-  at: number;
-  key: string;
-  session: Session;
-}
-
 /**
- * Sessions in process memory: O(1) get/set (a Map kept in least-recently-used order) and
- * expiry through a min-heap of due times, so a sweep visits only sessions that are due. A
- * touch does not reschedule: the sweep re-queues a session whose expiry moved on.
+ * Sessions in process memory: O(1) get/set in a Map (kept in least-recently-used order when
+ * `maxSessions` bounds it) and expiry through {@link ExpiryBuckets}, so a sweep visits only
+ * sessions that are due. A touch does not reschedule: the sweep re-queues a session whose
+ * expiry moved on.
  *
  * Returned sessions are the stored objects; treat them as read-only and change them with
  * `update`.
  */
 export class MemoryStore<T extends SessionData = SessionData> implements SessionStore<T> {
   private readonly sessions = new Map<string, Session<T>>();
-  private readonly heap: Due[] = [];
+  private readonly due = new ExpiryBuckets<Session<T>>((s) => s.expiresAt);
   private readonly settings: StoreSettings;
   private readonly maxSessions: number;
+  /** Only a bounded store needs least-recently-used order (a Map re-insert per use). */
+  private readonly keepsLruOrder: boolean;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.settings = storeSettings(options);
     this.maxSessions = options.maxSessions ?? Number.POSITIVE_INFINITY;
+    this.keepsLruOrder = Number.isFinite(this.maxSessions);
     if (!(this.maxSessions >= 1)) {
       throw new DbDoctorError('BAD_OPTION', `maxSessions must be at least 1 (got ${options.maxSessions}).`, {
         unchanged: 'No store was created.',
@@ -64,17 +62,19 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
       this.sessions.delete(key);
       return undefined;
     }
-    this.sessions.delete(key);
-    this.sessions.set(key, s);
+    if (this.keepsLruOrder) {
+      this.sessions.delete(key);
+      this.sessions.set(key, s);
+    }
     return s;
   }
 
   async create(key: string | null | undefined, data: T, options: { ttl?: Ttl } = {}): Promise<Session<T>> {
     const session = newSession(key, data, options.ttl, this.settings);
     const k = session.key;
-    this.sessions.delete(k);
+    if (this.keepsLruOrder) this.sessions.delete(k);
     this.sessions.set(k, session);
-    this.push({ at: session.expiresAt, key: k, session: session as Session });
+    this.due.add(session);
     if (this.sessions.size > this.maxSessions) {
       // Map iteration order is insertion order, and every use re-inserts: the first is the LRU.
       const oldest = this.sessions.keys().next().value as string;
@@ -139,17 +139,15 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
   async sweep(): Promise<number> {
     const now = this.settings.clock();
     let removed = 0;
-    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
-      const due = this.pop();
-      const current = this.sessions.get(due.key);
-      if (current !== due.session) continue; // replaced or deleted since
-      if (current.expiresAt <= now) {
-        this.sessions.delete(due.key);
+    this.due.drain(now, (session) => {
+      if (this.sessions.get(session.key) !== session) return; // replaced or deleted since
+      if (session.expiresAt <= now) {
+        this.sessions.delete(session.key);
         removed++;
       } else {
-        this.push({ at: current.expiresAt, key: due.key, session: due.session });
+        this.due.add(session); // touched since: wait for the new time
       }
-    }
+    });
     return removed;
   }
 
@@ -175,49 +173,11 @@ export class MemoryStore<T extends SessionData = SessionData> implements Session
 
   async clear(): Promise<void> {
     this.sessions.clear();
-    this.heap.length = 0;
+    this.due.clear();
   }
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-  }
-
-  private push(item: Due): void {
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]!.at <= item.at) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = item;
-  }
-
-  private pop(): Due {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        let mAt = last.at;
-        if (l < h.length && h[l]!.at < mAt) {
-          m = l;
-          mAt = h[l]!.at;
-        }
-        if (r < h.length && h[r]!.at < mAt) m = r;
-        if (m === i) break;
-        h[i] = h[m]!;
-        i = m;
-      }
-      h[i] = last;
-    }
-    return top;
   }
 }

@@ -47,50 +47,88 @@ function notJson(path: string, what: string): DbDoctorError {
   });
 }
 
+const NOT_JSON = -1;
+
 /**
- * Checks that `value` is plain JSON and returns an estimate of its JSON size in bytes
- * (exact for ASCII). One walk, no serialization: cheap enough for every write.
+ * An estimate of `value`'s JSON size in bytes (exact for ASCII), or NOT_JSON. One walk, no
+ * serialization and no path strings: cheap enough for every write. {@link whereNotJson}
+ * finds the culprit only when there is one.
  */
-function jsonSize(value: unknown, path: string, depth: number): number {
+function jsonSize(value: unknown, depth: number): number {
   if (value === null) return 4;
   switch (typeof value) {
     case 'string':
       return value.length + 2;
     case 'number':
-      if (!Number.isFinite(value)) notJsonThrow(path, String(value));
-      return 8;
+      return Number.isFinite(value) ? 8 : NOT_JSON;
     case 'boolean':
       return 5;
     case 'object': {
-      if (depth > 64) notJsonThrow(path, 'nested more than 64 levels deep');
+      if (depth > 64) return NOT_JSON;
+      let size = 2;
       if (Array.isArray(value)) {
-        let size = 2;
-        for (let i = 0; i < value.length; i++) size += jsonSize(value[i], `${path}[${i}]`, depth + 1) + 1;
+        for (let i = 0; i < value.length; i++) {
+          const n = jsonSize(value[i], depth + 1);
+          if (n === NOT_JSON) return NOT_JSON;
+          size += n + 1;
+        }
         return size;
       }
       const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null)
-        notJsonThrow(path, `a ${(value as object).constructor?.name ?? 'non-plain object'}`);
-      let size = 2;
+      if (proto !== Object.prototype && proto !== null) return NOT_JSON;
       for (const k in value as Record<string, unknown>) {
-        size += k.length + 4 + jsonSize((value as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+        const n = jsonSize((value as Record<string, unknown>)[k], depth + 1);
+        if (n === NOT_JSON) return NOT_JSON;
+        size += k.length + 4 + n;
       }
       return size;
     }
     default:
-      return notJsonThrow(path, typeof value);
+      return NOT_JSON;
   }
 }
 
-function notJsonThrow(path: string, what: string): never {
-  throw notJson(path, what);
+/** The path and kind of the first non-JSON value in `value` (which jsonSize refused). */
+function whereNotJson(value: unknown, path: string, depth: number): { path: string; what: string } | null {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(value) ? null : { path, what: String(value) };
+    case 'object': {
+      if (depth > 64) return { path, what: 'nested more than 64 levels deep' };
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const bad = whereNotJson(value[i], `${path}[${i}]`, depth + 1);
+          if (bad) return bad;
+        }
+        return null;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null)
+        return { path, what: `a ${(value as object).constructor?.name ?? 'non-plain object'}` };
+      for (const k in value as Record<string, unknown>) {
+        const bad = whereNotJson((value as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+        if (bad) return bad;
+      }
+      return null;
+    }
+    default:
+      return { path, what: typeof value };
+  }
 }
 
 /** Throws SESSION_DATA_INVALID / SESSION_DATA_TOO_LARGE; returns the data unchanged. */
 export function checkData<T extends SessionData>(data: T, maxBytes: number): T {
   if (data === null || typeof data !== 'object' || Array.isArray(data))
     throw notJson('data', 'not an object');
-  const size = jsonSize(data, 'data', 0);
+  const size = jsonSize(data, 0);
+  if (size === NOT_JSON) {
+    const bad = whereNotJson(data, 'data', 0) ?? { path: 'data', what: 'not JSON' };
+    throw notJson(bad.path, bad.what);
+  }
   if (size > maxBytes) {
     throw new DbDoctorError(
       'SESSION_DATA_TOO_LARGE',
