@@ -24,6 +24,7 @@ export { splitStatements } from './migrations/split.js';
 export { type MigrationSql, previewSql } from './migrations/sql-preview.js';
 export { type ResolveAction, resolve, type StampResult, stamp } from './migrations/stamp.js';
 export { history, type StatusResult, status } from './migrations/status.js';
+export * from './ops/index.js';
 export { type ChangeKind, type DiffLabels, diff, type SchemaChange, type SchemaDiff } from './schema/diff.js';
 export { fingerprint } from './schema/fingerprint.js';
 export { type IntrospectOptions, introspect } from './schema/introspect.js';

@@ -12,7 +12,7 @@ import {
 import { announced } from './events.js';
 import { executeMigration, runAndRecord } from './execute.js';
 import { compareIds, findMigration, highestId, type MigrationFile } from './files.js';
-import { type LoadedMigration, loadMigration } from './load.js';
+import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
 import { compareFilesWithHistory, type MigrationState, type Problem } from './plan.js';
 
 /** Options of {@link migrate}. */
@@ -127,7 +127,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   const loaded: LoadedMigration[] = [];
   for (const f of targets) loaded.push(await loadMigration(f));
   if (options.singleTransaction) {
-    const outside = loaded.find((m) => !m.up.transaction);
+    const outside = loaded.find((m) => !runsInTransaction(m.up, session.conn.dialect.name));
     if (outside) {
       throw new DbDoctorError(
         'SINGLE_TRANSACTION_IMPOSSIBLE',

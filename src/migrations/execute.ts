@@ -1,9 +1,11 @@
 import type { Connection, Row } from '../dialects/dialect.js';
+import type { RebuildProgress } from '../dialects/sqlite/rebuild.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
+import { foreignKeysOffAround, needsForeignKeysOff, runOperations } from '../ops/run.js';
 import type { MigrationContext } from './define.js';
 import type { EventListener } from './events.js';
 import type { History } from './history.js';
-import type { LoadedMigration, MigrationStep } from './load.js';
+import { type LoadedMigration, type MigrationStep, runsInTransaction } from './load.js';
 
 /** How a migration is run. */
 export interface ExecuteOptions {
@@ -42,7 +44,12 @@ function liveContext(conn: Connection, tracker: StatementTracker): MigrationCont
 }
 
 /** Runs the statements of a step. */
-async function runStep(conn: Connection, step: MigrationStep, tracker: StatementTracker): Promise<void> {
+async function runStep(
+  conn: Connection,
+  step: MigrationStep,
+  tracker: StatementTracker,
+  onProgress?: (p: RebuildProgress) => void,
+): Promise<void> {
   if (step.kind === 'sql') {
     tracker.total = step.statements.length;
     for (const [i, statement] of step.statements.entries()) {
@@ -50,6 +57,17 @@ async function runStep(conn: Connection, step: MigrationStep, tracker: Statement
       tracker.current = statement;
       await conn.exec(statement);
     }
+    return;
+  }
+  if (step.kind === 'ops') {
+    await runOperations(conn, step.ops, {
+      onStatement: (sql) => {
+        tracker.index++;
+        tracker.total = Math.max(tracker.total, tracker.index);
+        tracker.current = sql;
+      },
+      onProgress: (p) => onProgress?.(p),
+    });
     return;
   }
   await step.run(liveContext(conn, tracker));
@@ -105,8 +123,28 @@ export async function executeMigration(
 ): Promise<number> {
   const step = direction === 'up' ? migration.up : migration.down;
   if (!step) throw new Error(`internal: ${migration.file.stem} has no ${direction} step`);
+  // A SQLite rebuild needs foreign key enforcement off, which only works outside a transaction.
+  const restoreForeignKeys =
+    step.kind === 'ops' && needsForeignKeysOff(conn.dialect.name, step.ops)
+      ? await foreignKeysOffAround(conn)
+      : null;
+  try {
+    return await executeStep(conn, history, migration, direction, step, opts);
+  } finally {
+    await restoreForeignKeys?.();
+  }
+}
+
+async function executeStep(
+  conn: Connection,
+  history: History,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  step: MigrationStep,
+  opts: ExecuteOptions,
+): Promise<number> {
   const started = Date.now();
-  if (!step.transaction) {
+  if (!runsInTransaction(step, conn.dialect.name)) {
     await runOutsideTransaction(conn, history, migration, direction, step, opts);
     return Date.now() - started;
   }

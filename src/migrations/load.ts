@@ -1,14 +1,26 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { DialectName } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
-import type { MigrationContext, MigrationDefinition } from './define.js';
+import { invertOperations } from '../ops/inverse.js';
+import { needsNoTransaction } from '../ops/run.js';
+import type { Operation } from '../ops/types.js';
+import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
 import { type MigrationFile, parseSqlMigration } from './files.js';
 import { splitStatements } from './split.js';
 
 /** One direction of a migration, ready to run. */
 export type MigrationStep =
   | { kind: 'sql'; statements: string[]; transaction: boolean }
-  | { kind: 'module'; run: (ctx: MigrationContext) => Promise<void> | void; transaction: boolean };
+  | { kind: 'module'; run: (ctx: MigrationContext) => Promise<void> | void; transaction: boolean }
+  /** DSL operations; `transaction` undefined means "unless an operation needs otherwise on this dialect". */
+  | { kind: 'ops'; ops: readonly Operation[]; transaction: boolean | undefined };
+
+/** Whether a step runs inside a transaction on this dialect. */
+export function runsInTransaction(step: MigrationStep, dialect: DialectName): boolean {
+  if (step.kind !== 'ops') return step.transaction;
+  return step.transaction ?? !needsNoTransaction(dialect, step.ops);
+}
 
 /** A migration loaded for running: its up and (when it has one) down. */
 export interface LoadedMigration {
@@ -29,12 +41,47 @@ export async function loadMigration(file: MigrationFile): Promise<LoadedMigratio
     return { file, up: toStep(parsed.up), down: parsed.down ? toStep(parsed.down) : null };
   }
   const def = await importDefinition(file.file);
+  if ('ops' in def) return loadOperationsMigration(file, def);
   const transaction = def.transaction !== false;
   return {
     file,
     up: { kind: 'module', run: def.up.bind(def), transaction },
     down: def.down ? { kind: 'module', run: def.down.bind(def), transaction } : null,
   };
+}
+
+/** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
+function loadOperationsMigration(file: MigrationFile, def: OperationsMigration): LoadedMigration {
+  const name = path.basename(file.file);
+  if (
+    !Array.isArray(def.ops) ||
+    def.ops.some((op) => typeof op !== 'object' || op === null || !('kind' in op))
+  ) {
+    throw new DbDoctorError('BAD_MIGRATION', `Migration ${name}: \`ops\` must be a list of operations.`, {
+      unchanged: 'Nothing was done.',
+      hint: "Build each entry with the DSL functions (createTable, addColumn, ...) from 'dbdoctor'.",
+    });
+  }
+  const up: MigrationStep = { kind: 'ops', ops: def.ops, transaction: def.transaction };
+  if (typeof def.down === 'function') {
+    const run = def.down.bind(def);
+    return { file, up, down: { kind: 'module', run, transaction: def.transaction !== false } };
+  }
+  if (Array.isArray(def.down))
+    return { file, up, down: { kind: 'ops', ops: def.down, transaction: def.transaction } };
+  const inverse = invertOperations(def.ops);
+  if (inverse.reversible)
+    return { file, up, down: { kind: 'ops', ops: inverse.ops, transaction: def.transaction } };
+  if (def.irreversible === true) return { file, up, down: null };
+  throw new DbDoctorError(
+    'IRREVERSIBLE_MIGRATION',
+    `Migration ${name} cannot be reversed automatically: ${inverse.reasons.join('; ')}.`,
+    {
+      unchanged: 'Nothing was done.',
+      hint: 'Add a hand-written `down` (operations or a function), give the recorded definitions the message names, or set `irreversible: true` to say it has no down on purpose.',
+      details: { file: name, reasons: inverse.reasons },
+    },
+  );
 }
 
 async function importDefinition(file: string): Promise<MigrationDefinition> {
@@ -60,20 +107,18 @@ async function importDefinition(file: string): Promise<MigrationDefinition> {
   }
   let def = mod.default as Record<string, unknown> | undefined;
   // CommonJS interop can nest the default export once more.
-  if (
-    def &&
-    typeof def.up !== 'function' &&
-    typeof (def.default as Record<string, unknown>)?.up === 'function'
-  ) {
+  const usable = (d: Record<string, unknown> | undefined) =>
+    typeof d?.up === 'function' || Array.isArray(d?.ops);
+  if (def && !usable(def) && usable(def.default as Record<string, unknown>)) {
     def = def.default as Record<string, unknown>;
   }
-  if (!def || typeof def.up !== 'function') {
+  if (!def || !usable(def)) {
     throw new DbDoctorError(
       'BAD_MIGRATION',
-      `Migration ${path.basename(file)} has no default export with an up function.`,
+      `Migration ${path.basename(file)} has no default export with an up function or an ops list.`,
       {
         unchanged: 'Nothing was done.',
-        hint: 'Write `export default defineMigration({ async up(db) { … }, async down(db) { … } })`.',
+        hint: 'Write `export default defineMigration({ async up(db) { … }, async down(db) { … } })` or `defineMigration({ ops: [ … ] })`.',
       },
     );
   }

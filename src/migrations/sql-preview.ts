@@ -1,9 +1,12 @@
 import path from 'node:path';
-import type { DialectName, Row } from '../dialects/dialect.js';
+import type { Connection, DialectName, Row } from '../dialects/dialect.js';
+import { openConnection } from '../dialects/open.js';
+import { pgStatements } from '../ops/postgres.js';
+import { runOperations } from '../ops/run.js';
 import { resolveTarget } from './apply.js';
 import { type EngineOptions, usingSession } from './engine.js';
 import { compareIds, discoverMigrations, type MigrationFile } from './files.js';
-import { type LoadedMigration, loadMigration } from './load.js';
+import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
 
 /** One migration's statements, as `sql` prints them. */
@@ -16,22 +19,58 @@ export interface MigrationSql {
   recorded: boolean;
 }
 
-/** Statements of a loaded migration's up step, recording TS/JS calls without running them. */
-export async function statementsOf(m: LoadedMigration, dialect: DialectName): Promise<MigrationSql> {
-  const base = { id: m.file.id, name: m.file.name, transaction: m.up.transaction };
-  if (m.up.kind === 'sql') return { ...base, statements: m.up.statements, recorded: false };
+/**
+ * Statements of a loaded migration's up step. TS/JS functions run against a recorder; DSL
+ * operations compile per dialect, and on SQLite run against `scratch` (a schema-only copy
+ * kept in step with the earlier migrations) so a table rebuild shows its exact statements.
+ */
+export async function statementsOf(
+  m: LoadedMigration,
+  dialect: DialectName,
+  scratch: Connection | null = null,
+): Promise<MigrationSql> {
+  const base = { id: m.file.id, name: m.file.name, transaction: runsInTransaction(m.up, dialect) };
+  const up = m.up;
+  if (up.kind === 'sql') {
+    if (scratch) for (const s of up.statements) await scratch.exec(s).catch(() => {});
+    return { ...base, statements: up.statements, recorded: false };
+  }
+  if (up.kind === 'ops') {
+    if (dialect === 'postgres') return { ...base, statements: up.ops.flatMap(pgStatements), recorded: false };
+    if (scratch) return { ...base, statements: await runOperations(scratch, up.ops), recorded: false };
+  }
   const statements: string[] = [];
   const note = (text: string, params?: readonly unknown[]) =>
     statements.push(params && params.length > 0 ? `${text} /* params: ${JSON.stringify(params)} */` : text);
-  await m.up.run({
+  if (up.kind === 'ops') {
+    for (const op of up.ops)
+      note(`-- ${op.kind} (SQLite statements depend on the live table; run against a database to see them)`);
+    return { ...base, statements, recorded: false };
+  }
+  await up.run({
     dialect,
-    sql: async (text, params) => void note(text, params),
+    sql: async (text, params) => {
+      note(text, params);
+      if (scratch) await scratch.query(text, params ?? []).catch(() => {});
+    },
     query: async <R extends Row = Row>(text: string, params?: readonly unknown[]) => {
       note(text, params);
       return [] as R[];
     },
   });
   return { ...base, statements, recorded: true };
+}
+
+/** A schema-only SQLite copy of `source` (or an empty one) to preview rebuilds against. */
+async function sqliteScratch(source: Connection | null): Promise<Connection> {
+  const scratch = await openConnection('sqlite::memory:');
+  if (source) {
+    const rows = await source.query<{ sql: string }>(
+      "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+    );
+    for (const r of rows) await scratch.exec(r.sql).catch(() => {});
+  }
+  return scratch;
 }
 
 /**
@@ -50,18 +89,23 @@ export async function previewSql(
     const target = resolveTarget(all, options.to);
     return files.filter((f) => compareIds(f.id, target.id) <= 0);
   };
-  const render = async (files: MigrationFile[], dialect: DialectName) => {
+  const render = async (files: MigrationFile[], dialect: DialectName, live: Connection | null) => {
     const out: MigrationSql[] = [];
-    for (const f of files) out.push(await statementsOf(await loadMigration(f), dialect));
+    const scratch = dialect === 'sqlite' ? await sqliteScratch(live) : null;
+    try {
+      for (const f of files) out.push(await statementsOf(await loadMigration(f), dialect, scratch));
+    } finally {
+      await scratch?.close();
+    }
     return { dialect, migrations: out };
   };
   if (options.database === undefined) {
     const files = discoverMigrations(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
-    return render(pick(files, files), options.dialect ?? 'sqlite');
+    return render(pick(files, files), options.dialect ?? 'sqlite', null);
   }
   const database = options.database;
   return usingSession({ ...options, database }, async (session) => {
     const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
-    return render(pick(state.pending, session.files), session.conn.dialect.name);
+    return render(pick(state.pending, session.files), session.conn.dialect.name, session.conn);
   });
 }

@@ -5,7 +5,7 @@
  * written, so this is a tokenizer plus a walk over the top-level parts, not a full parser.
  */
 
-interface Token {
+export interface Token {
   /** Upper-cased for words, the raw text otherwise. */
   text: string;
   kind: 'word' | 'quoted' | 'string' | 'punct';
@@ -13,7 +13,8 @@ interface Token {
   end: number;
 }
 
-function tokenize(sql: string): Token[] {
+/** Splits SQL into words, quoted names, strings and punctuation (comments dropped). */
+export function tokenize(sql: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < sql.length) {
@@ -76,7 +77,7 @@ export function unquoteIdent(raw: string): string {
 }
 
 /** Index of the `)` matching the `(` at `open`. */
-function matchingParen(tokens: Token[], open: number): number {
+export function matchingParen(tokens: Token[], open: number): number {
   let depth = 0;
   for (let i = open; i < tokens.length; i++) {
     if (tokens[i].text === '(') depth++;
@@ -89,7 +90,7 @@ function matchingParen(tokens: Token[], open: number): number {
 }
 
 /** Splits tokens[from, to) at top-level commas. */
-function splitTopLevel(tokens: Token[], from: number, to: number): [number, number][] {
+export function splitTopLevel(tokens: Token[], from: number, to: number): [number, number][] {
   const parts: [number, number][] = [];
   let depth = 0;
   let start = from;

@@ -1,0 +1,115 @@
+/**
+ * Lints for DSL operations: changes that work in a test database and hurt in production.
+ * Pure: the caller supplies how many rows each table has (see migrations/lint.ts).
+ */
+import type { DialectName } from '../dialects/dialect.js';
+import { sqliteSteps } from './sqlite.js';
+import type { Operation } from './types.js';
+
+/** One lint finding. `error` blocks `apply` unless `--force`. */
+export interface LintFinding {
+  id: string;
+  severity: 'error' | 'warning';
+  message: string;
+  /** The safer way to make the change. */
+  alternative: string;
+  table?: string;
+}
+
+/** What the lints need to know about the database. */
+export interface LintContext {
+  dialect: DialectName;
+  /** Rows in a table (an estimate is fine; at least `largeTableRows + 1` when large); 0 when new. */
+  rows(table: string): number;
+  /** Tables at or above this many rows are large. Default 100,000. */
+  largeTableRows?: number;
+}
+
+/** The lints every operation list is checked against. */
+export function lintOperations(ops: readonly Operation[], context: LintContext): LintFinding[] {
+  const large = context.largeTableRows ?? 100_000;
+  const findings: LintFinding[] = [];
+  const created = new Set<string>();
+  const rows = (table: string) => (created.has(table) ? 0 : context.rows(table));
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'createTable':
+        created.add(op.table);
+        break;
+      case 'addColumn':
+        if (
+          op.spec.nullable === false &&
+          (op.spec.default === undefined || op.spec.default === null) &&
+          rows(op.table) > 0
+        )
+          findings.push({
+            id: 'not-null-without-default',
+            severity: 'error',
+            table: op.table,
+            message: `Adding NOT NULL column "${op.table}"."${op.column}" without a default to a table with rows fails (existing rows would be NULL).`,
+            alternative:
+              'Give it a default, or add it nullable, backfill it, then alterColumn(..., { nullable: false }) in a later migration.',
+          });
+        break;
+      case 'createIndex':
+        if (context.dialect === 'postgres' && !op.spec.concurrently && rows(op.table) >= large)
+          findings.push({
+            id: 'index-without-concurrently',
+            severity: 'error',
+            table: op.table,
+            message: `CREATE INDEX "${op.name}" on "${op.table}" (about ${rows(op.table)} rows) blocks writes to it until the index is built.`,
+            alternative:
+              'createIndex(..., { concurrently: true }) builds it without blocking writes (the migration then runs outside a transaction).',
+          });
+        break;
+      case 'alterColumn':
+        if (context.dialect === 'postgres' && op.change.type !== undefined && rows(op.table) >= large)
+          findings.push({
+            id: 'type-change-rewrites-table',
+            severity: 'error',
+            table: op.table,
+            message: `Changing the type of "${op.table}"."${op.column}" rewrites the whole table (about ${rows(op.table)} rows) under an exclusive lock.`,
+            alternative:
+              'Add a new column, backfill it in batches, switch the application over, then drop the old column.',
+          });
+        break;
+      case 'dropColumn':
+      case 'dropTable':
+      case 'renameColumn':
+      case 'renameTable': {
+        const what =
+          op.kind === 'dropTable' || op.kind === 'renameTable'
+            ? `table "${op.table}"`
+            : `column "${op.table}"."${op.column}"`;
+        if (created.has(op.table)) break;
+        findings.push({
+          id: 'breaking-change',
+          severity: 'warning',
+          table: op.table,
+          message: `${op.kind === 'dropColumn' || op.kind === 'dropTable' ? 'Dropping' : 'Renaming'} ${what} breaks application code that still uses it.`,
+          alternative:
+            'Expand and contract: deploy code that no longer uses it first; for a rename, add the new name, copy, switch readers and writers, then drop the old one.',
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (context.dialect === 'sqlite') {
+    for (const step of sqliteSteps(ops)) {
+      if (step.kind !== 'rebuild' && step.kind !== 'dropColumn') continue;
+      const n = rows(step.table);
+      if (n >= large)
+        findings.push({
+          id: 'large-sqlite-rebuild',
+          severity: 'warning',
+          table: step.table,
+          message: `This rebuilds "${step.table}" (about ${n} rows): every row is copied while the database's write lock is held.`,
+          alternative:
+            'Run it at a quiet time; group changes to the table in one migration so they share one rebuild.',
+        });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,115 @@
+/**
+ * Portable types and defaults, per dialect: the SQL a column is declared with, and how each
+ * database reports it back (so folding an operation gives what introspection will find).
+ */
+import type { DialectName } from '../dialects/dialect.js';
+import { quoteIdent, quoteLiteral } from '../dialects/sqlite/ddl.js';
+import { normalizeExpression, normalizeType } from '../schema/normalize.js';
+import type { ColumnDefault, ColumnType, EnumRef, PortableType } from './types.js';
+
+const SQLITE_TYPES: Record<PortableType, string> = {
+  text: 'TEXT',
+  integer: 'INTEGER',
+  bigint: 'INTEGER',
+  boolean: 'INTEGER',
+  real: 'REAL',
+  numeric: 'NUMERIC',
+  timestamp: 'TEXT',
+  date: 'TEXT',
+  json: 'TEXT',
+  uuid: 'TEXT',
+  blob: 'BLOB',
+};
+
+const POSTGRES_TYPES: Record<PortableType, string> = {
+  text: 'text',
+  integer: 'integer',
+  bigint: 'bigint',
+  boolean: 'boolean',
+  real: 'double precision',
+  numeric: 'numeric',
+  timestamp: 'timestamp with time zone',
+  date: 'date',
+  json: 'jsonb',
+  uuid: 'uuid',
+  blob: 'bytea',
+};
+
+/** Every portable type name, for validating input. */
+export const PORTABLE_TYPES = Object.keys(SQLITE_TYPES) as PortableType[];
+
+/** Whether a column type is an enum reference. */
+export function isEnumRef(type: ColumnType): type is EnumRef {
+  return typeof type === 'object' && type !== null && 'enum' in type;
+}
+
+/** The type a column is declared with. Enums are TEXT on SQLite (with a CHECK) and the type on PostgreSQL. */
+export function columnTypeSql(type: ColumnType, dialect: DialectName): string {
+  if (isEnumRef(type)) return dialect === 'sqlite' ? 'TEXT' : quoteIdent(type.enum);
+  return (dialect === 'sqlite' ? SQLITE_TYPES : POSTGRES_TYPES)[type];
+}
+
+/** The model type introspection reports for a column of this type. */
+export function modelType(type: ColumnType, dialect: DialectName): string {
+  if (isEnumRef(type)) return dialect === 'sqlite' ? 'text' : `enum:${type.enum}`;
+  return normalizeType(columnTypeSql(type, dialect));
+}
+
+/** The name of the CHECK that stands for an enum on SQLite (a table constraint). */
+export function enumCheckName(enumName: string, column: string): string {
+  return `enum_${enumName}__${column}`;
+}
+
+/** The expression of that CHECK. */
+export function enumCheckExpression(column: string, values: readonly string[]): string {
+  return `${quoteIdent(column)} IN (${values.map(quoteLiteral).join(', ')})`;
+}
+
+/** The SQL after DEFAULT, or null for no default. */
+export function defaultSql(
+  value: ColumnDefault | undefined,
+  type: ColumnType,
+  dialect: DialectName,
+): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return quoteLiteral(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value))
+      throw new TypeError(`A column default must be a finite number (got ${value}).`);
+    return value < 0 ? `(${value})` : String(value);
+  }
+  if (typeof value === 'boolean') {
+    if (dialect === 'postgres' && type === 'boolean') return value ? 'true' : 'false';
+    return value ? '1' : '0';
+  }
+  if ('now' in value) return 'CURRENT_TIMESTAMP';
+  return typeof value.sql === 'string' ? value.sql : value.sql[dialect];
+}
+
+/** PostgreSQL's spelling of a type in a cast (what pg_get_expr writes after `::`). */
+function pgCastName(type: ColumnType): string {
+  if (isEnumRef(type)) return /^[a-z_][a-z0-9_]*$/.test(type.enum) ? type.enum : quoteIdent(type.enum);
+  return POSTGRES_TYPES[type];
+}
+
+/**
+ * The normalized default introspection reports, or null. SQLite keeps the text as written;
+ * PostgreSQL deparses constants with a cast except plain integers, numerics and booleans.
+ */
+export function modelDefault(
+  value: ColumnDefault | undefined,
+  type: ColumnType,
+  dialect: DialectName,
+): string | null {
+  const sqlText = defaultSql(value, type, dialect);
+  if (sqlText === null) return null;
+  if (dialect === 'sqlite') return normalizeExpression(sqlText);
+  if (typeof value === 'string') return normalizeExpression(`${quoteLiteral(value)}::${pgCastName(type)}`);
+  if (typeof value === 'number') {
+    // Only non-negative int4 constants, and numerics with a decimal point, print without a cast.
+    const text = String(value);
+    const plain = value >= 0 && (type === 'integer' || (type === 'numeric' && text.includes('.')));
+    return normalizeExpression(plain ? text : `'${text}'::${pgCastName(type)}`);
+  }
+  return normalizeExpression(sqlText);
+}

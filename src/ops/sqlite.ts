@@ -1,0 +1,298 @@
+/**
+ * Compiling operations to SQLite: native statements where ALTER TABLE suffices, otherwise a
+ * table rebuild (consecutive operations on one table share one). The rebuild itself runs in
+ * dialects/sqlite/rebuild.ts, which reads the live CREATE TABLE text when it runs.
+ */
+import { quoteIdent, quoteLiteral } from '../dialects/sqlite/ddl.js';
+import {
+  type CreateTableParts,
+  editColumnItem,
+  itemColumn,
+  itemConstraintName,
+  mentionsIdentifier,
+} from '../dialects/sqlite/table-sql.js';
+import { DbDoctorError } from '../errors.js';
+import { splitStatements } from '../migrations/split.js';
+import { enumValuesOf } from './fold.js';
+import { columnTypeSql, defaultSql, enumCheckExpression, enumCheckName, isEnumRef } from './portable.js';
+import type { ColumnSpec, ForeignKeySpec, Operation, TableSpec } from './types.js';
+
+const q = quoteIdent;
+const list = (names: readonly string[]) => names.map(q).join(', ');
+
+/** An operation that changes one table through a rebuild. */
+export type RebuildOperation = Extract<
+  Operation,
+  {
+    kind:
+      | 'addColumn'
+      | 'dropColumn'
+      | 'alterColumn'
+      | 'addForeignKey'
+      | 'dropForeignKey'
+      | 'addCheck'
+      | 'dropCheck';
+  }
+>;
+
+/** One step of a SQLite migration. */
+export type SqliteStep =
+  | { kind: 'sql'; statements: string[] }
+  /** Native DROP COLUMN when SQLite allows it, else a rebuild (SQLite decides: indexed, in a view, ...). */
+  | { kind: 'dropColumn'; table: string; column: string; op: RebuildOperation }
+  | { kind: 'rebuild'; table: string; ops: RebuildOperation[] }
+  /** Widens the enum CHECK of every table that has a column of this enum (found when it runs). */
+  | { kind: 'addEnumValue'; name: string; value: string };
+
+function actions(spec: { onDelete?: string; onUpdate?: string }): string {
+  return `${spec.onDelete ? ` ON DELETE ${spec.onDelete}` : ''}${spec.onUpdate ? ` ON UPDATE ${spec.onUpdate}` : ''}`;
+}
+
+/** A column definition (enum CHECKs are separate table constraints, see {@link columnCheckItems}). */
+export function sqliteColumnSql(name: string, spec: ColumnSpec): string {
+  const parts = [q(name), columnTypeSql(spec.type, 'sqlite')];
+  // PRIMARY KEY columns are NOT NULL on both dialects (SQLite would allow NULL otherwise).
+  if (spec.primaryKey) parts.push(`PRIMARY KEY${spec.autoIncrement ? ' AUTOINCREMENT' : ''}`, 'NOT NULL');
+  else if (spec.nullable === false) parts.push('NOT NULL');
+  const d = defaultSql(spec.default, spec.type, 'sqlite');
+  if (d !== null) parts.push(`DEFAULT ${wrapDefault(d)}`);
+  if (spec.unique) parts.push('UNIQUE');
+  if (spec.references)
+    parts.push(
+      `REFERENCES ${q(spec.references.table)} (${q(spec.references.column)})${actions(spec.references)}`,
+    );
+  return parts.join(' ');
+}
+
+/** SQLite wants expressions after DEFAULT in parentheses; literals and CURRENT_* as they are. */
+function wrapDefault(sql: string): string {
+  if (
+    /^(?:'(?:[^']|'')*'|-?\d+(?:\.\d+)?|\(.*\)|CURRENT_(?:TIMESTAMP|DATE|TIME)|NULL|TRUE|FALSE)$/is.test(sql)
+  )
+    return sql;
+  return `(${sql})`;
+}
+
+/** The table constraints a column brings: the CHECK standing for its enum. */
+export function columnCheckItems(name: string, spec: { type: ColumnSpec['type'] }): string[] {
+  if (!isEnumRef(spec.type)) return [];
+  return [
+    `CONSTRAINT ${q(enumCheckName(spec.type.enum, name))} CHECK (${enumCheckExpression(name, spec.type.values)})`,
+  ];
+}
+
+function fkItem(spec: ForeignKeySpec): string {
+  const name = spec.name ? `CONSTRAINT ${q(spec.name)} ` : '';
+  return `${name}FOREIGN KEY (${list(spec.columns)}) REFERENCES ${q(spec.references.table)} (${list(spec.references.columns)})${actions(spec)}`;
+}
+
+function createTableSql(table: string, spec: TableSpec): string {
+  const columns = Object.entries(spec.columns);
+  const items = columns.map(([n, c]) =>
+    sqliteColumnSql(n, spec.primaryKey?.includes(n) && !c.primaryKey ? { ...c, nullable: false } : c),
+  );
+  for (const [n, c] of columns) items.push(...columnCheckItems(n, c));
+  if (spec.primaryKey) items.push(`PRIMARY KEY (${list(spec.primaryKey)})`);
+  for (const u of spec.unique ?? []) items.push(`UNIQUE (${list(u)})`);
+  for (const c of spec.checks ?? []) items.push(`CONSTRAINT ${q(c.name)} CHECK (${c.expression})`);
+  for (const f of spec.foreignKeys ?? []) items.push(fkItem(f));
+  return `CREATE TABLE ${q(table)} (\n  ${items.join(',\n  ')}\n)`;
+}
+
+/** Whether SQLite's ALTER TABLE ADD COLUMN can add this column as declared. */
+function addableInPlace(spec: ColumnSpec): boolean {
+  if (spec.primaryKey || spec.unique || isEnumRef(spec.type)) return false;
+  const d = spec.default;
+  const constantDefault =
+    d === undefined || d === null || typeof d === 'string' || typeof d === 'number' || typeof d === 'boolean';
+  if (!constantDefault) return false;
+  if (spec.nullable === false && (d === undefined || d === null)) return false;
+  if (spec.references && d !== undefined && d !== null) return false;
+  return true;
+}
+
+function nativeStatements(op: Operation): string[] | null {
+  switch (op.kind) {
+    case 'createTable':
+      return [createTableSql(op.table, op.spec)];
+    case 'dropTable':
+      return [`DROP TABLE ${q(op.table)}`];
+    case 'renameTable':
+      return [`ALTER TABLE ${q(op.table)} RENAME TO ${q(op.to)}`];
+    case 'addColumn':
+      return addableInPlace(op.spec)
+        ? [`ALTER TABLE ${q(op.table)} ADD COLUMN ${sqliteColumnSql(op.column, op.spec)}`]
+        : null;
+    case 'renameColumn':
+      return [`ALTER TABLE ${q(op.table)} RENAME COLUMN ${q(op.column)} TO ${q(op.to)}`];
+    case 'createIndex':
+      return [
+        `CREATE ${op.spec.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${q(op.table)} (${list(op.columns)})${op.spec.where ? ` WHERE ${op.spec.where}` : ''}`,
+      ];
+    case 'dropIndex':
+      return [`DROP INDEX ${q(op.name)}`];
+    case 'createEnum':
+    case 'dropEnum':
+      return []; // enums are CHECKs on the columns that use them
+    case 'sql':
+      return splitStatements(typeof op.up === 'string' ? op.up : op.up.sqlite);
+    default:
+      return null;
+  }
+}
+
+/** The steps that run `ops` on SQLite. */
+export function sqliteSteps(ops: readonly Operation[]): SqliteStep[] {
+  const steps: SqliteStep[] = [];
+  for (const op of ops) {
+    const native = nativeStatements(op);
+    const last = steps[steps.length - 1];
+    if (native) {
+      if (native.length === 0) continue;
+      if (last?.kind === 'sql') last.statements.push(...native);
+      else steps.push({ kind: 'sql', statements: native });
+      continue;
+    }
+    if (op.kind === 'addEnumValue') {
+      steps.push({ kind: 'addEnumValue', name: op.name, value: op.value });
+      continue;
+    }
+    const rebuildOp = op as RebuildOperation;
+    if (op.kind === 'dropColumn' && !(last?.kind === 'rebuild' && last.table === op.table)) {
+      steps.push({ kind: 'dropColumn', table: op.table, column: op.column, op: rebuildOp });
+      continue;
+    }
+    if (last?.kind === 'rebuild' && last.table === rebuildOp.table) last.ops.push(rebuildOp);
+    else steps.push({ kind: 'rebuild', table: rebuildOp.table, ops: [rebuildOp] });
+  }
+  return steps;
+}
+
+function opError(op: Operation, message: string, hint: string): DbDoctorError {
+  return new DbDoctorError('BAD_OPERATION', `${op.kind} on "${'table' in op ? op.table : ''}": ${message}`, {
+    unchanged: 'The migration was rolled back; the table is as it was.',
+    hint,
+  });
+}
+
+/** The result of editing a table definition for a rebuild. */
+export interface TableEdit {
+  parts: CreateTableParts;
+  /** Columns whose data is gone (their indexes are dropped with them). */
+  droppedColumns: string[];
+}
+
+/** Applies rebuild operations to a table's CREATE TABLE parts (pure). */
+export function editTable(parts: CreateTableParts, ops: readonly RebuildOperation[]): TableEdit {
+  let items = [...parts.items];
+  const dropped: string[] = [];
+  const columnIndex = (op: RebuildOperation, column: string) => {
+    const i = items.findIndex((it) => itemColumn(it)?.toLowerCase() === column.toLowerCase());
+    if (i < 0)
+      throw opError(
+        op,
+        `column "${column}" does not exist.`,
+        'Check the column name against `dbdoctor schema`.',
+      );
+    return i;
+  };
+  const constraintIndex = (op: RebuildOperation, name: string) => {
+    const i = items.findIndex((it) => itemConstraintName(it)?.toLowerCase() === name.toLowerCase());
+    if (i < 0)
+      throw opError(
+        op,
+        `no table constraint named "${name}".`,
+        'Constraints declared without a name (or inside a column definition) cannot be dropped by name; use sql() with a hand-written rebuild.',
+      );
+    return i;
+  };
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'addColumn':
+        if (items.some((it) => itemColumn(it)?.toLowerCase() === op.column.toLowerCase()))
+          throw opError(op, `column "${op.column}" already exists.`, 'Pick another name.');
+        items.splice(firstConstraint(items), 0, sqliteColumnSql(op.column, op.spec));
+        items.push(...columnCheckItems(op.column, op.spec));
+        break;
+      case 'dropColumn': {
+        const i = columnIndex(op, op.column);
+        items.splice(i, 1);
+        items = items.filter((it) => {
+          const name = itemConstraintName(it);
+          return !(name?.startsWith('enum_') && name.endsWith(`__${op.column}`));
+        });
+        const user = items.find((it) => itemColumn(it) === null && mentionsIdentifier(it, op.column));
+        if (user)
+          throw opError(
+            op,
+            `column "${op.column}" is used by the table constraint ${user}.`,
+            'Drop that constraint first (dropCheck, dropForeignKey), in the same migration.',
+          );
+        dropped.push(op.column);
+        break;
+      }
+      case 'alterColumn': {
+        const i = columnIndex(op, op.column);
+        const { type, nullable } = op.change;
+        items[i] = editColumnItem(items[i] as string, {
+          typeSql: type === undefined ? undefined : columnTypeSql(type, 'sqlite'),
+          nullable,
+          defaultSql:
+            op.change.default === undefined
+              ? undefined
+              : (() => {
+                  const d = defaultSql(op.change.default, type ?? 'text', 'sqlite');
+                  return d === null ? null : wrapDefault(d);
+                })(),
+        });
+        if (type !== undefined) {
+          items = items.filter((it) => {
+            const name = itemConstraintName(it);
+            return !(name?.startsWith('enum_') && name.endsWith(`__${op.column}`));
+          });
+          items.push(...columnCheckItems(op.column, { type }));
+        }
+        break;
+      }
+      case 'addForeignKey':
+        items.push(fkItem(op.spec));
+        break;
+      case 'dropForeignKey':
+      case 'dropCheck':
+        items.splice(constraintIndex(op, op.name), 1);
+        break;
+      case 'addCheck':
+        items.push(`CONSTRAINT ${q(op.spec.name)} CHECK (${op.spec.expression})`);
+        break;
+    }
+  }
+  return { parts: { items, options: parts.options }, droppedColumns: dropped };
+}
+
+/** Where table constraints begin (new columns go before them). */
+function firstConstraint(items: string[]): number {
+  const i = items.findIndex((it) => itemColumn(it) === null);
+  return i < 0 ? items.length : i;
+}
+
+/** A table's parts with every CHECK of enum `name` widened by `value`; null when none uses it. */
+export function widenEnumChecks(
+  parts: CreateTableParts,
+  name: string,
+  value: string,
+): CreateTableParts | null {
+  const prefix = enumCheckName(name, '');
+  let changed = false;
+  const items = parts.items.map((it) => {
+    const constraint = itemConstraintName(it);
+    if (!constraint?.startsWith(prefix)) return it;
+    changed = true;
+    const column = constraint.slice(prefix.length);
+    const values = enumValuesOf(it.replace(/\)\s*$/, ''));
+    if (values.includes(value)) return it;
+    return `CONSTRAINT ${q(constraint)} CHECK (${enumCheckExpression(column, [...values, value])})`;
+  });
+  return changed ? { items, options: parts.options } : null;
+}
+
+export { quoteLiteral };
