@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { migrate } from '../migrations/apply.js';
 import { withCommonOptions } from './context.js';
+import { largeTableRows, renderFinding } from './lint.js';
 import { emit } from './output.js';
 import { action } from './run.js';
 
@@ -16,6 +17,11 @@ export function register(program: Command): void {
     .option('--statement-lock-timeout <duration>', 'PostgreSQL lock_timeout per migration (default 5s)')
     .option('--no-backup', 'SQLite: skip the automatic backup')
     .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
+    .option('--force', 'apply even when lints find unsafe changes (see `dbdoctor lint`)')
+    .option(
+      '--large-table-rows <n>',
+      'tables with at least this many rows are large for the lints (default 100000)',
+    )
     .action(
       action(async (ctx, opts) => {
         const r = await migrate({
@@ -24,6 +30,11 @@ export function register(program: Command): void {
           dryRun: Boolean(opts.dryRun),
           singleTransaction: Boolean(opts.singleTransaction),
           allowOutOfOrder: Boolean(opts.allowOutOfOrder),
+          force: Boolean(opts.force),
+          largeTableRows: largeTableRows(opts.largeTableRows),
+          onLint: (findings) => {
+            for (const f of findings) process.stderr.write(`${renderFinding(f)}\n`);
+          },
         });
         emit(ctx.json, r, () => {
           const lines: string[] = [];

@@ -6,6 +6,7 @@ import { register as registerDoctor } from './doctor.js';
 import { register as registerDown } from './down.js';
 import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
+import { register as registerLint } from './lint.js';
 import { register as registerNew } from './new.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
@@ -32,6 +33,7 @@ for (const register of [
   registerSql,
   registerBackup,
   registerDoctor,
+  registerLint,
   registerSchema,
   registerSessions,
 ]) {

@@ -12,6 +12,7 @@ import {
 import { announced } from './events.js';
 import { executeMigration, runAndRecord } from './execute.js';
 import { compareIds, findMigration, highestId, type MigrationFile } from './files.js';
+import { lintError, lintLoaded, type MigrationLintFinding } from './lint.js';
 import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
 import { compareFilesWithHistory, type MigrationState, type Problem } from './plan.js';
 
@@ -25,6 +26,12 @@ export interface MigrateOptions extends EngineOptions {
   allowOutOfOrder?: boolean;
   /** Run every pending migration in one transaction: all or nothing. */
   singleTransaction?: boolean;
+  /** Apply even when lints found unsafe changes. */
+  force?: boolean;
+  /** Tables with at least this many rows count as large for the lints. Default 100,000. */
+  largeTableRows?: number;
+  /** Called with the lint findings (warnings, and errors when forced) before applying. */
+  onLint?: (findings: MigrationLintFinding[]) => void;
 }
 
 /** What {@link migrate} did (or, with `dryRun`, would do). */
@@ -126,6 +133,9 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   // Load everything first, so a broken file stops the run before anything changes.
   const loaded: LoadedMigration[] = [];
   for (const f of targets) loaded.push(await loadMigration(f));
+  const findings = await lintLoaded(conn, loaded, { largeTableRows: options.largeTableRows });
+  if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
+  if (findings.length > 0) options.onLint?.(findings);
   if (options.singleTransaction) {
     const outside = loaded.find((m) => !runsInTransaction(m.up, session.conn.dialect.name));
     if (outside) {

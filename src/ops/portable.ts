@@ -106,10 +106,9 @@ export function modelDefault(
   if (dialect === 'sqlite') return normalizeExpression(sqlText);
   if (typeof value === 'string') return normalizeExpression(`${quoteLiteral(value)}::${pgCastName(type)}`);
   if (typeof value === 'number') {
-    // Only non-negative int4 constants, and numerics with a decimal point, print without a cast.
+    // Non-negative numbers print plainly; negative ones as a quoted constant with a cast.
     const text = String(value);
-    const plain = value >= 0 && (type === 'integer' || (type === 'numeric' && text.includes('.')));
-    return normalizeExpression(plain ? text : `'${text}'::${pgCastName(type)}`);
+    return normalizeExpression(value >= 0 ? text : `'${text}'::${pgCastName(type)}`);
   }
   return normalizeExpression(sqlText);
 }

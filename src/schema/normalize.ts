@@ -136,7 +136,23 @@ export function normalizeExpression(raw: string): string {
     out += ch.toLowerCase();
     i++;
   }
-  return stripOuterParens(out.replace(/ ,/g, ','));
+  return stripOuterParens(
+    out
+      .replace(/ ,/g, ',')
+      // A string literal cast to text means the string (PostgreSQL adds these when it deparses).
+      .replace(/('(?:[^']|'')*')::(?:text|character varying)(?![a-z0-9_])/g, '$1')
+      // "name" and name are the same identifier when name is already in folded (lower) case.
+      .replace(/"([a-z_][a-z0-9_]*)"/g, (m, id: string, offset: number, whole: string) =>
+        insideString(whole, offset) ? m : id,
+      ),
+  );
+}
+
+/** Whether `offset` in normalized text lies inside a single-quoted string. */
+function insideString(text: string, offset: number): boolean {
+  let inside = false;
+  for (let i = 0; i < offset; i++) if (text[i] === "'") inside = !inside;
+  return inside;
 }
 
 /** Removes parentheses that wrap the whole expression: "((a > 0))" -> "a > 0". */

@@ -8,17 +8,23 @@ const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 
 for (const dialect of DIALECTS) {
   describe(`examples on ${dialect}`, () => {
-    for (const example of fs
+    // A project per dialect, or one `portable` project (DSL migrations) for both.
+    const projects = fs
       .readdirSync(EXAMPLES)
-      .filter((e) => fs.existsSync(path.join(EXAMPLES, e, dialect)))) {
+      .flatMap((e) =>
+        [dialect, 'portable']
+          .filter((sub) => fs.existsSync(path.join(EXAMPLES, e, sub)))
+          .map((sub) => ({ example: `${e}/${sub}`, sub: path.join(e, sub) })),
+      );
+    for (const { example, sub } of projects) {
       it(`${example}: applies, keeps data through down/up of its last migration, reverts to an empty database`, async () => {
         const db = await createTestDatabase(dialect);
-        const dir = path.join(EXAMPLES, example, dialect);
+        const dir = path.join(EXAMPLES, sub);
         const run = (...a: string[]) => cli([...a, '--url', db.url, '--dir', dir], { cwd: db.dir });
         try {
           let r = await run('apply', '--json');
           assert.equal(r.code, 0, r.stderr);
-          const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql'));
+          const files = fs.readdirSync(dir).filter((f) => /\.(sql|ts)$/.test(f));
           assert.equal(r.json<{ applied: unknown[] }>().applied.length, files.length);
           const tables = (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor'));
           assert.ok(tables.length >= 2, `${example} created its tables`);

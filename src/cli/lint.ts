@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { DbDoctorError } from '../errors.js';
+import { lint, type MigrationLintFinding } from '../migrations/lint.js';
+import { withCommonOptions } from './context.js';
+import { ExitCode, emit } from './output.js';
+import { action } from './run.js';
+
+/** Parses --large-table-rows. */
+export function largeTableRows(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new DbDoctorError(
+      'BAD_USAGE',
+      `--large-table-rows must be a positive whole number (got "${String(value)}").`,
+      {
+        unchanged: 'Nothing was read or written.',
+        hint: 'For example --large-table-rows 100000.',
+      },
+    );
+  }
+  return n;
+}
+
+/** One finding as a person reads it. */
+export function renderFinding(f: MigrationLintFinding): string {
+  return `${f.severity} [${f.id}] ${f.migration}: ${f.message}\n  safer: ${f.alternative}`;
+}
+
+/** `dbdoctor lint`. */
+export function register(program: Command): void {
+  withCommonOptions(program.command('lint'))
+    .description('check pending migrations for unsafe changes (the checks apply runs); read-only')
+    .option('--large-table-rows <n>', 'tables with at least this many rows are large (default 100000)')
+    .action(
+      action(async (ctx, opts) => {
+        const r = await lint({ ...ctx, largeTableRows: largeTableRows(opts.largeTableRows) });
+        const errors = r.findings.filter((f) => f.severity === 'error').length;
+        emit(ctx.json, { ok: errors === 0, ...r }, () =>
+          r.findings.length === 0
+            ? 'No unsafe changes in pending migrations.'
+            : `${r.findings.map(renderFinding).join('\n')}\n${errors} error(s), ${r.findings.length - errors} warning(s).`,
+        );
+        if (errors > 0) throw new ExitCode(1);
+      }),
+    );
+}

@@ -1,0 +1,100 @@
+/** Linting pending DSL migrations against the live database (row counts decide "large"). */
+import type { Connection } from '../dialects/dialect.js';
+import { DbDoctorError } from '../errors.js';
+import { type LintFinding, lintOperations } from '../ops/lint.js';
+import type { Operation } from '../ops/types.js';
+import { type EngineOptions, usingSession } from './engine.js';
+import { type LoadedMigration, loadMigration } from './load.js';
+import { compareFilesWithHistory } from './plan.js';
+
+/** A lint finding of one migration (`IRREVERSIBLE_MIGRATION` and load errors included). */
+export interface MigrationLintFinding extends LintFinding {
+  migration: string;
+}
+
+/** Options shared by linting and by `apply`'s lint pass. */
+export interface LintOptions {
+  /** Tables with at least this many rows are large. Default 100,000. */
+  largeTableRows?: number;
+}
+
+/** Rows of `table`, counted up to `cap` (enough to know "large"); 0 when it does not exist. */
+async function cappedRows(conn: Connection, table: string, cap: number): Promise<number> {
+  const quoted = `"${table.replace(/"/g, '""')}"`;
+  try {
+    const rows = await conn.query<{ n: number | string }>(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${quoted} LIMIT ${Math.floor(cap) + 1}) AS sample`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  } catch (e) {
+    if (conn.dialect.engine.isMissingTable(e)) return 0;
+    throw e;
+  }
+}
+
+/** Lints the DSL migrations among `loaded` with the live row counts of the tables they touch. */
+export async function lintLoaded(
+  conn: Connection,
+  loaded: readonly LoadedMigration[],
+  options: LintOptions = {},
+): Promise<MigrationLintFinding[]> {
+  const large = options.largeTableRows ?? 100_000;
+  const counts = new Map<string, number>();
+  const findings: MigrationLintFinding[] = [];
+  for (const m of loaded) {
+    if (m.up.kind !== 'ops') continue;
+    const ops: readonly Operation[] = m.up.ops;
+    for (const op of ops) {
+      const table = 'table' in op ? op.table : null;
+      if (table && !counts.has(table)) counts.set(table, await cappedRows(conn, table, large));
+    }
+    const found = lintOperations(ops, {
+      dialect: conn.dialect.name,
+      rows: (t) => counts.get(t) ?? 0,
+      largeTableRows: large,
+    });
+    findings.push(...found.map((f) => ({ ...f, migration: m.file.stem })));
+  }
+  return findings;
+}
+
+/** The error `apply` raises when lints found errors and `force` was not given. */
+export function lintError(findings: MigrationLintFinding[]): DbDoctorError {
+  const errors = findings.filter((f) => f.severity === 'error');
+  return new DbDoctorError(
+    'LINT_FAILED',
+    `${errors.length} unsafe change(s) in pending migrations:\n${errors.map((f) => `  [${f.id}] ${f.migration}: ${f.message}\n    safer: ${f.alternative}`).join('\n')}`,
+    {
+      unchanged: 'Nothing was applied.',
+      hint: 'Change the migration as suggested, or run `dbdoctor apply --force` to apply it anyway.',
+      details: { findings },
+    },
+  );
+}
+
+/** Lints every pending migration of a database: DSL lints, and migrations that cannot load. */
+export async function lint(
+  options: EngineOptions & LintOptions,
+): Promise<{ dialect: string; findings: MigrationLintFinding[] }> {
+  return usingSession(options, async (session) => {
+    const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
+    const loaded: LoadedMigration[] = [];
+    const findings: MigrationLintFinding[] = [];
+    for (const f of state.pending) {
+      try {
+        loaded.push(await loadMigration(f));
+      } catch (e) {
+        if (!(e instanceof DbDoctorError)) throw e;
+        findings.push({
+          id: e.code === 'IRREVERSIBLE_MIGRATION' ? 'irreversible' : 'unloadable',
+          severity: 'error',
+          message: e.message,
+          alternative: e.hint,
+          migration: f.stem,
+        });
+      }
+    }
+    findings.push(...(await lintLoaded(session.conn, loaded, options)));
+    return { dialect: session.conn.dialect.name, findings };
+  });
+}
