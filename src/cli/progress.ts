@@ -44,6 +44,10 @@ export function renderEvent(e: MigrationEvent): void {
     case 'retry':
       progress(`  ${e.id}: lock not available (${e.reason}); retry ${e.attempt} in ${e.delayMs} ms`);
       return;
+    case 'rebuild-progress':
+      // Only large tables: a small rebuild is done before progress would mean anything.
+      if (e.total >= 100_000) progress(`  rebuilding ${e.table}: ${e.copied} of ${e.total} rows copied`);
+      return;
     case 'replay': {
       // Every migration on a terminal, every 10% otherwise: long replays show they are moving.
       const step = Math.max(1, Math.floor(e.total / 10));

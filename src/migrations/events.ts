@@ -17,6 +17,8 @@ export type MigrationEvent =
     }
   | { type: 'migration-done'; id: string; name: string; direction: 'up' | 'down'; ms: number }
   | { type: 'retry'; id: string; attempt: number; delayMs: number; reason: string }
+  /** A SQLite table rebuild copied `copied` of `total` rows. */
+  | { type: 'rebuild-progress'; table: string; copied: number; total: number }
   /** The doctor replays migration `index` of `total` into a scratch database. */
   | { type: 'replay'; id: string; index: number; total: number }
   /** The doctor found the expected schemas of all `total` revisions in its cache. */

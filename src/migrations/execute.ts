@@ -73,6 +73,10 @@ async function runStep(
   await step.run(liveContext(conn, tracker));
 }
 
+function rebuildProgress(onEvent: EventListener | undefined): ((p: RebuildProgress) => void) | undefined {
+  return onEvent ? (p) => onEvent({ type: 'rebuild-progress', ...p }) : undefined;
+}
+
 function stepCount(step: MigrationStep): number {
   return step.kind === 'sql' ? step.statements.length : 0;
 }
@@ -95,10 +99,11 @@ export async function runAndRecord(
   direction: 'up' | 'down',
   tracker = new StatementTracker(),
   started = Date.now(),
+  onEvent?: EventListener,
 ): Promise<number> {
   const step = direction === 'up' ? migration.up : migration.down;
   if (!step) throw new Error(`internal: ${migration.file.stem} has no ${direction} step`);
-  await runStep(conn, step, tracker);
+  await runStep(conn, step, tracker, rebuildProgress(onEvent));
   await recordInTransaction(
     history,
     migration,
@@ -154,7 +159,7 @@ async function executeStep(
     try {
       const timeout = conn.dialect.engine.lockTimeout(opts.statementLockTimeoutMs, 'transaction');
       if (timeout) await conn.exec(timeout);
-      await runAndRecord(conn, history, migration, direction, tracker, started);
+      await runAndRecord(conn, history, migration, direction, tracker, started, opts.onEvent);
       await conn.commit();
       return Date.now() - started;
     } catch (e) {
@@ -246,7 +251,7 @@ async function runOutsideTransaction(
         if (direction === 'up') await history.progress(f.id, i + 1, null);
       }
     } else {
-      await runStep(conn, step, tracker);
+      await runStep(conn, step, tracker, rebuildProgress(opts.onEvent));
     }
   } catch (e) {
     const done = Math.max(0, tracker.index - 1);

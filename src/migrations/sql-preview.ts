@@ -64,6 +64,8 @@ export async function statementsOf(
 /** A schema-only SQLite copy of `source` (or an empty one) to preview rebuilds against. */
 async function sqliteScratch(source: Connection | null): Promise<Connection> {
   const scratch = await openConnection('sqlite::memory:');
+  // As during apply, where enforcement is switched off around a rebuild.
+  await scratch.exec('PRAGMA foreign_keys = OFF');
   if (source) {
     const rows = await source.query<{ sql: string }>(
       "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
