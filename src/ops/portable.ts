@@ -68,7 +68,7 @@ export function enumCheckExpression(column: string, values: readonly string[]): 
 /** The SQL after DEFAULT, or null for no default. */
 export function defaultSql(
   value: ColumnDefault | undefined,
-  type: ColumnType,
+  _type: ColumnType,
   dialect: DialectName,
 ): string | null {
   if (value === undefined || value === null) return null;
@@ -79,7 +79,8 @@ export function defaultSql(
     return value < 0 ? `(${value})` : String(value);
   }
   if (typeof value === 'boolean') {
-    if (dialect === 'postgres' && type === 'boolean') return value ? 'true' : 'false';
+    // A boolean default belongs to a boolean column: PostgreSQL's boolean, SQLite's 0/1 INTEGER.
+    if (dialect === 'postgres') return value ? 'true' : 'false';
     return value ? '1' : '0';
   }
   if ('now' in value) return 'CURRENT_TIMESTAMP';

@@ -232,7 +232,10 @@ INSERT INTO child (parent_id) VALUES (1), (99);`,
       const before = fingerprint(await introspect({ database: db.url }));
       const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /would break 1 foreign key reference\(s\), e\.g\. row 2 of "child" pointing at "parent"/);
+      assert.match(
+        r.stderr,
+        /would break 1 foreign key reference\(s\), e\.g\. row 2 of "child" pointing at "parent"/,
+      );
       assert.match(r.stderr, /still at revision 001/);
       assert.equal(fingerprint(await introspect({ database: db.url })), before);
       const raw = open(db);
@@ -278,7 +281,11 @@ CREATE INDEX t_v ON t (v);`,
         order,
         'in the documented order',
       );
-      assert.match(r.stdout, /^  v TEXT NOT NULL DEFAULT ''$/m, 'the column as written, with its new constraints');
+      assert.match(
+        r.stdout,
+        /^ {2}v TEXT NOT NULL DEFAULT ''$/m,
+        'the column as written, with its new constraints',
+      );
       assert.equal((await status({ database: db.url, dir })).current, '001', 'sql changed nothing');
     } finally {
       await db.drop();
