@@ -2,3 +2,4 @@
 await import('./apply.js');
 await import('./doctor.js');
 await import('./sessions.js');
+await import('./rebuild.js');
