@@ -21,6 +21,7 @@ export { compareFilesWithHistory, type MigrationState, type Problem } from './mi
 export { backup, restore } from './migrations/restore.js';
 export { type RollbackOptions, type RollbackResult, rollback } from './migrations/rollback.js';
 export { splitStatements } from './migrations/split.js';
+export { type LintOptions, lint, type MigrationLintFinding } from './migrations/lint.js';
 export { type MigrationSql, previewSql } from './migrations/sql-preview.js';
 export { type ResolveAction, resolve, type StampResult, stamp } from './migrations/stamp.js';
 export { history, type StatusResult, status } from './migrations/status.js';

@@ -26,12 +26,24 @@ export default defineMigration({
 });
 `;
 
+const DSL_TEMPLATE = `import { addColumn, createIndex, defineMigration } from 'dbdoctor';
+
+// One migration for SQLite and PostgreSQL; down is derived from the operations.
+export default defineMigration({
+  ops: [
+    // addColumn('accounts', 'active_trail_id', { type: 'integer', references: { table: 'custom_routes', column: 'id' } }),
+    // createIndex('accounts', ['active_trail_id']),
+  ],
+});
+`;
+
 /** `dbdoctor new <name>`: an empty migration with a UTC timestamp id. */
 export function register(program: Command): void {
   withCommonOptions(program.command('new'))
     .argument('<name>', 'what the migration does, e.g. add_active_trail_id')
     .option('--sql', 'write a SQL migration (default)')
     .option('--ts', 'write a TypeScript migration')
+    .option('--dsl', 'write a TypeScript migration with the operation DSL (both dialects, derived down)')
     .description('create an empty migration named <timestamp>_<name>')
     .action(
       action(async (ctx, opts, name: string) => {
@@ -51,9 +63,10 @@ export function register(program: Command): void {
         let id = timestampId(new Date());
         // Two `new` calls in one second must not collide.
         while (existing.some((f) => f.id === id)) id = String(BigInt(id) + 1n);
-        const ext = opts.ts ? 'ts' : 'sql';
+        const ext = opts.ts || opts.dsl ? 'ts' : 'sql';
         const file = path.join(dir, `${id}_${name}.${ext}`);
-        fs.writeFileSync(file, ext === 'ts' ? TS_TEMPLATE : SQL_TEMPLATE, { flag: 'wx' });
+        const template = opts.dsl ? DSL_TEMPLATE : ext === 'ts' ? TS_TEMPLATE : SQL_TEMPLATE;
+        fs.writeFileSync(file, template, { flag: 'wx' });
         emit(ctx.json, { id, file }, () => `created ${file}`);
       }),
     );

@@ -241,12 +241,18 @@ describe('project commands', () => {
       assert.match(fs.readFileSync(file, 'utf8'), /-- migrate:up/);
       r = await cli(['new', 'add_users', '--ts', '--json'], { cwd: db.dir });
       assert.notEqual(r.json<{ id: string }>().id, id, 'ids never collide');
+      r = await cli(['new', 'add_status', '--dsl', '--json'], { cwd: db.dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        fs.readFileSync(r.json<{ file: string }>().file, 'utf8'),
+        /defineMigration\(\{\n {2}ops: \[/,
+      );
       r = await cli(['new', 'bad name!'], { cwd: db.dir });
       assert.equal(r.code, 2);
       // the config file is picked up without flags
       r = await cli(['status', '--json'], { cwd: db.dir });
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.json<{ pending: unknown[] }>().pending.length, 2);
+      assert.equal(r.json<{ pending: unknown[] }>().pending.length, 3);
     } finally {
       await db.drop();
     }
