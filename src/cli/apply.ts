@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { migrate } from '../migrations/apply.js';
 import { withCommonOptions } from './context.js';
 import { largeTableRows, renderFinding } from './lint.js';
 import { emit } from './output.js';
@@ -24,6 +23,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (ctx, opts) => {
+        const { migrate } = await import('../migrations/apply.js');
         const r = await migrate({
           ...ctx,
           to: opts.to as string | undefined,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { backup, restore } from '../migrations/restore.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -11,6 +10,7 @@ export function register(program: Command): void {
     .description('SQLite: take an online backup of the live database')
     .action(
       action(async (ctx, _opts, file?: string) => {
+        const { backup } = await import('../migrations/restore.js');
         const r = await backup({ ...ctx, file });
         emit(ctx.json, r, () => `backup written to ${r.file}`);
       }),
@@ -22,6 +22,7 @@ export function register(program: Command): void {
     )
     .action(
       action(async (ctx, _opts, file: string) => {
+        const { restore } = await import('../migrations/restore.js');
         const r = await restore({ ...ctx, file });
         emit(
           ctx.json,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { doctor } from '../doctor/doctor.js';
 import { withCommonOptions } from './context.js';
 import { ExitCode, emit } from './output.js';
 import { action } from './run.js';
@@ -18,6 +17,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'replay every migration instead of reading cached expected schemas')
     .action(
       action(async (ctx, opts) => {
+        const { doctor } = await import('../doctor/doctor.js');
         const result = await doctor({
           ...ctx,
           fix: opts.fix === true,

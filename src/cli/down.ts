@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { rollback } from '../migrations/rollback.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -17,6 +16,7 @@ export function register(program: Command): void {
     .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
     .action(
       action(async (ctx, opts) => {
+        const { rollback } = await import('../migrations/rollback.js');
         const steps = opts.steps === undefined ? undefined : Number(opts.steps);
         const r = await rollback({
           ...ctx,

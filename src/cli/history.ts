@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { history } from '../migrations/status.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -10,6 +9,7 @@ export function register(program: Command): void {
     .description('applied migrations, oldest first')
     .action(
       action(async (ctx) => {
+        const { history } = await import('../migrations/status.js');
         const rows = await history(ctx);
         emit(ctx.json, { applied: rows }, () =>
           rows.length === 0

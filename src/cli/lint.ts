@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
-import { lint, type MigrationLintFinding } from '../migrations/lint.js';
+import type { MigrationLintFinding } from '../migrations/lint.js';
 import { withCommonOptions } from './context.js';
 import { ExitCode, emit } from './output.js';
 import { action } from './run.js';
@@ -34,6 +34,7 @@ export function register(program: Command): void {
     .option('--large-table-rows <n>', 'tables with at least this many rows are large (default 100000)')
     .action(
       action(async (ctx, opts) => {
+        const { lint } = await import('../migrations/lint.js');
         const r = await lint({ ...ctx, largeTableRows: largeTableRows(opts.largeTableRows) });
         const errors = r.findings.filter((f) => f.severity === 'error').length;
         emit(ctx.json, { ok: errors === 0, ...r }, () =>

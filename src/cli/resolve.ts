@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
-import { type ResolveAction, resolve } from '../migrations/stamp.js';
+import type { ResolveAction } from '../migrations/stamp.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .description('settle one history problem reported by status (touches only that history row)')
     .action(
       action(async (ctx, opts, id: string) => {
+        const { resolve } = await import('../migrations/stamp.js');
         const actions = (['applied', 'rolledBack', 'acceptChecksum', 'forget'] as const).filter(
           (k) => opts[k],
         );

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
-import { introspect } from '../schema/introspect.js';
-import { renderSchemaMermaid, renderSchemaText } from '../schema/render.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -16,6 +14,8 @@ export function register(program: Command): void {
     .option('--schema <name>', 'PostgreSQL schema to read (default: public)')
     .action(
       action(async (ctx, opts) => {
+        const { introspect } = await import('../schema/introspect.js');
+        const { renderSchemaMermaid, renderSchemaText } = await import('../schema/render.js');
         const format = String(opts.format);
         if (!(FORMATS as readonly string[]).includes(format)) {
           throw new DbDoctorError('BAD_USAGE', `Unknown --format "${format}".`, {

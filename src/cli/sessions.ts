@@ -1,15 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { DialectName } from '../dialects/dialect.js';
-import { dialectOfInput } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
-import { openSessionStore } from '../sessions/sql-store.js';
-import {
-  copySessionMigrations,
-  installSessionTables,
-  listSessionMigrations,
-  SESSIONS_HISTORY_TABLE,
-} from '../sessions/tables.js';
+import { SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
 import type { SessionStatus } from '../sessions/types.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
@@ -18,8 +11,11 @@ import { action, type Resolved } from './run.js';
 const STATUSES: readonly SessionStatus[] = ['active', 'completed', 'abandoned'];
 
 /** The dialect named by --dialect, else the one of the database URL. */
-function chosenDialect(ctx: Resolved, flag: unknown): DialectName {
-  if (flag === undefined) return dialectOfInput(ctx.database, ctx.cwd);
+async function chosenDialect(ctx: Resolved, flag: unknown): Promise<DialectName> {
+  if (flag === undefined) {
+    const { dialectOfInput } = await import('../dialects/open.js');
+    return dialectOfInput(ctx.database, ctx.cwd);
+  }
   if (flag === 'sqlite' || flag === 'postgres') return flag;
   throw new DbDoctorError('BAD_USAGE', `Unknown --dialect "${String(flag)}".`, {
     unchanged: 'Nothing was read or written.',
@@ -50,7 +46,8 @@ export function register(program: Command): void {
     .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
     .action(
       action(async (ctx, opts) => {
-        const dialect = chosenDialect(ctx, opts.dialect);
+        const dialect = await chosenDialect(ctx, opts.dialect);
+        const { listSessionMigrations } = await import('../sessions/tables.js');
         const files = listSessionMigrations(dialect);
         emit(ctx.json, { dialect, historyTable: SESSIONS_HISTORY_TABLE, files }, () =>
           [
@@ -70,6 +67,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts) => {
         const { dir: _projectMigrations, historyTable: _projectHistory, ...engine } = ctx;
+        const { installSessionTables } = await import('../sessions/tables.js');
         const r = await installSessionTables({
           ...engine,
           backup: { enabled: false },
@@ -90,8 +88,9 @@ export function register(program: Command): void {
     .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
     .action(
       action(async (ctx, opts) => {
-        const dialect = chosenDialect(ctx, opts.dialect);
+        const dialect = await chosenDialect(ctx, opts.dialect);
         const dir = ctx.dir ?? path.resolve('migrations');
+        const { copySessionMigrations } = await import('../sessions/tables.js');
         const r = copySessionMigrations(dialect, dir);
         emit(ctx.json, { dialect, dir, ...r }, () => {
           const rel = path.relative(process.cwd(), dir) || '.';
@@ -109,6 +108,7 @@ export function register(program: Command): void {
     .description('remove expired sessions, in bounded batches (safe to run from cron while the app runs)')
     .action(
       action(async (ctx) => {
+        const { openSessionStore } = await import('../sessions/sql-store.js');
         const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
         try {
           const removed = await store.sweep();
@@ -136,6 +136,7 @@ export function register(program: Command): void {
         }
         const limit = positiveInteger(opts.limit, '--limit') ?? 50;
         const offset = positiveInteger(opts.offset, '--offset');
+        const { openSessionStore } = await import('../sessions/sql-store.js');
         const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
         try {
           const list = await store.list({

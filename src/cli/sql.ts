@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
-import { previewSql } from '../migrations/sql-preview.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -13,6 +12,7 @@ export function register(program: Command): void {
     .option('--dialect <dialect>', 'sqlite or postgres: render offline for this dialect')
     .action(
       action(async (ctx, opts) => {
+        const { previewSql } = await import('../migrations/sql-preview.js');
         const dialect = opts.dialect as string | undefined;
         if (dialect !== undefined && dialect !== 'sqlite' && dialect !== 'postgres') {
           throw new DbDoctorError('BAD_USAGE', `--dialect must be sqlite or postgres, not "${dialect}".`, {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { stamp } from '../migrations/stamp.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -11,6 +10,7 @@ export function register(program: Command): void {
     .description('record the database as being at <id> without running anything')
     .action(
       action(async (ctx, _opts, target: string) => {
+        const { stamp } = await import('../migrations/stamp.js');
         const r = await stamp({ ...ctx, target });
         emit(ctx.json, r, () =>
           [

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { status } from '../migrations/status.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -10,6 +9,7 @@ export function register(program: Command): void {
     .description('current revision, pending migrations and problems (read-only)')
     .action(
       action(async (ctx) => {
+        const { status } = await import('../migrations/status.js');
         const s = await status(ctx);
         emit(ctx.json, s, () => {
           const lines = [`database: ${s.database}${s.exists ? '' : ' (does not exist yet)'}`];

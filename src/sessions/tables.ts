@@ -6,8 +6,9 @@ import { dialectOfInput } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
 import { type MigrateOptions, type MigrateResult, migrate } from '../migrations/apply.js';
 
-/** History table of the separate namespace the session tables can be applied in. */
-export const SESSIONS_HISTORY_TABLE = 'dbdoctor_sessions_migrations';
+import { SESSIONS_HISTORY_TABLE } from './names.js';
+
+export { SESSIONS_HISTORY_TABLE };
 
 /**
  * The folder holding the session tables' migrations for a dialect (shipped with the
