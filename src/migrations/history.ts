@@ -36,6 +36,11 @@ interface RawRow {
 /** Reads and writes the history table. All SQL for it lives here. */
 export class History {
   private readonly q: string;
+  /**
+   * The highest seq written, read once per session: inserts happen under the runner's lock,
+   * so no one else writes between them (a rolled-back insert only leaves a gap).
+   */
+  private lastSeq: number | null = null;
 
   constructor(
     private readonly conn: Connection,
@@ -91,9 +96,16 @@ export class History {
   }): Promise<void> {
     const cast = this.conn.dialect.engine.nowParamCast;
     const p = (n: number) => this.p(n);
+    if (this.lastSeq === null) {
+      const rows = await this.conn.query<{ m: number | string | null }>(
+        `SELECT MAX(seq) AS m FROM ${this.q}`,
+      );
+      this.lastSeq = Number(rows[0]?.m ?? 0);
+    }
+    const seq = ++this.lastSeq;
     await this.conn.query(
       `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total)
-       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}${cast}, ${p(6)}, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ${this.q}), ${p(7)}, ${p(8)})`,
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}${cast}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)})`,
       [
         row.id,
         row.name,
@@ -101,6 +113,7 @@ export class History {
         row.status,
         new Date().toISOString(),
         row.executionMs,
+        seq,
         row.statementsDone,
         row.statementsTotal,
       ],
