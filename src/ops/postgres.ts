@@ -1,14 +1,11 @@
 /** Compiling operations to PostgreSQL: every operation is native DDL. */
 import { quoteIdent, quoteLiteral } from '../dialects/postgres/ddl.js';
+import { foreignKeyClause, nameList, referencesClause } from './clauses.js';
 import { columnTypeSql, defaultSql } from './portable.js';
-import type { ColumnSpec, ForeignKeySpec, Operation, TableSpec } from './types.js';
+import type { ColumnSpec, Operation, TableSpec } from './types.js';
 
 const q = quoteIdent;
-const list = (names: readonly string[]) => names.map(q).join(', ');
-
-function actions(spec: { onDelete?: string; onUpdate?: string }): string {
-  return `${spec.onDelete ? ` ON DELETE ${spec.onDelete}` : ''}${spec.onUpdate ? ` ON UPDATE ${spec.onUpdate}` : ''}`;
-}
+const list = nameList;
 
 /** A column definition inside CREATE TABLE or ADD COLUMN. */
 export function pgColumnSql(name: string, spec: ColumnSpec, inTablePk = false): string {
@@ -19,16 +16,8 @@ export function pgColumnSql(name: string, spec: ColumnSpec, inTablePk = false): 
   const d = defaultSql(spec.default, spec.type, 'postgres');
   if (d !== null) parts.push(`DEFAULT ${d}`);
   if (spec.unique) parts.push('UNIQUE');
-  if (spec.references)
-    parts.push(
-      `REFERENCES ${q(spec.references.table)} (${q(spec.references.column)})${actions(spec.references)}`,
-    );
+  if (spec.references) parts.push(referencesClause(spec.references));
   return parts.join(' ');
-}
-
-function fkSql(spec: ForeignKeySpec): string {
-  const name = spec.name ? `CONSTRAINT ${q(spec.name)} ` : '';
-  return `${name}FOREIGN KEY (${list(spec.columns)}) REFERENCES ${q(spec.references.table)} (${list(spec.references.columns)})${actions(spec)}`;
 }
 
 function createTableSql(table: string, spec: TableSpec): string {
@@ -36,7 +25,7 @@ function createTableSql(table: string, spec: TableSpec): string {
   if (spec.primaryKey) items.push(`  PRIMARY KEY (${list(spec.primaryKey)})`);
   for (const u of spec.unique ?? []) items.push(`  UNIQUE (${list(u)})`);
   for (const c of spec.checks ?? []) items.push(`  CONSTRAINT ${q(c.name)} CHECK (${c.expression})`);
-  for (const f of spec.foreignKeys ?? []) items.push(`  ${fkSql(f)}`);
+  for (const f of spec.foreignKeys ?? []) items.push(`  ${foreignKeyClause(f)}`);
   return `CREATE TABLE ${q(table)} (\n${items.join(',\n')}\n)`;
 }
 
@@ -85,7 +74,7 @@ export function pgStatements(op: Operation): string[] {
     case 'dropIndex':
       return [`DROP INDEX ${op.definition?.spec.concurrently ? 'CONCURRENTLY ' : ''}${q(op.name)}`];
     case 'addForeignKey':
-      return [`ALTER TABLE ${q(op.table)} ADD ${fkSql(op.spec)}`];
+      return [`ALTER TABLE ${q(op.table)} ADD ${foreignKeyClause(op.spec)}`];
     case 'dropForeignKey':
     case 'dropCheck':
       return [`ALTER TABLE ${q(op.table)} DROP CONSTRAINT ${q(op.name)}`];

@@ -13,12 +13,13 @@ import {
 } from '../dialects/sqlite/table-sql.js';
 import { DbDoctorError } from '../errors.js';
 import { splitStatements } from '../migrations/split.js';
+import { foreignKeyClause, nameList, referencesClause } from './clauses.js';
 import { enumValuesOf } from './fold.js';
 import { columnTypeSql, defaultSql, enumCheckExpression, enumCheckName, isEnumRef } from './portable.js';
-import type { ColumnSpec, ForeignKeySpec, Operation, TableSpec } from './types.js';
+import type { ColumnSpec, Operation, TableSpec } from './types.js';
 
 const q = quoteIdent;
-const list = (names: readonly string[]) => names.map(q).join(', ');
+const list = nameList;
 
 /** An operation that changes one table through a rebuild. */
 export type RebuildOperation = Extract<
@@ -44,10 +45,6 @@ export type SqliteStep =
   /** Widens the enum CHECK of every table that has a column of this enum (found when it runs). */
   | { kind: 'addEnumValue'; name: string; value: string };
 
-function actions(spec: { onDelete?: string; onUpdate?: string }): string {
-  return `${spec.onDelete ? ` ON DELETE ${spec.onDelete}` : ''}${spec.onUpdate ? ` ON UPDATE ${spec.onUpdate}` : ''}`;
-}
-
 /** A column definition (enum CHECKs are separate table constraints, see {@link columnCheckItems}). */
 export function sqliteColumnSql(name: string, spec: ColumnSpec): string {
   const parts = [q(name), columnTypeSql(spec.type, 'sqlite')];
@@ -57,10 +54,7 @@ export function sqliteColumnSql(name: string, spec: ColumnSpec): string {
   const d = defaultSql(spec.default, spec.type, 'sqlite');
   if (d !== null) parts.push(`DEFAULT ${wrapDefault(d)}`);
   if (spec.unique) parts.push('UNIQUE');
-  if (spec.references)
-    parts.push(
-      `REFERENCES ${q(spec.references.table)} (${q(spec.references.column)})${actions(spec.references)}`,
-    );
+  if (spec.references) parts.push(referencesClause(spec.references));
   return parts.join(' ');
 }
 
@@ -81,11 +75,6 @@ export function columnCheckItems(name: string, spec: { type: ColumnSpec['type'] 
   ];
 }
 
-function fkItem(spec: ForeignKeySpec): string {
-  const name = spec.name ? `CONSTRAINT ${q(spec.name)} ` : '';
-  return `${name}FOREIGN KEY (${list(spec.columns)}) REFERENCES ${q(spec.references.table)} (${list(spec.references.columns)})${actions(spec)}`;
-}
-
 function createTableSql(table: string, spec: TableSpec): string {
   const columns = Object.entries(spec.columns);
   const items = columns.map(([n, c]) =>
@@ -95,7 +84,7 @@ function createTableSql(table: string, spec: TableSpec): string {
   if (spec.primaryKey) items.push(`PRIMARY KEY (${list(spec.primaryKey)})`);
   for (const u of spec.unique ?? []) items.push(`UNIQUE (${list(u)})`);
   for (const c of spec.checks ?? []) items.push(`CONSTRAINT ${q(c.name)} CHECK (${c.expression})`);
-  for (const f of spec.foreignKeys ?? []) items.push(fkItem(f));
+  for (const f of spec.foreignKeys ?? []) items.push(foreignKeyClause(f));
   return `CREATE TABLE ${q(table)} (\n  ${items.join(',\n  ')}\n)`;
 }
 
@@ -255,7 +244,7 @@ export function editTable(parts: CreateTableParts, ops: readonly RebuildOperatio
         break;
       }
       case 'addForeignKey':
-        items.push(fkItem(op.spec));
+        items.push(foreignKeyClause(op.spec));
         break;
       case 'dropForeignKey':
       case 'dropCheck':
