@@ -44,12 +44,24 @@ async function time(fn: () => Promise<void> | void): Promise<number> {
   return performance.now() - t;
 }
 
-/** Median of `runs` timings, each on a fresh database from `setup`. */
-async function median(runs: number, fn: () => Promise<number>): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < runs; i++) xs.push(await fn());
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
+const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/**
+ * Medians of `runs` timings of the floor and of ours, run alternately (floor, ours, floor,
+ * ...) so that drift in the machine (disk flushes, other load) hits both alike.
+ */
+async function interleaved(
+  runs: number,
+  floor: () => Promise<number>,
+  ours: () => Promise<number>,
+): Promise<{ floor: number; ours: number }> {
+  const f: number[] = [];
+  const o: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    f.push(await floor());
+    o.push(await ours());
+  }
+  return { floor: mid(f), ours: mid(o) };
 }
 
 async function sqliteBench(
@@ -60,39 +72,34 @@ async function sqliteBench(
 ) {
   let k = 0;
   const fresh = () => path.join(tmp, `s${k++}.sqlite`);
-  const floor = (single: boolean) =>
-    median(runs, async () => {
-      const db = new Database(fresh());
-      db.exec(HISTORY_SQLITE);
-      const insert = db.prepare(
-        "INSERT INTO h (id, name, checksum, status, applied_at, seq) VALUES (?, ?, 'x', 'applied', ?, ?)",
-      );
-      const ms = await time(() => {
-        if (single) db.exec('BEGIN IMMEDIATE');
-        for (const [i, m] of project.entries()) {
-          if (!single) db.exec('BEGIN IMMEDIATE');
-          for (const s of m.statements) db.exec(s);
-          insert.run(m.id, `t${m.id}`, new Date().toISOString(), i + 1);
-          if (!single) db.exec('COMMIT');
-        }
-        if (single) db.exec('COMMIT');
-      });
-      db.close();
-      return ms;
+  const floor = (single: boolean) => async () => {
+    const db = new Database(fresh());
+    db.exec(HISTORY_SQLITE);
+    const insert = db.prepare(
+      "INSERT INTO h (id, name, checksum, status, applied_at, seq) VALUES (?, ?, 'x', 'applied', ?, ?)",
+    );
+    const ms = await time(() => {
+      if (single) db.exec('BEGIN IMMEDIATE');
+      for (const [i, m] of project.entries()) {
+        if (!single) db.exec('BEGIN IMMEDIATE');
+        for (const s of m.statements) db.exec(s);
+        insert.run(m.id, `t${m.id}`, new Date().toISOString(), i + 1);
+        if (!single) db.exec('COMMIT');
+      }
+      if (single) db.exec('COMMIT');
     });
-  const ours = (single: boolean) =>
-    median(runs, async () => {
-      const url = `sqlite:${fresh()}`;
-      return time(async () => {
-        await migrate({ database: url, dir, singleTransaction: single, backup: { enabled: false } });
-      });
-    });
-  return {
-    floorA: await floor(false),
-    oursA: await ours(false),
-    floorB: await floor(true),
-    oursB: await ours(true),
+    db.close();
+    return ms;
   };
+  const ours = (single: boolean) => async () => {
+    const url = `sqlite:${fresh()}`;
+    return time(async () => {
+      await migrate({ database: url, dir, singleTransaction: single, backup: { enabled: false } });
+    });
+  };
+  const a = await interleaved(runs, floor(false), ours(false));
+  const b = await interleaved(runs, floor(true), ours(true));
+  return { floorA: a.floor, oursA: a.ours, floorB: b.floor, oursB: b.ours };
 }
 
 async function pgBench(dir: string, project: { id: string; statements: string[] }[], runs: number) {
@@ -106,44 +113,39 @@ async function pgBench(dir: string, project: { id: string; statements: string[] 
     u.pathname = `/${name}`;
     return { url: u.toString(), drop: () => admin.query(`DROP DATABASE ${name} WITH (FORCE)`) };
   };
-  const floor = (single: boolean) =>
-    median(runs, async () => {
-      const db = await fresh();
-      const c = new pg.Client({ connectionString: db.url });
-      await c.connect();
-      await c.query(HISTORY_SQLITE.replace('applied_at TEXT', 'applied_at TIMESTAMPTZ'));
-      const ms = await time(async () => {
-        if (single) await c.query('BEGIN');
-        for (const [i, m] of project.entries()) {
-          if (!single) await c.query('BEGIN');
-          for (const s of m.statements) await c.query(s);
-          await c.query(
-            "INSERT INTO h (id, name, checksum, status, applied_at, seq) VALUES ($1, $2, 'x', 'applied', $3, $4)",
-            [m.id, `t${m.id}`, new Date().toISOString(), i + 1],
-          );
-          if (!single) await c.query('COMMIT');
-        }
-        if (single) await c.query('COMMIT');
-      });
-      await c.end();
-      await db.drop();
-      return ms;
+  const floor = (single: boolean) => async () => {
+    const db = await fresh();
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query(HISTORY_SQLITE.replace('applied_at TEXT', 'applied_at TIMESTAMPTZ'));
+    const ms = await time(async () => {
+      if (single) await c.query('BEGIN');
+      for (const [i, m] of project.entries()) {
+        if (!single) await c.query('BEGIN');
+        for (const s of m.statements) await c.query(s);
+        await c.query(
+          "INSERT INTO h (id, name, checksum, status, applied_at, seq) VALUES ($1, $2, 'x', 'applied', $3, $4)",
+          [m.id, `t${m.id}`, new Date().toISOString(), i + 1],
+        );
+        if (!single) await c.query('COMMIT');
+      }
+      if (single) await c.query('COMMIT');
     });
-  const ours = (single: boolean) =>
-    median(runs, async () => {
-      const db = await fresh();
-      const ms = await time(async () => {
-        await migrate({ database: db.url, dir, singleTransaction: single });
-      });
-      await db.drop();
-      return ms;
-    });
-  const r = {
-    floorA: await floor(false),
-    oursA: await ours(false),
-    floorB: await floor(true),
-    oursB: await ours(true),
+    await c.end();
+    await db.drop();
+    return ms;
   };
+  const ours = (single: boolean) => async () => {
+    const db = await fresh();
+    const ms = await time(async () => {
+      await migrate({ database: db.url, dir, singleTransaction: single });
+    });
+    await db.drop();
+    return ms;
+  };
+  const a = await interleaved(runs, floor(false), ours(false));
+  const b = await interleaved(runs, floor(true), ours(true));
+  const r = { floorA: a.floor, oursA: a.ours, floorB: b.floor, oursB: b.ours };
   await admin.end();
   return r;
 }
@@ -162,19 +164,16 @@ const db = new Database(process.argv[3]);
 const rows = db.prepare('SELECT id FROM dbdoctor_migrations').all();
 console.log(files.length, rows.length);`,
   );
-  const timeProc = (args: string[]) => {
-    const xs: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      execFileSync(process.execPath, args);
-      xs.push(performance.now() - t);
-    }
-    return xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const timeProc = (args: string[]) => async () => {
+    const t = performance.now();
+    execFileSync(process.execPath, args);
+    return performance.now() - t;
   };
-  return {
-    floor: timeProc([minimal, dir, db]),
-    ours: timeProc([CLI, 'status', '--json', '--url', `sqlite:${db}`, '--dir', dir]),
-  };
+  return interleaved(
+    runs,
+    timeProc([minimal, dir, db]),
+    timeProc([CLI, 'status', '--json', '--url', `sqlite:${db}`, '--dir', dir]),
+  );
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
@@ -184,7 +183,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-'));
 try {
   const dir = path.join(tmp, 'migrations');
   const project = makeProject(dir);
-  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
   const s = await sqliteBench(dir, project, tmp, runs);
   console.log(
     `SQLite apply 500, per-migration tx: dbdoctor ${fmt(s.oursA)} vs floor (a) ${fmt(s.floorA)} = ${ratio(s.oursA, s.floorA)} (target <= 1.10x)`,
@@ -199,7 +198,7 @@ try {
   console.log(
     `PostgreSQL apply 500, single tx:     dbdoctor ${fmt(p.oursB)} vs floor (b) ${fmt(p.floorB)} = ${ratio(p.oursB, p.floorB)} (target <= 1.50x)`,
   );
-  const st = statusBench(dir, tmp, Math.max(5, runs));
+  const st = await statusBench(dir, tmp, Math.max(7, runs));
   console.log(
     `status on 500 applied (whole process): dbdoctor ${fmt(st.ours)} vs minimal script ${fmt(st.floor)} = ${ratio(st.ours, st.floor)} (target <= 1.50x)`,
   );

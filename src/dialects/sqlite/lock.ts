@@ -59,6 +59,8 @@ export class SqliteLock implements MigrationLock {
   private tryAcquire(): boolean {
     const db = this.conn.db;
     const attempt = db.transaction((): boolean => {
+      // Created inside the attempt's transaction: on a new database that is one commit, not two.
+      this.ensureTable();
       const row = db.prepare(`SELECT * FROM ${this.table} WHERE name = 'migrate'`).get() as
         | LockRow
         | undefined;
@@ -73,7 +75,6 @@ export class SqliteLock implements MigrationLock {
   }
 
   async acquire(timeoutMs: number, onWait?: (owner: LockOwner | null) => void): Promise<void> {
-    this.ensureTable();
     await waitForLock(
       async () => this.tryAcquire(),
       () => this.holder(),
