@@ -218,6 +218,18 @@ const CASES: OpCase[] = [
     ],
   },
   {
+    name: 'createIndex concurrently (PostgreSQL runs it, and its derived down, outside a transaction)',
+    migrations: [[createIndex('books', ['pages'], { concurrently: true })]],
+    afterUp: async (db) => {
+      if (db.dialect !== 'postgres') return;
+      const valid = await rawQuery(
+        db,
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'books_pages_idx'",
+      );
+      assert.deepEqual(valid, [{ indisvalid: true }]);
+    },
+  },
+  {
     name: 'addForeignKey and dropForeignKey (SQLite rebuilds)',
     migrations: [
       [addColumn('authors', 'favourite_book_id', { type: 'integer' })],

@@ -352,6 +352,11 @@ INSERT INTO big SELECT i, 'a' || i, i % 97, i * 0.5, 'd', i, 'f', NULL FROM n;`,
       assert.equal(final.code, 0, final.stderr);
       assert.equal(await check(), '002');
       assert.ok(killedMidway >= 1, 'at least one process was killed before it finished');
+      // Undoing it is a rebuild too, and a large one reports its progress on stderr.
+      const down = await cli(['down', '--no-backup', '--url', db.url, '--dir', dir]);
+      assert.equal(down.code, 0, down.stderr);
+      assert.match(down.stderr, new RegExp(`rebuilding big: ${ROWS} of ${ROWS} rows copied`));
+      assert.equal(await check(), '001');
     } finally {
       await db.drop();
     }
