@@ -20,7 +20,7 @@ import { SWEEP_BATCH } from '../src/sessions/sql-backend.js';
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
 const PG_OPS = Number(process.env.BENCH_SESSION_PG_OPS ?? 3000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
 const TTL = 30 * 60_000;
