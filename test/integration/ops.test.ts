@@ -268,6 +268,31 @@ const CASES: OpCase[] = [
     ],
   },
   {
+    name: 'hostile identifiers: quotes, spaces and keywords in table, column, index and constraint names',
+    migrations: [
+      [
+        createTable('we"ird table', {
+          columns: {
+            select: { type: 'integer', primaryKey: true },
+            'co"l; DROP TABLE books; --': { type: 'text', default: "it's" },
+          },
+          checks: [{ name: 'ch"eck', expression: '"select" >= 0' }],
+        }),
+        createIndex('we"ird table', ['co"l; DROP TABLE books; --'], { name: 'ix "1"' }),
+      ],
+      [
+        alterColumn('we"ird table', 'co"l; DROP TABLE books; --', { nullable: false }, { nullable: true }),
+        renameColumn('we"ird table', 'select', 'from'),
+      ],
+    ],
+    afterUp: async (db) => {
+      assert.equal(
+        (await rawQuery(db, 'SELECT count(*) AS n FROM books'))[0]?.n,
+        db.dialect === 'postgres' ? '3' : 3,
+      );
+    },
+  },
+  {
     name: 'sql with per-dialect variants and a down',
     migrations: [
       [
