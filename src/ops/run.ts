@@ -76,6 +76,7 @@ async function runSqliteStep(
     const r = await rebuildTable(conn, table, edit.parts, {
       droppedColumns: edit.droppedColumns,
       onProgress: options.onProgress,
+      onStatement: options.onStatement,
     });
     ran.push(...r.statements);
   };

@@ -237,6 +237,7 @@ INSERT INTO child (parent_id) VALUES (1), (99);`,
         /would break 1 foreign key reference\(s\), e\.g\. row 2 of "child" pointing at "parent"/,
       );
       assert.match(r.stderr, /still at revision 001/);
+      assert.match(r.stderr, /statement: PRAGMA foreign_key_check\("child"\)/);
       assert.equal(fingerprint(await introspect({ database: db.url })), before);
       const raw = open(db);
       assert.equal((raw.prepare('SELECT count(*) AS n FROM child').get() as { n: number }).n, 2);

@@ -88,7 +88,12 @@ export async function rebuildTable(
   conn: Connection,
   table: string,
   next: CreateTableParts,
-  options: { droppedColumns?: string[]; onProgress?: (p: RebuildProgress) => void } = {},
+  options: {
+    droppedColumns?: string[];
+    onProgress?: (p: RebuildProgress) => void;
+    /** Called with each statement before it runs (so a failure can name it). */
+    onStatement?: (sql: string) => void;
+  } = {},
 ): Promise<RebuildResult> {
   if (await foreignKeysOn(conn)) {
     // DROP TABLE with enforcement on would delete child rows (ON DELETE CASCADE) or fail.
@@ -103,6 +108,7 @@ export async function rebuildTable(
   }
   const statements: string[] = [];
   const run = async (sql: string, params: unknown[] = []) => {
+    options.onStatement?.(sql);
     statements.push(sql);
     if (params.length > 0) await conn.query(sql, params);
     else await conn.exec(sql);
@@ -160,6 +166,7 @@ export async function rebuildTable(
       [name, sequence, name],
     );
   }
+  options.onStatement?.(`PRAGMA foreign_key_check(${q(name)}) and on the tables that reference it`);
   await checkForeignKeys(conn, name, schemaRows);
   return { table: name, rows, droppedIndexes, statements };
 }
