@@ -70,10 +70,11 @@ export function splitStatements(script: string): string[] {
         flush(i);
         i++;
       }
-    } else if (/[A-Za-z_]/.test(c)) {
+    } else if (isWordStart(script.charCodeAt(i))) {
       let j = i + 1;
-      while (j < n && /[A-Za-z0-9_$]/.test(script[j]!)) j++;
-      pushWord(script.slice(i, j));
+      while (j < n && isWordPart(script.charCodeAt(j))) j++;
+      // Words matter only to spot CREATE TRIGGER (the first four) and inside a trigger.
+      if (words.length < 4 || inTrigger) pushWord(script.slice(i, j));
       i = j;
     } else i++;
   }
@@ -102,4 +103,14 @@ function hasCode(text: string): boolean {
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .trim().length > 0
   );
+}
+
+/** ASCII letter or underscore. */
+function isWordStart(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+}
+
+/** ASCII letter, digit, underscore or `$`. */
+function isWordPart(code: number): boolean {
+  return isWordStart(code) || (code >= 48 && code <= 57) || code === 36;
 }
