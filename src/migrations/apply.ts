@@ -116,7 +116,6 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 
 async function applyLocked(session: EngineSession, options: MigrateOptions): Promise<MigrateResult> {
   const { conn, history } = session;
-  await history.ensure();
   const state = compareFilesWithHistory(session.files, (await history.read()) ?? []);
   const problems = blocking(state, options.allowOutOfOrder ?? false);
   if (problems.length > 0) throw problemsError(problems, 'apply');

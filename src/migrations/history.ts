@@ -41,6 +41,8 @@ export class History {
    * so no one else writes between them (a rolled-back insert only leaves a gap).
    */
   private lastSeq: number | null = null;
+  /** Whether this session made sure the table exists (inserts do it first, in their transaction). */
+  private ensured = false;
 
   constructor(
     private readonly conn: Connection,
@@ -56,6 +58,7 @@ export class History {
   /** Creates the table if missing. */
   async ensure(): Promise<void> {
     for (const stmt of this.conn.dialect.engine.createHistory(this.table)) await this.conn.exec(stmt);
+    this.ensured = true;
   }
 
   /**
@@ -96,6 +99,8 @@ export class History {
   }): Promise<void> {
     const cast = this.conn.dialect.engine.nowParamCast;
     const p = (n: number) => this.p(n);
+    // Created in the first insert's transaction: one commit fewer, and rolled back with it.
+    if (!this.ensured) await this.ensure();
     if (this.lastSeq === null) {
       const rows = await this.conn.query<{ m: number | string | null }>(
         `SELECT MAX(seq) AS m FROM ${this.q}`,
