@@ -191,7 +191,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-'));
 try {
   const dir = path.join(tmp, 'migrations');
   const project = makeProject(dir);
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  const runs = Number(process.env.BENCH_RUNS ?? 7);
   const s = await sqliteBench(dir, project, tmp, runs);
   console.log(
     `SQLite apply 500, per-migration tx: dbdoctor ${fmt(s.oursA)} vs floor (a) ${fmt(s.floorA)} = ${s.ratioA.toFixed(2)}x (target <= 1.10x)`,
