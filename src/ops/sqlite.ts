@@ -3,7 +3,7 @@
  * table rebuild (consecutive operations on one table share one). The rebuild itself runs in
  * dialects/sqlite/rebuild.ts, which reads the live CREATE TABLE text when it runs.
  */
-import { quoteIdent, quoteLiteral } from '../dialects/sqlite/ddl.js';
+import { quoteIdent } from '../dialects/sqlite/ddl.js';
 import {
   type CreateTableParts,
   editColumnItem,
@@ -284,4 +284,3 @@ export function widenEnumChecks(
   return changed ? { items, options: parts.options } : null;
 }
 
-export { quoteLiteral };
