@@ -283,4 +283,3 @@ export function widenEnumChecks(
   });
   return changed ? { items, options: parts.options } : null;
 }
-
