@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfigFile } from '../config/config-file.js';
 import { parseDuration } from '../config/duration.js';
+import { DbDoctorError } from '../errors.js';
 import type { EngineOptions } from '../migrations/engine.js';
 import { renderEvent } from './progress.js';
 
@@ -65,4 +66,26 @@ export function engineOptions(opts: GlobalOptions): EngineOptions & { url: strin
     },
     onEvent: (e) => renderEvent(e),
   };
+}
+
+/**
+ * A whole-number option (`--limit 50`): undefined when not given, BAD_USAGE (exit 2) when it
+ * is not a whole number of at least `min`.
+ */
+export function wholeNumberOption(
+  value: unknown,
+  flag: string,
+  min: 0 | 1,
+  example: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new DbDoctorError(
+      'BAD_USAGE',
+      `${flag} must be a ${min === 1 ? 'positive ' : ''}whole number (got "${String(value)}").`,
+      { unchanged: 'Nothing was read or written.', hint: `For example ${flag} ${example}.` },
+    );
+  }
+  return n;
 }

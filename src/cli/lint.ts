@@ -1,25 +1,12 @@
 import type { Command } from 'commander';
-import { DbDoctorError } from '../errors.js';
 import type { MigrationLintFinding } from '../migrations/lint.js';
-import { withCommonOptions } from './context.js';
+import { wholeNumberOption, withCommonOptions } from './context.js';
 import { ExitCode, emit } from './output.js';
 import { action } from './run.js';
 
 /** Parses --large-table-rows. */
 export function largeTableRows(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new DbDoctorError(
-      'BAD_USAGE',
-      `--large-table-rows must be a positive whole number (got "${String(value)}").`,
-      {
-        unchanged: 'Nothing was read or written.',
-        hint: 'For example --large-table-rows 100000.',
-      },
-    );
-  }
-  return n;
+  return wholeNumberOption(value, '--large-table-rows', 1, 100000);
 }
 
 /** One finding as a person reads it. */

@@ -4,7 +4,7 @@ import type { DialectName } from '../dialects/dialect.js';
 import { DbDoctorError } from '../errors.js';
 import { SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
 import type { SessionStatus } from '../sessions/types.js';
-import { withCommonOptions } from './context.js';
+import { wholeNumberOption, withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action, type Resolved } from './run.js';
 
@@ -21,18 +21,6 @@ async function chosenDialect(ctx: Resolved, flag: unknown): Promise<DialectName>
     unchanged: 'Nothing was read or written.',
     hint: 'Use --dialect sqlite or --dialect postgres.',
   });
-}
-
-function positiveInteger(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new DbDoctorError('BAD_USAGE', `${flag} must be a whole number (got "${String(value)}").`, {
-      unchanged: 'Nothing was read or written.',
-      hint: `For example ${flag} 50.`,
-    });
-  }
-  return n;
 }
 
 /** `dbdoctor sessions ...`: the session tables' migrations, and upkeep of the stored sessions. */
@@ -134,8 +122,8 @@ export function register(program: Command): void {
             hint: `Use one of: ${STATUSES.join(', ')}.`,
           });
         }
-        const limit = positiveInteger(opts.limit, '--limit') ?? 50;
-        const offset = positiveInteger(opts.offset, '--offset');
+        const limit = wholeNumberOption(opts.limit, '--limit', 0, 50) ?? 50;
+        const offset = wholeNumberOption(opts.offset, '--offset', 0, 50);
         const { openSessionStore } = await import('../sessions/sql-store.js');
         const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
         try {

@@ -21,6 +21,13 @@ export class StatementTracker {
   index = 0;
   current = '';
   total = 0;
+
+  /** A statement about to run, one more than the last (for steps that do not know their count). */
+  note(sql: string): void {
+    this.current = sql;
+    this.index++;
+    this.total = Math.max(this.total, this.index);
+  }
 }
 
 /** A context that runs statements on `conn` and counts them. */
@@ -28,16 +35,12 @@ function liveContext(conn: Connection, tracker: StatementTracker): MigrationCont
   return {
     dialect: conn.dialect.name,
     async sql(text, params) {
-      tracker.current = text;
-      tracker.index++;
-      tracker.total = Math.max(tracker.total, tracker.index);
+      tracker.note(text);
       if (params && params.length > 0) await conn.query(text, params);
       else await conn.exec(text);
     },
     async query<R extends Row = Row>(text: string, params?: readonly unknown[]) {
-      tracker.current = text;
-      tracker.index++;
-      tracker.total = Math.max(tracker.total, tracker.index);
+      tracker.note(text);
       return conn.query<R>(text, params ?? []);
     },
   };
@@ -61,11 +64,7 @@ async function runStep(
   }
   if (step.kind === 'ops') {
     await runOperations(conn, step.ops, {
-      onStatement: (sql) => {
-        tracker.index++;
-        tracker.total = Math.max(tracker.total, tracker.index);
-        tracker.current = sql;
-      },
+      onStatement: (sql) => tracker.note(sql),
       onProgress: (p) => onProgress?.(p),
     });
     return;

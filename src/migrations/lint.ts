@@ -1,5 +1,6 @@
 /** Linting pending DSL migrations against the live database (row counts decide "large"). */
 import type { Connection } from '../dialects/dialect.js';
+import { quoteIdent } from '../dialects/sqlite/ddl.js';
 import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
@@ -20,10 +21,9 @@ export interface LintOptions {
 
 /** Rows of `table`, counted up to `cap` (enough to know "large"); 0 when it does not exist. */
 async function cappedRows(conn: Connection, table: string, cap: number): Promise<number> {
-  const quoted = `"${table.replace(/"/g, '""')}"`;
   try {
     const rows = await conn.query<{ n: number | string }>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM ${quoted} LIMIT ${Math.floor(cap) + 1}) AS sample`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${quoteIdent(table)} LIMIT ${Math.floor(cap) + 1}) AS sample`,
     );
     return Number(rows[0]?.n ?? 0);
   } catch (e) {

@@ -20,14 +20,15 @@ export interface MigrationSql {
 }
 
 /**
- * Statements of a loaded migration's up step. TS/JS functions run against a recorder; DSL
- * operations compile per dialect, and on SQLite run against `scratch` (a schema-only copy
- * kept in step with the earlier migrations) so a table rebuild shows its exact statements.
+ * Statements of a loaded migration's up step. TS/JS functions run against a recorder. DSL
+ * operations compile statically on PostgreSQL (`scratch` is null there); on SQLite they run
+ * against `scratch`, a schema-only copy kept in step with the earlier migrations, so a table
+ * rebuild shows its exact statements.
  */
-export async function statementsOf(
+async function statementsOf(
   m: LoadedMigration,
   dialect: DialectName,
-  scratch: Connection | null = null,
+  scratch: Connection | null,
 ): Promise<MigrationSql> {
   const base = { id: m.file.id, name: m.file.name, transaction: runsInTransaction(m.up, dialect) };
   const up = m.up;
@@ -36,17 +37,12 @@ export async function statementsOf(
     return { ...base, statements: up.statements, recorded: false };
   }
   if (up.kind === 'ops') {
-    if (dialect === 'postgres') return { ...base, statements: up.ops.flatMap(pgStatements), recorded: false };
-    if (scratch) return { ...base, statements: await runOperations(scratch, up.ops), recorded: false };
+    const statements = scratch ? await runOperations(scratch, up.ops) : up.ops.flatMap(pgStatements);
+    return { ...base, statements, recorded: false };
   }
   const statements: string[] = [];
   const note = (text: string, params?: readonly unknown[]) =>
     statements.push(params && params.length > 0 ? `${text} /* params: ${JSON.stringify(params)} */` : text);
-  if (up.kind === 'ops') {
-    for (const op of up.ops)
-      note(`-- ${op.kind} (SQLite statements depend on the live table; run against a database to see them)`);
-    return { ...base, statements, recorded: false };
-  }
   await up.run({
     dialect,
     sql: async (text, params) => {

@@ -5,11 +5,20 @@
  * it can be compared by fingerprint with a live database.
  */
 import type { DialectName } from '../dialects/dialect.js';
+import { renameIdentifier } from '../dialects/sqlite/table-sql.js';
 import { DbDoctorError } from '../errors.js';
 import type { CheckConstraint, Column, ForeignKey, Index, Schema, Table } from '../schema/model.js';
 import { emptySchema } from '../schema/model.js';
 import { normalizeAction, normalizeExpression, normalizeSchema } from '../schema/normalize.js';
-import { enumCheckExpression, enumCheckName, isEnumRef, modelDefault, modelType } from './portable.js';
+import {
+  columnTypeOfModel,
+  enumCheckExpression,
+  enumCheckName,
+  isEnumCheckOf,
+  isEnumRef,
+  modelDefault,
+  modelType,
+} from './portable.js';
 import type { ColumnSpec, ForeignKeySpec, Operation, TableSpec } from './types.js';
 
 /** The result of folding: the schema, and whether raw SQL made parts of it unknowable. */
@@ -108,52 +117,6 @@ export function modelTable(name: string, spec: TableSpec, dialect: DialectName):
   return table;
 }
 
-/** Replaces identifier `from` by `to` in SQL text, keeping its quoting (as SQLite's RENAME does). */
-export function renameIdentifier(text: string, from: string, to: string): string {
-  const quotedFrom = `"${from.replace(/"/g, '""')}"`;
-  const quotedTo = `"${to.replace(/"/g, '""')}"`;
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i] as string;
-    if (ch === "'") {
-      const end = skipQuoted(text, i, "'");
-      out += text.slice(i, end);
-      i = end;
-    } else if (ch === '"') {
-      const end = skipQuoted(text, i, '"');
-      const token = text.slice(i, end);
-      out += token === quotedFrom ? quotedTo : token;
-      i = end;
-    } else if (/[A-Za-z_]/.test(ch)) {
-      let j = i;
-      while (j < text.length && /[A-Za-z0-9_$]/.test(text[j] as string)) j++;
-      const word = text.slice(i, j);
-      out += word.toLowerCase() === from.toLowerCase() ? to : word;
-      i = j;
-    } else {
-      out += ch;
-      i++;
-    }
-  }
-  return out;
-}
-
-function skipQuoted(text: string, start: number, quote: string): number {
-  let j = start + 1;
-  while (j < text.length) {
-    if (text[j] === quote) {
-      if (text[j + 1] === quote) {
-        j += 2;
-        continue;
-      }
-      return j + 1;
-    }
-    j++;
-  }
-  return text.length;
-}
-
 function tableOf(schema: Schema, name: string, op: Operation): Table {
   const t = schema.tables[name];
   if (!t) throw foldError(op, `table "${name}" does not exist.`);
@@ -212,7 +175,7 @@ function foldOne(schema: Schema, op: Operation): boolean {
       t.indexes = t.indexes.filter((i) => !i.keys.some((k) => k.column === op.column));
       t.uniques = t.uniques.filter((u) => !u.columns.includes(op.column));
       t.foreignKeys = t.foreignKeys.filter((f) => !f.columns.includes(op.column));
-      t.checks = t.checks.filter((c) => !c.name?.startsWith('enum_') || !c.name.endsWith(`__${op.column}`));
+      t.checks = t.checks.filter((c) => !isEnumCheckOf(c.name, op.column));
       return true;
     }
     case 'alterColumn': {
@@ -221,12 +184,12 @@ function foldOne(schema: Schema, op: Operation): boolean {
       const { change } = op;
       if (change.type !== undefined) {
         c.type = modelType(change.type, dialect);
-        t.checks = t.checks.filter((k) => !k.name?.startsWith('enum_') || !k.name.endsWith(`__${op.column}`));
+        t.checks = t.checks.filter((k) => !isEnumCheckOf(k.name, op.column));
         t.checks.push(...enumCheck(op.column, { type: change.type }, dialect));
       }
       if (change.nullable !== undefined) c.nullable = change.nullable;
       if (change.default !== undefined) {
-        c.default = modelDefault(change.default, change.type ?? typeOfModelColumn(c), dialect);
+        c.default = modelDefault(change.default, change.type ?? columnTypeOfModel(c.type, dialect), dialect);
       }
       return true;
     }
@@ -324,25 +287,6 @@ function foldOne(schema: Schema, op: Operation): boolean {
 export function enumValuesOf(expression: string): string[] {
   const list = /\bin\s*\((.*)\)\s*$/i.exec(expression)?.[1] ?? '';
   return [...list.matchAll(/'((?:[^']|'')*)'/g)].map((m) => (m[1] as string).replace(/''/g, "'"));
-}
-
-/** A portable type that folds to this model type (for re-deriving a default's spelling). */
-function typeOfModelColumn(c: Column): import('./types.js').ColumnType {
-  if (c.type.startsWith('enum:')) return { enum: c.type.slice(5), values: [] };
-  const byModel: Record<string, import('./types.js').PortableType> = {
-    integer: 'integer',
-    bigint: 'bigint',
-    boolean: 'boolean',
-    double: 'real',
-    real: 'real',
-    numeric: 'numeric',
-    timestamptz: 'timestamp',
-    date: 'date',
-    jsonb: 'json',
-    uuid: 'uuid',
-    blob: 'blob',
-  };
-  return byModel[c.type] ?? 'text';
 }
 
 /** Folds `ops` into a copy of `base` (default: an empty schema of `dialect`). */

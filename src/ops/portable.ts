@@ -49,6 +49,15 @@ export function columnTypeSql(type: ColumnType, dialect: DialectName): string {
   return (dialect === 'sqlite' ? SQLITE_TYPES : POSTGRES_TYPES)[type];
 }
 
+/**
+ * A column type that folds to `model` on `dialect` (enums without their values): enough to
+ * spell a default the way the database reports it. Unknown types count as text.
+ */
+export function columnTypeOfModel(model: string, dialect: DialectName): ColumnType {
+  if (model.startsWith('enum:')) return { enum: model.slice('enum:'.length), values: [] };
+  return PORTABLE_TYPES.find((t) => modelType(t, dialect) === model) ?? 'text';
+}
+
 /** The model type introspection reports for a column of this type. */
 export function modelType(type: ColumnType, dialect: DialectName): string {
   if (isEnumRef(type)) return dialect === 'sqlite' ? 'text' : `enum:${type.enum}`;
@@ -58,6 +67,11 @@ export function modelType(type: ColumnType, dialect: DialectName): string {
 /** The name of the CHECK that stands for an enum on SQLite (a table constraint). */
 export function enumCheckName(enumName: string, column: string): string {
   return `enum_${enumName}__${column}`;
+}
+
+/** Whether a CHECK's name marks it as the one standing for an enum on `column` (SQLite). */
+export function isEnumCheckOf(checkName: string | null | undefined, column: string): boolean {
+  return checkName?.startsWith('enum_') === true && checkName.endsWith(`__${column}`);
 }
 
 /** The expression of that CHECK. */

@@ -1,5 +1,6 @@
 /** Running operations on an open connection (inside the migration's transaction). */
 import type { Connection } from '../dialects/dialect.js';
+import { quoteIdent } from '../dialects/sqlite/ddl.js';
 import {
   foreignKeysOn,
   type RebuildProgress,
@@ -90,7 +91,7 @@ async function runSqliteStep(
     case 'dropColumn': {
       // Native DROP COLUMN (SQLite 3.35+) when SQLite allows it; it refuses an indexed,
       // key, referenced or view-used column, and then the rebuild does it.
-      const native = `ALTER TABLE "${step.table.replace(/"/g, '""')}" DROP COLUMN "${step.column.replace(/"/g, '""')}"`;
+      const native = `ALTER TABLE ${quoteIdent(step.table)} DROP COLUMN ${quoteIdent(step.column)}`;
       await conn.exec('SAVEPOINT dbdoctor_drop_column');
       try {
         options.onStatement?.(native);

@@ -15,8 +15,15 @@ import { DbDoctorError } from '../errors.js';
 import { splitStatements } from '../migrations/split.js';
 import { foreignKeyClause, nameList, referencesClause } from './clauses.js';
 import { enumValuesOf } from './fold.js';
-import { columnTypeSql, defaultSql, enumCheckExpression, enumCheckName, isEnumRef } from './portable.js';
-import type { ColumnSpec, Operation, TableSpec } from './types.js';
+import {
+  columnTypeSql,
+  defaultSql,
+  enumCheckExpression,
+  enumCheckName,
+  isEnumCheckOf,
+  isEnumRef,
+} from './portable.js';
+import type { ColumnDefault, ColumnSpec, ColumnType, Operation, TableSpec } from './types.js';
 
 const q = quoteIdent;
 const list = nameList;
@@ -51,11 +58,17 @@ export function sqliteColumnSql(name: string, spec: ColumnSpec): string {
   // PRIMARY KEY columns are NOT NULL on both dialects (SQLite would allow NULL otherwise).
   if (spec.primaryKey) parts.push(`PRIMARY KEY${spec.autoIncrement ? ' AUTOINCREMENT' : ''}`, 'NOT NULL');
   else if (spec.nullable === false) parts.push('NOT NULL');
-  const d = defaultSql(spec.default, spec.type, 'sqlite');
-  if (d !== null) parts.push(`DEFAULT ${wrapDefault(d)}`);
+  const d = sqliteDefault(spec.default, spec.type);
+  if (d !== null) parts.push(`DEFAULT ${d}`);
   if (spec.unique) parts.push('UNIQUE');
   if (spec.references) parts.push(referencesClause(spec.references));
   return parts.join(' ');
+}
+
+/** The SQL after DEFAULT on SQLite, or null for no default. */
+function sqliteDefault(value: ColumnDefault | undefined, type: ColumnType): string | null {
+  const sql = defaultSql(value, type, 'sqlite');
+  return sql === null ? null : wrapDefault(sql);
 }
 
 /** SQLite wants expressions after DEFAULT in parentheses; literals and CURRENT_* as they are. */
@@ -206,10 +219,7 @@ export function editTable(parts: CreateTableParts, ops: readonly RebuildOperatio
       case 'dropColumn': {
         const i = columnIndex(op, op.column);
         items.splice(i, 1);
-        items = items.filter((it) => {
-          const name = itemConstraintName(it);
-          return !(name?.startsWith('enum_') && name.endsWith(`__${op.column}`));
-        });
+        items = items.filter((it) => !isEnumCheckOf(itemConstraintName(it), op.column));
         const user = items.find((it) => itemColumn(it) === null && mentionsIdentifier(it, op.column));
         if (user)
           throw opError(
@@ -227,18 +237,10 @@ export function editTable(parts: CreateTableParts, ops: readonly RebuildOperatio
           typeSql: type === undefined ? undefined : columnTypeSql(type, 'sqlite'),
           nullable,
           defaultSql:
-            op.change.default === undefined
-              ? undefined
-              : (() => {
-                  const d = defaultSql(op.change.default, type ?? 'text', 'sqlite');
-                  return d === null ? null : wrapDefault(d);
-                })(),
+            op.change.default === undefined ? undefined : sqliteDefault(op.change.default, type ?? 'text'),
         });
         if (type !== undefined) {
-          items = items.filter((it) => {
-            const name = itemConstraintName(it);
-            return !(name?.startsWith('enum_') && name.endsWith(`__${op.column}`));
-          });
+          items = items.filter((it) => !isEnumCheckOf(itemConstraintName(it), op.column));
           items.push(...columnCheckItems(op.column, { type }));
         }
         break;

@@ -56,13 +56,15 @@ export async function readTableParts(conn: Connection, table: string): Promise<C
     [table],
   );
   const sql = rows[0]?.sql;
-  if (!sql) {
-    throw new DbDoctorError('BAD_OPERATION', `Table "${table}" does not exist, so it cannot be rebuilt.`, {
-      unchanged: 'The migration was rolled back.',
-      hint: 'Check the table name against `dbdoctor schema`.',
-    });
-  }
+  if (!sql) throw noSuchTable(table);
   return splitCreateTable(sql);
+}
+
+function noSuchTable(table: string): DbDoctorError {
+  return new DbDoctorError('BAD_OPERATION', `Table "${table}" does not exist, so it cannot be rebuilt.`, {
+    unchanged: 'The migration was rolled back.',
+    hint: 'Check the table name against `dbdoctor schema`.',
+  });
 }
 
 /** Names of every table in the database (for finding enum CHECKs). */
@@ -118,9 +120,9 @@ export async function rebuildTable(
     "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'",
   );
   const stored = schemaRows.find((r) => r.type === 'table' && r.name.toLowerCase() === table.toLowerCase());
-  if (!stored) await readTableParts(conn, table); // throws the clear error
-  const name = (stored as SchemaRow).name;
-  const oldParts = splitCreateTable((stored as SchemaRow).sql as string);
+  if (!stored?.sql) throw noSuchTable(table);
+  const name = stored.name;
+  const oldParts = splitCreateTable(stored.sql);
 
   const dropped = new Set((options.droppedColumns ?? []).map((c) => c.toLowerCase()));
   const indexes = schemaRows.filter(
