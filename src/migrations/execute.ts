@@ -125,6 +125,8 @@ async function runStep(
     return;
   }
   await step.run(liveContext(conn, tracker, transactional));
+  // The function may have reached the connection some other way (the application's own handle).
+  if (transactional) await assertStillInTransaction(conn, tracker);
 }
 
 function rebuildProgress(onEvent: EventListener | undefined): ((p: RebuildProgress) => void) | undefined {

@@ -91,7 +91,7 @@ async function violationError(conn: Connection, found: Violation[]): Promise<DbD
   const more = found.length > SHOWN ? `\n  … and ${found.length - SHOWN} more` : '';
   const why =
     fired.length > 0
-      ? `\nON DELETE ${fired.join(' / ')} did not run: dbdoctor runs SQLite migrations with foreign key enforcement off, so that a table rebuild (DROP TABLE of a parent) cannot delete or null the child rows; no ON DELETE action fires during a migration.`
+      ? `\nIf the migration deleted their parents expecting it: ON DELETE ${fired.join(' / ')} of these references did not run. dbdoctor runs SQLite migrations with foreign key enforcement off, so that a table rebuild (DROP TABLE of a parent) cannot delete or null the child rows; no ON DELETE action fires during a migration.`
       : '';
   return new DbDoctorError(
     'MIGRATION_FOREIGN_KEY_VIOLATION',
@@ -99,7 +99,7 @@ async function violationError(conn: Connection, found: Violation[]): Promise<DbD
     {
       hint:
         fired.length > 0
-          ? 'Delete (or update) the child rows explicitly in the migration before deleting their parents, then apply again.'
+          ? 'Delete (or update) the child rows explicitly in the migration before deleting their parents, or make every reference it writes point at an existing row; then apply again.'
           : 'Make every reference the migration writes point at an existing row (insert parents first, or repair the children), then apply again.',
       details: { violations: found.slice(0, SHOWN) },
     },
