@@ -44,6 +44,9 @@ export function renderEvent(e: MigrationEvent): void {
     case 'retry':
       progress(`  ${e.id}: lock not available (${e.reason}); retry ${e.attempt} in ${e.delayMs} ms`);
       return;
+    case 'warning':
+      progress(`  warning (${e.id}): ${e.message}`);
+      return;
     case 'rebuild-progress':
       // Only large tables: a small rebuild is done before progress would mean anything.
       if (e.total >= 100_000) progress(`  rebuilding ${e.table}: ${e.copied} of ${e.total} rows copied`);

@@ -37,6 +37,12 @@ export interface Connection {
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
+  /**
+   * Whether a transaction is open on this connection right now (also a failed one that still
+   * needs its ROLLBACK). Lets the runner claim "rolled back" only when it was the one that
+   * rolled back. Throws when the connection cannot tell (it is gone).
+   */
+  inTransaction(): Promise<boolean>;
   /** Closes the connection if dbdoctor opened it; leaves a caller's connection open. */
   close(): Promise<void>;
   /** Where this connection points, for messages (passwords hidden). */
@@ -103,6 +109,24 @@ export interface Dialect {
   serverVersion(conn: Connection): Promise<string>;
   /** Dialect-specific health checks the doctor runs. */
   readonly health: HealthChecks;
+  /**
+   * Prepares `conn` for one transactional migration, outside any transaction: returns what must
+   * run before its COMMIT and after its transaction ends, or null when the dialect needs
+   * nothing (SQLite: foreign key enforcement off, and `foreign_key_check` before commit).
+   */
+  guardMigration(conn: Connection): Promise<MigrationGuard | null>;
+}
+
+/** What a dialect does around a migration's transaction (see {@link Dialect.guardMigration}). */
+export interface MigrationGuard {
+  /**
+   * Inside the transaction, just before COMMIT: throws a DbDoctorError when the migration
+   * left the database in a state the dialect would otherwise have refused; returns warnings
+   * (problems that were there before the migration).
+   */
+  beforeCommit(): Promise<string[]>;
+  /** After COMMIT or ROLLBACK, outside the transaction: puts the connection's settings back. */
+  restore(): Promise<void>;
 }
 
 /** What introspection reads. */

@@ -1,4 +1,3 @@
-import { inTransaction } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
 import { backupBeforeChange } from './backup.js';
 import {
@@ -10,7 +9,14 @@ import {
   withLock,
 } from './engine.js';
 import { announced } from './events.js';
-import { executeMigration, runAndRecord } from './execute.js';
+import {
+  endFailedTransaction,
+  executeMigration,
+  failedInTransaction,
+  recordUncertain,
+  runAndRecord,
+  StatementTracker,
+} from './execute.js';
 import { compareIds, findMigration, highestId, type MigrationFile } from './files.js';
 import { lintError, lintLoaded, type MigrationLintFinding } from './lint.js';
 import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
@@ -183,29 +189,43 @@ async function runAllInOneTransaction(
 ): Promise<void> {
   const { conn, history } = session;
   const applied: MigrateResult['applied'] = [];
+  // One guard around the one transaction (SQLite: foreign keys off outside it, checked before COMMIT).
+  const guard = await conn.dialect.guardMigration(conn);
+  let warnings: string[] = [];
+  let tracker = new StatementTracker();
   try {
-    await inTransaction(conn, async () => {
+    await conn.begin();
+    try {
       for (const [index, m] of loaded.entries()) {
+        tracker = new StatementTracker();
         const ms = await announced(options.onEvent, m.file, 'up', { index, total: loaded.length }, () =>
-          runAndRecord(conn, history, m, 'up'),
+          runAndRecord(conn, history, m, 'up', tracker),
         );
         applied.push({ id: m.file.id, name: m.file.name, ms });
       }
-    });
-  } catch (e) {
-    if (e instanceof DbDoctorError) throw e;
-    const failedAt = loaded[applied.length]!;
-    throw new DbDoctorError(
-      'MIGRATION_FAILED',
-      `Migration ${failedAt.file.stem} failed: ${(e as Error).message}`,
-      {
-        unchanged: `--single-transaction: everything was rolled back; the database is still at revision ${result.before ?? 'base (no migrations applied)'}.`,
-        hint: `Fix ${failedAt.file.file} and run \`dbdoctor apply --single-transaction\` again.`,
-        details: { id: failedAt.file.id, databaseError: (e as Error).message },
-        cause: e,
-      },
-    );
+      tracker.checking = true;
+      warnings = (await guard?.beforeCommit()) ?? [];
+      await conn.commit();
+    } catch (e) {
+      const outcome = await endFailedTransaction(conn, e);
+      const failedAt = loaded[Math.min(applied.length, loaded.length - 1)]!;
+      if (outcome.kind === 'ended-by-migration') await recordUncertain(history, failedAt, 'up', tracker, e);
+      const err = failedInTransaction(failedAt, 'up', tracker, e, result.before, 0, outcome);
+      if (outcome.kind === 'rolled-back') {
+        throw new DbDoctorError(err.code, err.message, {
+          unchanged: `--single-transaction: everything was rolled back${outcome.byDatabase ? ' (by the database, on that error)' : ''}; the database is still at revision ${result.before ?? 'base (no migrations applied)'}.`,
+          hint: `Fix ${failedAt.file.file} and run \`dbdoctor apply --single-transaction\` again.`,
+          details: err.details,
+          cause: e,
+        });
+      }
+      throw err;
+    }
+  } finally {
+    await guard?.restore();
   }
+  const last = loaded[loaded.length - 1]!.file.id;
+  for (const message of warnings) options.onEvent?.({ type: 'warning', id: last, message });
   result.applied = applied;
   result.after = highestId([result.before, ...applied.map((a) => a.id)]);
 }

@@ -17,6 +17,8 @@ export type MigrationEvent =
     }
   | { type: 'migration-done'; id: string; name: string; direction: 'up' | 'down'; ms: number }
   | { type: 'retry'; id: string; attempt: number; delayMs: number; reason: string }
+  /** Something the user should know that did not stop the migration. */
+  | { type: 'warning'; id: string; message: string }
   /** A SQLite table rebuild copied `copied` of `total` rows. */
   | { type: 'rebuild-progress'; table: string; copied: number; total: number }
   /** The doctor replays migration `index` of `total` into a scratch database. */

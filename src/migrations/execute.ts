@@ -1,11 +1,13 @@
-import type { Connection, Row } from '../dialects/dialect.js';
+import type { Connection, MigrationGuard, Row } from '../dialects/dialect.js';
 import type { RebuildProgress } from '../dialects/sqlite/rebuild.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
-import { foreignKeysOffAround, needsForeignKeysOff, runOperations } from '../ops/run.js';
+import { runOperations } from '../ops/run.js';
 import type { MigrationContext } from './define.js';
 import type { EventListener } from './events.js';
 import type { History } from './history.js';
 import { type LoadedMigration, type MigrationStep, runsInTransaction } from './load.js';
+import { splitStatements } from './split.js';
+import { transactionControl } from './transaction-control.js';
 
 /** How a migration is run. */
 export interface ExecuteOptions {
@@ -21,6 +23,8 @@ export class StatementTracker {
   index = 0;
   current = '';
   total = 0;
+  /** Every statement ran; the checks before COMMIT are running. */
+  checking = false;
 
   /** A statement about to run, one more than the last (for steps that do not know their count). */
   note(sql: string): void {
@@ -30,46 +34,99 @@ export class StatementTracker {
   }
 }
 
-/** A context that runs statements on `conn` and counts them. */
-function liveContext(conn: Connection, tracker: StatementTracker): MigrationContext {
+/**
+ * The migration's own statement ended the transaction it runs in (it committed or rolled back
+ * on its own), so what ran before it may be committed: nothing can roll it back.
+ */
+class TransactionEndedError extends DbDoctorError {}
+
+/**
+ * Refuses a statement that would start or end a transaction inside the migration's one
+ * (run-time twin of the check SQL files get at load; see transaction-control.ts).
+ */
+function refuseTransactionControl(text: string): void {
+  for (const statement of splitStatements(text)) {
+    const control = transactionControl(statement);
+    if (!control) continue;
+    throw new DbDoctorError(
+      'TRANSACTION_CONTROL_IN_MIGRATION',
+      `\`${control.text}\` cannot run inside a migration: dbdoctor runs it in one transaction with its history row, and this statement would end that transaction part-way. It was not run.`,
+      {
+        hint: 'Remove the statement; if the migration must manage its own transactions, give it `transaction: false` (SQL: `-- migrate:up transaction:false`).',
+        details: { statement: control.text },
+      },
+    );
+  }
+}
+
+/** Throws when the transaction a migration runs in is no longer open after `statement`. */
+async function assertStillInTransaction(conn: Connection, tracker: StatementTracker): Promise<void> {
+  if (await conn.inTransaction()) return;
+  throw new TransactionEndedError(
+    'TRANSACTION_ENDED_BY_MIGRATION',
+    `The transaction dbdoctor runs the migration in was ended by the migration itself (by statement ${tracker.index}: ${abbreviate(tracker.current)}).`,
+    { hint: 'Remove the statement that ends the transaction, or give the migration `transaction: false`.' },
+  );
+}
+
+/** A context that runs statements on `conn`, counts them, and keeps them in the transaction. */
+function liveContext(conn: Connection, tracker: StatementTracker, transactional: boolean): MigrationContext {
+  const before = (text: string) => {
+    if (transactional) refuseTransactionControl(text);
+    tracker.note(text);
+  };
+  const after = async () => {
+    if (transactional) await assertStillInTransaction(conn, tracker);
+  };
   return {
     dialect: conn.dialect.name,
     async sql(text, params) {
-      tracker.note(text);
+      before(text);
       if (params && params.length > 0) await conn.query(text, params);
       else await conn.exec(text);
+      await after();
     },
     async query<R extends Row = Row>(text: string, params?: readonly unknown[]) {
-      tracker.note(text);
-      return conn.query<R>(text, params ?? []);
+      before(text);
+      const rows = await conn.query<R>(text, params ?? []);
+      await after();
+      return rows;
     },
   };
 }
 
-/** Runs the statements of a step. */
+/** Runs the statements of a step; in a transaction, verifies each one left it open. */
 async function runStep(
   conn: Connection,
   step: MigrationStep,
   tracker: StatementTracker,
   onProgress?: (p: RebuildProgress) => void,
 ): Promise<void> {
+  const transactional = runsInTransaction(step, conn.dialect.name);
   if (step.kind === 'sql') {
     tracker.total = step.statements.length;
     for (const [i, statement] of step.statements.entries()) {
       tracker.index = i + 1;
       tracker.current = statement;
       await conn.exec(statement);
+      if (transactional) await assertStillInTransaction(conn, tracker);
     }
     return;
   }
   if (step.kind === 'ops') {
     await runOperations(conn, step.ops, {
-      onStatement: (sql) => tracker.note(sql),
+      onStatement: (sql) => {
+        if (transactional) refuseTransactionControl(sql);
+        tracker.note(sql);
+      },
       onProgress: (p) => onProgress?.(p),
     });
+    if (transactional) await assertStillInTransaction(conn, tracker);
     return;
   }
-  await step.run(liveContext(conn, tracker));
+  await step.run(liveContext(conn, tracker, transactional));
+  // The function may have reached the connection some other way (the application's own handle).
+  if (transactional) await assertStillInTransaction(conn, tracker);
 }
 
 function rebuildProgress(onEvent: EventListener | undefined): ((p: RebuildProgress) => void) | undefined {
@@ -127,15 +184,12 @@ export async function executeMigration(
 ): Promise<number> {
   const step = direction === 'up' ? migration.up : migration.down;
   if (!step) throw new Error(`internal: ${migration.file.stem} has no ${direction} step`);
-  // A SQLite rebuild needs foreign key enforcement off, which only works outside a transaction.
-  const restoreForeignKeys =
-    step.kind === 'ops' && needsForeignKeysOff(conn.dialect.name, step.ops)
-      ? await foreignKeysOffAround(conn)
-      : null;
+  // Set up outside the transaction (SQLite: foreign key enforcement off, which a transaction ignores).
+  const guard = runsInTransaction(step, conn.dialect.name) ? await conn.dialect.guardMigration(conn) : null;
   try {
-    return await executeStep(conn, history, migration, direction, step, opts);
+    return await executeStep(conn, history, migration, direction, step, opts, guard);
   } finally {
-    await restoreForeignKeys?.();
+    await guard?.restore();
   }
 }
 
@@ -146,6 +200,7 @@ async function executeStep(
   direction: 'up' | 'down',
   step: MigrationStep,
   opts: ExecuteOptions,
+  guard: MigrationGuard | null,
 ): Promise<number> {
   const started = Date.now();
   if (!runsInTransaction(step, conn.dialect.name)) {
@@ -155,15 +210,21 @@ async function executeStep(
   for (let attempt = 0; ; attempt++) {
     const tracker = new StatementTracker();
     await conn.begin();
+    let warnings: string[];
     try {
       const timeout = conn.dialect.engine.lockTimeout(opts.statementLockTimeoutMs, 'transaction');
       if (timeout) await conn.exec(timeout);
       await runAndRecord(conn, history, migration, direction, tracker, started, opts.onEvent);
+      tracker.checking = true;
+      warnings = (await guard?.beforeCommit()) ?? [];
       await conn.commit();
-      return Date.now() - started;
     } catch (e) {
-      await conn.rollback().catch(() => {});
-      if (conn.dialect.engine.isLockTimeout(e) && attempt < opts.lockRetries) {
+      const outcome = await endFailedTransaction(conn, e);
+      if (
+        outcome.kind === 'rolled-back' &&
+        conn.dialect.engine.isLockTimeout(e) &&
+        attempt < opts.lockRetries
+      ) {
         const delayMs = backoffMs(attempt + 1);
         opts.onEvent?.({
           type: 'retry',
@@ -175,9 +236,137 @@ async function executeStep(
         await sleep(delayMs);
         continue;
       }
-      throw failed(migration, direction, tracker, e, opts, attempt, null);
+      if (outcome.kind === 'ended-by-migration')
+        await recordUncertain(history, migration, direction, tracker, e);
+      throw failedInTransaction(migration, direction, tracker, e, opts.before, attempt, outcome);
     }
+    for (const message of warnings) opts.onEvent?.({ type: 'warning', id: migration.file.id, message });
+    return Date.now() - started;
   }
+}
+
+/** How a migration's transaction ended after a failure, as far as the database can tell. */
+export type FailedOutcome =
+  /** dbdoctor rolled it back (or found it rolled back by the database on that error). */
+  | { kind: 'rolled-back'; byDatabase: boolean }
+  /** A statement of the migration ended it: what ran before may be committed. */
+  | { kind: 'ended-by-migration' }
+  /** The connection could not say (it is gone); the reason. */
+  | { kind: 'unknown'; reason: string };
+
+/**
+ * Rolls back after a failure, and says what really happened: "rolled back" only when
+ * dbdoctor's ROLLBACK ran, or the transaction was already closed by an error of the
+ * database (SQLite rolls back on some errors; PostgreSQL rolls back a COMMIT that fails).
+ */
+export async function endFailedTransaction(conn: Connection, e: unknown): Promise<FailedOutcome> {
+  if (e instanceof TransactionEndedError) return { kind: 'ended-by-migration' };
+  try {
+    if (!(await conn.inTransaction())) return { kind: 'rolled-back', byDatabase: true };
+    await conn.rollback();
+    return { kind: 'rolled-back', byDatabase: false };
+  } catch (rollbackError) {
+    return { kind: 'unknown', reason: errorMessage(rollbackError) };
+  }
+}
+
+/**
+ * After the migration ended its own transaction: records it as partially applied (status
+ * `started`), so `status` shows it and `apply` stops at it until `resolve` settles it.
+ */
+export async function recordUncertain(
+  history: History,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  tracker: StatementTracker,
+  e: unknown,
+): Promise<void> {
+  const f = migration.file;
+  const note = `ended its own transaction at statement ${tracker.index}: ${errorMessage(e)}`;
+  try {
+    if (direction === 'down') {
+      await history.markStarted(f.id, `down ${note}`);
+      return;
+    }
+    await history.insert({
+      id: f.id,
+      name: f.name,
+      checksum: f.checksum,
+      status: 'started',
+      executionMs: 0,
+      statementsDone: Math.max(0, tracker.index - 1),
+      statementsTotal: tracker.total,
+    });
+    await history.progress(f.id, Math.max(0, tracker.index - 1), note);
+  } catch {
+    // The error message says what is known; a history that cannot be written changes nothing there.
+  }
+}
+
+function abbreviate(sql: string): string {
+  const one = sql.replace(/\s+/g, ' ').trim();
+  return one.length > 120 ? `${one.slice(0, 120)}…` : one;
+}
+
+/** The error for a transactional migration that failed, saying only what is known. */
+export function failedInTransaction(
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  tracker: StatementTracker,
+  e: unknown,
+  before: string | null,
+  attempts: number,
+  outcome: FailedOutcome,
+): DbDoctorError {
+  const f = migration.file;
+  const where = tracker.checking
+    ? 'the checks before COMMIT'
+    : tracker.total > 0
+      ? `statement ${tracker.index} of ${tracker.total}`
+      : `statement ${tracker.index}`;
+  const stmt = tracker.current.length > 400 ? `${tracker.current.slice(0, 400)}…` : tracker.current;
+  const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
+  const at = before ?? 'base (no migrations applied)';
+  const own = e instanceof DbDoctorError ? e : null;
+  let unchanged: string;
+  let hint =
+    attempts > 0
+      ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
+      : own?.hint || `Fix ${f.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`;
+  switch (outcome.kind) {
+    case 'rolled-back':
+      unchanged = `The migration was rolled back${outcome.byDatabase ? ' (by the database, on that error)' : ''}; the database is still at revision ${at}.`;
+      break;
+    case 'ended-by-migration':
+      unchanged = `NOT rolled back: the migration ended dbdoctor's transaction itself, so what ran before that statement may be committed. History marks ${f.id} as partially applied.`;
+      hint =
+        `${own?.hint ?? ''} Inspect the database (\`dbdoctor doctor\`), undo or finish the migration by hand, then \`dbdoctor resolve ${f.id} --rolled-back\` or \`--applied\`.`.trim();
+      break;
+    case 'unknown':
+      unchanged = `dbdoctor could not roll back or check the transaction (${outcome.reason}). A server rolls back the open transaction of a lost connection, but nothing here could verify it: run \`dbdoctor status\` to see where the database is.`;
+      break;
+  }
+  return new DbDoctorError(
+    own && !(own instanceof TransactionEndedError)
+      ? own.code
+      : outcome.kind === 'ended-by-migration'
+        ? 'TRANSACTION_ENDED_BY_MIGRATION'
+        : 'MIGRATION_FAILED',
+    `Migration ${f.stem} failed (${direction}) at ${where}${lockGaveUp}: ${errorMessage(e)}${tracker.checking ? '' : `\n  statement: ${stmt}`}`,
+    {
+      unchanged,
+      hint,
+      details: {
+        ...own?.details,
+        id: f.id,
+        file: f.file,
+        statement: tracker.current,
+        outcome: outcome.kind,
+        databaseError: errorMessage(e),
+      },
+      cause: e,
+    },
+  );
 }
 
 async function recordInTransaction(

@@ -8,6 +8,7 @@ import type { Operation } from '../ops/types.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
 import { type MigrationFile, parseSqlMigration } from './files.js';
 import { splitStatements } from './split.js';
+import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
 
 /** One direction of a migration, ready to run. */
 export type MigrationStep =
@@ -33,12 +34,14 @@ export interface LoadedMigration {
 export async function loadMigration(file: MigrationFile): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
     const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
-    const toStep = (s: { sql: string; transaction: boolean }): MigrationStep => ({
+    const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
-      statements: splitStatements(s.sql),
+      statements: s.transaction
+        ? transactionalStatements(file, section, splitStatements(s.sql))
+        : splitStatements(s.sql),
       transaction: s.transaction,
     });
-    return { file, up: toStep(parsed.up), down: parsed.down ? toStep(parsed.down) : null };
+    return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };
   }
   const def = await importDefinition(file.file);
   if ('ops' in def) return loadOperationsMigration(file, def);
@@ -48,6 +51,61 @@ export async function loadMigration(file: MigrationFile): Promise<LoadedMigratio
     up: { kind: 'module', run: def.up.bind(def), transaction },
     down: def.down ? { kind: 'module', run: def.down.bind(def), transaction } : null,
   };
+}
+
+/**
+ * The statements of a section that runs in dbdoctor's transaction: a whole-section
+ * BEGIN … COMMIT wrapper is dropped; any other transaction control is refused before anything
+ * runs, since it would commit part of the migration outside the history's transaction.
+ */
+function transactionalStatements(
+  file: MigrationFile,
+  section: 'up' | 'down',
+  statements: string[],
+): string[] {
+  const { statements: inner, control } = unwrapTransaction(statements);
+  if (control)
+    throw transactionControlError(file, section, control, lineOf(file, section, statements, control));
+  return inner;
+}
+
+/** 1-based line in the file of the keyword of `control` (statements are verbatim slices, in order). */
+function lineOf(
+  file: MigrationFile,
+  section: 'up' | 'down',
+  statements: readonly string[],
+  control: TransactionControlAt,
+): number {
+  const text = file.text ?? '';
+  const header = new RegExp(`^--\\s*migrate:${section}\\b`, 'm').exec(text);
+  let at = header?.index ?? 0;
+  for (const [i, s] of statements.entries()) {
+    const found = text.indexOf(s, at);
+    if (found === -1) return 0;
+    if (i === control.index) return text.slice(0, found + control.offset).split('\n').length;
+    at = found + s.length;
+  }
+  return 0;
+}
+
+/** A migration would end or start a transaction inside the one dbdoctor runs it in. */
+export function transactionControlError(
+  file: MigrationFile,
+  section: 'up' | 'down',
+  control: { text: string },
+  line: number | null,
+): DbDoctorError {
+  const name = path.basename(file.file);
+  const where = line ? `line ${line}` : `its ${section} step`;
+  return new DbDoctorError(
+    'TRANSACTION_CONTROL_IN_MIGRATION',
+    `Migration ${name} (${section}) has \`${control.text}\` at ${where}: dbdoctor runs the migration in one transaction with its history row, and a transaction statement in the middle would commit part of it on its own.`,
+    {
+      unchanged: 'Nothing was run: the migration was refused before its first statement.',
+      hint: `Remove the statement (a BEGIN … COMMIT around the whole section is fine and is dropped). If the migration must manage its own transactions, mark it \`-- migrate:${section} transaction:false\` (TS: \`transaction: false\`); it is then recorded as started before it runs and applied after.`,
+      details: { file: name, section, statement: control.text, line },
+    },
+  );
 }
 
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */

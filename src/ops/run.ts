@@ -2,7 +2,6 @@
 import type { Connection } from '../dialects/dialect.js';
 import { quoteIdent } from '../dialects/sqlite/ddl.js';
 import {
-  foreignKeysOn,
   type RebuildProgress,
   readTableParts,
   rebuildTable,
@@ -22,26 +21,9 @@ export interface RunOperationsOptions {
   onProgress?: (p: RebuildProgress) => void;
 }
 
-/** Whether running `ops` on this dialect needs foreign key enforcement off (a SQLite rebuild). */
-export function needsForeignKeysOff(dialect: 'sqlite' | 'postgres', ops: readonly Operation[]): boolean {
-  return dialect === 'sqlite' && sqliteSteps(ops).some((s) => s.kind !== 'sql');
-}
-
 /** Whether the operations must run outside a transaction on this dialect. */
 export function needsNoTransaction(dialect: 'sqlite' | 'postgres', ops: readonly Operation[]): boolean {
   return dialect === 'postgres' && pgNeedsNoTransaction(ops);
-}
-
-/**
- * Switches SQLite foreign key enforcement off for a rebuild (it must happen outside any
- * transaction, on the same connection) and returns what puts it back. A no-op when it is off.
- */
-export async function foreignKeysOffAround(conn: Connection): Promise<() => Promise<void>> {
-  if (!(await foreignKeysOn(conn))) return async () => {};
-  await conn.exec('PRAGMA foreign_keys = OFF');
-  return async () => {
-    await conn.exec('PRAGMA foreign_keys = ON');
-  };
 }
 
 /** Runs `ops` on `conn`; returns every statement run. */

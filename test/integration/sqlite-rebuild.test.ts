@@ -88,7 +88,7 @@ CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCE
     }
   });
 
-  it('--single-transaction cannot switch foreign keys off, so the rebuild refuses and nothing changes', async () => {
+  it('--single-transaction switches foreign keys off around its one transaction, so a rebuild keeps every child row', async () => {
     const db = await createTestDatabase('sqlite');
     try {
       const dir = project(
@@ -109,12 +109,8 @@ INSERT INTO child (parent_id) VALUES (1), (1);`,
         ],
       );
       await migrate({ database: db.url, dir, backup: { enabled: false }, to: '001' });
-      const before = fingerprint(await introspect({ database: db.url }));
       const r = await cli(['apply', '--single-transaction', '--no-backup', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /REBUILD_NEEDS_FOREIGN_KEYS_OFF/);
-      assert.match(r.stderr, /not with --single-transaction/);
-      assert.equal(fingerprint(await introspect({ database: db.url })), before);
+      assert.equal(r.code, 0, r.stderr);
       const raw = open(db);
       assert.equal(
         (raw.prepare('SELECT count(*) AS n FROM child').get() as Record<string, unknown>).n,
@@ -293,7 +289,7 @@ CREATE INDEX t_v ON t (v);`,
     }
   });
 
-  it('a process killed at random points of a large rebuild leaves no temporary table and no lost row; apply then finishes', async () => {
+  it('a process killed in the middle of a large rebuild leaves no temporary table and no lost row; apply then finishes', async () => {
     const db = await createTestDatabase('sqlite');
     const ROWS = 400_000;
     try {
@@ -328,7 +324,7 @@ INSERT INTO big SELECT i, 'a' || i, i % 97, i * 0.5, 'd', i, 'f', NULL FROM n;`,
         }
       };
       let killedMidway = 0;
-      for (let round = 0; round < 6; round++) {
+      for (let round = 0; round < 2; round++) {
         const child = spawn(
           process.execPath,
           [CLI_PATH, 'apply', '--no-backup', '--url', db.url, '--dir', dir],
@@ -337,11 +333,12 @@ INSERT INTO big SELECT i, 'a' || i, i % 97, i * 0.5, 'd', i, 'f', NULL FROM n;`,
           },
         );
         let stderr = '';
-        child.stderr.on('data', (d) => (stderr += d));
-        const delay = 150 + Math.floor(Math.random() * 900);
-        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+        // Killed once the copy is under way (its first progress line): mid-rebuild, by an event.
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          if (/rebuilding big: \d+ of/.test(stderr)) child.kill('SIGKILL');
+        });
         const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-        clearTimeout(timer);
         if (code === null) killedMidway++;
         if ((await check()) === '002') {
           if (code === null) assert.ok(true, 'killed after the commit');

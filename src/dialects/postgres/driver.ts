@@ -71,6 +71,29 @@ export class PostgresConnection implements Connection {
     await this.client.query('ROLLBACK');
   }
 
+  async inTransaction(): Promise<boolean> {
+    // pg keeps the status of the server's last ReadyForQuery message (I idle, T in a
+    // transaction block, E in a failed one): no round trip.
+    const client = this.client as PgQueryable & { getTransactionStatus?: () => string | null };
+    const status = typeof client.getTransactionStatus === 'function' ? client.getTransactionStatus() : null;
+    if (status === 'I' || status === 'T' || status === 'E') return status !== 'I';
+    return this.probeTransaction();
+  }
+
+  /** SAVEPOINT fails with 25P01 outside a transaction block and 25P02 in a failed one. */
+  private async probeTransaction(): Promise<boolean> {
+    try {
+      await this.client.query('SAVEPOINT dbdoctor_probe');
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === '25P01') return false;
+      if (code === '25P02') return true;
+      throw e;
+    }
+    await this.client.query('RELEASE SAVEPOINT dbdoctor_probe');
+    return true;
+  }
+
   async close(): Promise<void> {
     await this.onClose();
   }

@@ -5,6 +5,7 @@ import { openSqliteDatabase, SqliteConnection } from './driver.js';
 import { sqliteHealth } from './health.js';
 import { introspectSqlite } from './introspect.js';
 import { SqliteLock } from './lock.js';
+import { guardSqliteMigration } from './migration-guard.js';
 
 /** The SQLite dialect: role objects over better-sqlite3. */
 export const sqliteDialect: Dialect = {
@@ -32,4 +33,5 @@ export const sqliteDialect: Dialect = {
     return `sqlite ${rows[0].v}`;
   },
   health: sqliteHealth,
+  guardMigration: guardSqliteMigration,
 };

@@ -97,6 +97,10 @@ export class SqliteConnection implements Connection {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
 
+  async inTransaction(): Promise<boolean> {
+    return this.db.inTransaction;
+  }
+
   async close(): Promise<void> {
     this.statements.clear();
     if (this.owned && this.db.open) this.db.close();
