@@ -89,6 +89,11 @@ export interface Dialect {
   /** Quotes a string literal. */
   quoteLiteral(value: string): string;
   readonly engine: EngineSql;
+  /**
+   * Splits a script into statements following this database's own lexer and client (quotes,
+   * comments, bodies with `;` inside), never throwing: unterminated text runs to the end.
+   */
+  splitStatements(script: string): string[];
   createLock(conn: Connection, historyTable: string): MigrationLock;
   /** Online file backup and restore, where `capabilities.onlineBackup` is true. */
   readonly backup?: BackupSupport;

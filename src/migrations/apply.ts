@@ -100,7 +100,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       const problems = blocking(state, options.allowOutOfOrder ?? false);
       if (problems.length > 0) throw problemsError(problems, 'apply');
       const targets = selectTargets(session, state, options.to);
-      for (const f of targets) await loadMigration(f); // parse errors show up in a dry run too
+      for (const f of targets) await loadMigration(f, session.conn.dialect); // parse errors show up in a dry run too
       return {
         dialect,
         dryRun: true,
@@ -131,7 +131,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   if (targets.length === 0) return result;
   // Load everything first, so a broken file stops the run before anything changes.
   const loaded: LoadedMigration[] = [];
-  for (const f of targets) loaded.push(await loadMigration(f));
+  for (const f of targets) loaded.push(await loadMigration(f, session.conn.dialect));
   const findings = await lintLoaded(conn, loaded, { largeTableRows: options.largeTableRows });
   if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
   if (findings.length > 0) options.onLint?.(findings);

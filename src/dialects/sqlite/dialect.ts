@@ -5,6 +5,7 @@ import { openSqliteDatabase, SqliteConnection } from './driver.js';
 import { sqliteHealth } from './health.js';
 import { introspectSqlite } from './introspect.js';
 import { SqliteLock } from './lock.js';
+import { splitSqliteStatements } from './split.js';
 
 /** The SQLite dialect: role objects over better-sqlite3. */
 export const sqliteDialect: Dialect = {
@@ -19,6 +20,7 @@ export const sqliteDialect: Dialect = {
   quoteIdent,
   quoteLiteral,
   engine: sqliteEngineSql,
+  splitStatements: splitSqliteStatements,
   backup: sqliteBackup,
   createLock: (conn: Connection, historyTable: string) =>
     new SqliteLock(conn as SqliteConnection, historyTable),
