@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Connection, Row } from '../dialects/dialect.js';
 import type { RebuildProgress } from '../dialects/sqlite/rebuild.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
@@ -175,7 +177,7 @@ async function executeStep(
         await sleep(delayMs);
         continue;
       }
-      throw failed(migration, direction, tracker, e, opts, attempt, null);
+      throw failed(conn, migration, direction, tracker, e, opts, attempt, null);
     }
   }
 }
@@ -255,7 +257,7 @@ async function runOutsideTransaction(
   } catch (e) {
     const done = Math.max(0, tracker.index - 1);
     if (direction === 'up') await history.progress(f.id, done, errorMessage(e)).catch(() => {});
-    throw failed(migration, direction, tracker, e, opts, attempt, done);
+    throw failed(conn, migration, direction, tracker, e, opts, attempt, done);
   } finally {
     if (conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
@@ -265,6 +267,7 @@ async function runOutsideTransaction(
 }
 
 function failed(
+  conn: Connection,
   migration: LoadedMigration,
   direction: 'up' | 'down',
   tracker: StatementTracker,
@@ -289,19 +292,37 @@ function failed(
         ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
         : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
       : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
+  const explained = conn.dialect.engine.explainFailure?.(e, tracker.current) ?? null;
+  const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   return new DbDoctorError(
-    partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL',
-    `Migration ${stem} failed (${direction}) at ${where}${lockGaveUp}: ${errorMessage(e)}\n  statement: ${stmt}`,
+    explained?.code ?? (partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL'),
+    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}\n  statement: ${stmt}`,
     {
       unchanged,
-      hint,
+      hint: explained
+        ? `${explained.hint} Then run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
+        : hint,
       details: {
         id: migration.file.id,
         file: migration.file.file,
         statement: tracker.current,
         databaseError: errorMessage(e),
+        ...(line ? { line } : {}),
       },
       cause: e,
     },
   );
+}
+
+/** The 1-based line of the migration file holding `needle` (searched from the statement on), or null. */
+function lineOf(migration: LoadedMigration, statement: string, needle: string): number | null {
+  let text: string;
+  try {
+    text = migration.file.text ?? fs.readFileSync(migration.file.file, 'utf8');
+  } catch {
+    return null;
+  }
+  const from = Math.max(0, text.indexOf(statement));
+  const at = text.indexOf(needle, from);
+  return at < 0 ? null : text.slice(0, at).split('\n').length;
 }
