@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DbDoctorError } from '../errors.js';
+import { DbDoctorError, errorMessage } from '../errors.js';
 import { discoverMigrations, timestampId } from '../migrations/files.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
@@ -37,6 +37,13 @@ export default defineMigration({
 });
 `;
 
+/**
+ * Longest name `new` accepts, in characters (ASCII only, so also bytes). A file name may hold
+ * 255 bytes on ext4, APFS and NTFS; the 14-digit id, `_` and `.sql`/`.ts` take 19, and the rest
+ * leaves room for longer ids and for copies such as `name.sql.orig`.
+ */
+export const MAX_MIGRATION_NAME = 200;
+
 /** `dbdoctor new <name>`: an empty migration with a UTC timestamp id. */
 export function register(program: Command): void {
   withCommonOptions(program.command('new'))
@@ -57,8 +64,23 @@ export function register(program: Command): void {
             },
           );
         }
+        if (name.length > MAX_MIGRATION_NAME) {
+          throw new DbDoctorError(
+            'BAD_USAGE',
+            `Migration name is ${name.length} characters long; the most is ${MAX_MIGRATION_NAME}.`,
+            {
+              unchanged: 'No file was created.',
+              hint: 'Use a shorter name that says what the migration does; details belong in the file.',
+              details: { length: name.length, max: MAX_MIGRATION_NAME },
+            },
+          );
+        }
         const dir = ctx.dir!;
-        fs.mkdirSync(dir, { recursive: true });
+        try {
+          fs.mkdirSync(dir, { recursive: true });
+        } catch (e) {
+          throw cannotWrite(dir, e);
+        }
         const existing = discoverMigrations(dir);
         let id = timestampId(new Date());
         // Two `new` calls in one second must not collide.
@@ -66,8 +88,25 @@ export function register(program: Command): void {
         const ext = opts.ts || opts.dsl ? 'ts' : 'sql';
         const file = path.join(dir, `${id}_${name}.${ext}`);
         const template = opts.dsl ? DSL_TEMPLATE : ext === 'ts' ? TS_TEMPLATE : SQL_TEMPLATE;
-        fs.writeFileSync(file, template, { flag: 'wx' });
+        try {
+          fs.writeFileSync(file, template, { flag: 'wx' });
+        } catch (e) {
+          throw cannotWrite(file, e);
+        }
         emit(ctx.json, { id, file }, () => `created ${file}`);
       }),
     );
+}
+
+function cannotWrite(target: string, e: unknown): DbDoctorError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+  return new DbDoctorError('CANNOT_WRITE_MIGRATION', `Cannot create ${target}: ${errorMessage(e)}`, {
+    unchanged: 'No file was created.',
+    hint:
+      code === 'ENAMETOOLONG'
+        ? 'Use a shorter name or a shorter --dir path.'
+        : 'Check that the migrations folder is writable, or pass another --dir.',
+    details: { file: target, errno: code },
+    cause: e,
+  });
 }

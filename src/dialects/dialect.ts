@@ -84,6 +84,20 @@ export interface EngineSql {
   isMissingTable(error: unknown): boolean;
   /** Does this error mean a statement gave up waiting for a lock (retryable)? */
   isLockTimeout(error: unknown): boolean;
+  /** A clearer account of a failed statement where the database's own message misleads, or null. */
+  explainFailure?(error: unknown, statement: string): FailureExplanation | null;
+}
+
+/** What a dialect says about a failed statement, in place of the database's message. */
+export interface FailureExplanation {
+  /** Stable error code. */
+  code: string;
+  /** What went wrong, in words (without the file or statement, which the caller adds). */
+  message: string;
+  /** What to change. */
+  hint: string;
+  /** Text to find in the migration file, to name the line at fault. */
+  needle: string;
 }
 
 /** Everything a dialect provides: capabilities plus role objects. */
@@ -95,6 +109,11 @@ export interface Dialect {
   /** Quotes a string literal. */
   quoteLiteral(value: string): string;
   readonly engine: EngineSql;
+  /**
+   * Splits a script into statements following this database's own lexer and client (quotes,
+   * comments, bodies with `;` inside), never throwing: unterminated text runs to the end.
+   */
+  splitStatements(script: string): string[];
   createLock(conn: Connection, historyTable: string): MigrationLock;
   /** Online file backup and restore, where `capabilities.onlineBackup` is true. */
   readonly backup?: BackupSupport;

@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { parseDatabaseUrl } from '../config/url.js';
 import { DbDoctorError } from '../errors.js';
-import type { Connection } from './dialect.js';
+import type { Connection, Dialect, DialectName } from './dialect.js';
 import { postgresDialect } from './postgres/dialect.js';
 import { connectPostgres, PostgresConnection } from './postgres/driver.js';
 import { sqliteDialect } from './sqlite/dialect.js';
@@ -37,6 +37,11 @@ function isPgPool(x: unknown): x is pg.Pool {
 
 function isPgClient(x: unknown): x is pg.Client {
   return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
+}
+
+/** The dialect object of a dialect name. */
+export function dialectNamed(name: DialectName): Dialect {
+  return name === 'sqlite' ? sqliteDialect : postgresDialect;
 }
 
 /** Which dialect a database input speaks, without opening it. */

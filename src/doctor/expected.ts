@@ -169,7 +169,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     for (const [index, f] of files.entries()) {
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
       try {
-        const migration = await loadMigration(f);
+        const migration = await loadMigration(f, dialect);
         await executeMigration(scratch.conn, history, migration, 'up', {
           statementLockTimeoutMs: options.statementLockTimeoutMs,
           lockRetries: 0,

@@ -106,7 +106,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       const problems = blocking(state, options.allowOutOfOrder ?? false);
       if (problems.length > 0) throw problemsError(problems, 'apply');
       const targets = selectTargets(session, state, options.to);
-      for (const f of targets) await loadMigration(f); // parse errors show up in a dry run too
+      for (const f of targets) await loadMigration(f, session.conn.dialect); // parse errors show up in a dry run too
       return {
         dialect,
         dryRun: true,
@@ -137,7 +137,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   if (targets.length === 0) return result;
   // Load everything first, so a broken file stops the run before anything changes.
   const loaded: LoadedMigration[] = [];
-  for (const f of targets) loaded.push(await loadMigration(f));
+  for (const f of targets) loaded.push(await loadMigration(f, session.conn.dialect));
   const findings = await lintLoaded(conn, loaded, { largeTableRows: options.largeTableRows });
   if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
   if (findings.length > 0) options.onLint?.(findings);
@@ -210,7 +210,7 @@ async function runAllInOneTransaction(
       const outcome = await endFailedTransaction(conn, e);
       const failedAt = loaded[Math.min(applied.length, loaded.length - 1)]!;
       if (outcome.kind === 'ended-by-migration') await recordUncertain(history, failedAt, 'up', tracker, e);
-      const err = failedInTransaction(failedAt, 'up', tracker, e, result.before, 0, outcome);
+      const err = failedInTransaction(conn, failedAt, 'up', tracker, e, result.before, 0, outcome);
       if (outcome.kind === 'rolled-back') {
         throw new DbDoctorError(err.code, err.message, {
           unchanged: `--single-transaction: everything was rolled back${outcome.byDatabase ? ' (by the database, on that error)' : ''}; the database is still at revision ${result.before ?? 'base (no migrations applied)'}.`,

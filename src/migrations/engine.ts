@@ -4,7 +4,7 @@ import { type DatabaseInput, openConnection } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
 import type { BackupPolicy } from './backup.js';
 import type { EventListener } from './events.js';
-import { discoverMigrations, type MigrationFile } from './files.js';
+import { discoverMigrations, type MigrationFile, parseSqlMigration } from './files.js';
 import { DEFAULT_HISTORY_TABLE, History } from './history.js';
 
 /** Options every engine function takes. */
@@ -63,6 +63,8 @@ export async function openSession(
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   const table = historyTableName(options.historyTable);
   const files = discoverMigrations(dir);
+  // Section errors too, before a SQLite file is created by opening it.
+  for (const f of files) if (f.kind === 'sql') parseSqlMigration(f.text ?? '', path.basename(f.file));
   const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: opts.mustExist });
   const history = new History(conn, table);
   const lock = conn.dialect.createLock(conn, table);

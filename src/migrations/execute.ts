@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Connection, MigrationGuard, Row } from '../dialects/dialect.js';
 import type { RebuildProgress } from '../dialects/sqlite/rebuild.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
@@ -6,7 +8,6 @@ import type { MigrationContext } from './define.js';
 import type { EventListener } from './events.js';
 import type { History } from './history.js';
 import { type LoadedMigration, type MigrationStep, runsInTransaction } from './load.js';
-import { splitStatements } from './split.js';
 import { transactionControl } from './transaction-control.js';
 
 /** How a migration is run. */
@@ -44,8 +45,8 @@ class TransactionEndedError extends DbDoctorError {}
  * Refuses a statement that would start or end a transaction inside the migration's one
  * (run-time twin of the check SQL files get at load; see transaction-control.ts).
  */
-function refuseTransactionControl(text: string): void {
-  for (const statement of splitStatements(text)) {
+function refuseTransactionControl(conn: Connection, text: string): void {
+  for (const statement of conn.dialect.splitStatements(text)) {
     const control = transactionControl(statement);
     if (!control) continue;
     throw new DbDoctorError(
@@ -72,7 +73,7 @@ async function assertStillInTransaction(conn: Connection, tracker: StatementTrac
 /** A context that runs statements on `conn`, counts them, and keeps them in the transaction. */
 function liveContext(conn: Connection, tracker: StatementTracker, transactional: boolean): MigrationContext {
   const before = (text: string) => {
-    if (transactional) refuseTransactionControl(text);
+    if (transactional) refuseTransactionControl(conn, text);
     tracker.note(text);
   };
   const after = async () => {
@@ -116,7 +117,7 @@ async function runStep(
   if (step.kind === 'ops') {
     await runOperations(conn, step.ops, {
       onStatement: (sql) => {
-        if (transactional) refuseTransactionControl(sql);
+        if (transactional) refuseTransactionControl(conn, sql);
         tracker.note(sql);
       },
       onProgress: (p) => onProgress?.(p),
@@ -238,7 +239,7 @@ async function executeStep(
       }
       if (outcome.kind === 'ended-by-migration')
         await recordUncertain(history, migration, direction, tracker, e);
-      throw failedInTransaction(migration, direction, tracker, e, opts.before, attempt, outcome);
+      throw failedInTransaction(conn, migration, direction, tracker, e, opts.before, attempt, outcome);
     }
     for (const message of warnings) opts.onEvent?.({ type: 'warning', id: migration.file.id, message });
     return Date.now() - started;
@@ -310,6 +311,7 @@ function abbreviate(sql: string): string {
 
 /** The error for a transactional migration that failed, saying only what is known. */
 export function failedInTransaction(
+  conn: Connection,
   migration: LoadedMigration,
   direction: 'up' | 'down',
   tracker: StatementTracker,
@@ -328,11 +330,16 @@ export function failedInTransaction(
   const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
   const at = before ?? 'base (no migrations applied)';
   const own = e instanceof DbDoctorError ? e : null;
+  const explained = own ? null : (conn.dialect.engine.explainFailure?.(e, tracker.current) ?? null);
+  const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
+  const rerun = `\`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\``;
   let unchanged: string;
   let hint =
     attempts > 0
       ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
-      : own?.hint || `Fix ${f.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`;
+      : explained
+        ? `${explained.hint} Then run ${rerun} again.`
+        : own?.hint || `Fix ${f.file} and run ${rerun} again.`;
   switch (outcome.kind) {
     case 'rolled-back':
       unchanged = `The migration was rolled back${outcome.byDatabase ? ' (by the database, on that error)' : ''}; the database is still at revision ${at}.`;
@@ -351,8 +358,8 @@ export function failedInTransaction(
       ? own.code
       : outcome.kind === 'ended-by-migration'
         ? 'TRANSACTION_ENDED_BY_MIGRATION'
-        : 'MIGRATION_FAILED',
-    `Migration ${f.stem} failed (${direction}) at ${where}${lockGaveUp}: ${errorMessage(e)}${tracker.checking ? '' : `\n  statement: ${stmt}`}`,
+        : (explained?.code ?? 'MIGRATION_FAILED'),
+    `Migration ${f.stem} failed (${direction}) at ${where}${line ? ` (${path.basename(f.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}${tracker.checking ? '' : `\n  statement: ${stmt}`}`,
     {
       unchanged,
       hint,
@@ -363,6 +370,7 @@ export function failedInTransaction(
         statement: tracker.current,
         outcome: outcome.kind,
         databaseError: errorMessage(e),
+        ...(line ? { line } : {}),
       },
       cause: e,
     },
@@ -444,7 +452,7 @@ async function runOutsideTransaction(
   } catch (e) {
     const done = Math.max(0, tracker.index - 1);
     if (direction === 'up') await history.progress(f.id, done, errorMessage(e)).catch(() => {});
-    throw failed(migration, direction, tracker, e, opts, attempt, done);
+    throw failed(conn, migration, direction, tracker, e, opts, attempt, done);
   } finally {
     if (conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
@@ -454,6 +462,7 @@ async function runOutsideTransaction(
 }
 
 function failed(
+  conn: Connection,
   migration: LoadedMigration,
   direction: 'up' | 'down',
   tracker: StatementTracker,
@@ -478,19 +487,37 @@ function failed(
         ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
         : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
       : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
+  const explained = conn.dialect.engine.explainFailure?.(e, tracker.current) ?? null;
+  const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   return new DbDoctorError(
-    partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL',
-    `Migration ${stem} failed (${direction}) at ${where}${lockGaveUp}: ${errorMessage(e)}\n  statement: ${stmt}`,
+    explained?.code ?? (partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL'),
+    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}\n  statement: ${stmt}`,
     {
       unchanged,
-      hint,
+      hint: explained
+        ? `${explained.hint} Then run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
+        : hint,
       details: {
         id: migration.file.id,
         file: migration.file.file,
         statement: tracker.current,
         databaseError: errorMessage(e),
+        ...(line ? { line } : {}),
       },
       cause: e,
     },
   );
+}
+
+/** The 1-based line of the migration file holding `needle` (searched from the statement on), or null. */
+function lineOf(migration: LoadedMigration, statement: string, needle: string): number | null {
+  let text: string;
+  try {
+    text = migration.file.text ?? fs.readFileSync(migration.file.file, 'utf8');
+  } catch {
+    return null;
+  }
+  const from = Math.max(0, text.indexOf(statement));
+  const at = text.indexOf(needle, from);
+  return at < 0 ? null : text.slice(0, at).split('\n').length;
 }

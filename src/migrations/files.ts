@@ -91,20 +91,21 @@ export function discoverMigrations(dir: string): MigrationFile[] {
     }
     const [, id, name, ext] = m as unknown as [string, string, string, string];
     const full = path.join(dir, entry);
-    const other = byId.get(id);
+    const key = idKey(id);
+    const other = byId.get(key);
     if (other) {
       throw new DbDoctorError(
         'DUPLICATE_ID',
         `Two migration files share the id ${id}: ${other} and ${entry}.`,
         {
           unchanged: 'Nothing was done.',
-          hint: 'Give one of them a new id (`dbdoctor new <name>` makes a fresh timestamp id).',
+          hint: 'Give one of them a new id (`dbdoctor new <name>` makes a fresh timestamp id). Ids that are equal as numbers (1 and 01) or as Unicode text (NFC and NFD spellings) are the same id.',
           details: { id, files: [other, entry] },
         },
       );
     }
-    byId.set(id, entry);
-    const bytes = fs.readFileSync(full);
+    byId.set(key, entry);
+    const bytes = readMigrationBytes(full, entry);
     const kind: MigrationKind = ext === 'sql' ? 'sql' : 'module';
     files.push({
       id,
@@ -113,17 +114,138 @@ export function discoverMigrations(dir: string): MigrationFile[] {
       file: full,
       kind,
       checksum: checksumOf(bytes),
-      text: kind === 'sql' ? bytes.toString('utf8') : undefined,
+      text: kind === 'sql' ? decodeSql(bytes, entry) : undefined,
     });
   }
   files.sort((a, b) => compareIds(a.id, b.id));
   return files;
 }
 
+/**
+ * Which ids are one id: numeric ids compare as numbers (`1`, `01` and `001` sort together, so
+ * they must not coexist), others as NFC text (macOS may hand back NFD names).
+ */
+function idKey(id: string): string {
+  return /^\d+$/.test(id) ? BigInt(id).toString() : id.normalize('NFC');
+}
+
+/**
+ * Reads a migration file's bytes. Only regular files (or symlinks to them) are read: a FIFO
+ * would block the read forever and a device or folder is never a migration, so the type is
+ * checked with stat first, and again on the opened descriptor (O_NONBLOCK, so a FIFO swapped in
+ * between cannot hang the open) before reading.
+ */
+function readMigrationBytes(full: string, entry: string): Buffer {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch (e) {
+    throw unreadable(entry, full, e);
+  }
+  if (!stat.isFile()) throw notAFile(entry, full, stat);
+  let fd: number;
+  try {
+    fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw unreadable(entry, full, e);
+  }
+  try {
+    const opened = fs.fstatSync(fd);
+    if (!opened.isFile()) throw notAFile(entry, full, opened);
+    return fs.readFileSync(fd);
+  } catch (e) {
+    throw e instanceof DbDoctorError ? e : unreadable(entry, full, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function unreadable(entry: string, full: string, e: unknown): DbDoctorError {
+  const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+  const why =
+    code === 'ENOENT'
+      ? `is a symbolic link to ${linkTarget(full)}, which does not exist`
+      : code === 'ELOOP'
+        ? 'is a symbolic link that loops (it points back to itself through other links)'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'cannot be read: permission denied'
+          : `cannot be read (${code})`;
+  return new DbDoctorError('MIGRATION_FILE_UNREADABLE', `Migration file ${entry} ${why}.`, {
+    unchanged: 'Nothing was done: no migration ran and the database was not opened.',
+    hint:
+      code === 'EACCES' || code === 'EPERM'
+        ? `Give the user running dbdoctor read access (e.g. chmod a+r ${full}).`
+        : `Fix or remove ${full}.`,
+    details: { file: full, errno: code },
+    cause: e,
+  });
+}
+
+function linkTarget(full: string): string {
+  try {
+    return fs.readlinkSync(full);
+  } catch {
+    return 'a missing file';
+  }
+}
+
+function notAFile(entry: string, full: string, stat: fs.Stats): DbDoctorError {
+  const what = stat.isDirectory()
+    ? 'a folder'
+    : stat.isFIFO()
+      ? 'a named pipe (FIFO)'
+      : stat.isSocket()
+        ? 'a socket'
+        : 'a device';
+  return new DbDoctorError(
+    'MIGRATION_FILE_UNREADABLE',
+    `Migration file ${entry} is ${what}, not a regular file.`,
+    {
+      unchanged: 'Nothing was done: no migration ran and the database was not opened.',
+      hint: `Remove or rename ${full}; only regular files (or links to them) named <id>_<name>.<ext> are migrations.`,
+      details: { file: full, errno: stat.isDirectory() ? 'EISDIR' : 'ENOTREG' },
+    },
+  );
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A SQL file's text. It must be UTF-8; a byte-order mark at the start is dropped (editors on
+ * Windows add one). The checksum stays that of the raw bytes, so files applied before are stable.
+ */
+function decodeSql(bytes: Buffer, entry: string): string {
+  const utf16 =
+    bytes.length >= 2 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  let text: string | null = null;
+  if (!utf16) {
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      text = null;
+    }
+  }
+  if (text === null) {
+    throw new DbDoctorError(
+      'BAD_ENCODING',
+      `Migration file ${entry} is not UTF-8${utf16 ? ' (it is UTF-16)' : ''}.`,
+      {
+        unchanged: 'Nothing was done: no migration ran and the database was not opened.',
+        hint: 'Save the file as UTF-8 (with or without a byte-order mark).',
+        details: { file: entry },
+      },
+    );
+  }
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 const SECTION = /^--\s*migrate:(up|down)\b(.*)$/gm;
 
 /** Splits a dbmate-style SQL file into its up and down sections. */
-export function parseSqlMigration(text: string, fileLabel: string): ParsedSqlMigration {
+export function parseSqlMigration(source: string, fileLabel: string): ParsedSqlMigration {
+  // A byte-order mark would hide a first-line "-- migrate:up".
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const marks = [...text.matchAll(SECTION)];
   const sections: Partial<Record<'up' | 'down', SqlSection>> = {};
   for (const [i, m] of marks.entries()) {

@@ -82,7 +82,7 @@ export async function lint(
     const findings: MigrationLintFinding[] = [];
     for (const f of state.pending) {
       try {
-        loaded.push(await loadMigration(f));
+        loaded.push(await loadMigration(f, session.conn.dialect));
       } catch (e) {
         if (!(e instanceof DbDoctorError)) throw e;
         findings.push({

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DialectName } from '../dialects/dialect.js';
+import type { Dialect, DialectName } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
 import { needsNoTransaction } from '../ops/run.js';
 import type { Operation } from '../ops/types.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
 import { type MigrationFile, parseSqlMigration } from './files.js';
-import { splitStatements } from './split.js';
 import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
 
 /** One direction of a migration, ready to run. */
@@ -30,15 +29,18 @@ export interface LoadedMigration {
   down: MigrationStep | null;
 }
 
-/** Parses a SQL migration or imports a TS/JS one (TS through tsx, so users never compile). */
-export async function loadMigration(file: MigrationFile): Promise<LoadedMigration> {
+/**
+ * Parses a SQL migration (split into statements by `dialect`'s rules) or imports a TS/JS one
+ * (TS through tsx, so users never compile).
+ */
+export async function loadMigration(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
     const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
     const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
       statements: s.transaction
-        ? transactionalStatements(file, section, splitStatements(s.sql))
-        : splitStatements(s.sql),
+        ? transactionalStatements(file, section, dialect.splitStatements(s.sql))
+        : dialect.splitStatements(s.sql),
       transaction: s.transaction,
     });
     return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };

@@ -91,7 +91,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       const problems = state.problems.filter((p) => p.code === 'PARTIALLY_APPLIED' || ids.has(p.id));
       if (problems.length > 0) throw problemsError(problems, 'revert');
       const loaded: LoadedMigration[] = [];
-      for (const row of chosen) loaded.push(await loadMigration(session.files.find((f) => f.id === row.id)!));
+      for (const row of chosen)
+        loaded.push(await loadMigration(session.files.find((f) => f.id === row.id)!, session.conn.dialect));
       const noDown = loaded.filter((m) => !m.down);
       if (noDown.length > 0) {
         throw new DbDoctorError(

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Connection, DialectName, Row } from '../dialects/dialect.js';
-import { openConnection } from '../dialects/open.js';
+import { dialectNamed, openConnection } from '../dialects/open.js';
 import { pgStatements } from '../ops/postgres.js';
 import { runOperations } from '../ops/run.js';
 import { resolveTarget } from './apply.js';
@@ -91,7 +91,8 @@ export async function previewSql(
     const out: MigrationSql[] = [];
     const scratch = dialect === 'sqlite' ? await sqliteScratch(live) : null;
     try {
-      for (const f of files) out.push(await statementsOf(await loadMigration(f), dialect, scratch));
+      for (const f of files)
+        out.push(await statementsOf(await loadMigration(f, dialectNamed(dialect)), dialect, scratch));
     } finally {
       await scratch?.close();
     }

@@ -7,7 +7,6 @@ import {
   rebuildTable,
   tableNames,
 } from '../dialects/sqlite/rebuild.js';
-import { splitStatements } from '../migrations/split.js';
 import { pgNeedsNoTransaction, pgStatements } from './postgres.js';
 import { editTable, type SqliteStep, sqliteSteps, widenEnumChecks } from './sqlite.js';
 import type { Operation } from './types.js';
@@ -40,7 +39,7 @@ export async function runOperations(
   };
   if (conn.dialect.name === 'postgres') {
     for (const op of ops)
-      for (const s of pgStatements(op)) for (const one of splitStatements(s)) await exec(one);
+      for (const s of pgStatements(op)) for (const one of conn.dialect.splitStatements(s)) await exec(one);
     return ran;
   }
   for (const step of sqliteSteps(ops)) await runSqliteStep(conn, step, exec, ran, options);

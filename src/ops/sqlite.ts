@@ -4,6 +4,7 @@
  * dialects/sqlite/rebuild.ts, which reads the live CREATE TABLE text when it runs.
  */
 import { quoteIdent } from '../dialects/sqlite/ddl.js';
+import { splitSqliteStatements } from '../dialects/sqlite/split.js';
 import {
   type CreateTableParts,
   editColumnItem,
@@ -12,7 +13,6 @@ import {
   mentionsIdentifier,
 } from '../dialects/sqlite/table-sql.js';
 import { DbDoctorError } from '../errors.js';
-import { splitStatements } from '../migrations/split.js';
 import { foreignKeyClause, nameList, referencesClause } from './clauses.js';
 import { enumValuesOf } from './fold.js';
 import {
@@ -137,7 +137,7 @@ function nativeStatements(op: Operation): string[] | null {
     case 'dropEnum':
       return []; // enums are CHECKs on the columns that use them
     case 'sql':
-      return splitStatements(typeof op.up === 'string' ? op.up : op.up.sqlite);
+      return splitSqliteStatements(typeof op.up === 'string' ? op.up : op.up.sqlite);
     default:
       return null;
   }

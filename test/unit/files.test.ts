@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DbDoctorError } from '../../src/errors.js';
 import {
+  checksumOf,
   compareIds,
   discoverMigrations,
   parseSqlMigration,
@@ -85,5 +87,78 @@ describe('migration files', () => {
 
   it('makes 14-digit UTC timestamp ids', () => {
     assert.equal(timestampId(new Date('2026-01-28T09:17:34.500Z')), '20260128091734');
+  });
+
+  it('ids equal as numbers (1 and 01) or as Unicode text (NFC and NFD) are duplicates', () => {
+    for (const [a, b] of [
+      ['1_a.sql', '01_b.sql'],
+      ['\u00e9t\u00e9_a.sql', 'e\u0301te\u0301_b.sql'],
+    ] as const) {
+      const dir = tempDir({ [a]: '-- migrate:up\n', [b]: '-- migrate:up\n' });
+      assert.throws(
+        () => discoverMigrations(dir),
+        (e: unknown) => e instanceof DbDoctorError && e.code === 'DUPLICATE_ID',
+        `${a} and ${b}`,
+      );
+    }
+  });
+
+  it('drops a UTF-8 byte-order mark and reads CRLF section lines; the checksum is of the raw bytes', () => {
+    const raw = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(
+        '-- migrate:up\r\nCREATE TABLE a (x int);\r\n-- migrate:down transaction:false\r\nDROP TABLE a;\r\n',
+      ),
+    ]);
+    const dir = tempDir({});
+    fs.writeFileSync(path.join(dir, '1_bom.sql'), raw);
+    const [f] = discoverMigrations(dir);
+    assert.equal(f!.checksum, checksumOf(raw));
+    assert.ok(!f!.text!.startsWith('\ufeff'));
+    const p = parseSqlMigration(f!.text!, '1_bom.sql');
+    assert.equal(p.up.sql, 'CREATE TABLE a (x int);');
+    assert.equal(p.down?.sql, 'DROP TABLE a;');
+    assert.equal(p.down?.transaction, false);
+    // parseSqlMigration alone also ignores a leading BOM (library callers pass their own text).
+    assert.equal(parseSqlMigration('\ufeff-- migrate:up\nSELECT 1;', 'f.sql').up.sql, 'SELECT 1;');
+  });
+
+  it('rejects a SQL file that is not UTF-8 (UTF-16, or invalid bytes)', () => {
+    for (const bytes of [
+      Buffer.from('\ufeff-- migrate:up\n', 'utf16le'),
+      Buffer.from([0x2d, 0x2d, 0x20, 0xc3, 0x28, 0x0a]),
+    ]) {
+      const dir = tempDir({});
+      fs.writeFileSync(path.join(dir, '1_enc.sql'), bytes);
+      assert.throws(
+        () => discoverMigrations(dir),
+        (e: unknown) => e instanceof DbDoctorError && e.code === 'BAD_ENCODING',
+      );
+    }
+  });
+
+  it('refuses folders, FIFOs, broken and looping symlinks without reading them', () => {
+    const cases: Record<string, (full: string) => void> = {
+      'a folder': (full) => fs.mkdirSync(full),
+      'a named pipe (FIFO)': (full) => execFileSync('mkfifo', [full]),
+      'does not exist': (full) => fs.symlinkSync(path.join(path.dirname(full), 'gone.sql'), full),
+      loops: (full) => {
+        fs.symlinkSync(`${full}.other`, full);
+        fs.symlinkSync(full, `${full}.other`);
+      },
+    };
+    for (const [what, make] of Object.entries(cases)) {
+      const dir = tempDir({ '1_ok.sql': '-- migrate:up\nSELECT 1;' });
+      make(path.join(dir, '004_x.sql'));
+      assert.throws(
+        () => discoverMigrations(dir),
+        (e: unknown) =>
+          e instanceof DbDoctorError &&
+          e.code === 'MIGRATION_FILE_UNREADABLE' &&
+          e.message.includes('004_x.sql') &&
+          e.message.includes(what),
+        what,
+      );
+    }
   });
 });

@@ -61,6 +61,7 @@ describe('transactionControl', () => {
       assert.equal(kind(sql), null, sql);
     const [trigger] = splitStatements(
       'CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES (1); END;',
+      'sqlite',
     );
     assert.equal(kind(trigger!), null);
     const fn = `CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END`;

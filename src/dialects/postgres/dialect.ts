@@ -3,6 +3,7 @@ import { postgresEngineSql, quoteIdent, quoteLiteral } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
 import { postgresHealth } from './health.js';
 import { introspectPostgres } from './introspect.js';
+import { splitPostgresStatements } from './lexer.js';
 import { PostgresLock } from './lock.js';
 import { createPostgresScratch } from './scratch.js';
 
@@ -19,6 +20,7 @@ export const postgresDialect: Dialect = {
   quoteIdent,
   quoteLiteral,
   engine: postgresEngineSql,
+  splitStatements: splitPostgresStatements,
   createLock: (conn: Connection, historyTable: string) =>
     new PostgresLock(conn as PostgresConnection, historyTable),
   introspect: (conn, options) => introspectPostgres(conn as PostgresConnection, options),

@@ -1,4 +1,5 @@
 import type { EngineSql } from '../dialect.js';
+import { explainSqliteFailure } from './explain.js';
 
 /** Double-quotes an identifier, doubling embedded quotes. */
 export function quoteIdent(name: string): string {
@@ -36,4 +37,5 @@ export const sqliteEngineSql: EngineSql = {
   resetLockTimeout: null,
   isMissingTable: (e) => /no such table/i.test(errorText(e)),
   isLockTimeout: (e) => (e as { code?: string })?.code === 'SQLITE_BUSY',
+  explainFailure: explainSqliteFailure,
 };

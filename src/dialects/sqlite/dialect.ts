@@ -6,6 +6,7 @@ import { sqliteHealth } from './health.js';
 import { introspectSqlite } from './introspect.js';
 import { SqliteLock } from './lock.js';
 import { guardSqliteMigration } from './migration-guard.js';
+import { splitSqliteStatements } from './split.js';
 
 /** The SQLite dialect: role objects over better-sqlite3. */
 export const sqliteDialect: Dialect = {
@@ -20,6 +21,7 @@ export const sqliteDialect: Dialect = {
   quoteIdent,
   quoteLiteral,
   engine: sqliteEngineSql,
+  splitStatements: splitSqliteStatements,
   backup: sqliteBackup,
   createLock: (conn: Connection, historyTable: string) =>
     new SqliteLock(conn as SqliteConnection, historyTable),
