@@ -268,7 +268,7 @@ CREATE INDEX t_v ON t (v);`,
       const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
       const order = [
         at(/^CREATE TABLE "dbdoctor_rebuild_t" \($/),
-        at(/^INSERT INTO "dbdoctor_rebuild_t" \("id", "v"\) SELECT "id", "v" FROM "t";$/),
+        at(/^INSERT INTO "dbdoctor_rebuild_t" \("rowid", "id", "v"\) SELECT "rowid", "id", "v" FROM "t";$/),
         at(/^DROP TABLE "t";$/),
         at(/^ALTER TABLE "dbdoctor_rebuild_t" RENAME TO "t";$/),
         at(/^CREATE INDEX t_v ON t \(v\);$/),
