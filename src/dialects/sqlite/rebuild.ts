@@ -124,7 +124,6 @@ export async function rebuildTable(
   const stored = schemaRows.find((r) => r.type === 'table' && r.name.toLowerCase() === table.toLowerCase());
   if (!stored?.sql) throw noSuchTable(table);
   const name = stored.name;
-  const oldParts = splitCreateTable(stored.sql);
 
   const dropped = new Set((options.droppedColumns ?? []).map((c) => c.toLowerCase()));
   const indexes = schemaRows.filter(
