@@ -175,7 +175,7 @@ export async function rebuildTable(
     );
   }
   options.onStatement?.(`PRAGMA foreign_key_check(${q(name)}) and on the tables that reference it`);
-  await checkForeignKeys(conn, name, schemaRows);
+  await checkForeignKeys(conn, name);
   return { table: name, rows, droppedIndexes, statements };
 }
 
@@ -339,10 +339,14 @@ async function verifyCompiles(conn: Connection, table: string, d: SchemaRow, pro
 }
 
 /** `PRAGMA foreign_key_check` on the rebuilt table and every table that references it. */
-async function checkForeignKeys(conn: Connection, table: string, schemaRows: SchemaRow[]): Promise<void> {
-  const children = schemaRows
-    .filter((r) => r.type === 'table' && r.name !== table && mentionsIdentifier(r.sql as string, table))
-    .map((r) => r.name);
+async function checkForeignKeys(conn: Connection, table: string): Promise<void> {
+  // The tables that reference it, as SQLite reads their foreign keys (not their text).
+  const referencing = await conn.query<{ name: string }>(
+    `SELECT DISTINCT m.name FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f
+     WHERE m.type = 'table' AND m.name <> ? AND f."table" = ? COLLATE NOCASE`,
+    [table, table],
+  );
+  const children = referencing.map((r) => r.name);
   for (const t of [table, ...children]) {
     const violations = await conn.query<{ table: string; rowid: number; parent: string }>(
       `PRAGMA foreign_key_check(${q(t)})`,
