@@ -7,6 +7,7 @@ import {
   rebuildTable,
   tableNames,
 } from '../dialects/sqlite/rebuild.js';
+import { DbDoctorError, errorMessage, isDbDoctorError } from '../errors.js';
 import { pgNeedsNoTransaction, pgStatements } from './postgres.js';
 import { editTable, type SqliteStep, sqliteSteps, widenEnumChecks } from './sqlite.js';
 import type { Operation } from './types.js';
@@ -18,6 +19,8 @@ export type StatementListener = (sql: string) => void;
 export interface RunOperationsOptions {
   onStatement?: StatementListener;
   onProgress?: (p: RebuildProgress) => void;
+  /** Rows a SQLite rebuild copies per statement (see `rebuildTable`). */
+  copyBatchRows?: number;
 }
 
 /** Whether the operations must run outside a transaction on this dialect. */
@@ -46,6 +49,24 @@ export async function runOperations(
   return ran;
 }
 
+/** The refusal of a dropColumn whose column a trigger or view still uses. */
+function columnInUse(
+  step: { table: string; column: string },
+  refusal: string,
+  broken: DbDoctorError,
+): DbDoctorError {
+  const dependent = broken.details.dependent as { type: string; name: string };
+  return new DbDoctorError(
+    'COLUMN_IN_USE',
+    `Cannot drop column "${step.column}" of "${step.table}": ${dependent.type} "${dependent.name}" uses it. SQLite refuses ALTER TABLE DROP COLUMN ("${refusal}"), and a rebuild would leave the ${dependent.type} broken ("${broken.details.sqliteError}").`,
+    {
+      unchanged: 'The migration was rolled back; the table, its triggers and views are as they were.',
+      hint: `Drop or rewrite ${dependent.type} "${dependent.name}" without "${step.column}" first, in the same migration (sql() before dropColumn).`,
+      details: { ...broken.details, sqliteRefusal: refusal },
+    },
+  );
+}
+
 async function runSqliteStep(
   conn: Connection,
   step: SqliteStep,
@@ -57,6 +78,7 @@ async function runSqliteStep(
     options.onStatement?.(`-- rebuild of "${table}"`);
     const r = await rebuildTable(conn, table, edit.parts, {
       droppedColumns: edit.droppedColumns,
+      copyBatchRows: options.copyBatchRows,
       onProgress: options.onProgress,
       onStatement: options.onStatement,
     });
@@ -70,21 +92,29 @@ async function runSqliteStep(
       await rebuild(step.table, editTable(await readTableParts(conn, step.table), step.ops));
       return;
     case 'dropColumn': {
-      // Native DROP COLUMN (SQLite 3.35+) when SQLite allows it; it refuses an indexed,
-      // key, referenced or view-used column, and then the rebuild does it.
+      // Native DROP COLUMN (SQLite 3.35+) when SQLite allows it; it refuses an indexed, key,
+      // CHECKed or referenced column, and then the rebuild does it. It also refuses a column
+      // a trigger or view uses; the rebuild's check of recreated triggers and views catches
+      // that, and the refusal carries SQLite's first reason too.
       const native = `ALTER TABLE ${quoteIdent(step.table)} DROP COLUMN ${quoteIdent(step.column)}`;
       await conn.exec('SAVEPOINT dbdoctor_drop_column');
+      let refusal: string;
       try {
         options.onStatement?.(native);
         await conn.exec(native);
         await conn.exec('RELEASE dbdoctor_drop_column');
         ran.push(native);
         return;
-      } catch {
+      } catch (e) {
+        refusal = errorMessage(e);
         await conn.exec('ROLLBACK TO dbdoctor_drop_column');
         await conn.exec('RELEASE dbdoctor_drop_column');
       }
-      await rebuild(step.table, editTable(await readTableParts(conn, step.table), [step.op]));
+      try {
+        await rebuild(step.table, editTable(await readTableParts(conn, step.table), [step.op]));
+      } catch (e) {
+        throw isDbDoctorError(e) && e.code === 'REBUILD_BREAKS_DEPENDENT' ? columnInUse(step, refusal, e) : e;
+      }
       return;
     }
     case 'addEnumValue':

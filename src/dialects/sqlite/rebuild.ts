@@ -8,22 +8,19 @@
  * high-water mark; run `PRAGMA foreign_key_check`; all or nothing.
  */
 
-import { DbDoctorError } from '../../errors.js';
+import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { Connection } from '../dialect.js';
-import { parseCreateIndex } from './create-sql.js';
+import { parseCreateIndex, tokenize } from './create-sql.js';
 import { quoteIdent } from './ddl.js';
-import {
-  type CreateTableParts,
-  itemColumn,
-  joinCreateTable,
-  mentionsIdentifier,
-  splitCreateTable,
-} from './table-sql.js';
+import { type CreateTableParts, joinCreateTable, mentionsIdentifier, splitCreateTable } from './table-sql.js';
 
 const q = quoteIdent;
 
-/** Rows copied per statement, so progress can be reported on large tables. */
-const COPY_BATCH = 250_000;
+/** Default rows copied per statement, so progress can be reported on large tables. */
+export const DEFAULT_COPY_BATCH_ROWS = 250_000;
+
+/** The names SQLite accepts for a rowid table's rowid, unless a column takes the name (SQLite docs, "Rowid Tables"). */
+const ROWID_NAMES = ['rowid', '_rowid_', 'oid'] as const;
 
 /** Progress of one rebuild's copy. */
 export interface RebuildProgress {
@@ -92,6 +89,11 @@ export async function rebuildTable(
   next: CreateTableParts,
   options: {
     droppedColumns?: string[];
+    /**
+     * Rows copied per statement (default {@link DEFAULT_COPY_BATCH_ROWS}); a table with more
+     * rows is copied in rowid ranges with a progress report after each.
+     */
+    copyBatchRows?: number;
     onProgress?: (p: RebuildProgress) => void;
     /** Called with each statement before it runs (so a failure can name it). */
     onStatement?: (sql: string) => void;
@@ -122,7 +124,6 @@ export async function rebuildTable(
   const stored = schemaRows.find((r) => r.type === 'table' && r.name.toLowerCase() === table.toLowerCase());
   if (!stored?.sql) throw noSuchTable(table);
   const name = stored.name;
-  const oldParts = splitCreateTable(stored.sql);
 
   const dropped = new Set((options.droppedColumns ?? []).map((c) => c.toLowerCase()));
   const indexes = schemaRows.filter(
@@ -139,28 +140,33 @@ export async function rebuildTable(
       (r.tbl_name.toLowerCase() === name.toLowerCase() || mentionsIdentifier(r.sql as string, name)),
   );
 
-  const columnsOf = (parts: CreateTableParts) =>
-    parts.items
-      .filter(
-        (it) =>
-          itemColumn(it) !== null && !/\b(GENERATED\s+ALWAYS\s+)?AS\s*\(/i.test(it.replace(/^\S+\s*/, '')),
-      )
-      .map((it) => itemColumn(it) as string);
-  const newColumns = new Set(columnsOf(next).map((c) => c.toLowerCase()));
-  const copied = columnsOf(oldParts).filter(
-    (c) => newColumns.has(c.toLowerCase()) && !dropped.has(c.toLowerCase()),
-  );
-
   const sequence = await autoincrementMark(conn, name);
   const temp = `dbdoctor_rebuild_${name}`;
   for (const d of dependents) await run(`DROP ${d.type.toUpperCase()} ${q(d.name)}`);
   await run(joinCreateTable(temp, next));
-  const rows = await copyRows(conn, name, temp, copied, run, options.onProgress);
+  // Which columns hold data is SQLite's answer (table_xinfo), never a reading of the text.
+  const newColumns = new Set((await storedColumns(conn, temp)).map((c) => c.toLowerCase()));
+  const copied = (await storedColumns(conn, name)).filter(
+    (c) => newColumns.has(c.toLowerCase()) && !dropped.has(c.toLowerCase()),
+  );
+  const rows = await copyRows(conn, { from: name, to: temp, columns: copied }, run, {
+    batchRows: options.copyBatchRows ?? DEFAULT_COPY_BATCH_ROWS,
+    onProgress: options.onProgress,
+  });
+  options.onStatement?.(`-- row counts of ${q(name)} and ${q(temp)} compared`);
+  await compareRowCounts(conn, name, temp, rows);
   await run(`DROP TABLE ${q(name)}`);
   await run(`ALTER TABLE ${q(temp)} RENAME TO ${q(name)}`);
   for (const ix of keptIndexes) await run(ix.sql as string);
-  for (const d of dependents.filter((x) => x.type === 'view')) await run(d.sql as string);
-  for (const d of dependents.filter((x) => x.type === 'trigger')) await run(d.sql as string);
+  const views = dependents.filter((x) => x.type === 'view');
+  for (const d of views) await run(d.sql as string);
+  // CREATE VIEW and CREATE TRIGGER do not resolve names; a recreated one that no longer
+  // compiles would make every later query of the view, or write to the table, fail.
+  for (const d of views) await verifyCompiles(conn, name, d, `SELECT * FROM ${q(d.name)} LIMIT 0`);
+  for (const d of dependents.filter((x) => x.type === 'trigger')) {
+    await run(d.sql as string);
+    for (const sql of await firingStatements(conn, d)) await verifyCompiles(conn, name, d, sql);
+  }
   if (sequence !== null) {
     await run('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?', [sequence, name]);
     await run(
@@ -169,7 +175,7 @@ export async function rebuildTable(
     );
   }
   options.onStatement?.(`PRAGMA foreign_key_check(${q(name)}) and on the tables that reference it`);
-  await checkForeignKeys(conn, name, schemaRows);
+  await checkForeignKeys(conn, name);
   return { table: name, rows, droppedIndexes, statements };
 }
 
@@ -187,51 +193,160 @@ async function autoincrementMark(conn: Connection, table: string): Promise<numbe
   return rows[0]?.seq ?? null;
 }
 
+/** Columns of `table` that store data: SQLite's `hidden` is 0 (1 virtual-table hidden, 2/3 generated). */
+async function storedColumns(conn: Connection, table: string): Promise<string[]> {
+  const rows = await conn.query<{ name: string; hidden: number }>(
+    'SELECT name, hidden FROM pragma_table_xinfo(?)',
+    [table],
+  );
+  return rows.filter((r) => Number(r.hidden) === 0).map((r) => r.name);
+}
+
+/**
+ * The name that reaches `table`'s real rowid, or null when it has none (WITHOUT ROWID) or
+ * columns named rowid, _rowid_ and oid hide all three spellings.
+ */
+async function rowidName(conn: Connection, table: string): Promise<string | null> {
+  const list = await conn.query<{ wr: number }>('SELECT wr FROM pragma_table_list(?)', [table]);
+  if (Number(list[0]?.wr ?? 0) === 1) return null;
+  const columns = await conn.query<{ name: string }>('SELECT name FROM pragma_table_xinfo(?)', [table]);
+  const taken = new Set(columns.map((c) => c.name.toLowerCase()));
+  return ROWID_NAMES.find((n) => !taken.has(n)) ?? null;
+}
+
+/** What one copy moves: the stored columns both tables share. */
+interface CopySpec {
+  from: string;
+  to: string;
+  columns: string[];
+}
+
+/**
+ * Copies the rows, keeping each row's rowid where both tables have one, and returns how many
+ * rows the INSERTs wrote (their `changes()`). A table with more than `batchRows` rows and an
+ * addressable rowid is copied in rowid ranges whose bounds never leave SQLite's 64-bit
+ * integers (read as text, bound as BigInt): a JavaScript number cannot hold every rowid.
+ * Otherwise (small, WITHOUT ROWID, or every rowid spelling shadowed) one statement copies all.
+ */
 async function copyRows(
   conn: Connection,
-  from: string,
-  to: string,
-  columns: string[],
+  spec: CopySpec,
   run: (sql: string, params?: unknown[]) => Promise<void>,
-  onProgress?: (p: RebuildProgress) => void,
+  options: { batchRows: number; onProgress?: (p: RebuildProgress) => void },
 ): Promise<number> {
+  const { from, to } = spec;
   const total = Number((await conn.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(from)}`))[0]?.n ?? 0);
-  const cols = columns.map(q).join(', ');
-  const insert = `INSERT INTO ${q(to)} (${cols}) SELECT ${cols} FROM ${q(from)}`;
-  const hasRowid =
-    total > COPY_BATCH &&
-    (await conn.query(`SELECT rowid FROM ${q(from)} LIMIT 1`).then(
-      () => true,
-      () => false,
-    ));
-  if (!hasRowid) {
+  const fromRowid = await rowidName(conn, from);
+  const toRowid = await rowidName(conn, to);
+  const keepRowid = fromRowid !== null && toRowid !== null;
+  const target = [...(keepRowid ? [toRowid] : []), ...spec.columns].map(q).join(', ');
+  const source = [...(keepRowid ? [fromRowid] : []), ...spec.columns].map(q).join(', ');
+  const insert = `INSERT INTO ${q(to)} (${target}) SELECT ${source} FROM ${q(from)}`;
+  const changes = async () => Number((await conn.query<{ n: number }>('SELECT changes() AS n'))[0]?.n ?? 0);
+  if (fromRowid === null || total <= options.batchRows) {
     await run(insert);
-    onProgress?.({ table: from, copied: total, total });
-    return total;
+    const copied = await changes();
+    options.onProgress?.({ table: from, copied, total });
+    return copied;
   }
-  // In rowid ranges, so a large copy reports progress; the statement text stays the same shape.
-  let copiedRows = 0;
-  let after = Number.MIN_SAFE_INTEGER;
-  while (copiedRows < total) {
-    const last = await conn.query<{ r: number }>(
-      `SELECT max(rowid) AS r FROM (SELECT rowid FROM ${q(from)} WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
-      [after, COPY_BATCH],
+  const r = q(fromRowid);
+  let copied = 0;
+  let after: bigint | null = null;
+  for (;;) {
+    const range: string = after === null ? '' : `WHERE ${r} > ? `;
+    const bound: { upTo: string | null }[] = await conn.query<{ upTo: string | null }>(
+      `SELECT CAST(max(k) AS TEXT) AS upTo FROM (SELECT ${r} AS k FROM ${q(from)} ${range}ORDER BY ${r} LIMIT ?)`,
+      after === null ? [options.batchRows] : [after, options.batchRows],
     );
-    const upTo = last[0]?.r;
+    const upTo: string | null | undefined = bound[0]?.upTo;
     if (upTo === null || upTo === undefined) break;
-    await run(`${insert} WHERE rowid > ? AND rowid <= ?`, [after, upTo]);
-    copiedRows = Math.min(total, copiedRows + COPY_BATCH);
-    after = upTo;
-    onProgress?.({ table: from, copied: copiedRows, total });
+    const last: bigint = BigInt(upTo);
+    if (after === null) await run(`${insert} WHERE ${r} <= ?`, [last]);
+    else await run(`${insert} WHERE ${r} > ? AND ${r} <= ?`, [after, last]);
+    copied += await changes();
+    after = last;
+    options.onProgress?.({ table: from, copied, total });
   }
-  return total;
+  return copied;
+}
+
+/**
+ * The net under every copy: before the old table is dropped, it, the new table and the
+ * INSERTs' own count must agree; anything else aborts the rebuild (the caller rolls back).
+ */
+async function compareRowCounts(conn: Connection, from: string, to: string, copied: number): Promise<void> {
+  const count = async (t: string) =>
+    Number((await conn.query<{ n: number }>(`SELECT count(*) AS n FROM ${q(t)}`))[0]?.n ?? 0);
+  const before = await count(from);
+  const after = await count(to);
+  if (before === after && after === copied) return;
+  throw new DbDoctorError(
+    'REBUILD_ROW_COUNT_MISMATCH',
+    `Rebuilding "${from}" copied ${copied} row(s) into a table that holds ${after}, but "${from}" holds ${before}; a rebuild never drops a table whose rows it has not all copied.`,
+    {
+      unchanged: 'The migration was rolled back; every table is as it was.',
+      hint: 'Report this with the table definition (`dbdoctor schema`); a constraint with ON CONFLICT IGNORE or REPLACE in the new definition also causes it.',
+      details: { table: from, rowsBefore: before, rowsCopied: copied, rowsAfter: after },
+    },
+  );
+}
+
+/**
+ * Statements that make SQLite compile trigger `d` (it compiles a trigger's body only when
+ * preparing a statement that fires it) and change nothing (`WHERE 0`): the event(s) it fires
+ * on, on the table or view it is attached to.
+ */
+async function firingStatements(conn: Connection, d: SchemaRow): Promise<string[]> {
+  const on = q(d.tbl_name);
+  const columns = (await storedColumns(conn, d.tbl_name)).map(q);
+  const statements: Record<string, string> = {
+    INSERT: `INSERT INTO ${on} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${on} WHERE 0`,
+    UPDATE: `UPDATE ${on} SET ${columns.map((c) => `${c} = ${c}`).join(', ')} WHERE 0`,
+    DELETE: `DELETE FROM ${on} WHERE 0`,
+  };
+  const event = triggerEvent(d.sql as string);
+  return event ? [statements[event] as string] : Object.values(statements);
+}
+
+/** INSERT, UPDATE or DELETE: the event a CREATE TRIGGER fires on (null if unreadable). */
+function triggerEvent(sql: string): 'INSERT' | 'UPDATE' | 'DELETE' | null {
+  const tokens = tokenize(sql);
+  const at = tokens.findIndex((t) => t.kind === 'word' && t.text === 'TRIGGER');
+  // The first event keyword after the trigger's name (token at + 1, or after IF NOT EXISTS).
+  for (const t of tokens.slice(at + 2)) {
+    if (t.kind === 'word' && (t.text === 'INSERT' || t.text === 'UPDATE' || t.text === 'DELETE'))
+      return t.text;
+    if (t.kind === 'word' && t.text === 'ON') break;
+  }
+  return null;
+}
+
+/** Runs `probe` (which changes nothing); when SQLite cannot compile it, the rebuild stops. */
+async function verifyCompiles(conn: Connection, table: string, d: SchemaRow, probe: string): Promise<void> {
+  try {
+    await conn.query(probe);
+  } catch (e) {
+    throw new DbDoctorError(
+      'REBUILD_BREAKS_DEPENDENT',
+      `Rebuilding "${table}" would leave ${d.type} "${d.name}" broken: SQLite says "${errorMessage(e)}".`,
+      {
+        unchanged: 'The migration was rolled back; every table, view and trigger is as it was.',
+        hint: `Drop or rewrite ${d.type} "${d.name}" in the same migration, before this operation (sql()).`,
+        details: { table, dependent: { type: d.type, name: d.name }, sqliteError: errorMessage(e) },
+      },
+    );
+  }
 }
 
 /** `PRAGMA foreign_key_check` on the rebuilt table and every table that references it. */
-async function checkForeignKeys(conn: Connection, table: string, schemaRows: SchemaRow[]): Promise<void> {
-  const children = schemaRows
-    .filter((r) => r.type === 'table' && r.name !== table && mentionsIdentifier(r.sql as string, table))
-    .map((r) => r.name);
+async function checkForeignKeys(conn: Connection, table: string): Promise<void> {
+  // The tables that reference it, as SQLite reads their foreign keys (not their text).
+  const referencing = await conn.query<{ name: string }>(
+    `SELECT DISTINCT m.name FROM sqlite_schema AS m, pragma_foreign_key_list(m.name) AS f
+     WHERE m.type = 'table' AND m.name <> ? AND f."table" = ? COLLATE NOCASE`,
+    [table, table],
+  );
+  const children = referencing.map((r) => r.name);
   for (const t of [table, ...children]) {
     const violations = await conn.query<{ table: string; rowid: number; parent: string }>(
       `PRAGMA foreign_key_check(${q(t)})`,
