@@ -10,6 +10,7 @@ describe('database URLs', () => {
       dialect: 'sqlite',
       file: '/srv/data/app.db',
       memory: false,
+      mode: 'rwc',
       display: 'sqlite:/srv/data/app.db',
     });
     assert.equal((parseDatabaseUrl('sqlite:///abs/app.db') as { file: string }).file, '/abs/app.db');
