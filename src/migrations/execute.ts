@@ -175,7 +175,7 @@ async function executeStep(
         await sleep(delayMs);
         continue;
       }
-      throw failed(migration, direction, tracker, e, opts, attempt, null);
+      throw failed(migration, direction, tracker, e, opts, attempt, null, conn.describeError(e));
     }
   }
 }
@@ -255,7 +255,7 @@ async function runOutsideTransaction(
   } catch (e) {
     const done = Math.max(0, tracker.index - 1);
     if (direction === 'up') await history.progress(f.id, done, errorMessage(e)).catch(() => {});
-    throw failed(migration, direction, tracker, e, opts, attempt, done);
+    throw failed(migration, direction, tracker, e, opts, attempt, done, conn.describeError(e));
   } finally {
     if (conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
@@ -272,6 +272,7 @@ function failed(
   opts: ExecuteOptions,
   attempts: number,
   partialDone: number | null,
+  environment: DbDoctorError | null,
 ): DbDoctorError {
   const stem = migration.file.stem;
   const where =
@@ -283,12 +284,15 @@ function failed(
     partialDone === null
       ? `The migration was rolled back; the database is still at revision ${at}.`
       : `This migration runs outside a transaction: ${partialDone} statement(s) before the failing one stayed applied, and history marks ${migration.file.id} as partially applied.`;
+  // A read-only, full or vanished database is not the file's fault: say what to fix instead.
   const hint =
-    partialDone === null
-      ? attempts > 0
-        ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
-        : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
-      : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
+    partialDone === null && environment
+      ? environment.hint
+      : partialDone === null
+        ? attempts > 0
+          ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
+          : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
+        : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
   return new DbDoctorError(
     partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL',
     `Migration ${stem} failed (${direction}) at ${where}${lockGaveUp}: ${errorMessage(e)}\n  statement: ${stmt}`,
@@ -300,6 +304,7 @@ function failed(
         file: migration.file.file,
         statement: tracker.current,
         databaseError: errorMessage(e),
+        ...(environment ? { reason: environment.code } : {}),
       },
       cause: e,
     },
