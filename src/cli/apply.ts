@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withCommonOptions } from './context.js';
 import { largeTableRows, renderFinding } from './lint.js';
-import { emit } from './output.js';
+import { emit, writeErr } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor apply` (aliases `up`, `migrate`). */
@@ -33,7 +33,7 @@ export function register(program: Command): void {
           force: Boolean(opts.force),
           largeTableRows: largeTableRows(opts.largeTableRows),
           onLint: (findings) => {
-            for (const f of findings) process.stderr.write(`${renderFinding(f)}\n`);
+            for (const f of findings) writeErr(`${renderFinding(f)}\n`);
           },
         });
         emit(ctx.json, r, () => {

@@ -2,8 +2,10 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfigFile } from '../config/config-file.js';
 import { parseDuration } from '../config/duration.js';
+import { secretsOfUrl } from '../config/url.js';
 import { DbDoctorError } from '../errors.js';
 import type { EngineOptions } from '../migrations/engine.js';
+import { concealInOutput } from './output.js';
 import { renderEvent } from './progress.js';
 
 /** Options every command accepts. */
@@ -41,6 +43,8 @@ export function engineOptions(opts: GlobalOptions): EngineOptions & { url: strin
   const cwd = process.cwd();
   const { config, base } = loadConfigFile(opts.config, cwd);
   const url = opts.url ?? process.env.DATABASE_URL ?? config.url ?? DEFAULT_URL;
+  const pgPassword = process.env.PGPASSWORD;
+  concealInOutput([...secretsOfUrl(url), ...(pgPassword ? [pgPassword] : [])]);
   // A relative sqlite path in the config file is relative to the config file.
   const fromConfig =
     opts.url === undefined && process.env.DATABASE_URL === undefined && config.url !== undefined;

@@ -1,4 +1,28 @@
+import { conceal } from '../config/url.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
+
+/** Codes that mean the command line (or the URL it names) is wrong: exit 2, not 1. */
+const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL']);
+
+let secrets: readonly string[] = [];
+
+/**
+ * Registers the secrets of the database URL in use. Messages are built from the parsed URL
+ * and never hold them; this is the last guard, for a driver's text quoted in an error.
+ */
+export function concealInOutput(found: readonly string[]): void {
+  secrets = found;
+}
+
+/** Writes to stdout with the registered secrets concealed. */
+export function writeOut(text: string): void {
+  process.stdout.write(conceal(text, secrets));
+}
+
+/** Writes to stderr with the registered secrets concealed. */
+export function writeErr(text: string): void {
+  process.stderr.write(conceal(text, secrets));
+}
 
 /** Thrown by commands to end with an exit code without printing anything more. */
 export class ExitCode extends Error {
@@ -9,28 +33,26 @@ export class ExitCode extends Error {
 
 /** Prints the command's result: JSON on stdout, or the human text on stdout. */
 export function emit(json: boolean, doc: unknown, text: () => string): void {
-  if (json) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  if (json) writeOut(`${JSON.stringify(doc, null, 2)}\n`);
   else {
     const t = text();
-    if (t) process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
+    if (t) writeOut(t.endsWith('\n') ? t : `${t}\n`);
   }
 }
 
 /** Prints an error (stderr for people; stdout too with --json) and returns the exit code. */
 export function reportError(e: unknown, json: boolean): number {
-  const usage = e instanceof DbDoctorError && e.code === 'BAD_USAGE';
+  const usage = e instanceof DbDoctorError && USAGE_CODES.has(e.code);
   if (e instanceof DbDoctorError) {
     const lines = [`error [${e.code}]: ${e.message}`];
     if (e.unchanged) lines.push(`  ${e.unchanged}`);
     if (e.hint) lines.push(`  next: ${e.hint.split('\n').join('\n        ')}`);
-    process.stderr.write(`${lines.join('\n')}\n`);
-    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)}\n`);
+    writeErr(`${lines.join('\n')}\n`);
+    if (json) writeOut(`${JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)}\n`);
   } else {
-    process.stderr.write(`error [INTERNAL]: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
+    writeErr(`error [INTERNAL]: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
     if (json)
-      process.stdout.write(
-        `${JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: errorMessage(e) } })}\n`,
-      );
+      writeOut(`${JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: errorMessage(e) } })}\n`);
   }
   return usage ? 2 : 1;
 }

@@ -1,11 +1,12 @@
 import type { MigrationEvent } from '../migrations/events.js';
+import { writeErr } from './output.js';
 
 const tty = process.stderr.isTTY === true;
 let lastPercent = -1;
 
 /** Writes a line of progress to stderr (stdout is for results and JSON). */
 export function progress(line: string): void {
-  process.stderr.write(`${line}\n`);
+  writeErr(`${line}\n`);
 }
 
 /** Renders one engine event as progress on stderr. */

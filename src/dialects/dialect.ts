@@ -1,3 +1,4 @@
+import type { DbDoctorError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
 
 /** Names of the supported database dialects. */
@@ -49,6 +50,12 @@ export interface Connection {
   readonly display: string;
   /** The database file for SQLite (null for in-memory or PostgreSQL). */
   readonly file: string | null;
+  /**
+   * The DbDoctorError for a driver error that is about the database's surroundings rather
+   * than the SQL (read-only file, not a database, disk full, server gone, no such database,
+   * login refused); null for any other error. Messages name {@link display}, never a password.
+   */
+  describeError(error: unknown): DbDoctorError | null;
 }
 
 /** Owner of a migration lock, for messages. */

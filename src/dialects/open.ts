@@ -57,19 +57,27 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
   if (typeof input === 'string') {
     const target = parseDatabaseUrl(input, opts.cwd);
     if (target.dialect === 'sqlite') {
-      if (opts.mustExist && !target.memory) {
-        if (!fs.existsSync(target.file)) {
-          throw new DbDoctorError('DB_NOT_FOUND', `SQLite database ${target.file} does not exist.`, {
-            unchanged: 'No file was created.',
-            hint: 'Check --url / DATABASE_URL, or run `dbdoctor apply` to create and migrate it.',
-          });
-        }
+      if ((opts.mustExist || target.mode !== 'rwc') && !target.memory && !fs.existsSync(target.file)) {
+        throw new DbDoctorError('DB_NOT_FOUND', `SQLite database ${target.file} does not exist.`, {
+          unchanged: 'No file was created.',
+          hint: 'Check --url / DATABASE_URL, or run `dbdoctor apply` to create and migrate it.',
+        });
       }
-      const db = openSqliteDatabase(target.file, { busyTimeoutMs: opts.busyTimeoutMs });
+      const db = openSqliteDatabase(target.file, {
+        busyTimeoutMs: opts.busyTimeoutMs,
+        readonly: target.mode === 'ro',
+        mustExist: target.mode !== 'rwc',
+      });
       return new SqliteConnection(db, sqliteDialect, true);
     }
-    const client = await connectPostgres(target.connectionString);
-    return new PostgresConnection(client, postgresDialect, target.display, () => client.end());
+    const client = await connectPostgres(target);
+    return new PostgresConnection(
+      client,
+      postgresDialect,
+      target.display,
+      () => client.end(),
+      target.secrets,
+    );
   }
   if (isBetterSqlite(input)) {
     return new SqliteConnection(input, sqliteDialect, false);

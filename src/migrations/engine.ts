@@ -97,6 +97,9 @@ export async function usingSession<T>(
   const session = await openSession(options, opts);
   try {
     return await fn(session);
+  } catch (e) {
+    // A raw driver error here is about the database itself (read-only, gone, full), not a bug.
+    throw e instanceof DbDoctorError ? e : (session.conn.describeError(e) ?? e);
   } finally {
     await session.close();
   }

@@ -331,15 +331,19 @@ export function failedInTransaction(
   const at = before ?? 'base (no migrations applied)';
   const own = e instanceof DbDoctorError ? e : null;
   const explained = own ? null : (conn.dialect.engine.explainFailure?.(e, tracker.current) ?? null);
+  // A read-only, full or vanished database is not the file's fault: say what to fix instead.
+  const environment = own ? null : conn.describeError(e);
   const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   const rerun = `\`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\``;
   let unchanged: string;
   let hint =
     attempts > 0
       ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
-      : explained
-        ? `${explained.hint} Then run ${rerun} again.`
-        : own?.hint || `Fix ${f.file} and run ${rerun} again.`;
+      : environment
+        ? environment.hint
+        : explained
+          ? `${explained.hint} Then run ${rerun} again.`
+          : own?.hint || `Fix ${f.file} and run ${rerun} again.`;
   switch (outcome.kind) {
     case 'rolled-back':
       unchanged = `The migration was rolled back${outcome.byDatabase ? ' (by the database, on that error)' : ''}; the database is still at revision ${at}.`;
@@ -371,6 +375,7 @@ export function failedInTransaction(
         outcome: outcome.kind,
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
+        ...(environment ? { reason: environment.code } : {}),
       },
       cause: e,
     },
@@ -452,7 +457,7 @@ async function runOutsideTransaction(
   } catch (e) {
     const done = Math.max(0, tracker.index - 1);
     if (direction === 'up') await history.progress(f.id, done, errorMessage(e)).catch(() => {});
-    throw failed(conn, migration, direction, tracker, e, opts, attempt, done);
+    throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e));
   } finally {
     if (conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
@@ -470,6 +475,7 @@ function failed(
   opts: ExecuteOptions,
   attempts: number,
   partialDone: number | null,
+  environment: DbDoctorError | null,
 ): DbDoctorError {
   const stem = migration.file.stem;
   const where =
@@ -481,12 +487,15 @@ function failed(
     partialDone === null
       ? `The migration was rolled back; the database is still at revision ${at}.`
       : `This migration runs outside a transaction: ${partialDone} statement(s) before the failing one stayed applied, and history marks ${migration.file.id} as partially applied.`;
+  // A read-only, full or vanished database is not the file's fault: say what to fix instead.
   const hint =
-    partialDone === null
-      ? attempts > 0
-        ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
-        : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
-      : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
+    partialDone === null && environment
+      ? environment.hint
+      : partialDone === null
+        ? attempts > 0
+          ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
+          : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
+        : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
   const explained = conn.dialect.engine.explainFailure?.(e, tracker.current) ?? null;
   const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   return new DbDoctorError(
@@ -503,6 +512,7 @@ function failed(
         statement: tracker.current,
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
+        ...(environment ? { reason: environment.code } : {}),
       },
       cause: e,
     },

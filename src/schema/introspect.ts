@@ -1,4 +1,5 @@
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
 import { historyTableName } from '../migrations/engine.js';
 import type { Schema } from './model.js';
 
@@ -23,6 +24,8 @@ export async function introspect(options: IntrospectOptions): Promise<Schema> {
   const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
   try {
     return await conn.dialect.introspect(conn, { schema: options.schema, exclude: [table, `${table}_lock`] });
+  } catch (e) {
+    throw e instanceof DbDoctorError ? e : (conn.describeError(e) ?? e);
   } finally {
     await conn.close();
   }

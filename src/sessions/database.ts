@@ -2,6 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { parseDatabaseUrl } from '../config/url.js';
 import { type DatabaseInput, dialectOfInput } from '../dialects/open.js';
+import { connectPostgres } from '../dialects/postgres/driver.js';
 import { openSqliteDatabase } from '../dialects/sqlite/driver.js';
 import { DbDoctorError } from '../errors.js';
 
@@ -49,9 +50,11 @@ async function openSessionDatabase(
   }
   const target = parseDatabaseUrl(input, options.cwd);
   if (target.dialect === 'sqlite') {
-    const db = openSqliteDatabase(target.file, { mustExist: !target.memory });
+    const db = openSqliteDatabase(target.file, { mustExist: !target.memory, readonly: target.mode === 'ro' });
     return { dialect: 'sqlite', db, close: async () => void db.close() };
   }
+  // Connect once up front, so a wrong URL is the same DbDoctorError as for migrations, at open.
+  await (await connectPostgres(target)).end();
   const pgModule = await import('pg');
   const { Pool } = (pgModule.default ?? pgModule) as typeof pg;
   const pool = new Pool({

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { redact } from '../../config/url.js';
+import { conceal } from '../../config/url.js';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { Connection, Dialect, Row } from '../dialect.js';
 
@@ -9,31 +9,119 @@ async function loadDriver(): Promise<typeof pg> {
   return (mod.default ?? mod) as typeof pg;
 }
 
-/** Opens a new pg Client from a connection string. */
-export async function connectPostgres(connectionString: string): Promise<pg.Client> {
+/** Where to connect, as parsed by `parseDatabaseUrl`. */
+export interface PostgresTarget {
+  connectionString: string;
+  /** The location without secrets, for messages. */
+  display: string;
+  /** Strings that must never reach a message (passwords, decoded and as typed). */
+  secrets: readonly string[];
+}
+
+/**
+ * Opens a new pg Client. Throws `DB_NOT_FOUND` (no such database), `DB_AUTH_FAILED` (login
+ * refused) or `DB_UNREACHABLE` (no server answers), naming `target.display` only.
+ */
+export async function connectPostgres(target: PostgresTarget): Promise<pg.Client> {
   const { Client } = await loadDriver();
-  const client = new Client({
-    connectionString,
-    application_name: 'dbdoctor',
-    connectionTimeoutMillis: 10_000,
-  });
-  // An idle client whose server goes away emits 'error'; without a listener Node would crash.
-  client.on('error', () => {});
+  let client: pg.Client | undefined;
   try {
+    client = new Client({
+      connectionString: target.connectionString,
+      application_name: 'dbdoctor',
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client whose server goes away emits 'error'; without a listener Node would crash.
+    client.on('error', () => {});
     await client.connect();
   } catch (e) {
-    await client.end().catch(() => {});
-    throw new DbDoctorError(
-      'DB_UNREACHABLE',
-      `Cannot connect to PostgreSQL at ${redact(connectionString)}: ${errorMessage(e)}`,
-      {
-        unchanged: 'Nothing was changed.',
-        hint: 'Check that the server is running, the host, port, user and database name are right, and that the database exists.',
-        cause: e,
-      },
+    await client?.end().catch(() => {});
+    throw (
+      describePostgresError(e, target) ??
+      new DbDoctorError(
+        'DB_UNREACHABLE',
+        `Cannot connect to PostgreSQL at ${target.display}: ${conceal(errorMessage(e), target.secrets)}`,
+        {
+          unchanged: 'Nothing was changed.',
+          hint: 'Check that the server is running and that the host, port, user and database name are right.',
+        },
+      )
     );
   }
   return client;
+}
+
+/** SQLSTATE classes and codes that mean "the database cannot be used" (PG docs, Appendix A). */
+const SQLSTATE = {
+  noSuchDatabase: '3D000',
+  badPassword: '28P01',
+  badAuthorization: '28000',
+  readOnlyTransaction: '25006',
+  diskFull: '53100',
+  tooManyConnections: '53300',
+} as const;
+
+/** Node socket errors that mean no server answered at that address. */
+const UNREACHABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EPIPE',
+]);
+
+/**
+ * A DbDoctorError for pg errors about the server, the login or the database's state rather
+ * than the SQL; null for any other error. The driver's text goes through `conceal`, since pg
+ * quotes what it was given (a host or user name can be a mistyped password).
+ */
+export function describePostgresError(
+  e: unknown,
+  target: Pick<PostgresTarget, 'display' | 'secrets'>,
+): DbDoctorError | null {
+  const code = (e as { code?: unknown })?.code;
+  const said = conceal(errorMessage(e), target.secrets);
+  const at = target.display;
+  if (code === SQLSTATE.noSuchDatabase) {
+    return new DbDoctorError('DB_NOT_FOUND', `PostgreSQL at ${at}: ${said}.`, {
+      unchanged: 'Nothing was changed; no database was created.',
+      hint: 'Check the database name in --url / DATABASE_URL, or create it first (createdb NAME, or CREATE DATABASE NAME).',
+    });
+  }
+  if (code === SQLSTATE.badPassword || code === SQLSTATE.badAuthorization) {
+    return new DbDoctorError('DB_AUTH_FAILED', `PostgreSQL at ${at} refused the login: ${said}.`, {
+      unchanged: 'Nothing was changed.',
+      hint: "Check the user and password (URL, PGPASSWORD or ~/.pgpass) and the server's pg_hba.conf rules for this host.",
+    });
+  }
+  if (code === SQLSTATE.readOnlyTransaction) {
+    return new DbDoctorError('DB_READONLY', `PostgreSQL at ${at} is read-only: ${said}.`, {
+      unchanged: 'Nothing was written: the transaction was rolled back.',
+      hint: 'Point --url at the primary server (not a standby), or unset default_transaction_read_only for this user or database.',
+    });
+  }
+  if (code === SQLSTATE.diskFull) {
+    return new DbDoctorError('DB_FULL', `PostgreSQL at ${at} is out of disk space: ${said}.`, {
+      unchanged: 'Nothing was written: the transaction was rolled back.',
+      hint: 'Free disk space on the database server, then run the command again.',
+    });
+  }
+  const unreachable =
+    code === SQLSTATE.tooManyConnections ||
+    (typeof code === 'string' &&
+      (code.startsWith('08') || code.startsWith('57P') || UNREACHABLE_ERRNO.has(code))) ||
+    /timeout expired|Connection terminated/i.test(said);
+  if (unreachable) {
+    return new DbDoctorError('DB_UNREACHABLE', `Cannot reach PostgreSQL at ${at}: ${said}.`, {
+      unchanged:
+        'Nothing was changed: the server rolls back an unfinished transaction when its connection ends.',
+      hint: 'Check that the server is running and that the host and port are right.',
+    });
+  }
+  return null;
 }
 
 /** Anything with pg's query method: a Client or a PoolClient. */
@@ -48,7 +136,12 @@ export class PostgresConnection implements Connection {
     readonly dialect: Dialect,
     readonly display: string,
     private readonly onClose: () => Promise<void>,
+    private readonly secrets: readonly string[] = [],
   ) {}
+
+  describeError(error: unknown): DbDoctorError | null {
+    return describePostgresError(error, { display: this.display, secrets: this.secrets });
+  }
 
   async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
     const result = await this.client.query(sql, params as unknown[]);

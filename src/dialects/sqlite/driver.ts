@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { Connection, Dialect, Row } from '../dialect.js';
@@ -24,22 +26,108 @@ function loadDriver(): typeof BetterSqlite3 {
   return require('better-sqlite3') as typeof BetterSqlite3;
 }
 
-/** Opens a SQLite file (or `:memory:`). Never changes the journal mode. */
+/**
+ * Opens a SQLite file (or `:memory:`). Never changes the journal mode. Reads the file's
+ * header at once, so a file that is not a SQLite database is reported here (`DB_NOT_SQLITE`)
+ * rather than by whichever statement happens to come first. A file that cannot be opened is
+ * `DB_UNREACHABLE`, naming the reason (folder missing, path is a folder).
+ */
 export function openSqliteDatabase(file: string, opts: SqliteOpenOptions = {}): SqliteDatabase {
   const Database = loadDriver();
+  let db: SqliteDatabase;
   try {
-    return new Database(file, {
+    db = new Database(file, {
       timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
       readonly: opts.readonly ?? false,
       fileMustExist: opts.mustExist ?? false,
     });
   } catch (e) {
-    throw new DbDoctorError('DB_UNREACHABLE', `Cannot open SQLite database ${file}: ${errorMessage(e)}`, {
-      unchanged: 'Nothing was changed.',
-      hint: 'Check that the folder exists and is writable, and that the file is a SQLite database.',
+    throw cannotOpen(file, e);
+  }
+  try {
+    db.pragma('schema_version');
+  } catch (e) {
+    const described = describeSqliteError(e, file);
+    // Anything else (a busy lock) is met again, and explained, by the caller's first statement.
+    if (described === null) return db;
+    db.close();
+    throw described;
+  }
+  return db;
+}
+
+function cannotOpen(file: string, e: unknown): DbDoctorError {
+  const why = whyUnopenable(file) ?? errorMessage(e);
+  return new DbDoctorError('DB_UNREACHABLE', `Cannot open SQLite database ${file}: ${why}.`, {
+    unchanged: 'Nothing was changed and no file was created.',
+    hint: 'Check --url / DATABASE_URL: the folder must exist and be writable, and the path must name a file.',
+    cause: e,
+  });
+}
+
+/** The file-system reason a path cannot be opened as a database file, when there is one. */
+function whyUnopenable(file: string): string | null {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return 'it is a folder, not a file';
+  if (stat && !stat.isFile()) return 'it is not a regular file';
+  const parent = path.dirname(file);
+  if (!stat && !fs.statSync(parent, { throwIfNoEntry: false })?.isDirectory()) {
+    return `the folder ${parent} does not exist`;
+  }
+  return null;
+}
+
+/**
+ * A DbDoctorError for SQLite result codes that describe the file or the disk rather than the
+ * SQL (https://sqlite.org/rescode.html); null for any other error.
+ */
+export function describeSqliteError(e: unknown, file: string, openedReadonly = false): DbDoctorError | null {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  const said = errorMessage(e);
+  const rolledBack = 'Nothing was written: SQLite rolls back the statement that failed.';
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new DbDoctorError('DB_READONLY', `SQLite database ${file} cannot be written (${said}).`, {
+      unchanged: rolledBack,
+      hint: openedReadonly
+        ? 'The URL opens it read-only (?mode=ro); remove ?mode=ro to run a command that writes.'
+        : 'Make the file and its folder writable by this user (SQLite writes a journal beside the file); read-only commands (status, history, doctor, schema) work as they are.',
       cause: e,
     });
   }
+  if (code === 'SQLITE_NOTADB') {
+    return new DbDoctorError('DB_NOT_SQLITE', `${file} is not a SQLite database (${said}).`, {
+      unchanged: 'The file was not changed.',
+      hint: 'Check --url / DATABASE_URL names the right file; a SQLite database starts with "SQLite format 3".',
+      cause: e,
+    });
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new DbDoctorError('DB_CORRUPT', `SQLite database ${file} is damaged (${said}).`, {
+      unchanged: rolledBack,
+      hint: `Restore a backup (dbdoctor restore FILE), or salvage it with: sqlite3 ${file} .recover`,
+      cause: e,
+    });
+  }
+  if (code === 'SQLITE_FULL') {
+    return new DbDoctorError('DB_FULL', `SQLite database ${file} cannot grow: the disk is full (${said}).`, {
+      unchanged: rolledBack,
+      hint: 'Free disk space on the volume that holds the database, then run the command again.',
+      cause: e,
+    });
+  }
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new DbDoctorError(
+      'DB_IO_ERROR',
+      `SQLite database ${file} could not be read or written (${said}).`,
+      {
+        unchanged: rolledBack,
+        hint: 'Check the disk, the file and folder permissions, and that the file is not on a network share without locking.',
+        cause: e,
+      },
+    );
+  }
+  return null;
 }
 
 /** A Connection over a better-sqlite3 Database. */
@@ -54,7 +142,7 @@ export class SqliteConnection implements Connection {
     private readonly owned: boolean,
   ) {
     this.file = db.memory ? null : db.name;
-    this.display = db.memory ? 'sqlite::memory:' : `sqlite:${db.name}`;
+    this.display = db.memory ? 'sqlite::memory:' : `sqlite:${db.name}${db.readonly ? '?mode=ro' : ''}`;
   }
 
   private prepare(sql: string): BetterSqlite3.Statement {
@@ -99,6 +187,10 @@ export class SqliteConnection implements Connection {
 
   async inTransaction(): Promise<boolean> {
     return this.db.inTransaction;
+  }
+
+  describeError(error: unknown): DbDoctorError | null {
+    return describeSqliteError(error, this.file ?? ':memory:', this.db.readonly);
   }
 
   async close(): Promise<void> {

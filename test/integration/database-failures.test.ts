@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  type CliResult,
+  cli,
+  createTestDatabase,
+  rawQuery,
+  sqlMigration,
+  type TestDatabase,
+  tableNames,
+  writeMigrations,
+} from '../helpers/databases.js';
+
+const FILES = { '001_a.sql': sqlMigration('CREATE TABLE a (id INTEGER PRIMARY KEY);', 'DROP TABLE a;') };
+
+/** The shape every failure has: the code, what was unchanged, what to do, no stack trace. */
+function assertDbDoctorError(r: CliResult, code: string, exit = 1): void {
+  assert.equal(r.code, exit, `exit code\n${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^error \\[${code}\\]: `), r.stderr);
+  assert.match(r.stderr, /\n {2}\S.*\n {2}next: \S/, 'says what was unchanged and what to do next');
+  assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /, 'no stack trace');
+}
+
+function assertJsonError(r: CliResult, code: string): void {
+  const doc = r.json<{ ok: boolean; error: { code: string; unchanged: string; hint: string } }>();
+  assert.equal(doc.ok, false);
+  assert.equal(doc.error.code, code);
+  assert.ok(doc.error.unchanged && doc.error.hint);
+}
+
+describe('SQLite files that cannot be used: a DbDoctorError, nothing created or changed', () => {
+  let db: TestDatabase;
+  const run = (url: string, ...args: string[]) => cli([...args, '--url', url], { cwd: db.dir });
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    writeMigrations(db.dir, FILES);
+  });
+  after(() => db.drop());
+
+  it('a file that is not a database (garbage bytes): DB_NOT_SQLITE, file untouched', async () => {
+    const file = path.join(db.dir, 'garbage.db');
+    const bytes = Buffer.from('this is not a database, just some bytes\n'.repeat(200));
+    fs.writeFileSync(file, bytes);
+    for (const command of ['apply', 'status', 'doctor', 'history', 'schema', 'down']) {
+      const r = await run('sqlite:./garbage.db', command, '--json');
+      assertDbDoctorError(r, 'DB_NOT_SQLITE');
+      assertJsonError(r, 'DB_NOT_SQLITE');
+      assert.match(r.stderr, /garbage\.db is not a SQLite database/);
+    }
+    assert.deepEqual(fs.readFileSync(file), bytes);
+    assert.deepEqual(fs.readdirSync(db.dir).sort(), ['garbage.db', 'migrations'], 'no journal, no backup');
+  });
+
+  it('a path that is a folder: DB_UNREACHABLE naming it', async () => {
+    fs.mkdirSync(path.join(db.dir, 'folder.db'));
+    for (const command of ['apply', 'status']) {
+      const r = await run('sqlite:./folder.db', command);
+      assertDbDoctorError(r, 'DB_UNREACHABLE');
+      assert.match(r.stderr, /folder\.db: it is a folder, not a file/);
+    }
+    assert.deepEqual(fs.readdirSync(path.join(db.dir, 'folder.db')), []);
+    fs.rmdirSync(path.join(db.dir, 'folder.db'));
+  });
+
+  it('a path whose folder does not exist: DB_UNREACHABLE, the folder is not created', async () => {
+    const r = await run('sqlite:./missing/x.db', 'apply');
+    assertDbDoctorError(r, 'DB_UNREACHABLE');
+    assert.match(r.stderr, /the folder .*missing does not exist/);
+    assert.equal(fs.existsSync(path.join(db.dir, 'missing')), false);
+  });
+
+  it('%00 in the path is BAD_URL (exit 2), never a silently shorter file name', async () => {
+    const r = await run('sqlite:./ab%00cd.db', 'apply', '--json');
+    assertDbDoctorError(r, 'BAD_URL', 2);
+    assertJsonError(r, 'BAD_URL');
+    assert.match(r.stderr, /NUL/);
+    assert.equal(fs.existsSync(path.join(db.dir, 'ab')), false, 'the truncated name "ab" was not created');
+    assert.equal(fs.existsSync(path.join(db.dir, 'backups')), false);
+  });
+
+  it('a malformed %-escape in the path is BAD_URL (exit 2)', async () => {
+    const r = await run('sqlite:./x%zz.db', 'status');
+    assertDbDoctorError(r, 'BAD_URL', 2);
+    assert.match(r.stderr, /malformed percent-escape/);
+    assert.deepEqual(fs.readdirSync(db.dir).sort(), ['garbage.db', 'migrations']);
+  });
+
+  it('a database opened read-only (?mode=ro): DB_READONLY for writes, reads work', async () => {
+    assert.equal((await run('sqlite:./ro.db', 'apply')).code, 0);
+    fs.rmSync(path.join(db.dir, 'backups'), { recursive: true, force: true });
+    fs.writeFileSync(
+      path.join(db.dir, 'migrations', '002_b.sql'),
+      sqlMigration('CREATE TABLE b (id INTEGER);'),
+    );
+    try {
+      const before = fs.readFileSync(path.join(db.dir, 'ro.db'));
+      const r = await run('sqlite:./ro.db?mode=ro', 'apply', '--json', '--no-backup');
+      assertDbDoctorError(r, 'DB_READONLY');
+      assertJsonError(r, 'DB_READONLY');
+      assert.match(r.stderr, /remove \?mode=ro/);
+      assert.deepEqual(fs.readFileSync(path.join(db.dir, 'ro.db')), before);
+      const s = await run('sqlite:./ro.db?mode=ro', 'status', '--json');
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(s.json<{ current: string; database: string }>().current, '001');
+      assert.match(s.json<{ database: string }>().database, /ro\.db\?mode=ro$/);
+      // mode=ro and mode=rw never create a file
+      for (const mode of ['ro', 'rw']) {
+        const n = await run(`sqlite:./new-${mode}.db?mode=${mode}`, 'apply');
+        assertDbDoctorError(n, 'DB_NOT_FOUND');
+        assert.equal(fs.existsSync(path.join(db.dir, `new-${mode}.db`)), false);
+      }
+    } finally {
+      fs.rmSync(path.join(db.dir, 'migrations', '002_b.sql'));
+      fs.rmSync(path.join(db.dir, 'ro.db'));
+    }
+  });
+
+  it('a file this user cannot write (chmod 444, or chattr +i as root): DB_READONLY', async (t) => {
+    assert.equal((await run('sqlite:./locked.db', 'apply', '--no-backup')).code, 0);
+    const file = path.join(db.dir, 'locked.db');
+    fs.writeFileSync(
+      path.join(db.dir, 'migrations', '002_b.sql'),
+      sqlMigration('CREATE TABLE b (id INTEGER);'),
+    );
+    let protect = () => fs.chmodSync(file, 0o444);
+    let unprotect = () => fs.chmodSync(file, 0o644);
+    if (process.getuid?.() === 0) {
+      // root writes through file modes; the immutable attribute stops root too.
+      protect = () => execFileSync('chattr', ['+i', file]);
+      unprotect = () => execFileSync('chattr', ['-i', file]);
+    }
+    try {
+      protect();
+    } catch (e) {
+      t.diagnostic(`cannot write-protect a file here (${(e as Error).message}); ?mode=ro covers DB_READONLY`);
+      return;
+    }
+    try {
+      const r = await run('sqlite:./locked.db', 'apply', '--no-backup');
+      assertDbDoctorError(r, 'DB_READONLY');
+      assert.match(r.stderr, /cannot be written/);
+      assert.equal((await run('sqlite:./locked.db', 'status')).code, 0, 'reading still works');
+    } finally {
+      unprotect();
+      fs.rmSync(path.join(db.dir, 'migrations', '002_b.sql'));
+    }
+    assert.deepEqual(
+      (await rawQuery({ ...db, url: `sqlite:${file}` }, 'SELECT id FROM dbdoctor_migrations')).map(
+        (r) => r.id,
+      ),
+      ['001'],
+    );
+  });
+});
+
+describe('PostgreSQL servers and databases that cannot be used', () => {
+  let db: TestDatabase;
+  let url: URL;
+  before(async () => {
+    db = await createTestDatabase('postgres');
+    writeMigrations(db.dir, FILES);
+    url = new URL(db.url);
+  });
+  after(() => db.drop());
+  const run = (target: string, ...args: string[]) => cli([...args, '--url', target], { cwd: db.dir });
+  const withPath = (pathname: string, port = url.port) => {
+    const u = new URL(url);
+    u.pathname = pathname;
+    u.port = port;
+    return u.toString();
+  };
+
+  it('no server on the port: DB_UNREACHABLE, no hang', async () => {
+    for (const command of ['apply', 'status', 'doctor', 'sessions list']) {
+      const r = await run(withPath(url.pathname, '1'), ...command.split(' '), '--json');
+      assertDbDoctorError(r, 'DB_UNREACHABLE');
+      assertJsonError(r, 'DB_UNREACHABLE');
+      assert.match(r.stderr, /ECONNREFUSED/);
+    }
+  });
+
+  it('a database that does not exist: DB_NOT_FOUND; status says it does not exist', async () => {
+    const missing = withPath(`${url.pathname}_missing`);
+    for (const command of ['apply', 'doctor', 'history', 'schema', 'sessions list']) {
+      const r = await run(missing, ...command.split(' '));
+      assertDbDoctorError(r, 'DB_NOT_FOUND');
+      assert.match(r.stderr, /does not exist/);
+      assert.match(r.stderr, /createdb/);
+    }
+    const s = await run(missing, 'status', '--json');
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(s.json<{ exists: boolean }>().exists, false);
+  });
+
+  it('a login the server refuses (a role that does not exist): DB_AUTH_FAILED', async () => {
+    const u = new URL(url);
+    u.username = 'dbdoctor_no_such_role';
+    const r = await run(u.toString(), 'apply', '--json');
+    assertDbDoctorError(r, 'DB_AUTH_FAILED');
+    assertJsonError(r, 'DB_AUTH_FAILED');
+    assert.match(r.stderr, /role "dbdoctor_no_such_role" does not exist/);
+  });
+
+  it('a read-only session (as on a standby): the migration fails with DB_READONLY advice, nothing written', async () => {
+    const u = new URL(url);
+    u.searchParams.set('options', '-c default_transaction_read_only=on');
+    const r = await run(u.toString(), 'apply', '--json');
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /);
+    assert.match(r.stderr, /read-only transaction/);
+    assert.match(r.stderr, /primary server/, 'the advice is about the server, not the file');
+    assert.doesNotMatch(r.stderr, /Fix .*001_a\.sql/);
+    const err = r.json<{ error: { reason: string } }>().error;
+    assert.equal(err.reason, 'DB_READONLY');
+    assert.deepEqual(await tableNames(db), []);
+  });
+
+  it('a malformed %-escape is BAD_URL (exit 2), whichever part holds it', async () => {
+    for (const bad of [withPath('/d%zz'), `${url.protocol}//u:p%zz@${url.host}/x`]) {
+      const r = await run(bad, 'status', '--json');
+      assertDbDoctorError(r, 'BAD_URL', 2);
+      assertJsonError(r, 'BAD_URL');
+    }
+  });
+});

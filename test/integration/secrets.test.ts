@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  type CliResult,
+  cli,
+  createTestDatabase,
+  sqlMigration,
+  type TestDatabase,
+  writeMigrations,
+} from '../helpers/databases.js';
+
+// Hex is never percent-encoded, so the token is a substring of the secret in every spelling
+// (raw, encodeURIComponent, partly encoded); its absence covers all of them.
+const TOKEN = randomBytes(8).toString('hex');
+const SECRET = `Pw${TOKEN}`;
+
+/** Every command that prints, with arguments that make it reach the database. */
+const COMMANDS: string[][] = [
+  ['status'],
+  ['history'],
+  ['sql'],
+  ['lint'],
+  ['apply'],
+  ['schema'],
+  ['doctor'],
+  ['stamp', '001'],
+  ['down'],
+  ['down'],
+  ['apply', '--dry-run'],
+  ['apply'],
+  ['resolve', '001', '--forget'],
+  ['backup'],
+  ['restore', 'nothing.sqlite'],
+  ['sessions', 'install'],
+  ['sessions', 'list'],
+  ['sessions', 'sweep'],
+];
+
+function assertNoSecret(r: CliResult, what: string): void {
+  for (const [stream, text] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ] as const) {
+    assert.ok(!text.includes(TOKEN), `${what}: the password appears on ${stream}:\n${text}`);
+  }
+  assert.doesNotMatch(r.stderr, /error \[INTERNAL\]/, `${what}: ${r.stderr}`);
+}
+
+describe('no password is ever printed', () => {
+  let db: TestDatabase;
+  let base: URL;
+  before(async () => {
+    db = await createTestDatabase('postgres');
+    writeMigrations(db.dir, {
+      '001_a.sql': sqlMigration('CREATE TABLE a (id INTEGER PRIMARY KEY);', 'DROP TABLE a;'),
+    });
+    base = new URL(db.url);
+  });
+  after(() => db.drop());
+
+  /** The test database's URL, spelled with the secret in one of the ways people write it. */
+  const spellings = (): Record<string, string> => {
+    const host = `${base.hostname}:${base.port}`;
+    const user = base.username || 'postgres';
+    const dbPath = base.pathname;
+    return {
+      'password in the user info': `postgres://${user}:${SECRET}@${host}${dbPath}`,
+      '?password=': `postgres://${user}@${host}${dbPath}?password=${SECRET}`,
+      'unencoded @ and : in the password': `postgresql://${user}:p@ss:${SECRET}@${host}${dbPath}`,
+      'encoded / in the password': `postgres://${user}:a%2F${SECRET}%40x@${host}${dbPath}`,
+      'sslpassword=': `postgres://${user}@${host}${dbPath}?sslpassword=${SECRET}`,
+    };
+  };
+
+  const runAll = async (label: string, args: (cmd: string[]) => string[], env?: Record<string, string>) => {
+    for (const command of COMMANDS) {
+      for (const json of [false, true]) {
+        const argv = [...args(command), ...(json ? ['--json'] : [])];
+        const r = await cli(argv, { cwd: db.dir, env });
+        assertNoSecret(r, `${label}: dbdoctor ${argv.join(' ')}`);
+      }
+    }
+  };
+
+  it('in every command, --json and text, for every spelling of the URL', async () => {
+    const urls = spellings();
+    await runAll('--url', (c) => [...c, '--url', urls['password in the user info']]);
+    for (const [label, url] of Object.entries(urls).slice(1)) {
+      for (const command of [['status'], ['apply'], ['doctor'], ['history'], ['down']]) {
+        for (const json of [[], ['--json']]) {
+          const r = await cli([...command, '--url', url, ...json], { cwd: db.dir });
+          // status succeeding proves pg connected with the password as this spelling gives it
+          if (command[0] === 'status') assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+          assertNoSecret(r, `${label}: ${command.join(' ')} ${json.join('')}`);
+        }
+      }
+    }
+  });
+
+  it('from DATABASE_URL, from the config file, and in PGPASSWORD', async () => {
+    const url = spellings()['?password='];
+    await runAll('DATABASE_URL', (c) => c, { DATABASE_URL: url });
+    const folder = path.join(db.dir, 'configured');
+    fs.mkdirSync(folder);
+    fs.cpSync(path.join(db.dir, 'migrations'), path.join(folder, 'migrations'), { recursive: true });
+    fs.writeFileSync(path.join(folder, 'dbdoctor.config.json'), JSON.stringify({ url }));
+    for (const command of [['status'], ['apply'], ['doctor'], ['sessions', 'list']]) {
+      const r = await cli([...command, '--json'], { cwd: folder });
+      assertNoSecret(r, `config file: ${command.join(' ')}`);
+    }
+    // PGPASSWORD is pg's own; even a driver message quoting it would be concealed.
+    const r = await cli(
+      ['status', '--url', spellings()['password in the user info'].replace(`:${SECRET}`, '')],
+      {
+        cwd: db.dir,
+        env: { PGPASSWORD: SECRET },
+      },
+    );
+    assertNoSecret(r, 'PGPASSWORD');
+  });
+
+  it('when the database is missing, the server unreachable, or the URL malformed', async () => {
+    const user = base.username || 'postgres';
+    const host = `${base.hostname}:${base.port}`;
+    const failing: Record<string, [string, RegExp]> = {
+      'missing database': [
+        `postgres://${user}:${SECRET}@${host}/no_such_db_${TOKEN.slice(0, 4)}`,
+        /DB_NOT_FOUND/,
+      ],
+      'missing database, ?password=': [`postgres://${user}@${host}/nodb?password=${SECRET}`, /DB_NOT_FOUND/],
+      unreachable: [`postgres://${user}:${SECRET}@127.0.0.1:1/db`, /DB_UNREACHABLE/],
+      'role refused': [`postgres://no_role_${TOKEN.slice(0, 4)}:${SECRET}@${host}/db`, /DB_AUTH_FAILED/],
+      'malformed escape': [`postgres://${user}:${SECRET}%zz@${host}/db`, /BAD_URL/],
+      'unencoded #': [`postgres://${user}:a#${SECRET}@${host}/db`, /BAD_URL/],
+      'unencoded /': [`postgres://${user}:a/${SECRET}@${host}/db`, /BAD_URL/],
+      'unencoded / after a port-like start': [`postgres://${user}:12/${SECRET}@${host}/db`, /BAD_URL/],
+      'unencoded ?': [`postgres://${user}:a?${SECRET}@${host}/db`, /BAD_URL/],
+      'unsupported scheme': [`mysql://${user}:${SECRET}@${host}/db`, /BAD_URL/],
+    };
+    for (const [label, [url, code]] of Object.entries(failing)) {
+      for (const command of [['apply'], ['status'], ['doctor'], ['sessions', 'list']]) {
+        for (const json of [[], ['--json']]) {
+          const r = await cli([...command, '--url', url, ...json], { cwd: db.dir });
+          if (!(label.startsWith('missing database') && command[0] === 'status')) {
+            assert.notEqual(r.code, 0, `${label}: ${command.join(' ')}`);
+            assert.match(r.stderr, code, `${label}: ${command.join(' ')}`);
+          }
+          assertNoSecret(r, `${label}: ${command.join(' ')} ${json.join('')}`);
+        }
+      }
+    }
+  });
+});
