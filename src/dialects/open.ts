@@ -7,7 +7,7 @@ import type { Connection } from './dialect.js';
 import { postgresDialect } from './postgres/dialect.js';
 import { connectPostgres, PostgresConnection } from './postgres/driver.js';
 import { sqliteDialect } from './sqlite/dialect.js';
-import { openSqliteDatabase, SqliteConnection } from './sqlite/driver.js';
+import { type BusyWait, openSqliteDatabase, SqliteConnection } from './sqlite/driver.js';
 
 /**
  * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
@@ -21,6 +21,12 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** SQLite: refuse to create a database file that does not exist (read-only commands). */
   mustExist?: boolean;
+  /**
+   * SQLite: wait out another connection's write lock (SQLITE_BUSY) up to this policy instead
+   * of failing; dbdoctor's runners pass their `--lock-timeout`. Ignored by PostgreSQL, where
+   * statements wait for locks themselves.
+   */
+  busyWait?: BusyWait;
 }
 
 function isConnection(x: unknown): x is Connection {
@@ -61,13 +67,13 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
         }
       }
       const db = openSqliteDatabase(target.file, { busyTimeoutMs: opts.busyTimeoutMs });
-      return new SqliteConnection(db, sqliteDialect, true);
+      return withBusyWait(new SqliteConnection(db, sqliteDialect, true), opts.busyWait);
     }
     const client = await connectPostgres(target.connectionString);
     return new PostgresConnection(client, postgresDialect, target.display, () => client.end());
   }
   if (isBetterSqlite(input)) {
-    return new SqliteConnection(input, sqliteDialect, false);
+    return withBusyWait(new SqliteConnection(input, sqliteDialect, false), opts.busyWait);
   }
   if (isPgPool(input)) {
     const client = await input.connect();
@@ -80,6 +86,11 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
     unchanged: 'No database was opened.',
     hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
   });
+}
+
+function withBusyWait(conn: SqliteConnection, busyWait: BusyWait | undefined): SqliteConnection {
+  conn.busyWait = busyWait ?? null;
+  return conn;
 }
 
 /** Runs `fn` inside a transaction on `conn`, rolling back if it throws. */
