@@ -16,6 +16,7 @@ export interface GlobalOptions {
   json?: boolean;
   historyTable?: string;
   lockTimeout?: string;
+  lockLease?: string;
   statementLockTimeout?: string;
   backup?: boolean;
   keepBackups?: string;
@@ -35,7 +36,13 @@ export function withCommonOptions(cmd: Command): Command {
     .option('--config <file>', 'config file (default: ./dbdoctor.config.json if present)')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--history-table <name>', 'history table name (default: dbdoctor_migrations)'))
-    .addOption(new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'));
+    .addOption(new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'))
+    .addOption(
+      new Option(
+        '--lock-lease <duration>',
+        'SQLite: how long a lock stays valid unless renewed (default: 30s)',
+      ),
+    );
 }
 
 /** Resolves flags, environment and config file into engine options. */
@@ -59,6 +66,7 @@ export function engineOptions(opts: GlobalOptions): EngineOptions & { url: strin
     dir,
     historyTable: opts.historyTable ?? config.historyTable,
     lockTimeoutMs: parseDuration(opts.lockTimeout ?? config.lockTimeout ?? '30s', 'lock timeout'),
+    lockLeaseMs: opts.lockLease === undefined ? undefined : parseDuration(opts.lockLease, 'lock lease'),
     statementLockTimeoutMs: parseDuration(
       opts.statementLockTimeout ?? config.statementLockTimeout ?? '5s',
       'statement lock timeout',

@@ -19,6 +19,14 @@ export function renderEvent(e: MigrationEvent): void {
           : 'waiting for the migration lock…',
       );
       return;
+    case 'lock-takeover':
+      progress(
+        `took over the migration lock left by pid ${e.previous.pid} on ${e.previous.host}: ${e.previous.detail ?? 'stale'}`,
+      );
+      return;
+    case 'backups-pruned':
+      for (const f of e.files) progress(`removed old backup ${f}`);
+      return;
     case 'backup-start':
       lastPercent = -1;
       progress(`backing up to ${e.file}`);
@@ -33,9 +41,6 @@ export function renderEvent(e: MigrationEvent): void {
       else if (percent % 10 === 0) progress(`  ${percent}%`);
       return;
     }
-    case 'backup-done':
-      for (const f of e.pruned) progress(`removed old backup ${f}`);
-      return;
     case 'migration-start':
       if (e.total > 1 || tty)
         progress(

@@ -63,13 +63,31 @@ export interface LockOwner {
   host: string;
   pid: number;
   since: string;
+  /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
+  expires?: string;
   detail?: string;
+}
+
+/** How a migration lock is held. */
+export interface LockOptions {
+  /**
+   * Where the lock is a row (SQLite): how long it stays valid without renewal, in ms.
+   * Default 30 s. Ignored where the server releases a dead session's lock (PostgreSQL).
+   */
+  leaseMs?: number;
 }
 
 /** The cross-process lock that lets one runner migrate a database at a time. */
 export interface MigrationLock {
-  /** Waits up to `timeoutMs`; throws `LOCK_TIMEOUT` naming the holder after that. */
-  acquire(timeoutMs: number, onWait?: (owner: LockOwner | null) => void): Promise<void>;
+  /**
+   * Waits up to `timeoutMs`; throws `LOCK_TIMEOUT` naming the holder after that. `onTakeover`
+   * names a gone owner whose lock was taken over.
+   */
+  acquire(
+    timeoutMs: number,
+    onWait?: (owner: LockOwner | null) => void,
+    onTakeover?: (previous: LockOwner) => void,
+  ): Promise<void>;
   release(): Promise<void>;
   /** The current holder, or null. */
   holder(): Promise<LockOwner | null>;
@@ -121,7 +139,7 @@ export interface Dialect {
    * comments, bodies with `;` inside), never throwing: unterminated text runs to the end.
    */
   splitStatements(script: string): string[];
-  createLock(conn: Connection, historyTable: string): MigrationLock;
+  createLock(conn: Connection, historyTable: string, options?: LockOptions): MigrationLock;
   /** Online file backup and restore, where `capabilities.onlineBackup` is true. */
   readonly backup?: BackupSupport;
   /** Reads the live schema into the model. Read-only. */
@@ -204,6 +222,13 @@ export interface BackupSupport {
     lockTable: string,
     onProgress?: (p: CopyProgress) => void,
   ): Promise<void>;
-  /** Checks `source` is a healthy database file, then copies it over the live one. */
+  /**
+   * Throws `BAD_BACKUP` unless `source` is a regular file holding a healthy database; never
+   * opens anything but a regular file (opening a FIFO would wait for a writer forever).
+   */
+  verify(source: string): Promise<void>;
+  /** Checks `source` (as {@link verify}), then copies it over the live one. */
   restore(conn: Connection, source: string, onProgress?: (p: CopyProgress) => void): Promise<void>;
+  /** True when the database holds no schema object but the tables named in `ignore`. */
+  isBlank(conn: Connection, ignore: readonly string[]): Promise<boolean>;
 }

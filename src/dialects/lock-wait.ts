@@ -2,13 +2,13 @@ import { DbDoctorError } from '../errors.js';
 import type { LockOwner } from './dialect.js';
 
 /**
- * The wait policy every dialect's lock shares: `tryOnce` until it returns true, asking
+ * The wait policy every dialect's lock shares: `tryOnce` (told how many ms are left) until it returns true, asking
  * `holder` only to report it once through `onWait` and to name it on timeout;
  * back off from 20 ms up to 250 ms between tries, and after `timeoutMs` throw `LOCK_TIMEOUT`
  * naming the holder.
  */
 export async function waitForLock(
-  tryOnce: () => Promise<boolean>,
+  tryOnce: (remainingMs: number) => Promise<boolean>,
   holder: () => Promise<LockOwner | null>,
   timeoutMs: number,
   onWait?: (owner: LockOwner | null) => void,
@@ -17,7 +17,7 @@ export async function waitForLock(
   let delay = 20;
   let told = false;
   for (;;) {
-    if (await tryOnce()) return;
+    if (await tryOnce(Math.max(0, deadline - Date.now()))) return;
     if (!told) {
       onWait?.(await holder());
       told = true;
@@ -30,7 +30,10 @@ export async function waitForLock(
 
 /** The error raised when a live runner holds the lock past the timeout. */
 export function lockTimeout(holder: LockOwner | null, timeoutMs: number): DbDoctorError {
-  const who = holder ? `process ${holder.pid} on ${holder.host} (since ${holder.since})` : 'another runner';
+  const lease = holder?.expires ? `, lease until ${holder.expires}` : '';
+  const who = holder
+    ? `process ${holder.pid} on ${holder.host} (since ${holder.since}${lease})`
+    : 'another connection that did not name itself (a runner, or any writer holding the database)';
   return new DbDoctorError('LOCK_TIMEOUT', `Another dbdoctor runner holds the migration lock: ${who}.`, {
     unchanged: `Waited ${timeoutMs} ms; nothing was changed.`,
     hint: 'Wait for that runner to finish and try again, or raise --lock-timeout.',

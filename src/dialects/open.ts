@@ -7,7 +7,7 @@ import type { Connection, Dialect, DialectName } from './dialect.js';
 import { postgresDialect } from './postgres/dialect.js';
 import { connectPostgres, PostgresConnection } from './postgres/driver.js';
 import { sqliteDialect } from './sqlite/dialect.js';
-import { openSqliteDatabase, SqliteConnection } from './sqlite/driver.js';
+import { type BusyWait, openSqliteDatabase, SqliteConnection } from './sqlite/driver.js';
 
 /**
  * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
@@ -21,6 +21,12 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** SQLite: refuse to create a database file that does not exist (read-only commands). */
   mustExist?: boolean;
+  /**
+   * SQLite: wait out another connection's write lock (SQLITE_BUSY) up to this policy instead
+   * of failing; dbdoctor's runners pass their `--lock-timeout`. Ignored by PostgreSQL, where
+   * statements wait for locks themselves.
+   */
+  busyWait?: BusyWait;
 }
 
 function isConnection(x: unknown): x is Connection {
@@ -68,7 +74,7 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
         readonly: target.mode === 'ro',
         mustExist: target.mode !== 'rwc',
       });
-      return new SqliteConnection(db, sqliteDialect, true);
+      return withBusyWait(new SqliteConnection(db, sqliteDialect, true), opts.busyWait);
     }
     const client = await connectPostgres(target);
     return new PostgresConnection(
@@ -80,7 +86,7 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
     );
   }
   if (isBetterSqlite(input)) {
-    return new SqliteConnection(input, sqliteDialect, false);
+    return withBusyWait(new SqliteConnection(input, sqliteDialect, false), opts.busyWait);
   }
   if (isPgPool(input)) {
     const client = await input.connect();
@@ -93,6 +99,11 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
     unchanged: 'No database was opened.',
     hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
   });
+}
+
+function withBusyWait(conn: SqliteConnection, busyWait: BusyWait | undefined): SqliteConnection {
+  conn.busyWait = busyWait ?? null;
+  return conn;
 }
 
 /** Runs `fn` inside a transaction on `conn`, rolling back if it throws. */

@@ -1,5 +1,5 @@
 import { DbDoctorError } from '../errors.js';
-import { backupBeforeChange } from './backup.js';
+import { backupBeforeChange, pruneBackups } from './backup.js';
 import {
   DEFAULT_LOCK_RETRIES,
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
@@ -169,6 +169,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   };
   if (options.singleTransaction) {
     await runAllInOneTransaction(session, loaded, result, options);
+    pruneBackups(conn, result.backup, options.backup, options.onEvent);
     return result;
   }
   for (const [index, m] of loaded.entries()) {
@@ -178,6 +179,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
     result.applied.push({ id: m.file.id, name: m.file.name, ms });
     result.after = highestId([result.after, m.file.id]);
   }
+  pruneBackups(conn, result.backup, options.backup, options.onEvent);
   return result;
 }
 

@@ -17,6 +17,11 @@ export interface EngineOptions {
   historyTable?: string;
   /** How long to wait for another runner's lock, in ms. Default 30 s. */
   lockTimeoutMs?: number;
+  /**
+   * SQLite: how long the migration lock row stays valid without renewal, in ms. Default 30 s.
+   * The holder renews it while it works; see {@link MigrationLock}.
+   */
+  lockLeaseMs?: number;
   /** PostgreSQL `lock_timeout` for each migration statement, in ms. Default 5 s. */
   statementLockTimeoutMs?: number;
   /** How many times a migration that hit `lock_timeout` is retried. Default 5. */
@@ -65,10 +70,37 @@ export async function openSession(
   const files = discoverMigrations(dir);
   // Section errors too, before a SQLite file is created by opening it.
   for (const f of files) if (f.kind === 'sql') parseSqlMigration(f.text ?? '', path.basename(f.file));
-  const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: opts.mustExist });
+  const { conn, lock } = await openLocked(options, table, opts.mustExist);
   const history = new History(conn, table);
-  const lock = conn.dialect.createLock(conn, table);
   return { conn, files, history, lock, options, close: () => conn.close() };
+}
+
+/**
+ * Opens the database for a runner and creates its migration lock. Another connection's write
+ * lock met on any statement (SQLite's SQLITE_BUSY) means "not yet": it is waited out up to
+ * the lock timeout, reported as a `lock-wait` event naming the lock's holder when one is known.
+ */
+export async function openLocked(
+  options: Pick<EngineOptions, 'database' | 'cwd' | 'lockTimeoutMs' | 'lockLeaseMs' | 'onEvent'>,
+  table: string,
+  mustExist?: boolean,
+): Promise<{ conn: Connection; lock: MigrationLock }> {
+  let lock: MigrationLock | null = null;
+  const conn = await openConnection(options.database, {
+    cwd: options.cwd,
+    mustExist,
+    busyWait: {
+      timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      onWait: () => {
+        void lock
+          ?.holder()
+          .then((holder) => options.onEvent?.({ type: 'lock-wait', holder }))
+          .catch(() => {});
+      },
+    },
+  });
+  lock = conn.dialect.createLock(conn, table, { leaseMs: options.lockLeaseMs });
+  return { conn, lock };
 }
 
 /** Runs `fn` holding the migration lock; always releases it. */
@@ -77,8 +109,10 @@ export async function withLock<T>(
   options: Pick<EngineOptions, 'lockTimeoutMs' | 'onEvent'>,
   fn: () => Promise<T>,
 ): Promise<T> {
-  await lock.acquire(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, (holder) =>
-    options.onEvent?.({ type: 'lock-wait', holder }),
+  await lock.acquire(
+    options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    (holder) => options.onEvent?.({ type: 'lock-wait', holder }),
+    (previous) => options.onEvent?.({ type: 'lock-takeover', previous }),
   );
   options.onEvent?.({ type: 'lock-acquired' });
   try {

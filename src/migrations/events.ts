@@ -3,10 +3,14 @@ import type { CopyProgress, LockOwner } from '../dialects/dialect.js';
 /** Events the engine emits while it works; the CLI renders them as progress. */
 export type MigrationEvent =
   | { type: 'lock-wait'; holder: LockOwner | null }
+  /** The lock was left by an owner that is gone (dead process, or expired lease); it was taken over. */
+  | { type: 'lock-takeover'; previous: LockOwner }
   | { type: 'lock-acquired' }
+  /** Old automatic backups of this database were deleted after the command succeeded. */
+  | { type: 'backups-pruned'; files: string[] }
   | { type: 'backup-start'; file: string }
   | { type: 'backup-progress'; file: string; progress: CopyProgress }
-  | { type: 'backup-done'; file: string; pruned: string[] }
+  | { type: 'backup-done'; file: string }
   | {
       type: 'migration-start';
       id: string;

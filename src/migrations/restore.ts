@@ -1,9 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { openConnection } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
-import { takeBackup } from './backup.js';
-import { type EngineOptions, historyTableName, withLock } from './engine.js';
+import { pruneBackups, takeBackup } from './backup.js';
+import { type EngineOptions, historyTableName, openLocked, withLock } from './engine.js';
 
 function requireBackupSupport(dialectSupports: boolean, display: string): void {
   if (!dialectSupports) {
@@ -14,16 +12,17 @@ function requireBackupSupport(dialectSupports: boolean, display: string): void {
   }
 }
 
+type Options = Pick<
+  EngineOptions,
+  'database' | 'cwd' | 'historyTable' | 'onEvent' | 'backup' | 'lockTimeoutMs' | 'lockLeaseMs'
+>;
+
 /** Takes an online backup of a SQLite database into `file` (default: the backups folder). */
-export async function backup(
-  options: Pick<EngineOptions, 'database' | 'cwd' | 'historyTable' | 'onEvent' | 'backup'> & {
-    file?: string;
-  },
-): Promise<{ file: string }> {
-  const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
+export async function backup(options: Options & { file?: string }): Promise<{ file: string }> {
+  const table = historyTableName(options.historyTable);
+  const { conn } = await openLocked(options, table, true);
   try {
     requireBackupSupport(conn.dialect.capabilities.onlineBackup, conn.display);
-    const table = historyTableName(options.historyTable);
     const destination = options.file ? path.resolve(options.cwd ?? process.cwd(), options.file) : undefined;
     const { file } = await takeBackup(conn, {
       destination,
@@ -40,28 +39,23 @@ export async function backup(
 
 /**
  * Puts a backup back over the live SQLite database, holding the migration lock (so never
- * while a runner migrates). The current database is backed up first, as `before-restore`.
+ * while a runner migrates). The source is checked first; only a good one leads to the
+ * current database being backed up (as `before-restore`) and, once restored, to old
+ * automatic backups being pruned.
  */
 export async function restore(
-  options: Pick<
-    EngineOptions,
-    'database' | 'cwd' | 'historyTable' | 'onEvent' | 'backup' | 'lockTimeoutMs'
-  > & {
-    file: string;
-  },
+  options: Options & { file: string },
 ): Promise<{ restored: string; safetyBackup: string }> {
   const source = path.resolve(options.cwd ?? process.cwd(), options.file);
-  if (!fs.existsSync(source)) {
-    throw new DbDoctorError('BAD_BACKUP', `Backup file ${source} does not exist.`, {
-      unchanged: 'The live database was not touched.',
-      hint: 'List the backups folder beside the database and pass one of its files.',
-    });
-  }
-  const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
+  const table = historyTableName(options.historyTable);
+  const { conn, lock } = await openLocked(options, table, true);
   try {
-    requireBackupSupport(conn.dialect.capabilities.onlineBackup && conn.file !== null, conn.display);
-    const table = historyTableName(options.historyTable);
-    const lock = conn.dialect.createLock(conn, table);
+    const support = conn.dialect.backup;
+    requireBackupSupport(
+      conn.dialect.capabilities.onlineBackup && conn.file !== null && support !== undefined,
+      conn.display,
+    );
+    await support!.verify(source);
     return await withLock(lock, options, async () => {
       const safety = await takeBackup(conn, {
         reason: 'before-restore',
@@ -69,9 +63,10 @@ export async function restore(
         lockTable: `${table}_lock`,
         onEvent: options.onEvent,
       });
-      await conn.dialect.backup!.restore(conn, source, (progress) =>
+      await support!.restore(conn, source, (progress) =>
         options.onEvent?.({ type: 'backup-progress', file: source, progress }),
       );
+      pruneBackups(conn, safety.file, options.backup, options.onEvent);
       return { restored: source, safetyBackup: safety.file };
     });
   } finally {

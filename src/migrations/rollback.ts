@@ -1,6 +1,6 @@
 import { DbDoctorError } from '../errors.js';
 import { problemsError, resolveTarget } from './apply.js';
-import { backupBeforeChange } from './backup.js';
+import { backupBeforeChange, pruneBackups } from './backup.js';
 import {
   DEFAULT_LOCK_RETRIES,
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
@@ -146,6 +146,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
         result.reverted.push({ id: m.file.id, name: m.file.name, ms });
       }
       result.after = current;
+      pruneBackups(conn, result.backup, options.backup, options.onEvent);
       return result;
     };
     return options.dryRun ? run() : withLock(session.lock, session.options, run);

@@ -87,9 +87,11 @@ for (const dialect of DIALECTS) {
         ['001'],
       );
       assert.equal(a.after, '001');
-      if (dialect === 'sqlite') assert.ok(a.backup && fs.existsSync(a.backup), 'SQLite apply took a backup');
+      assert.equal(a.backup, null, 'a new database holds nothing to back up');
       const r2 = await run('apply', '--json');
       assert.equal(r2.code, 0, r2.stderr);
+      const b = r2.json<{ backup: string | null }>().backup;
+      if (dialect === 'sqlite') assert.ok(b && fs.existsSync(b), 'SQLite apply took a backup');
       assert.deepEqual(
         r2.json<{ applied: { id: string }[] }>().applied.map((x) => x.id),
         ['002', '003'],

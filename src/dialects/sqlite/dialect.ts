@@ -1,4 +1,4 @@
-import type { Connection, Dialect } from '../dialect.js';
+import type { Connection, Dialect, LockOptions } from '../dialect.js';
 import { sqliteBackup } from './backup.js';
 import { quoteIdent, quoteLiteral, sqliteEngineSql } from './ddl.js';
 import { openSqliteDatabase, SqliteConnection } from './driver.js';
@@ -23,8 +23,8 @@ export const sqliteDialect: Dialect = {
   engine: sqliteEngineSql,
   splitStatements: splitSqliteStatements,
   backup: sqliteBackup,
-  createLock: (conn: Connection, historyTable: string) =>
-    new SqliteLock(conn as SqliteConnection, historyTable),
+  createLock: (conn: Connection, historyTable: string, options?: LockOptions) =>
+    new SqliteLock(conn as SqliteConnection, historyTable, options),
   introspect: async (conn, options) => introspectSqlite(conn as SqliteConnection, options),
   async createScratch() {
     const conn = new SqliteConnection(openSqliteDatabase(':memory:'), sqliteDialect, true);

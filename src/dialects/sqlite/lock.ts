@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
-import type { LockOwner, MigrationLock } from '../dialect.js';
+import { DbDoctorError } from '../../errors.js';
+import type { LockOptions, LockOwner, MigrationLock } from '../dialect.js';
 import { waitForLock } from '../lock-wait.js';
 import { quoteIdent } from './ddl.js';
-import type { SqliteConnection } from './driver.js';
+import { isSqliteBusy, type SqliteConnection } from './driver.js';
 
-/** After this long without a heartbeat, a lock held from another host is considered stale. */
-const FOREIGN_HOST_STALE_MS = 10 * 60_000;
+/** Default lease of the lock row: how long it stays valid without renewal. */
+export const DEFAULT_LOCK_LEASE_MS = 30_000;
+
+/** Rows written before leases existed carry no expiry: they expire this long after their heartbeat. */
+const LEGACY_STALE_MS = 10 * 60_000;
+
+/** Longest a single try waits for SQLite's write lock; the rest of the wait is async backoff. */
+const TRY_BUSY_MS = 100;
 
 interface LockRow {
   name: string;
@@ -15,9 +23,11 @@ interface LockRow {
   token: string;
   acquired_at: string;
   heartbeat_at: string;
+  expires_at: string | null;
+  pid_ns: string | null;
 }
 
-/** Is a process on this host still running? */
+/** Is a process on this host (and in this PID namespace) still running? */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -29,61 +39,194 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * SQLite has no advisory locks, so the lock is a row naming its owner, written inside a
- * write transaction. A row whose owner process is gone is taken over.
+ * This process's PID namespace (`pid:[4026531836]`), or null where there are none (not Linux).
+ * Two processes can judge each other's pid only when host name and namespace are both equal:
+ * containers may share a host name, and pid 1 is alive in every namespace.
+ */
+function readPidNamespace(): string | null {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
+const OWN_PID_NAMESPACE = readPidNamespace();
+
+/**
+ * SQLite has no advisory locks, so the lock is a row naming its owner (host, pid, PID
+ * namespace) with a lease (`expires_at`), written inside a write transaction. The row's owner
+ * counts as gone when it is certainly dead (same host and PID namespace, pid not running), or,
+ * when it cannot be checked that way, when its lease expired. The holder renews the lease on a
+ * timer while idle and inside every transaction it commits, so a lease never runs out under a
+ * long transaction: while one runs, its write lock keeps everyone else from taking the row.
  */
 export class SqliteLock implements MigrationLock {
   private readonly table: string;
   private readonly token = randomUUID();
+  private readonly leaseMs: number;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private columnsChecked = false;
 
   constructor(
     private readonly conn: SqliteConnection,
     historyTable: string,
+    options: LockOptions = {},
   ) {
     this.table = quoteIdent(`${historyTable}_lock`);
+    this.leaseMs = options.leaseMs ?? DEFAULT_LOCK_LEASE_MS;
+    if (!(this.leaseMs >= 1)) {
+      throw new DbDoctorError('BAD_USAGE', `The lock lease must be at least 1 ms (got ${this.leaseMs}).`, {
+        unchanged: 'Nothing was done.',
+        hint: 'Use --lock-lease 30s (the default), or longer than your slowest single statement.',
+      });
+    }
   }
 
-  /** Is the row's owner still alive? */
-  static isLive(row: Pick<LockRow, 'host' | 'pid' | 'heartbeat_at'>, now = Date.now()): boolean {
-    if (row.host === os.hostname()) return processAlive(row.pid);
-    return now - Date.parse(row.heartbeat_at) < FOREIGN_HOST_STALE_MS;
+  /** Is the row's owner still alive (or not certainly gone)? */
+  static isLive(
+    row: Pick<LockRow, 'host' | 'pid' | 'heartbeat_at' | 'expires_at' | 'pid_ns'>,
+    now = Date.now(),
+  ): boolean {
+    if (row.host === os.hostname() && (row.pid_ns ?? null) === OWN_PID_NAMESPACE)
+      return processAlive(row.pid);
+    const expires = row.expires_at
+      ? Date.parse(row.expires_at)
+      : Date.parse(row.heartbeat_at) + LEGACY_STALE_MS;
+    // An unreadable expiry is not proof of death.
+    return !(expires <= now);
   }
 
   private ensureTable(): void {
-    this.conn.db.exec(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, token TEXT NOT NULL, acquired_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL)`,
+    const db = this.conn.db;
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS ${this.table} (name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, token TEXT NOT NULL, acquired_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, expires_at TEXT, pid_ns TEXT)`,
     );
+    if (this.columnsChecked) return;
+    // Lock tables made before leases existed get the new columns.
+    const have = new Set(
+      (db.prepare(`PRAGMA table_info(${this.table})`).all() as { name: string }[]).map((c) => c.name),
+    );
+    for (const column of ['expires_at', 'pid_ns'])
+      if (!have.has(column)) db.exec(`ALTER TABLE ${this.table} ADD COLUMN ${column} TEXT`);
   }
 
-  /** One attempt; false while a live owner holds the lock. */
-  private tryAcquire(): boolean {
+  private readRow(): LockRow | undefined {
+    return this.conn.db.prepare(`SELECT * FROM ${this.table} WHERE name = 'migrate'`).get() as
+      | LockRow
+      | undefined;
+  }
+
+  /**
+   * One attempt: true when taken (then `replaced` names a gone owner whose row was taken
+   * over), false while a live owner holds the row or another connection holds SQLite's write
+   * lock. Waits at most `TRY_BUSY_MS` for that write lock; the caller backs off between tries.
+   */
+  private tryAcquire(remainingMs: number): { taken: boolean; replaced: LockRow | null } {
     const db = this.conn.db;
-    const attempt = db.transaction((): boolean => {
+    const attempt = db.transaction((): { taken: boolean; replaced: LockRow | null } => {
       // Created inside the attempt's transaction: on a new database that is one commit, not two.
       this.ensureTable();
-      const row = db.prepare(`SELECT * FROM ${this.table} WHERE name = 'migrate'`).get() as
-        | LockRow
-        | undefined;
-      if (row && row.token !== this.token && SqliteLock.isLive(row)) return false;
-      const now = new Date().toISOString();
+      const row = this.readRow();
+      if (row && row.token !== this.token && SqliteLock.isLive(row)) return { taken: false, replaced: null };
+      const now = Date.now();
       db.prepare(
-        `INSERT OR REPLACE INTO ${this.table} (name, host, pid, token, acquired_at, heartbeat_at) VALUES ('migrate', ?, ?, ?, ?, ?)`,
-      ).run(os.hostname(), process.pid, this.token, now, now);
-      return true;
+        `INSERT OR REPLACE INTO ${this.table} (name, host, pid, token, acquired_at, heartbeat_at, expires_at, pid_ns) VALUES ('migrate', ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        os.hostname(),
+        process.pid,
+        this.token,
+        new Date(now).toISOString(),
+        new Date(now).toISOString(),
+        new Date(now + this.leaseMs).toISOString(),
+        OWN_PID_NAMESPACE,
+      );
+      return { taken: true, replaced: row && row.token !== this.token ? row : null };
     });
-    return attempt.immediate();
+    const previous = Number(db.pragma('busy_timeout', { simple: true }));
+    db.pragma(`busy_timeout = ${Math.max(0, Math.min(previous, TRY_BUSY_MS, Math.ceil(remainingMs)))}`);
+    try {
+      const result = attempt.immediate();
+      this.columnsChecked = true;
+      return result;
+    } catch (e) {
+      // Another connection holds the write lock (a runner mid-migration, or any writer): not yet.
+      if (isSqliteBusy(e)) return { taken: false, replaced: null };
+      throw e;
+    } finally {
+      db.pragma(`busy_timeout = ${previous}`);
+    }
   }
 
-  async acquire(timeoutMs: number, onWait?: (owner: LockOwner | null) => void): Promise<void> {
+  async acquire(
+    timeoutMs: number,
+    onWait?: (owner: LockOwner | null) => void,
+    onTakeover?: (previous: LockOwner) => void,
+  ): Promise<void> {
     await waitForLock(
-      async () => this.tryAcquire(),
+      async (remainingMs) => {
+        const { taken, replaced } = this.tryAcquire(remainingMs);
+        if (taken && replaced) onTakeover?.(describe(replaced));
+        return taken;
+      },
       () => this.holder(),
       timeoutMs,
       onWait,
     );
+    this.startRenewing();
+  }
+
+  /** Keeps the lease alive: on a timer while idle, and in every transaction before COMMIT. */
+  private startRenewing(): void {
+    this.conn.beforeCommit = () => this.renew();
+    this.renewTimer = setInterval(
+      () => {
+        // Inside a transaction the write it holds already keeps others out; COMMIT renews.
+        if (this.conn.db.open && !this.conn.db.inTransaction) {
+          try {
+            this.renew();
+          } catch {
+            // A failed renewal is retried on the next tick; COMMIT checks ownership anyway.
+          }
+        }
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
+    this.renewTimer.unref();
+  }
+
+  private stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    this.conn.beforeCommit = null;
+  }
+
+  /**
+   * Extends the lease; throws `LOCK_LOST` when the row is no longer ours (it was taken over
+   * after our lease ran out), so a transaction about to commit rolls back instead.
+   */
+  private renew(): void {
+    const now = Date.now();
+    const changed = this.conn.db
+      .prepare(
+        `UPDATE ${this.table} SET heartbeat_at = ?, expires_at = ? WHERE name = 'migrate' AND token = ?`,
+      )
+      .run(new Date(now).toISOString(), new Date(now + this.leaseMs).toISOString(), this.token).changes;
+    if (changed === 0) {
+      this.stopRenewing();
+      throw new DbDoctorError(
+        'LOCK_LOST',
+        'This runner lost the migration lock: its lease ran out and another runner took it over.',
+        {
+          unchanged: 'The transaction in progress was rolled back.',
+          hint: 'Run `dbdoctor status` to see where the database is, then apply again; raise --lock-lease if a single statement runs longer than the lease.',
+        },
+      );
+    }
   }
 
   async release(): Promise<void> {
+    this.stopRenewing();
     try {
       this.conn.db.prepare(`DELETE FROM ${this.table} WHERE token = ?`).run(this.token);
     } catch {
@@ -93,17 +236,26 @@ export class SqliteLock implements MigrationLock {
 
   async holder(): Promise<LockOwner | null> {
     try {
-      const row = this.conn.db.prepare(`SELECT * FROM ${this.table} WHERE name = 'migrate'`).get() as
-        | LockRow
-        | undefined;
-      if (!row) return null;
-      return { ...toOwner(row), detail: SqliteLock.isLive(row) ? 'live' : 'stale (owner is gone)' };
+      const row = this.readRow();
+      return row ? describe(row) : null;
     } catch {
       return null;
     }
   }
 }
 
-function toOwner(row: LockRow): LockOwner {
-  return { host: row.host, pid: row.pid, since: row.acquired_at };
+function describe(row: LockRow): LockOwner {
+  const live = SqliteLock.isLive(row);
+  const certain = row.host === os.hostname() && (row.pid_ns ?? null) === OWN_PID_NAMESPACE;
+  return {
+    host: row.host,
+    pid: row.pid,
+    since: row.acquired_at,
+    expires: row.expires_at ?? undefined,
+    detail: live
+      ? 'live'
+      : certain
+        ? 'stale (owner is gone)'
+        : `stale (owner is gone: lease expired at ${row.expires_at ?? `${row.heartbeat_at} + 10 min`})`,
+  };
 }
