@@ -123,6 +123,30 @@ describe('SQLite rebuilds copy every row exactly', () => {
     }
   });
 
+  it('the AUTOINCREMENT mark stays an exact integer beyond 2^53: a deleted top id is never handed out again', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const top = P53 + 1n; // the same JavaScript number as 2^53
+      exec(db, 'CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)');
+      exec(db, `INSERT INTO t (id, v) VALUES (1, 'a'), (${top}, 'b'); DELETE FROM t WHERE id = ${top};`);
+      await runOps(db, [touchV], 250_000);
+      const raw = new Database(fileOf(db));
+      try {
+        const mark = raw
+          .prepare("SELECT seq, typeof(seq) AS type FROM sqlite_sequence WHERE name = 't'")
+          .safeIntegers(true)
+          .get();
+        assert.deepEqual(mark, { seq: top, type: 'integer' });
+        const next = raw.prepare("INSERT INTO t (v) VALUES ('c')").safeIntegers(true).run();
+        assert.equal(next.lastInsertRowid, top + 1n);
+      } finally {
+        raw.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('a user column named rowid neither hides the real rowid nor loses rows; rowids are kept', async () => {
     const db = await createTestDatabase('sqlite');
     try {

@@ -168,9 +168,14 @@ export async function rebuildTable(
     for (const sql of await firingStatements(conn, d)) await verifyCompiles(conn, name, d, sql);
   }
   if (sequence !== null) {
-    await run('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?', [sequence, name]);
+    // The mark travels as text and is cast back in SQL: a JS number would be bound as REAL
+    // (and rounded past 2^53, so a deleted id could be handed out again).
+    await run('UPDATE sqlite_sequence SET seq = max(seq, CAST(? AS INTEGER)) WHERE name = ?', [
+      sequence,
+      name,
+    ]);
     await run(
-      'INSERT INTO sqlite_sequence (name, seq) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)',
+      'INSERT INTO sqlite_sequence (name, seq) SELECT ?, CAST(? AS INTEGER) WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)',
       [name, sequence, name],
     );
   }
@@ -186,10 +191,14 @@ function indexMentions(sql: string, column: string): boolean {
   );
 }
 
-async function autoincrementMark(conn: Connection, table: string): Promise<number | null> {
+async function autoincrementMark(conn: Connection, table: string): Promise<string | null> {
   const exists = await conn.query("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'");
   if (exists.length === 0) return null;
-  const rows = await conn.query<{ seq: number }>('SELECT seq FROM sqlite_sequence WHERE name = ?', [table]);
+  // As text: seq is a 64-bit integer, which a JS number cannot hold exactly.
+  const rows = await conn.query<{ seq: string | null }>(
+    'SELECT CAST(seq AS TEXT) AS seq FROM sqlite_sequence WHERE name = ?',
+    [table],
+  );
   return rows[0]?.seq ?? null;
 }
 
