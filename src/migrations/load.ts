@@ -5,6 +5,7 @@ import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
 import { needsNoTransaction } from '../ops/run.js';
 import type { Operation } from '../ops/types.js';
+import { operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
 import { type MigrationFile, parseSqlMigration } from './files.js';
 import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
@@ -110,18 +111,36 @@ export function transactionControlError(
   );
 }
 
+/** Refuses a list that is not all operations of known kinds, naming the first bad entry. */
+function checkOperations(name: string, field: 'ops' | 'down', ops: unknown): void {
+  const hint =
+    "Build each entry with the DSL functions (createTable, addColumn, ...) from 'dbdoctor'; TypeScript then checks every field.";
+  if (!Array.isArray(ops)) {
+    throw new DbDoctorError(
+      'BAD_MIGRATION',
+      `Migration ${name}: \`${field}\` must be a list of operations.`,
+      {
+        unchanged: 'Nothing was done.',
+        hint,
+      },
+    );
+  }
+  for (const [i, op] of ops.entries()) {
+    const problem = operationProblem(op);
+    if (!problem) continue;
+    throw new DbDoctorError(
+      'BAD_MIGRATION',
+      `Migration ${name}: \`${field}[${i}]\` is not a valid operation: ${problem}.`,
+      { unchanged: 'Nothing was done.', hint, details: { file: name, index: i } },
+    );
+  }
+}
+
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
 function loadOperationsMigration(file: MigrationFile, def: OperationsMigration): LoadedMigration {
   const name = path.basename(file.file);
-  if (
-    !Array.isArray(def.ops) ||
-    def.ops.some((op) => typeof op !== 'object' || op === null || !('kind' in op))
-  ) {
-    throw new DbDoctorError('BAD_MIGRATION', `Migration ${name}: \`ops\` must be a list of operations.`, {
-      unchanged: 'Nothing was done.',
-      hint: "Build each entry with the DSL functions (createTable, addColumn, ...) from 'dbdoctor'.",
-    });
-  }
+  checkOperations(name, 'ops', def.ops);
+  if (Array.isArray(def.down)) checkOperations(name, 'down', def.down);
   const up: MigrationStep = { kind: 'ops', ops: def.ops, transaction: def.transaction };
   if (typeof def.down === 'function') {
     const run = def.down.bind(def);

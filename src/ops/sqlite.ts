@@ -138,8 +138,18 @@ function nativeStatements(op: Operation): string[] | null {
       return []; // enums are CHECKs on the columns that use them
     case 'sql':
       return splitSqliteStatements(typeof op.up === 'string' ? op.up : op.up.sqlite);
-    default:
+    // null: what SQLite cannot do in place, so the table is rebuilt (or the enum CHECKs widened).
+    case 'dropColumn':
+    case 'alterColumn':
+    case 'addForeignKey':
+    case 'dropForeignKey':
+    case 'addCheck':
+    case 'dropCheck':
+    case 'addEnumValue':
       return null;
+    default:
+      // An unknown kind must never read as "rebuild": that would record a no-op as applied.
+      throw new Error(`internal: no SQLite compilation for operation kind ${(op as { kind: string }).kind}`);
   }
 }
 

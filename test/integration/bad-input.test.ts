@@ -35,6 +35,34 @@ for (const dialect of DIALECTS) {
     });
     afterEach(() => db.drop());
 
+    it('a DSL operation of an unknown kind or with a missing field is refused before anything runs', async () => {
+      const typo = {
+        ops: [
+          { kind: 'alterColum', table: 'a', column: 'id', change: { default: 1 }, from: { default: null } },
+        ],
+      };
+      const missing = { ops: [{ kind: 'renameColumn', table: 'a', column: 'id' }] };
+      for (const [file, def, message] of [
+        [
+          '003_typo.mjs',
+          typo,
+          /`ops\[0\]` is not a valid operation: `alterColum` is not an operation \(did you mean `alterColumn`\?\)/,
+        ],
+        ['003_missing.mjs', missing, /renameColumn: `to` must be a non-empty string/],
+      ] as const) {
+        dir = writeMigrations(db.dir, { ...BASE, [file]: `export default ${JSON.stringify(def)};\n` }, file);
+        for (const command of [['apply'], ['lint'], ['sql'], ['apply', '--dry-run']]) {
+          const r = await run(...command);
+          const out = r.stdout + r.stderr; // lint reports on stdout, as a finding
+          assert.equal(r.code, 1, `${command.join(' ')}: ${out}`);
+          assert.match(out, command[0] === 'lint' ? /unloadable/ : /BAD_MIGRATION/);
+          assert.match(out, message);
+          assert.doesNotMatch(out, /INTERNAL|\n\s+at /);
+        }
+        assert.deepEqual(await historyIds(db).catch(() => []), [], 'nothing was applied');
+      }
+    });
+
     it('an applied migration whose file changed', async () => {
       dir = writeMigrations(db.dir, BASE, 'changed');
       assert.equal((await run('apply')).code, 0);

@@ -1,0 +1,105 @@
+/**
+ * Checks the shape of operations that did not come from the builders (a migration file may
+ * list them as plain objects). An operation of an unknown kind must never reach the
+ * compilers: one of them would read it as "rebuild the table" and record a migration that
+ * changed nothing as applied.
+ */
+import type { OperationKind } from './types.js';
+
+type FieldType = 'string' | 'object' | 'strings' | 'sql';
+
+/** Required fields of each kind, then optional ones (`?` suffix). */
+const FIELDS: Record<OperationKind, Record<string, FieldType>> = {
+  createTable: { table: 'string', spec: 'object' },
+  dropTable: { table: 'string', 'definition?': 'object' },
+  renameTable: { table: 'string', to: 'string' },
+  addColumn: { table: 'string', column: 'string', spec: 'object' },
+  dropColumn: { table: 'string', column: 'string', 'definition?': 'object' },
+  alterColumn: { table: 'string', column: 'string', change: 'object', 'from?': 'object' },
+  renameColumn: { table: 'string', column: 'string', to: 'string' },
+  createIndex: { table: 'string', columns: 'strings', name: 'string', spec: 'object' },
+  dropIndex: { name: 'string', 'definition?': 'object' },
+  addForeignKey: { table: 'string', spec: 'object' },
+  dropForeignKey: { table: 'string', name: 'string', 'definition?': 'object' },
+  addCheck: { table: 'string', spec: 'object' },
+  dropCheck: { table: 'string', name: 'string', 'expression?': 'string' },
+  createEnum: { name: 'string', values: 'strings' },
+  dropEnum: { name: 'string', 'values?': 'strings' },
+  addEnumValue: { name: 'string', value: 'string' },
+  sql: { up: 'sql', 'down?': 'sql' },
+};
+
+const KINDS = Object.keys(FIELDS) as OperationKind[];
+
+function fits(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' && value.length > 0;
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'strings':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'sql':
+      return (
+        typeof value === 'string' ||
+        (typeof value === 'object' &&
+          value !== null &&
+          typeof (value as { sqlite?: unknown }).sqlite === 'string' &&
+          typeof (value as { postgres?: unknown }).postgres === 'string')
+      );
+  }
+}
+
+const DESCRIBE: Record<FieldType, string> = {
+  string: 'a non-empty string',
+  object: 'an object',
+  strings: 'a list of strings',
+  sql: 'SQL text or { sqlite, postgres }',
+};
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+function nearestKind(kind: string): OperationKind | null {
+  let best: OperationKind | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const k of KINDS) {
+    const d = distance(kind.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= 3 ? best : null;
+}
+
+/**
+ * What is wrong with `op` as an operation (`null` when its kind is known and its fields have
+ * the right types). Only the top-level shape is checked here; the compilers check the specs.
+ */
+export function operationProblem(op: unknown): string | null {
+  if (typeof op !== 'object' || op === null || Array.isArray(op)) return 'it is not an object';
+  const kind = (op as { kind?: unknown }).kind;
+  if (typeof kind !== 'string') return 'it has no `kind`';
+  if (!Object.hasOwn(FIELDS, kind)) {
+    const near = nearestKind(kind);
+    return `\`${kind}\` is not an operation${near ? ` (did you mean \`${near}\`?)` : ''}; known: ${KINDS.join(', ')}`;
+  }
+  for (const [key, type] of Object.entries(FIELDS[kind as OperationKind])) {
+    const optional = key.endsWith('?');
+    const name = optional ? key.slice(0, -1) : key;
+    const value = (op as Record<string, unknown>)[name];
+    if (value === undefined && optional) continue;
+    if (!fits(value, type)) return `${kind}: \`${name}\` must be ${DESCRIBE[type]}`;
+  }
+  return null;
+}
