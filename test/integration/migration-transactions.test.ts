@@ -409,3 +409,68 @@ describe('library rollback() keeps children on SQLite too', () => {
     }
   });
 });
+
+describe('SQLite: a migration never leaves a view or trigger that cannot compile', () => {
+  const BASE_SQL =
+    "CREATE TABLE accounts (id INTEGER PRIMARY KEY, kind TEXT, position INTEGER);\nINSERT INTO accounts (kind, position) VALUES ('internal', 1);";
+  const cases: [string, string, RegExp][] = [
+    [
+      'a view comparing with a double-quoted string',
+      'CREATE VIEW internal_accounts AS SELECT id FROM accounts WHERE kind = "internal";',
+      /view "internal_accounts".*no such column.*single quotes/s,
+    ],
+    [
+      'a trigger body with strftime("%s") (sequel#1813)',
+      'CREATE TABLE log (at INTEGER);\nCREATE TRIGGER accounts_moved AFTER UPDATE OF position ON accounts BEGIN INSERT INTO log (at) VALUES (strftime("%s", \'now\')); END;',
+      /trigger "accounts_moved".*no such column.*single quotes/s,
+    ],
+    [
+      'a table dropped under a view that reads it',
+      'CREATE TABLE extra (x INTEGER);\nCREATE VIEW extra_view AS SELECT x FROM extra;\nDROP TABLE extra;',
+      /view "extra_view".*no such table/s,
+    ],
+  ];
+  for (const [title, up, message] of cases) {
+    it(`${title}: refused, rolled back, history unchanged`, async () => {
+      const db = await createTestDatabase('sqlite');
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_base.sql': sqlMigration(BASE_SQL),
+          '002_dependent.sql': sqlMigration(up),
+        });
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /MIGRATION_BREAKS_DEPENDENT/);
+        assert.match(r.stderr, message);
+        assert.match(r.stderr, /rolled back; the database is still at revision 001/);
+        assert.equal((await status({ database: db.url, dir })).current, '001');
+        assert.deepEqual(await tableNames(db), [
+          'accounts',
+          'dbdoctor_migrations',
+          'dbdoctor_migrations_lock',
+        ]);
+        assert.deepEqual(
+          await rawQuery(db, "SELECT name FROM sqlite_schema WHERE type IN ('view', 'trigger')"),
+          [],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+
+  it('a view that was already broken, and is left alone, does not block an unrelated migration', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, { '001_base.sql': sqlMigration(BASE_SQL) });
+      assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 0);
+      await rawExec(db, 'CREATE VIEW stale AS SELECT nope FROM accounts;');
+      writeMigrations(db.dir, { '002_more.sql': sqlMigration('CREATE TABLE more (x INTEGER);') });
+      const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await status({ database: db.url, dir })).current, '002');
+    } finally {
+      await db.drop();
+    }
+  });
+});

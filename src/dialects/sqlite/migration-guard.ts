@@ -14,6 +14,7 @@
 
 import { DbDoctorError } from '../../errors.js';
 import type { Connection, MigrationGuard } from '../dialect.js';
+import { compileProblem, type Dependent, viewsAndTriggers } from './dependents.js';
 
 /** One row of `PRAGMA foreign_key_check`. */
 interface Violation {
@@ -112,6 +113,53 @@ function preexistingWarning(list: readonly Violation[]): string {
   return `${list.length} foreign key violation(s) existed before this migration (in ${tables}) and are still there; they did not block it. \`dbdoctor doctor\` lists them.`;
 }
 
+/** Each view and trigger by name: its text, and whether it compiled before the migration. */
+type DependentStates = Map<string, { sql: string; broken: boolean }>;
+
+async function dependentStates(conn: Connection): Promise<DependentStates> {
+  const states: DependentStates = new Map();
+  for (const d of await viewsAndTriggers(conn))
+    states.set(`${d.type}:${d.name}`, { sql: d.sql, broken: (await compileProblem(conn, d)) !== null });
+  return states;
+}
+
+/**
+ * Views and triggers the migration created, changed or broke that SQLite cannot compile: the
+ * migration would exit 0 and every later use of them would fail (a double-quoted string taken
+ * for a column, a table dropped under a view). Ones that were broken and untouched before are
+ * left to the doctor.
+ */
+async function newlyBroken(
+  conn: Connection,
+  before: DependentStates,
+): Promise<{ dependent: Dependent; problem: string }[]> {
+  const found: { dependent: Dependent; problem: string }[] = [];
+  for (const d of await viewsAndTriggers(conn)) {
+    const was = before.get(`${d.type}:${d.name}`);
+    if (was?.broken && was.sql === d.sql) continue;
+    const problem = await compileProblem(conn, d);
+    if (problem !== null) found.push({ dependent: d, problem });
+  }
+  return found;
+}
+
+function brokenDependentsError(broken: { dependent: Dependent; problem: string }[]): DbDoctorError {
+  const list = broken.map(({ dependent: d, problem }) => `  - ${d.type} "${d.name}": ${problem}`).join('\n');
+  const quoted = broken.some(({ problem }) => /no such column: "/.test(problem));
+  return new DbDoctorError(
+    'MIGRATION_BREAKS_DEPENDENT',
+    `The migration leaves ${broken.length} view(s) or trigger(s) that SQLite cannot compile, so every later use of them would fail:\n${list}`,
+    {
+      hint: quoted
+        ? 'This SQLite reads "double-quoted" text as a column name (DQS is off): write string literals in single quotes, then apply again.'
+        : 'Drop or rewrite each one in the same migration (they read a table or column that no longer exists), then apply again.',
+      details: {
+        dependents: broken.map(({ dependent: d, problem }) => ({ type: d.type, name: d.name, problem })),
+      },
+    },
+  );
+}
+
 /**
  * Switches enforcement off (outside any transaction) and records the violations that already
  * exist; the returned guard checks for new ones before COMMIT and switches enforcement back on.
@@ -121,11 +169,14 @@ export async function guardSqliteMigration(conn: Connection): Promise<MigrationG
   if (wasOn) await conn.exec('PRAGMA foreign_keys = OFF');
   // Checking needs a full scan of every child table: skip it when no table has a foreign key.
   const before = (await anyForeignKeys(conn)) ? await violations(conn) : [];
+  const dependentsBefore = await dependentStates(conn);
   return {
     async beforeCommit() {
       const after = await violations(conn);
       const added = newViolations(before, after);
       if (added.length > 0) throw await violationError(conn, added);
+      const broken = await newlyBroken(conn, dependentsBefore);
+      if (broken.length > 0) throw brokenDependentsError(broken);
       return after.length > 0 ? [preexistingWarning(after)] : [];
     },
     async restore() {

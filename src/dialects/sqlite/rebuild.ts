@@ -8,10 +8,11 @@
  * high-water mark; run `PRAGMA foreign_key_check`; all or nothing.
  */
 
-import { DbDoctorError, errorMessage } from '../../errors.js';
+import { DbDoctorError } from '../../errors.js';
 import type { Connection } from '../dialect.js';
-import { parseCreateIndex, tokenize } from './create-sql.js';
+import { parseCreateIndex } from './create-sql.js';
 import { quoteIdent } from './ddl.js';
+import { compileProblem, type Dependent, storedColumns } from './dependents.js';
 import { type CreateTableParts, joinCreateTable, mentionsIdentifier, splitCreateTable } from './table-sql.js';
 
 const q = quoteIdent;
@@ -162,10 +163,10 @@ export async function rebuildTable(
   for (const d of views) await run(d.sql as string);
   // CREATE VIEW and CREATE TRIGGER do not resolve names; a recreated one that no longer
   // compiles would make every later query of the view, or write to the table, fail.
-  for (const d of views) await verifyCompiles(conn, name, d, `SELECT * FROM ${q(d.name)} LIMIT 0`);
+  for (const d of views) await verifyCompiles(conn, name, d);
   for (const d of dependents.filter((x) => x.type === 'trigger')) {
     await run(d.sql as string);
-    for (const sql of await firingStatements(conn, d)) await verifyCompiles(conn, name, d, sql);
+    await verifyCompiles(conn, name, d);
   }
   if (sequence !== null) {
     // The mark travels as text and is cast back in SQL: a JS number would be bound as REAL
@@ -200,15 +201,6 @@ async function autoincrementMark(conn: Connection, table: string): Promise<strin
     [table],
   );
   return rows[0]?.seq ?? null;
-}
-
-/** Columns of `table` that store data: SQLite's `hidden` is 0 (1 virtual-table hidden, 2/3 generated). */
-async function storedColumns(conn: Connection, table: string): Promise<string[]> {
-  const rows = await conn.query<{ name: string; hidden: number }>(
-    'SELECT name, hidden FROM pragma_table_xinfo(?)',
-    [table],
-  );
-  return rows.filter((r) => Number(r.hidden) === 0).map((r) => r.name);
 }
 
 /**
@@ -300,51 +292,19 @@ async function compareRowCounts(conn: Connection, from: string, to: string, copi
   );
 }
 
-/**
- * Statements that make SQLite compile trigger `d` (it compiles a trigger's body only when
- * preparing a statement that fires it) and change nothing (`WHERE 0`): the event(s) it fires
- * on, on the table or view it is attached to.
- */
-async function firingStatements(conn: Connection, d: SchemaRow): Promise<string[]> {
-  const on = q(d.tbl_name);
-  const columns = (await storedColumns(conn, d.tbl_name)).map(q);
-  const statements: Record<string, string> = {
-    INSERT: `INSERT INTO ${on} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${on} WHERE 0`,
-    UPDATE: `UPDATE ${on} SET ${columns.map((c) => `${c} = ${c}`).join(', ')} WHERE 0`,
-    DELETE: `DELETE FROM ${on} WHERE 0`,
-  };
-  const event = triggerEvent(d.sql as string);
-  return event ? [statements[event] as string] : Object.values(statements);
-}
-
-/** INSERT, UPDATE or DELETE: the event a CREATE TRIGGER fires on (null if unreadable). */
-function triggerEvent(sql: string): 'INSERT' | 'UPDATE' | 'DELETE' | null {
-  const tokens = tokenize(sql);
-  const at = tokens.findIndex((t) => t.kind === 'word' && t.text === 'TRIGGER');
-  // The first event keyword after the trigger's name (token at + 1, or after IF NOT EXISTS).
-  for (const t of tokens.slice(at + 2)) {
-    if (t.kind === 'word' && (t.text === 'INSERT' || t.text === 'UPDATE' || t.text === 'DELETE'))
-      return t.text;
-    if (t.kind === 'word' && t.text === 'ON') break;
-  }
-  return null;
-}
-
-/** Runs `probe` (which changes nothing); when SQLite cannot compile it, the rebuild stops. */
-async function verifyCompiles(conn: Connection, table: string, d: SchemaRow, probe: string): Promise<void> {
-  try {
-    await conn.query(probe);
-  } catch (e) {
-    throw new DbDoctorError(
-      'REBUILD_BREAKS_DEPENDENT',
-      `Rebuilding "${table}" would leave ${d.type} "${d.name}" broken: SQLite says "${errorMessage(e)}".`,
-      {
-        unchanged: 'The migration was rolled back; every table, view and trigger is as it was.',
-        hint: `Drop or rewrite ${d.type} "${d.name}" in the same migration, before this operation (sql()).`,
-        details: { table, dependent: { type: d.type, name: d.name }, sqliteError: errorMessage(e) },
-      },
-    );
-  }
+/** When SQLite cannot compile the recreated view or trigger `d`, the rebuild stops. */
+async function verifyCompiles(conn: Connection, table: string, d: SchemaRow): Promise<void> {
+  const problem = await compileProblem(conn, d as Dependent);
+  if (problem === null) return;
+  throw new DbDoctorError(
+    'REBUILD_BREAKS_DEPENDENT',
+    `Rebuilding "${table}" would leave ${d.type} "${d.name}" broken: SQLite says "${problem}".`,
+    {
+      unchanged: 'The migration was rolled back; every table, view and trigger is as it was.',
+      hint: `Drop or rewrite ${d.type} "${d.name}" in the same migration, before this operation (sql()).`,
+      details: { table, dependent: { type: d.type, name: d.name }, sqliteError: problem },
+    },
+  );
 }
 
 /** `PRAGMA foreign_key_check` on the rebuilt table and every table that references it. */
