@@ -64,9 +64,19 @@ export async function openSession(
   const table = historyTableName(options.historyTable);
   const files = discoverMigrations(dir);
   const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: opts.mustExist });
-  const history = new History(conn, table);
+  const history = new History(conn, table, await historySchemaOf(conn));
   const lock = conn.dialect.createLock(conn, table);
   return { conn, files, history, lock, options, close: () => conn.close() };
+}
+
+/** The schema holding the history, resolved once; the connection is closed if that fails. */
+async function historySchemaOf(conn: Connection): Promise<string> {
+  try {
+    return await conn.dialect.engine.historySchema(conn);
+  } catch (e) {
+    await conn.close().catch(() => {});
+    throw e;
+  }
 }
 
 /** Runs `fn` holding the migration lock; always releases it. */

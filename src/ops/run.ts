@@ -20,6 +20,11 @@ export type StatementListener = (sql: string) => void;
 export interface RunOperationsOptions {
   onStatement?: StatementListener;
   onProgress?: (p: RebuildProgress) => void;
+  /**
+   * Runs one plain statement instead of `conn.exec` (the runner's retrying executor for
+   * migrations outside a transaction). A SQLite rebuild's own statements always use `conn`.
+   */
+  exec?: (sql: string) => Promise<void>;
 }
 
 /** Whether running `ops` on this dialect needs foreign key enforcement off (a SQLite rebuild). */
@@ -54,7 +59,7 @@ export async function runOperations(
   const exec = async (sql: string) => {
     options.onStatement?.(sql);
     ran.push(sql);
-    await conn.exec(sql);
+    await (options.exec ? options.exec(sql) : conn.exec(sql));
   };
   if (conn.dialect.name === 'postgres') {
     for (const op of ops)

@@ -1,4 +1,5 @@
 import type { Connection, Dialect } from '../dialect.js';
+import { postgresPhased } from './concurrent.js';
 import { postgresEngineSql, quoteIdent, quoteLiteral } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
 import { postgresHealth } from './health.js';
@@ -28,4 +29,5 @@ export const postgresDialect: Dialect = {
     return `postgres ${rows[0].v}`;
   },
   health: postgresHealth,
+  phased: postgresPhased,
 };

@@ -40,7 +40,8 @@ export class SqliteLock implements MigrationLock {
     private readonly conn: SqliteConnection,
     historyTable: string,
   ) {
-    this.table = quoteIdent(`${historyTable}_lock`);
+    // Qualified with main, like the history table: a TEMP table of the same name must not shadow it.
+    this.table = `main.${quoteIdent(`${historyTable}_lock`)}`;
   }
 
   /** Is the row's owner still alive? */
