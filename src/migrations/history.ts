@@ -24,7 +24,7 @@ export class HistoryWriteError extends DbDoctorError {
   ) {
     super(
       'HISTORY_WRITE_FAILED',
-      `dbdoctor could not ${step} in its history table: ${errorMessage(cause)}\n  dbdoctor statement: ${statement.replace(/\s+/g, ' ')}`,
+      `dbdoctor's own bookkeeping failed (it could not ${step}): ${errorMessage(cause)}\n  dbdoctor statement: ${statement.replace(/\s+/g, ' ')}`,
       {
         hint: "This is dbdoctor's own bookkeeping, not your migration: check the role's privileges on the history table and schema, then run `dbdoctor status`.",
         details: { bookkeeping: step, statement, databaseError: errorMessage(cause) },
