@@ -27,7 +27,11 @@ async function connect(db: TestDatabase): Promise<pg.Client> {
  * Polls until `sql` returns a row; the event it waits for is a row, never a duration. Each poll
  * drops the statistics snapshot, which pg_stat_activity otherwise keeps for a whole transaction.
  */
-async function waitForRow(client: pg.Client, sql: string, params: unknown[] = []): Promise<Record<string, unknown>> {
+async function waitForRow(
+  client: pg.Client,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>> {
   for (;;) {
     await client.query('SELECT pg_stat_clear_snapshot()');
     const { rows } = await client.query(sql, params);
@@ -43,7 +47,9 @@ describe('PostgreSQL history is pinned to its schema and survives session change
     const db = await createTestDatabase('postgres');
     try {
       const dir = writeMigrations(db.dir, {
-        '001_app.sql': sqlMigration('CREATE SCHEMA app;\nSET search_path TO app, public;\nCREATE TABLE a (id INT);'),
+        '001_app.sql': sqlMigration(
+          'CREATE SCHEMA app;\nSET search_path TO app, public;\nCREATE TABLE a (id INT);',
+        ),
         '002_b.sql': sqlMigration('CREATE TABLE b (id INT);'),
       });
       const r = await cli(['apply', '--url', db.url, '--dir', dir]);
@@ -54,9 +60,10 @@ describe('PostgreSQL history is pinned to its schema and survives session change
       );
       assert.deepEqual(where, [{ s: 'public' }]);
       // 002 ran with the search_path reset: b is in public, not in app.
-      assert.deepEqual(await rawQuery(db, "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'b'"), [
-        { s: 'public' },
-      ]);
+      assert.deepEqual(
+        await rawQuery(db, "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'b'"),
+        [{ s: 'public' }],
+      );
       const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
       assert.equal(s.current, '002');
       assert.deepEqual(s.pending, []);
@@ -75,7 +82,7 @@ describe('PostgreSQL history is pinned to its schema and survives session change
       const dir = writeMigrations(db.dir, {
         '001_dump.sql': sqlMigration(
           [
-            "SET statement_timeout = 0;",
+            'SET statement_timeout = 0;',
             "SELECT pg_catalog.set_config('search_path', '', false);",
             'CREATE TABLE public.t (id integer NOT NULL);',
             'ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);',
@@ -105,7 +112,9 @@ describe('PostgreSQL history is pinned to its schema and survives session change
       await rawExec(db, `CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role};`);
       const dir = writeMigrations(db.dir, {
         '001_t.sql': sqlMigration('CREATE TABLE t0 (id INT);'),
-        '002_role.sql': sqlMigration(`CREATE TABLE t (id INT);\nSET ROLE ${role};\nCREATE TABLE t2 (id INT);`),
+        '002_role.sql': sqlMigration(
+          `CREATE TABLE t (id INT);\nSET ROLE ${role};\nCREATE TABLE t2 (id INT);`,
+        ),
       });
       const r = await cli(['apply', '--url', db.url, '--dir', dir]);
       assert.equal(r.code, 1);
@@ -114,7 +123,9 @@ describe('PostgreSQL history is pinned to its schema and survives session change
       assert.match(r.stderr, /dbdoctor statement: INSERT INTO "public"\."dbdoctor_migrations"/);
       assert.doesNotMatch(r.stderr, /statement 3 of 3/);
       assert.deepEqual(await rawQuery(db, "SELECT to_regclass('public.t') AS t"), [{ t: null }]);
-      assert.deepEqual(await rawQuery(db, 'SELECT id FROM dbdoctor_migrations ORDER BY seq'), [{ id: '001' }]);
+      assert.deepEqual(await rawQuery(db, 'SELECT id FROM dbdoctor_migrations ORDER BY seq'), [
+        { id: '001' },
+      ]);
     } finally {
       await db.drop();
       await rawExec(db, `DROP ROLE IF EXISTS ${role}`).catch(() => {});
@@ -154,7 +165,10 @@ describe('PostgreSQL down outside a transaction', () => {
     const holder = await connect(db);
     try {
       const dir = writeMigrations(db.dir, {
-        '001_t.sql': sqlMigration('CREATE TABLE t (id INT, v INT);\nCREATE TABLE u (id INT);', 'DROP TABLE u;\nDROP TABLE t;'),
+        '001_t.sql': sqlMigration(
+          'CREATE TABLE t (id INT, v INT);\nCREATE TABLE u (id INT);',
+          'DROP TABLE u;\nDROP TABLE t;',
+        ),
         '002_idx.sql':
           '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_v ON t (v);\nALTER TABLE u ADD COLUMN w INT;\n\n' +
           '-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY t_v;\nALTER TABLE u DROP COLUMN w;\n',
@@ -178,9 +192,11 @@ describe('PostgreSQL down outside a transaction', () => {
       await exited;
       // The server backend of a killed client lives on while it waits; end it as a crash would.
       await holder.query('SELECT pg_terminate_backend($1)', [waiting.pid]);
-      await waitForRow(holder, 'SELECT 1 AS gone WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)', [
-        waiting.pid,
-      ]);
+      await waitForRow(
+        holder,
+        'SELECT 1 AS gone WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)',
+        [waiting.pid],
+      );
       await holder.query('ROLLBACK');
 
       const s = (await run('status', '--json')).json<Status>();
@@ -189,11 +205,16 @@ describe('PostgreSQL down outside a transaction', () => {
         [['PARTIALLY_REVERTED', '002']],
       );
       assert.equal(s.current, '001');
-      const [row] = await rawQuery(db, "SELECT status, statements_done, statements_total FROM dbdoctor_migrations WHERE id = '002'");
+      const [row] = await rawQuery(
+        db,
+        "SELECT status, statements_done, statements_total FROM dbdoctor_migrations WHERE id = '002'",
+      );
       assert.deepEqual(row, { status: 'reverting', statements_done: 1, statements_total: 2 });
       const doctor = await run('doctor', '--json');
       assert.equal(doctor.code, 1);
-      assert.ok(doctor.json<{ findings: { code: string }[] }>().findings.some((f) => f.code === 'PARTIALLY_REVERTED'));
+      assert.ok(
+        doctor.json<{ findings: { code: string }[] }>().findings.some((f) => f.code === 'PARTIALLY_REVERTED'),
+      );
       const apply = await run('apply');
       assert.equal(apply.code, 1);
       assert.match(apply.stderr, /PARTIALLY_REVERTED/);
@@ -208,7 +229,10 @@ describe('PostgreSQL down outside a transaction', () => {
       const after = (await run('status', '--json')).json<Status>();
       assert.equal(after.current, '001');
       assert.deepEqual(after.problems, []);
-      assert.deepEqual(after.pending.map((p) => p.id), ['002']);
+      assert.deepEqual(
+        after.pending.map((p) => p.id),
+        ['002'],
+      );
       assert.equal((await run('apply')).code, 0);
     } finally {
       await holder.end().catch(() => {});
@@ -232,7 +256,10 @@ describe('PostgreSQL down outside a transaction', () => {
       assert.match(down.stderr, /MIGRATION_PARTIAL/);
       assert.match(down.stderr, /partially reverted/);
       const s = (await run('status', '--json')).json<Status>();
-      assert.deepEqual(s.problems.map((p) => p.code), ['PARTIALLY_REVERTED']);
+      assert.deepEqual(
+        s.problems.map((p) => p.code),
+        ['PARTIALLY_REVERTED'],
+      );
       await rawExec(db, 'CREATE INDEX t_v ON t (v)');
       assert.equal((await run('resolve', '002', '--applied')).code, 0);
       const after = (await run('status', '--json')).json<Status>();
@@ -310,7 +337,10 @@ describe('CREATE INDEX CONCURRENTLY is never retried blindly', () => {
       assert.match(r.stderr, /INVALID index\(es\) public\.t_v/);
       assert.match(r.stderr, /DROP INDEX CONCURRENTLY IF EXISTS public\.t_v;/);
       const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
-      assert.deepEqual(s.problems.map((p) => p.code), ['PARTIALLY_APPLIED']);
+      assert.deepEqual(
+        s.problems.map((p) => p.code),
+        ['PARTIALLY_APPLIED'],
+      );
     } finally {
       await db.drop();
     }
@@ -324,7 +354,8 @@ describe('CREATE INDEX CONCURRENTLY is never retried blindly', () => {
       await rawExec(db, 'CREATE UNIQUE INDEX CONCURRENTLY "T_v" ON t (v)').catch(() => {});
       assert.deepEqual(await indexValidity(db, '"T_v"'), [{ indisvalid: false }]);
       const dir = writeMigrations(db.dir, {
-        '001_idx.sql': '-- migrate:up transaction:false\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "T_v" ON public.t (v);\n',
+        '001_idx.sql':
+          '-- migrate:up transaction:false\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "T_v" ON public.t (v);\n',
       });
       const r = await cli(['apply', '--url', db.url, '--dir', dir]);
       assert.equal(r.code, 1);
@@ -332,7 +363,10 @@ describe('CREATE INDEX CONCURRENTLY is never retried blindly', () => {
       assert.match(r.stderr, /public\."T_v"/);
       const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
       assert.equal(s.current, null);
-      assert.deepEqual(s.problems.map((p) => p.code), ['PARTIALLY_APPLIED']);
+      assert.deepEqual(
+        s.problems.map((p) => p.code),
+        ['PARTIALLY_APPLIED'],
+      );
     } finally {
       await db.drop();
     }
