@@ -26,7 +26,7 @@ export class HistoryWriteError extends DbDoctorError {
       'HISTORY_WRITE_FAILED',
       `dbdoctor's own bookkeeping failed (it could not ${step}): ${errorMessage(cause)}\n  dbdoctor statement: ${statement.replace(/\s+/g, ' ')}`,
       {
-        hint: "This is dbdoctor's own bookkeeping, not your migration: check the role's privileges on the history table and schema, then run `dbdoctor status`.",
+        hint: "This is dbdoctor's own bookkeeping, not your migration: check the migration leaves dbdoctor able to write its history table (privileges of a role it switched to, a read-only setting), then run `dbdoctor status`.",
         details: { bookkeeping: step, statement, databaseError: errorMessage(cause) },
         cause,
       },

@@ -24,7 +24,8 @@ export async function captureSqliteSession(conn: Connection): Promise<() => Prom
   const readOnly = await queryOnly(conn);
   return async () => {
     for (const name of await attachedNames(conn)) {
-      if (!attached.has(name)) await conn.exec(`DETACH DATABASE ${quoteIdent(name)}`);
+      // temp appears once a TEMP object exists; it cannot be detached (and is not an ATTACH).
+      if (!attached.has(name) && name !== 'temp') await conn.exec(`DETACH DATABASE ${quoteIdent(name)}`);
     }
     if ((await queryOnly(conn)) !== readOnly) await conn.exec(`PRAGMA query_only = ${readOnly}`);
   };
