@@ -17,7 +17,7 @@ export function register(program: Command): void {
             : rows
                 .map(
                   (r) =>
-                    `${r.id}_${r.name}  ${r.appliedAt}  ${r.status}${r.status === 'applied' ? ` ${r.executionMs} ms` : ''}${r.status === 'started' ? ` (${r.statementsDone}/${r.statementsTotal} statements)` : ''}`,
+                    `${r.id}_${r.name}  ${r.appliedAt}  ${r.status}${r.status === 'applied' ? ` ${r.executionMs} ms` : ''}${r.status === 'started' || r.status === 'reverting' ? ` (${r.statementsDone}/${r.statementsTotal} statements)` : ''}`,
                 )
                 .join('\n'),
         );

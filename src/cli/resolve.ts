@@ -9,8 +9,14 @@ import { action } from './run.js';
 export function register(program: Command): void {
   withCommonOptions(program.command('resolve'))
     .argument('<id>', 'the migration whose history row to settle')
-    .option('--applied', 'a partially applied migration was finished by hand')
-    .option('--rolled-back', 'a partially applied migration was undone by hand')
+    .option(
+      '--applied',
+      'a partially applied (or partially reverted) migration has all its changes again: record it as applied',
+    )
+    .option(
+      '--rolled-back',
+      'a partially applied (or partially reverted) migration has none of its changes: remove its row',
+    )
     .option('--accept-checksum', 'accept the edited file as the applied one')
     .option('--forget', 'drop the history row of a migration whose file was deleted')
     .description('settle one history problem reported by status (touches only that history row)')

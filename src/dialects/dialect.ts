@@ -95,8 +95,22 @@ export interface MigrationLock {
 
 /** The per-dialect SQL the migration engine needs. */
 export interface EngineSql {
-  /** Statements creating the history table if missing. */
-  createHistory(table: string): string[];
+  /** Statements creating the history table if missing; `qualifiedName` is already quoted. */
+  createHistory(qualifiedName: string): string[];
+  /**
+   * The schema (PostgreSQL: `current_schema()` when the session opens) or attached database
+   * (SQLite: `main`) that holds dbdoctor's history, read once per session so that every
+   * bookkeeping statement names it explicitly, whatever a migration does to the search path.
+   * Throws NO_HISTORY_SCHEMA when there is none (an empty search_path at connect).
+   */
+  historySchema(conn: Connection): Promise<string>;
+  /**
+   * Reads the session state a migration may change and the runner depends on (PostgreSQL:
+   * every setting SET in the session, `role`, `session_authorization`; SQLite: attached
+   * databases and the pragmas the runner relies on) and returns what puts it back, run after
+   * each migration, also after a failure. Must be called outside a transaction.
+   */
+  captureSession(conn: Connection): Promise<() => Promise<void>>;
   /** The `n`th (1-based) bind parameter. */
   param(n: number): string;
   /** Timestamp value to store for "now" (an ISO string is passed as a parameter). */
@@ -159,6 +173,8 @@ export interface Dialect {
    * nothing (SQLite: foreign key enforcement off, and `foreign_key_check` before commit).
    */
   guardMigration(conn: Connection): Promise<MigrationGuard | null>;
+  /** Statements that commit in phases, where the dialect has them (PostgreSQL CONCURRENTLY). */
+  readonly phased?: PhasedStatements;
 }
 
 /** What a dialect does around a migration's transaction (see {@link Dialect.guardMigration}). */
@@ -171,6 +187,25 @@ export interface MigrationGuard {
   beforeCommit(): Promise<string[]>;
   /** After COMMIT or ROLLBACK, outside the transaction: puts the connection's settings back. */
   restore(): Promise<void>;
+}
+
+/**
+ * How a statement run outside a transaction behaves when it fails. `atomic`: it happened
+ * entirely or not at all, so a retry is safe. `concurrent-index`: it may leave an invalid index,
+ * so a retry is safe only once that index is dropped. `not-retryable`: it may have partly
+ * happened in a way only a different statement completes.
+ */
+export type StatementKind = 'atomic' | 'concurrent-index' | 'not-retryable';
+
+/** What a failed phased statement can leave behind, read from the catalog. */
+export interface PhasedStatements {
+  classify(sql: string): StatementKind;
+  /** Quoted, schema-qualified names of every invalid (non-partitioned) index in the database. */
+  invalidIndexes(conn: Connection): Promise<string[]>;
+  /** The index a CREATE INDEX CONCURRENTLY statement names, if it exists and is invalid. */
+  namedInvalidIndex(conn: Connection, sql: string): Promise<string | null>;
+  /** A statement that drops an index without blocking writes. */
+  dropIndexSql(qualifiedName: string): string;
 }
 
 /** What introspection reads. */

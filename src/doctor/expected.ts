@@ -162,7 +162,11 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
   const objects: Record<string, SchemaObject> = {};
   const scratch = await dialect.createScratch(conn);
   try {
-    const history = new History(scratch.conn, options.historyTable);
+    const history = new History(
+      scratch.conn,
+      options.historyTable,
+      await dialect.engine.historySchema(scratch.conn),
+    );
     await history.ensure();
     let previous: Record<ObjectKey, string> = {};
     const memo = new Map<string, unknown>();

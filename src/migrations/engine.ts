@@ -71,7 +71,7 @@ export async function openSession(
   // Section errors too, before a SQLite file is created by opening it.
   for (const f of files) if (f.kind === 'sql') parseSqlMigration(f.text ?? '', path.basename(f.file));
   const { conn, lock } = await openLocked(options, table, opts.mustExist);
-  const history = new History(conn, table);
+  const history = new History(conn, table, await historySchemaOf(conn));
   return { conn, files, history, lock, options, close: () => conn.close() };
 }
 
@@ -101,6 +101,16 @@ export async function openLocked(
   });
   lock = conn.dialect.createLock(conn, table, { leaseMs: options.lockLeaseMs });
   return { conn, lock };
+}
+
+/** The schema holding the history, resolved once; the connection is closed if that fails. */
+async function historySchemaOf(conn: Connection): Promise<string> {
+  try {
+    return await conn.dialect.engine.historySchema(conn);
+  } catch (e) {
+    await conn.close().catch(() => {});
+    throw e;
+  }
 }
 
 /** Runs `fn` holding the migration lock; always releases it. */

@@ -6,7 +6,7 @@ import { DbDoctorError, errorMessage } from '../errors.js';
 import { runOperations } from '../ops/run.js';
 import type { MigrationContext } from './define.js';
 import type { EventListener } from './events.js';
-import type { History } from './history.js';
+import { type History, HistoryWriteError } from './history.js';
 import { type LoadedMigration, type MigrationStep, runsInTransaction } from './load.js';
 import { transactionControl } from './transaction-control.js';
 
@@ -185,6 +185,50 @@ export async function executeMigration(
 ): Promise<number> {
   const step = direction === 'up' ? migration.up : migration.down;
   if (!step) throw new Error(`internal: ${migration.file.stem} has no ${direction} step`);
+  const restoreSession = await conn.dialect.engine.captureSession(conn);
+  let ms: number;
+  try {
+    ms = await executeGuarded(conn, history, migration, direction, step, opts);
+  } catch (e) {
+    await restoreSession().catch(() => {}); // the migration's own error is the one to report
+    throw e;
+  }
+  await restoreSessionOrThrow(restoreSession, migration);
+  return ms;
+}
+
+/**
+ * Puts back the session state a migration changed (search_path, role, settings; see
+ * EngineSql.captureSession) so the next migration and dbdoctor's own statements run as they
+ * would on a fresh connection.
+ */
+async function restoreSessionOrThrow(
+  restore: () => Promise<void>,
+  migration: LoadedMigration,
+): Promise<void> {
+  try {
+    await restore();
+  } catch (e) {
+    throw new DbDoctorError(
+      'SESSION_RESET_FAILED',
+      `After ${migration.file.stem}, dbdoctor could not put back the session settings it changed: ${errorMessage(e)}`,
+      {
+        unchanged: `${migration.file.stem} itself finished and is recorded; no later migration was run.`,
+        hint: 'Run `dbdoctor status`, then `dbdoctor apply` again on a fresh connection.',
+        cause: e,
+      },
+    );
+  }
+}
+
+async function executeGuarded(
+  conn: Connection,
+  history: History,
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  step: MigrationStep,
+  opts: ExecuteOptions,
+): Promise<number> {
   // Set up outside the transaction (SQLite: foreign key enforcement off, which a transaction ignores).
   const guard = runsInTransaction(step, conn.dialect.name) ? await conn.dialect.guardMigration(conn) : null;
   try {
@@ -320,6 +364,9 @@ export function failedInTransaction(
   attempts: number,
   outcome: FailedOutcome,
 ): DbDoctorError {
+  // dbdoctor's own bookkeeping failed, not the user's statement: say so (rolled back with it).
+  if (e instanceof HistoryWriteError && outcome.kind === 'rolled-back')
+    return historyWriteFailed(migration, direction, e, null);
   const f = migration.file;
   const where = tracker.checking
     ? 'the checks before COMMIT'
@@ -405,6 +452,65 @@ async function recordInTransaction(
   });
 }
 
+/**
+ * What a non-transactional migration may leave behind when a phased statement fails: the
+ * invalid indexes present before it started, so the ones it left can be told apart.
+ */
+class Leftovers {
+  private constructor(
+    private readonly conn: Connection,
+    private readonly before: ReadonlySet<string>,
+  ) {}
+
+  static async start(conn: Connection): Promise<Leftovers> {
+    const phased = conn.dialect.phased;
+    return new Leftovers(conn, new Set(phased ? await phased.invalidIndexes(conn) : []));
+  }
+
+  /** Invalid indexes this migration left, plus the one `statement` names if it is invalid. */
+  async invalidIndexes(statements: readonly string[]): Promise<string[]> {
+    const phased = this.conn.dialect.phased;
+    if (!phased) return [];
+    const found = new Set((await phased.invalidIndexes(this.conn)).filter((n) => !this.before.has(n)));
+    for (const sql of statements) {
+      if (phased.classify(sql) !== 'concurrent-index') continue;
+      const named = await phased.namedInvalidIndex(this.conn, sql);
+      if (named) found.add(named);
+    }
+    return [...found].sort();
+  }
+
+  /**
+   * Makes a retry of `statement` (which just failed waiting for a lock) safe, or says it cannot:
+   * an atomic statement left nothing; a CREATE INDEX CONCURRENTLY may have left an invalid
+   * index, dropped here (its drop waits under the same lock_timeout); anything else is not retried.
+   */
+  async clearForRetry(statement: string): Promise<boolean> {
+    const phased = this.conn.dialect.phased;
+    const kind = phased?.classify(statement) ?? 'atomic';
+    if (kind === 'atomic') return true;
+    if (kind === 'not-retryable' || !phased) return false;
+    const mine = (await phased.invalidIndexes(this.conn)).filter((n) => !this.before.has(n));
+    for (const name of mine) {
+      try {
+        await this.conn.exec(phased.dropIndexSql(name));
+      } catch {
+        return false;
+      }
+    }
+    // A pre-existing invalid index the statement names would make IF NOT EXISTS skip the build.
+    return (await phased.namedInvalidIndex(this.conn, statement)) === null;
+  }
+}
+
+/**
+ * Runs a migration marked `transaction:false` (or DSL operations that need it), statement by
+ * statement, recording it as started (up) or reverting (down) before the first statement and
+ * its progress after each, so a crash shows as partially applied or partially reverted. A
+ * statement that gave up waiting for a lock is retried only when that is safe (see
+ * {@link Leftovers.clearForRetry}); before the final history write, every index the migration
+ * built concurrently must be valid (pg_index.indisvalid), else it fails naming the index.
+ */
 async function runOutsideTransaction(
   conn: Connection,
   history: History,
@@ -416,54 +522,117 @@ async function runOutsideTransaction(
   const f = migration.file;
   const total = stepCount(step);
   const started = Date.now();
-  if (direction === 'up') {
-    await history.insert({
-      id: f.id,
-      name: f.name,
-      checksum: f.checksum,
-      status: 'started',
-      executionMs: 0,
-      statementsDone: 0,
-      statementsTotal: total,
-    });
+  try {
+    if (direction === 'up') {
+      await history.insert({
+        id: f.id,
+        name: f.name,
+        checksum: f.checksum,
+        status: 'started',
+        executionMs: 0,
+        statementsDone: 0,
+        statementsTotal: total,
+      });
+    } else {
+      await history.markReverting(f.id, total);
+    }
+  } catch (e) {
+    throw failed(conn, migration, direction, new StatementTracker(), e, opts, 0, 0, conn.describeError(e));
   }
+  const leftovers = await Leftovers.start(conn);
   const timeout = conn.dialect.engine.lockTimeout(opts.statementLockTimeoutMs, 'session');
   if (timeout) await conn.exec(timeout);
   const tracker = new StatementTracker();
+  const ran: string[] = [];
   let attempt = 0;
+  let done = 0;
+  const execute = async (statement: string) => {
+    ran.push(statement);
+    for (;;) {
+      try {
+        await conn.exec(statement);
+        break;
+      } catch (e) {
+        if (!conn.dialect.engine.isLockTimeout(e) || attempt >= opts.lockRetries) throw e;
+        if (!(await leftovers.clearForRetry(statement))) throw e;
+        attempt++;
+        const delayMs = backoffMs(attempt);
+        opts.onEvent?.({ type: 'retry', id: f.id, attempt, delayMs, reason: errorMessage(e) });
+        await sleep(delayMs);
+      }
+    }
+    done++;
+    await history.progress(f.id, done, null);
+  };
   try {
     if (step.kind === 'sql') {
+      tracker.total = total;
       for (const [i, statement] of step.statements.entries()) {
-        tracker.total = total;
         tracker.index = i + 1;
         tracker.current = statement;
-        for (;;) {
-          try {
-            await conn.exec(statement);
-            break;
-          } catch (e) {
-            if (!conn.dialect.engine.isLockTimeout(e) || attempt >= opts.lockRetries) throw e;
-            attempt++;
-            const delayMs = backoffMs(attempt);
-            opts.onEvent?.({ type: 'retry', id: f.id, attempt, delayMs, reason: errorMessage(e) });
-            await sleep(delayMs);
-          }
-        }
-        if (direction === 'up') await history.progress(f.id, i + 1, null);
+        await execute(statement);
       }
+    } else if (step.kind === 'ops') {
+      await runOperations(conn, step.ops, {
+        onStatement: (sql) => tracker.note(sql),
+        onProgress: rebuildProgress(opts.onEvent),
+        exec: execute,
+      });
     } else {
       await runStep(conn, step, tracker, rebuildProgress(opts.onEvent));
+      done = tracker.index;
     }
   } catch (e) {
-    const done = Math.max(0, tracker.index - 1);
-    if (direction === 'up') await history.progress(f.id, done, errorMessage(e)).catch(() => {});
-    throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e));
+    if (step.kind === 'module') done = Math.max(0, tracker.index - 1);
+    const invalid = leftIndexes(conn, await leftovers.invalidIndexes(ran).catch(() => []));
+    await history.progress(f.id, done, errorMessage(e)).catch(() => {});
+    throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e), invalid);
   } finally {
     if (conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
   }
-  if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started);
-  else await history.remove(f.id);
+  const invalid = leftIndexes(conn, await leftovers.invalidIndexes(ran));
+  try {
+    if (invalid.indexes.length > 0) {
+      await history.progress(f.id, done, `left invalid index(es) ${invalid.indexes.join(', ')}`);
+      throw invalidIndexError(migration, direction, invalid);
+    }
+    if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started);
+    else await history.remove(f.id);
+  } catch (e) {
+    if (e instanceof DbDoctorError && !(e instanceof HistoryWriteError)) throw e;
+    throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e));
+  }
+}
+
+/** Invalid indexes a failed migration left, and the commands that drop them. */
+interface LeftIndexes {
+  indexes: string[];
+  cleanup: string;
+}
+
+function leftIndexes(conn: Connection, indexes: string[]): LeftIndexes {
+  const drop = conn.dialect.phased?.dropIndexSql;
+  return { indexes, cleanup: drop ? indexes.map((n) => `${drop(n)};`).join(' ') : '' };
+}
+
+function invalidIndexError(
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  left: LeftIndexes,
+): DbDoctorError {
+  const invalid = left.indexes;
+  const f = migration.file;
+  const partly = direction === 'up' ? 'partially applied' : 'partially reverted';
+  return new DbDoctorError(
+    'INDEX_INVALID',
+    `Migration ${f.stem} (${direction}) ran every statement, but left INVALID index(es) ${invalid.join(', ')} (pg_index.indisvalid is false: a CREATE INDEX CONCURRENTLY failed earlier, and IF NOT EXISTS skipped rebuilding it).`,
+    {
+      unchanged: `Its statements stayed applied; history marks ${f.id} as ${partly}, not ${direction === 'up' ? 'applied' : 'reverted'}.`,
+      hint: `Drop the invalid index(es) (${left.cleanup}), then \`dbdoctor resolve ${f.id} --rolled-back\` and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`,
+      details: { id: f.id, file: f.file, invalidIndexes: invalid },
+    },
+  );
 }
 
 function failed(
@@ -476,17 +645,26 @@ function failed(
   attempts: number,
   partialDone: number | null,
   environment: DbDoctorError | null,
+  left: LeftIndexes = { indexes: [], cleanup: '' },
 ): DbDoctorError {
+  const invalidIndexes = left.indexes;
+  if (e instanceof HistoryWriteError) return historyWriteFailed(migration, direction, e, partialDone);
   const stem = migration.file.stem;
   const where =
     tracker.total > 0 ? `statement ${tracker.index} of ${tracker.total}` : `statement ${tracker.index}`;
   const stmt = tracker.current.length > 400 ? `${tracker.current.slice(0, 400)}…` : tracker.current;
   const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
   const at = opts.before ?? 'base (no migrations applied)';
+  const partly = direction === 'up' ? 'partially applied' : 'partially reverted';
+  const leftText =
+    invalidIndexes.length > 0
+      ? ` It left INVALID index(es) ${invalidIndexes.join(', ')} (pg_index.indisvalid is false).`
+      : '';
   const unchanged =
     partialDone === null
       ? `The migration was rolled back; the database is still at revision ${at}.`
-      : `This migration runs outside a transaction: ${partialDone} statement(s) before the failing one stayed applied, and history marks ${migration.file.id} as partially applied.`;
+      : `This migration runs outside a transaction: ${partialDone} statement(s) before the failing one ${direction === 'up' ? 'stayed applied' : 'took effect'}, and history marks ${migration.file.id} as ${partly}.${leftText}`;
+  const cleanup = invalidIndexes.length > 0 ? `Drop the invalid index(es) first: ${left.cleanup} ` : '';
   // A read-only, full or vanished database is not the file's fault: say what to fix instead.
   const hint =
     partialDone === null && environment
@@ -495,12 +673,12 @@ function failed(
         ? attempts > 0
           ? 'Another session held a conflicting lock for too long; find it (pg_stat_activity) or retry later, or raise --statement-lock-timeout.'
           : `Fix ${migration.file.file} and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`
-        : `Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
+        : `${cleanup}Undo or finish those statements by hand, then \`dbdoctor resolve ${migration.file.id} --rolled-back\` or \`--applied\`.`;
   const explained = conn.dialect.engine.explainFailure?.(e, tracker.current) ?? null;
   const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   return new DbDoctorError(
     explained?.code ?? (partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL'),
-    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}\n  statement: ${stmt}`,
+    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}\n  statement: ${stmt}${leftText ? `\n ${leftText}` : ''}`,
     {
       unchanged,
       hint: explained
@@ -513,6 +691,7 @@ function failed(
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
         ...(environment ? { reason: environment.code } : {}),
+        ...(invalidIndexes.length > 0 ? { invalidIndexes } : {}),
       },
       cause: e,
     },
@@ -530,4 +709,23 @@ function lineOf(migration: LoadedMigration, statement: string, needle: string): 
   const from = Math.max(0, text.indexOf(statement));
   const at = text.indexOf(needle, from);
   return at < 0 ? null : text.slice(0, at).split('\n').length;
+}
+
+/** A failure of dbdoctor's own history statement, said to be dbdoctor's and not the user's. */
+function historyWriteFailed(
+  migration: LoadedMigration,
+  direction: 'up' | 'down',
+  e: HistoryWriteError,
+  partialDone: number | null,
+): DbDoctorError {
+  const f = migration.file;
+  return new DbDoctorError('HISTORY_WRITE_FAILED', `Migration ${f.stem} (${direction}): ${e.message}`, {
+    unchanged:
+      partialDone === null
+        ? 'The migration and its history change were rolled back together; the database is where it was.'
+        : `This migration runs outside a transaction: ${partialDone} statement(s) ran; its history row may not say so. Run \`dbdoctor status\`.`,
+    hint: e.hint,
+    details: { id: f.id, file: f.file, ...e.details },
+    cause: e,
+  });
 }

@@ -1,7 +1,38 @@
 import type { Connection } from '../dialects/dialect.js';
+import { DbDoctorError, errorMessage } from '../errors.js';
 
-/** How a history row came to be. */
-export type HistoryStatus = 'applied' | 'stamped' | 'started';
+/**
+ * How a history row came to be. `started` and `reverting` mark a migration that runs outside a
+ * transaction and has not finished its up or its down: the database is between two revisions.
+ */
+export type HistoryStatus = 'applied' | 'stamped' | 'started' | 'reverting';
+
+/** Whether a row records a migration whose changes are all in the database. */
+export function isSettled(row: Pick<HistoryRow, 'status'>): boolean {
+  return row.status === 'applied' || row.status === 'stamped';
+}
+
+/**
+ * A statement on dbdoctor's own history table failed (not a migration statement): thrown as
+ * HISTORY_WRITE_FAILED, naming the bookkeeping step, so the error never blames the user's SQL.
+ */
+export class HistoryWriteError extends DbDoctorError {
+  constructor(
+    readonly step: string,
+    readonly statement: string,
+    cause: unknown,
+  ) {
+    super(
+      'HISTORY_WRITE_FAILED',
+      `dbdoctor's own bookkeeping failed (it could not ${step}): ${errorMessage(cause)}\n  dbdoctor statement: ${statement.replace(/\s+/g, ' ')}`,
+      {
+        hint: "This is dbdoctor's own bookkeeping, not your migration: check the migration leaves dbdoctor able to write its history table (privileges of a role it switched to, a read-only setting), then run `dbdoctor status`.",
+        details: { bookkeeping: step, statement, databaseError: errorMessage(cause) },
+        cause,
+      },
+    );
+  }
+}
 
 /** One row of the history table. */
 export interface HistoryRow {
@@ -33,8 +64,13 @@ interface RawRow {
   error: string | null;
 }
 
-/** Reads and writes the history table. All SQL for it lives here. */
+/**
+ * Reads and writes the history table. All SQL for it lives here, and every statement names the
+ * table qualified with the schema resolved when the session opened, so a migration that changes
+ * `search_path` (or empties it, as pg_dump output does) cannot move or hide the history.
+ */
 export class History {
+  /** The quoted, schema-qualified table name used in every statement. */
   private readonly q: string;
   /**
    * The highest seq written, read once per session: inserts happen under the runner's lock,
@@ -44,11 +80,28 @@ export class History {
   /** Whether this session made sure the table exists (inserts do it first, in their transaction). */
   private ensured = false;
 
+  /**
+   * @param table the table name (unqualified; also names the SQLite lock table)
+   * @param schema the schema (PostgreSQL) or database (SQLite `main`) that holds it; null leaves
+   *   the name unqualified (resolved by the session's search path at each statement)
+   */
   constructor(
     private readonly conn: Connection,
     readonly table: string,
+    readonly schema: string | null = null,
   ) {
-    this.q = conn.dialect.quoteIdent(table);
+    const quote = conn.dialect.quoteIdent;
+    this.q = schema === null ? quote(table) : `${quote(schema)}.${quote(table)}`;
+  }
+
+  /** Runs one bookkeeping statement; a failure is dbdoctor's, reported as HISTORY_WRITE_FAILED. */
+  private async write(step: string, sql: string, params: readonly unknown[] = []): Promise<void> {
+    try {
+      if (params.length > 0) await this.conn.query(sql, params);
+      else await this.conn.exec(sql);
+    } catch (e) {
+      throw new HistoryWriteError(step, sql, e);
+    }
   }
 
   private p(n: number): string {
@@ -57,7 +110,8 @@ export class History {
 
   /** Creates the table if missing. */
   async ensure(): Promise<void> {
-    for (const stmt of this.conn.dialect.engine.createHistory(this.table)) await this.conn.exec(stmt);
+    for (const stmt of this.conn.dialect.engine.createHistory(this.q))
+      await this.write('create the history table', stmt);
     this.ensured = true;
   }
 
@@ -102,13 +156,15 @@ export class History {
     // Created in the first insert's transaction: one commit fewer, and rolled back with it.
     if (!this.ensured) await this.ensure();
     if (this.lastSeq === null) {
-      const rows = await this.conn.query<{ m: number | string | null }>(
-        `SELECT MAX(seq) AS m FROM ${this.q}`,
-      );
+      const sql = `SELECT MAX(seq) AS m FROM ${this.q}`;
+      const rows = await this.conn
+        .query<{ m: number | string | null }>(sql)
+        .catch((e) => Promise.reject(new HistoryWriteError('read the last sequence number', sql, e)));
       this.lastSeq = Number(rows[0]?.m ?? 0);
     }
     const seq = ++this.lastSeq;
-    await this.conn.query(
+    await this.write(
+      `record ${row.id} as ${row.status}`,
       `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total)
        VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}${cast}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)})`,
       [
@@ -125,9 +181,22 @@ export class History {
     );
   }
 
-  /** Records progress of a migration that runs outside a transaction. */
+  /**
+   * Marks an applied row as being reverted by a down that runs outside a transaction, before
+   * its first statement: a crash part-way then shows as partially reverted, never as applied.
+   */
+  async markReverting(id: string, statementsTotal: number): Promise<void> {
+    await this.write(
+      `record ${id} as reverting`,
+      `UPDATE ${this.q} SET status = 'reverting', statements_done = 0, statements_total = ${this.p(1)}, error = NULL WHERE id = ${this.p(2)}`,
+      [statementsTotal, id],
+    );
+  }
+
+  /** Records progress of a migration (up or down) that runs outside a transaction. */
   async progress(id: string, statementsDone: number, error: string | null): Promise<void> {
-    await this.conn.query(
+    await this.write(
+      `record the progress of ${id}`,
       `UPDATE ${this.q} SET statements_done = ${this.p(1)}, error = ${this.p(2)} WHERE id = ${this.p(3)}`,
       [statementsDone, error, id],
     );
@@ -146,7 +215,8 @@ export class History {
 
   /** Marks a row applied (a finished non-transactional migration, or a resolved one). */
   async markApplied(id: string, checksum: string, executionMs: number): Promise<void> {
-    await this.conn.query(
+    await this.write(
+      `record ${id} as applied`,
       `UPDATE ${this.q} SET status = 'applied', checksum = ${this.p(1)}, execution_ms = ${this.p(2)}, statements_done = statements_total, error = NULL WHERE id = ${this.p(3)}`,
       [checksum, executionMs, id],
     );
@@ -154,13 +224,15 @@ export class History {
 
   /** Replaces the recorded checksum of a row. */
   async setChecksum(id: string, checksum: string): Promise<void> {
-    await this.conn.query(`UPDATE ${this.q} SET checksum = ${this.p(1)} WHERE id = ${this.p(2)}`, [
-      checksum,
-      id,
-    ]);
+    await this.write(
+      `replace the checksum of ${id}`,
+      `UPDATE ${this.q} SET checksum = ${this.p(1)} WHERE id = ${this.p(2)}`,
+      [checksum, id],
+    );
   }
 
+  /** Deletes a row (a reverted, rolled-back or forgotten migration). */
   async remove(id: string): Promise<void> {
-    await this.conn.query(`DELETE FROM ${this.q} WHERE id = ${this.p(1)}`, [id]);
+    await this.write(`remove the row of ${id}`, `DELETE FROM ${this.q} WHERE id = ${this.p(1)}`, [id]);
   }
 }

@@ -1,9 +1,9 @@
 import { compareIds, highestId, type MigrationFile } from './files.js';
-import type { HistoryRow } from './history.js';
+import { type HistoryRow, isSettled } from './history.js';
 
 /** Something wrong between the files and the history. */
 export interface Problem {
-  code: 'MISSING_FILE' | 'CHECKSUM_MISMATCH' | 'PARTIALLY_APPLIED' | 'OUT_OF_ORDER';
+  code: 'MISSING_FILE' | 'CHECKSUM_MISMATCH' | 'PARTIALLY_APPLIED' | 'PARTIALLY_REVERTED' | 'OUT_OF_ORDER';
   id: string;
   message: string;
   /** The command that resolves it. */
@@ -41,6 +41,14 @@ export function compareFilesWithHistory(
         fix: `Inspect the database, then \`dbdoctor resolve ${row.id} --applied\` if all its changes are there, or undo them and run \`dbdoctor resolve ${row.id} --rolled-back\`.`,
       });
     }
+    if (row.status === 'reverting') {
+      problems.push({
+        code: 'PARTIALLY_REVERTED',
+        id: row.id,
+        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.`,
+        fix: `Inspect the database, then finish the down by hand and run \`dbdoctor resolve ${row.id} --rolled-back\`, or redo what it undid and run \`dbdoctor resolve ${row.id} --applied\`.`,
+      });
+    }
     if (!file) {
       problems.push({
         code: 'MISSING_FILE',
@@ -48,7 +56,7 @@ export function compareFilesWithHistory(
         message: `Migration ${row.id}_${row.name} is recorded as applied but its file is missing.`,
         fix: `Restore the file ${row.id}_${row.name}.* from version control, or run \`dbdoctor resolve ${row.id} --forget\` to drop its history row.`,
       });
-    } else if (file.checksum !== row.checksum && row.status !== 'started') {
+    } else if (file.checksum !== row.checksum && isSettled(row)) {
       problems.push({
         code: 'CHECKSUM_MISMATCH',
         id: row.id,
@@ -57,7 +65,8 @@ export function compareFilesWithHistory(
       });
     }
   }
-  const current = highestId(history.filter((h) => h.status !== 'started').map((h) => h.id));
+  // A partially applied or partially reverted migration is not a revision the database is at.
+  const current = highestId(history.filter(isSettled).map((h) => h.id));
   const pending = files.filter((f) => !recorded.has(f.id));
   for (const f of pending) {
     if (current !== null && compareIds(f.id, current) < 0) {

@@ -12,7 +12,7 @@ import {
 import { announced } from './events.js';
 import { executeMigration } from './execute.js';
 import { compareIds, highestId } from './files.js';
-import type { HistoryRow } from './history.js';
+import { type HistoryRow, isSettled } from './history.js';
 import { type LoadedMigration, loadMigration } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
 
@@ -82,13 +82,11 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     const run = async () => {
       const rows = (await session.history.read()) ?? [];
       const state = compareFilesWithHistory(session.files, rows);
-      const chosen = chooseRows(
-        rows.filter((r) => r.status !== 'started'),
-        session,
-        options,
-      );
+      const chosen = chooseRows(rows.filter(isSettled), session, options);
       const ids = new Set(chosen.map((r) => r.id));
-      const problems = state.problems.filter((p) => p.code === 'PARTIALLY_APPLIED' || ids.has(p.id));
+      const problems = state.problems.filter(
+        (p) => p.code === 'PARTIALLY_APPLIED' || p.code === 'PARTIALLY_REVERTED' || ids.has(p.id),
+      );
       if (problems.length > 0) throw problemsError(problems, 'revert');
       const loaded: LoadedMigration[] = [];
       for (const row of chosen)
@@ -104,9 +102,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
           },
         );
       }
-      const remaining = new Set(
-        rows.filter((r) => !ids.has(r.id) && r.status !== 'started').map((r) => r.id),
-      );
+      const remaining = new Set(rows.filter((r) => !ids.has(r.id) && isSettled(r)).map((r) => r.id));
       const after = highestId(remaining);
       const result: RollbackResult = {
         dialect: session.conn.dialect.name,
@@ -130,7 +126,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
         options.onEvent,
       );
       // Known in memory: each down removes exactly its own history row.
-      const stillApplied = new Set(state.applied.filter((r) => r.status !== 'started').map((r) => r.id));
+      const stillApplied = new Set(state.applied.filter(isSettled).map((r) => r.id));
       let current = state.current;
       for (const [index, m] of loaded.entries()) {
         const ms = await announced(options.onEvent, m.file, 'down', { index, total: loaded.length }, () =>

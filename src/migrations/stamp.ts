@@ -3,6 +3,7 @@ import { DbDoctorError } from '../errors.js';
 import { resolveTarget } from './apply.js';
 import { type EngineOptions, usingSession, withLock } from './engine.js';
 import { compareIds, highestId } from './files.js';
+import { isSettled } from './history.js';
 
 /** What {@link stamp} changed in the history. */
 export interface StampResult {
@@ -26,7 +27,7 @@ export async function stamp(options: EngineOptions & { target: string }): Promis
       const targetId = options.target === 'base' ? null : resolveTarget(files, options.target).id;
       await history.ensure();
       const rows = (await history.read()) ?? [];
-      const before = highestId(rows.filter((r) => r.status !== 'started').map((r) => r.id));
+      const before = highestId(rows.filter(isSettled).map((r) => r.id));
       const byId = new Map(rows.map((r) => [r.id, r]));
       const added: string[] = [];
       const removed: string[] = [];
@@ -41,8 +42,8 @@ export async function stamp(options: EngineOptions & { target: string }): Promis
         for (const f of files) {
           if (compareIds(f.id, targetId) > 0) break;
           const row = byId.get(f.id);
-          if (row?.status === 'started') await history.remove(f.id);
-          if (!row || row.status === 'started') {
+          if (row && !isSettled(row)) await history.remove(f.id);
+          if (!row || !isSettled(row)) {
             await history.insert({
               id: f.id,
               name: f.name,
@@ -65,8 +66,9 @@ export async function stamp(options: EngineOptions & { target: string }): Promis
 export type ResolveAction = 'applied' | 'rolled-back' | 'accept-checksum' | 'forget';
 
 /**
- * Settles one history problem by hand: a partially applied migration finished (`applied`)
- * or undone (`rolled-back`), an edited file accepted (`accept-checksum`), or the row of a
+ * Settles one history problem by hand: a partially applied or partially reverted migration
+ * left with all its changes (`applied`: the row becomes applied) or with none of them
+ * (`rolled-back`: the row is removed), an edited file accepted (`accept-checksum`), or the row of a
  * deleted file dropped (`forget`). Never touches anything but that history row.
  */
 export async function resolve(
@@ -91,14 +93,15 @@ export async function resolve(
         );
       switch (options.action) {
         case 'applied':
-          if (row.status !== 'started') throw refuse('it is not partially applied.', 'Nothing to do.');
+          if (isSettled(row))
+            throw refuse('it is not partially applied or partially reverted.', 'Nothing to do.');
           if (!file) throw refuse('its file is missing.', 'Restore the file first.');
           await history.markApplied(id, file.checksum, row.executionMs);
           break;
         case 'rolled-back':
-          if (row.status !== 'started')
+          if (isSettled(row))
             throw refuse(
-              'it is not partially applied.',
+              'it is not partially applied or partially reverted.',
               'To revert an applied migration use `dbdoctor down`.',
             );
           await history.remove(id);

@@ -21,6 +21,11 @@ export interface RunOperationsOptions {
   onProgress?: (p: RebuildProgress) => void;
   /** Rows a SQLite rebuild copies per statement (see `rebuildTable`). */
   copyBatchRows?: number;
+  /**
+   * Runs one plain statement instead of `conn.exec` (the runner's retrying executor for
+   * migrations outside a transaction). A SQLite rebuild's own statements always use `conn`.
+   */
+  exec?: (sql: string) => Promise<void>;
 }
 
 /** Whether the operations must run outside a transaction on this dialect. */
@@ -38,7 +43,7 @@ export async function runOperations(
   const exec = async (sql: string) => {
     options.onStatement?.(sql);
     ran.push(sql);
-    await conn.exec(sql);
+    await (options.exec ? options.exec(sql) : conn.exec(sql));
   };
   if (conn.dialect.name === 'postgres') {
     for (const op of ops)

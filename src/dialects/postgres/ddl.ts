@@ -1,4 +1,5 @@
 import type { EngineSql } from '../dialect.js';
+import { capturePostgresSession, postgresHistorySchema } from './session.js';
 
 /** Double-quotes an identifier, doubling embedded quotes. */
 export function quoteIdent(name: string): string {
@@ -16,8 +17,8 @@ function sqlState(e: unknown): string | undefined {
 
 /** SQL the engine needs on PostgreSQL. */
 export const postgresEngineSql: EngineSql = {
-  createHistory: (table) => [
-    `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
+  createHistory: (qualifiedName) => [
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName} (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   checksum TEXT NOT NULL,
@@ -30,6 +31,8 @@ export const postgresEngineSql: EngineSql = {
   error TEXT
 )`,
   ],
+  historySchema: postgresHistorySchema,
+  captureSession: capturePostgresSession,
   param: (n) => `$${n}`,
   nowParamCast: '::timestamptz',
   lockTimeout: (ms, scope) =>

@@ -1,4 +1,5 @@
 import type { Connection, Dialect } from '../dialect.js';
+import { postgresPhased } from './concurrent.js';
 import { postgresEngineSql, quoteIdent, quoteLiteral } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
 import { postgresHealth } from './health.js';
@@ -33,4 +34,5 @@ export const postgresDialect: Dialect = {
   // PostgreSQL enforces foreign keys inside transactions and never drops rows with a table
   // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.
   guardMigration: async () => null,
+  phased: postgresPhased,
 };

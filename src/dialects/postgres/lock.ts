@@ -34,10 +34,10 @@ export class PostgresLock implements MigrationLock {
   async acquire(timeoutMs: number, onWait?: (owner: LockOwner | null) => void): Promise<void> {
     await waitForLock(
       async () => {
-        const [row] = await this.conn.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
-          LOCK_CLASS,
-          this.key,
-        ]);
+        const [row] = await this.conn.query<{ ok: boolean }>(
+          'SELECT pg_catalog.pg_try_advisory_lock($1, $2) AS ok',
+          [LOCK_CLASS, this.key],
+        );
         this.held = row?.ok === true;
         return this.held;
       },
@@ -50,7 +50,9 @@ export class PostgresLock implements MigrationLock {
   async release(): Promise<void> {
     if (!this.held) return;
     this.held = false;
-    await this.conn.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, this.key]).catch(() => {});
+    await this.conn
+      .query('SELECT pg_catalog.pg_advisory_unlock($1, $2)', [LOCK_CLASS, this.key])
+      .catch(() => {});
   }
 
   async holder(): Promise<LockOwner | null> {

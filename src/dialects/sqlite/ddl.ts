@@ -1,5 +1,6 @@
 import type { EngineSql } from '../dialect.js';
 import { explainSqliteFailure } from './explain.js';
+import { captureSqliteSession } from './session.js';
 
 /** Double-quotes an identifier, doubling embedded quotes. */
 export function quoteIdent(name: string): string {
@@ -17,8 +18,8 @@ function errorText(e: unknown): string {
 
 /** SQL the engine needs on SQLite. */
 export const sqliteEngineSql: EngineSql = {
-  createHistory: (table) => [
-    `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
+  createHistory: (qualifiedName) => [
+    `CREATE TABLE IF NOT EXISTS ${qualifiedName} (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
   checksum TEXT NOT NULL,
@@ -31,6 +32,9 @@ export const sqliteEngineSql: EngineSql = {
   error TEXT
 )`,
   ],
+  // Qualified with main: an unqualified name would find a TEMP table of the same name first.
+  historySchema: async () => 'main',
+  captureSession: captureSqliteSession,
   param: () => '?',
   nowParamCast: '',
   lockTimeout: () => null,

@@ -67,13 +67,17 @@ export class SqliteLock implements MigrationLock {
   private readonly leaseMs: number;
   private renewTimer: NodeJS.Timeout | null = null;
   private columnsChecked = false;
+  /** The lock table's own name (unquoted), for catalog reads. */
+  private readonly tableName: string;
 
   constructor(
     private readonly conn: SqliteConnection,
     historyTable: string,
     options: LockOptions = {},
   ) {
-    this.table = quoteIdent(`${historyTable}_lock`);
+    // Qualified with main, like the history table: a TEMP table of the same name must not shadow it.
+    this.tableName = `${historyTable}_lock`;
+    this.table = `main.${quoteIdent(this.tableName)}`;
     this.leaseMs = options.leaseMs ?? DEFAULT_LOCK_LEASE_MS;
     if (!(this.leaseMs >= 1)) {
       throw new DbDoctorError('BAD_USAGE', `The lock lease must be at least 1 ms (got ${this.leaseMs}).`, {
@@ -105,7 +109,9 @@ export class SqliteLock implements MigrationLock {
     if (this.columnsChecked) return;
     // Lock tables made before leases existed get the new columns.
     const have = new Set(
-      (db.prepare(`PRAGMA table_info(${this.table})`).all() as { name: string }[]).map((c) => c.name),
+      (
+        db.prepare("SELECT name FROM pragma_table_info(?, 'main')").all(this.tableName) as { name: string }[]
+      ).map((c) => c.name),
     );
     for (const column of ['expires_at', 'pid_ns'])
       if (!have.has(column)) db.exec(`ALTER TABLE ${this.table} ADD COLUMN ${column} TEXT`);
