@@ -27,11 +27,26 @@ export class StatementTracker {
   /** Every statement ran; the checks before COMMIT are running. */
   checking = false;
 
+  /** A function migration's own code is running: no statement of it is in flight. */
+  inCode = false;
+
   /** A statement about to run, one more than the last (for steps that do not know their count). */
   note(sql: string): void {
     this.current = sql;
     this.index++;
     this.total = Math.max(this.total, this.index);
+  }
+
+  /** Where a failure happened, and the statement to show (null when no statement was running). */
+  place(): { where: string; statement: string | null } {
+    if (this.checking) return { where: 'the checks before COMMIT', statement: null };
+    if (this.inCode) {
+      const after = this.index > 0 ? `after statement ${this.index}` : 'before its first statement';
+      return { where: `the migration's own code, ${after}`, statement: null };
+    }
+    const where = this.total > 0 ? `statement ${this.index} of ${this.total}` : `statement ${this.index}`;
+    const statement = this.current.length > 400 ? `${this.current.slice(0, 400)}…` : this.current;
+    return { where, statement };
   }
 }
 
@@ -73,11 +88,13 @@ async function assertStillInTransaction(conn: Connection, tracker: StatementTrac
 /** A context that runs statements on `conn`, counts them, and keeps them in the transaction. */
 function liveContext(conn: Connection, tracker: StatementTracker, transactional: boolean): MigrationContext {
   const before = (text: string) => {
-    if (transactional) refuseTransactionControl(conn, text);
     tracker.note(text);
+    tracker.inCode = false;
+    if (transactional) refuseTransactionControl(conn, text);
   };
   const after = async () => {
     if (transactional) await assertStillInTransaction(conn, tracker);
+    tracker.inCode = true;
   };
   return {
     dialect: conn.dialect.name,
@@ -125,7 +142,9 @@ async function runStep(
     if (transactional) await assertStillInTransaction(conn, tracker);
     return;
   }
+  tracker.inCode = true;
   await step.run(liveContext(conn, tracker, transactional));
+  tracker.inCode = false;
   // The function may have reached the connection some other way (the application's own handle).
   if (transactional) await assertStillInTransaction(conn, tracker);
 }
@@ -368,12 +387,7 @@ export function failedInTransaction(
   if (e instanceof HistoryWriteError && outcome.kind === 'rolled-back')
     return historyWriteFailed(migration, direction, e, null);
   const f = migration.file;
-  const where = tracker.checking
-    ? 'the checks before COMMIT'
-    : tracker.total > 0
-      ? `statement ${tracker.index} of ${tracker.total}`
-      : `statement ${tracker.index}`;
-  const stmt = tracker.current.length > 400 ? `${tracker.current.slice(0, 400)}…` : tracker.current;
+  const { where, statement: stmt } = tracker.place();
   const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
   const at = before ?? 'base (no migrations applied)';
   const own = e instanceof DbDoctorError ? e : null;
@@ -410,7 +424,7 @@ export function failedInTransaction(
       : outcome.kind === 'ended-by-migration'
         ? 'TRANSACTION_ENDED_BY_MIGRATION'
         : (explained?.code ?? 'MIGRATION_FAILED'),
-    `Migration ${f.stem} failed (${direction}) at ${where}${line ? ` (${path.basename(f.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}${tracker.checking ? '' : `\n  statement: ${stmt}`}`,
+    `Migration ${f.stem} failed (${direction}) at ${where}${line ? ` (${path.basename(f.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}${stmt === null ? '' : `\n  statement: ${stmt}`}`,
     {
       unchanged,
       hint,
@@ -418,7 +432,7 @@ export function failedInTransaction(
         ...own?.details,
         id: f.id,
         file: f.file,
-        statement: tracker.current,
+        statement: stmt === null ? null : tracker.current,
         outcome: outcome.kind,
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
@@ -650,9 +664,7 @@ function failed(
   const invalidIndexes = left.indexes;
   if (e instanceof HistoryWriteError) return historyWriteFailed(migration, direction, e, partialDone);
   const stem = migration.file.stem;
-  const where =
-    tracker.total > 0 ? `statement ${tracker.index} of ${tracker.total}` : `statement ${tracker.index}`;
-  const stmt = tracker.current.length > 400 ? `${tracker.current.slice(0, 400)}…` : tracker.current;
+  const { where, statement: stmt } = tracker.place();
   const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
   const at = opts.before ?? 'base (no migrations applied)';
   const partly = direction === 'up' ? 'partially applied' : 'partially reverted';
@@ -678,7 +690,7 @@ function failed(
   const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   return new DbDoctorError(
     explained?.code ?? (partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL'),
-    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}\n  statement: ${stmt}${leftText ? `\n ${leftText}` : ''}`,
+    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}${stmt === null ? '' : `\n  statement: ${stmt}`}${leftText ? `\n ${leftText}` : ''}`,
     {
       unchanged,
       hint: explained
@@ -687,7 +699,7 @@ function failed(
       details: {
         id: migration.file.id,
         file: migration.file.file,
-        statement: tracker.current,
+        statement: stmt === null ? null : tracker.current,
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
         ...(environment ? { reason: environment.code } : {}),

@@ -474,3 +474,44 @@ describe('SQLite: a migration never leaves a view or trigger that cannot compile
     }
   });
 });
+
+for (const dialect of DIALECTS) {
+  describe(`${dialect}: a failing TS migration is described where it failed`, () => {
+    it('an exception thrown by its own code names the code, not the last statement; a refused COMMIT names COMMIT', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_throws.ts': `export default {
+  async up(db) {
+    await db.sql('CREATE TABLE pins (id INTEGER)');
+    await db.sql('DELETE FROM pins');
+    throw new Error('computed value out of range');
+  },
+};
+`,
+        });
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /at the migration's own code, after statement 2: computed value out of range/);
+        assert.doesNotMatch(r.stderr, /statement: DELETE FROM pins/);
+        assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
+        writeMigrations(db.dir, {
+          '001_throws.ts': `export default {
+  async up(db) {
+    await db.sql('CREATE TABLE pins (id INTEGER)');
+    await db.sql('COMMIT');
+  },
+};
+`,
+        });
+        const c = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(c.code, 1, c.stderr);
+        assert.match(c.stderr, /TRANSACTION_CONTROL_IN_MIGRATION/);
+        assert.match(c.stderr, /at statement 2 of 2: .*\n\s+statement: COMMIT/);
+        assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
