@@ -348,20 +348,10 @@ export async function recordUncertain(
   const f = migration.file;
   const note = `ended its own transaction at statement ${tracker.index}: ${errorMessage(e)}`;
   try {
-    if (direction === 'down') {
-      await history.markStarted(f.id, `down ${note}`);
-      return;
-    }
-    await history.insert({
-      id: f.id,
-      name: f.name,
-      checksum: f.checksum,
-      status: 'started',
-      executionMs: 0,
-      statementsDone: Math.max(0, tracker.index - 1),
-      statementsTotal: tracker.total,
-    });
-    await history.progress(f.id, Math.max(0, tracker.index - 1), note);
+    const done = Math.max(0, tracker.index - 1);
+    if (direction === 'down') await history.markReverting(f.id, tracker.total);
+    else await recordStarted(history, migration, tracker.total);
+    await history.progress(f.id, done, note);
   } catch {
     // The error message says what is known; a history that cannot be written changes nothing there.
   }
@@ -441,6 +431,20 @@ export function failedInTransaction(
       cause: e,
     },
   );
+}
+
+/** A history row for a migration that has started and not finished (partially applied). */
+async function recordStarted(history: History, migration: LoadedMigration, total: number): Promise<void> {
+  const f = migration.file;
+  await history.insert({
+    id: f.id,
+    name: f.name,
+    checksum: f.checksum,
+    status: 'started',
+    executionMs: 0,
+    statementsDone: 0,
+    statementsTotal: total,
+  });
 }
 
 async function recordInTransaction(
@@ -538,15 +542,7 @@ async function runOutsideTransaction(
   const started = Date.now();
   try {
     if (direction === 'up') {
-      await history.insert({
-        id: f.id,
-        name: f.name,
-        checksum: f.checksum,
-        status: 'started',
-        executionMs: 0,
-        statementsDone: 0,
-        statementsTotal: total,
-      });
+      await recordStarted(history, migration, total);
     } else {
       await history.markReverting(f.id, total);
     }

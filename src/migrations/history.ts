@@ -202,17 +202,6 @@ export class History {
     );
   }
 
-  /**
-   * Marks an applied row as started again: its down stopped part-way with changes that may
-   * have been committed, so status must show it as partially applied.
-   */
-  async markStarted(id: string, error: string): Promise<void> {
-    await this.conn.query(
-      `UPDATE ${this.q} SET status = 'started', error = ${this.p(1)} WHERE id = ${this.p(2)}`,
-      [error, id],
-    );
-  }
-
   /** Marks a row applied (a finished non-transactional migration, or a resolved one). */
   async markApplied(id: string, checksum: string, executionMs: number): Promise<void> {
     await this.write(
