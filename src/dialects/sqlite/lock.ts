@@ -66,6 +66,8 @@ export class SqliteLock implements MigrationLock {
   private readonly token = randomUUID();
   private readonly leaseMs: number;
   private renewTimer: NodeJS.Timeout | null = null;
+  /** When the lease was last written (ms since the epoch). */
+  private renewedAt = 0;
   private columnsChecked = false;
   /** The lock table's own name (unquoted), for catalog reads. */
   private readonly tableName: string;
@@ -182,9 +184,14 @@ export class SqliteLock implements MigrationLock {
     this.startRenewing();
   }
 
-  /** Keeps the lease alive: on a timer while idle, and in every transaction before COMMIT. */
+  /** Keeps the lease alive: on a timer while idle, and in a transaction before COMMIT when it is due. */
   private startRenewing(): void {
-    this.conn.beforeCommit = () => this.renew();
+    this.renewedAt = Date.now();
+    // A commit renews only once a third of the lease has passed: until then the lease cannot
+    // have run out, so no one can have taken over, and most commits write nothing extra.
+    this.conn.beforeCommit = () => {
+      if (Date.now() - this.renewedAt >= this.leaseMs / 3) this.renew();
+    };
     this.renewTimer = setInterval(
       () => {
         // Inside a transaction the write it holds already keeps others out; COMMIT renews.
@@ -218,6 +225,7 @@ export class SqliteLock implements MigrationLock {
         `UPDATE ${this.table} SET heartbeat_at = ?, expires_at = ? WHERE name = 'migrate' AND token = ?`,
       )
       .run(new Date(now).toISOString(), new Date(now + this.leaseMs).toISOString(), this.token).changes;
+    if (changed > 0) this.renewedAt = now;
     if (changed === 0) {
       this.stopRenewing();
       throw new DbDoctorError(
