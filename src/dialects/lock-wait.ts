@@ -33,7 +33,7 @@ export function lockTimeout(holder: LockOwner | null, timeoutMs: number): DbDoct
   const lease = holder?.expires ? `, lease until ${holder.expires}` : '';
   const who = holder
     ? `process ${holder.pid} on ${holder.host} (since ${holder.since}${lease})`
-    : 'another connection that did not name itself (a runner, or any writer holding the database)';
+    : 'a connection whose lock row could not be read (a runner in the middle of a large write, which locks readers out, or another writer holding the database)';
   return new DbDoctorError('LOCK_TIMEOUT', `Another dbdoctor runner holds the migration lock: ${who}.`, {
     unchanged: `Waited ${timeoutMs} ms; nothing was changed.`,
     hint: 'Wait for that runner to finish and try again, or raise --lock-timeout.',

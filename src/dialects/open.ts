@@ -7,7 +7,7 @@ import type { Connection, Dialect, DialectName } from './dialect.js';
 import { postgresDialect } from './postgres/dialect.js';
 import { connectPostgres, PostgresConnection } from './postgres/driver.js';
 import { sqliteDialect } from './sqlite/dialect.js';
-import { type BusyWait, openSqliteDatabase, SqliteConnection } from './sqlite/driver.js';
+import { type BusyWait, openSqliteDatabase, RETRYABLE_BUSY_MS, SqliteConnection } from './sqlite/driver.js';
 
 /**
  * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
@@ -70,7 +70,10 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
         });
       }
       const db = openSqliteDatabase(target.file, {
-        busyTimeoutMs: opts.busyTimeoutMs,
+        // A runner that waits for locks itself must not sleep inside SQLite while opening.
+        busyTimeoutMs: opts.busyWait
+          ? Math.min(RETRYABLE_BUSY_MS, opts.busyWait.timeoutMs)
+          : opts.busyTimeoutMs,
         readonly: target.mode === 'ro',
         mustExist: target.mode !== 'rwc',
       });

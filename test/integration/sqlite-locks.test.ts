@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { openConnection } from '../../src/dialects/open.js';
 import {
   CLI_PATH,
   cli,
@@ -178,6 +179,28 @@ try {
         [],
         'no lock left behind',
       );
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a runner never sleeps inside SQLite past its deadline: retryable statements get a short busy timeout, transactional ones the whole --lock-timeout', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      // A long write that spills locks readers out too: SQLite's own busy handler would then
+      // sleep (5 s by default) where no lock-wait event fires and no deadline is checked.
+      const conn = await openConnection(db.url, { busyWait: { timeoutMs: 1000 } });
+      try {
+        const timeout = async () =>
+          Number((await conn.query<{ timeout: number }>('PRAGMA busy_timeout'))[0]?.timeout);
+        assert.ok((await timeout()) <= 50, 'outside a transaction the runner waits, not SQLite');
+        await conn.begin();
+        assert.equal(await timeout(), 1000, 'inside a transaction SQLite waits, up to the deadline');
+        await conn.rollback();
+        assert.ok((await timeout()) <= 50);
+      } finally {
+        await conn.close();
+      }
     } finally {
       await db.drop();
     }

@@ -9,6 +9,8 @@ const require = createRequire(import.meta.url);
 
 /** Default time a statement waits for another connection's write lock. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** How long SQLite's own handler waits on a statement the runner can retry itself, in ms. */
+export const RETRYABLE_BUSY_MS = 50;
 
 /**
  * How a runner's connection treats SQLITE_BUSY / SQLITE_LOCKED ("another connection holds the
@@ -199,6 +201,24 @@ export class SqliteConnection implements Connection {
     return stmt;
   }
 
+  /** The busy timeout set on the connection now (ms), or null before dbdoctor set one. */
+  private busyTimeoutNow: number | null = null;
+
+  /**
+   * SQLite's own busy handler sleeps inside the statement, where nothing else runs (no lock-wait
+   * event, no deadline): so a statement that may be retried waits there only briefly and this
+   * loop does the waiting, with events, up to the runner's deadline. A statement inside a
+   * transaction cannot be retried, so it keeps the whole deadline in SQLite's handler (a large
+   * write that must wait for readers to finish then still succeeds).
+   */
+  private setBusyTimeout(retryable: boolean): void {
+    if (!this.busyWait) return;
+    const ms = retryable ? Math.min(RETRYABLE_BUSY_MS, this.busyWait.timeoutMs) : this.busyWait.timeoutMs;
+    if (ms === this.busyTimeoutNow) return;
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+    this.busyTimeoutNow = ms;
+  }
+
   /**
    * Runs `op`, waiting out SQLITE_BUSY while `retryable` says a retry is safe. SQLite's rule
    * (https://www.sqlite.org/lang_transaction.html): a statement outside an explicit
@@ -210,6 +230,7 @@ export class SqliteConnection implements Connection {
     let delay = 20;
     for (;;) {
       try {
+        this.setBusyTimeout(retryable());
         return op();
       } catch (e) {
         if (!this.busyWait || !isSqliteBusy(e) || !retryable()) throw e;
