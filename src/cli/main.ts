@@ -8,6 +8,7 @@ import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
 import { register as registerLint } from './lint.js';
 import { register as registerNew } from './new.js';
+import { writeOut } from './output.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
 import { register as registerSessions } from './sessions.js';
@@ -48,12 +49,26 @@ const overrideExits = (cmd: Command): void => {
 };
 overrideExits(program);
 
+const json = process.argv.includes('--json');
+if (json) {
+  // --json promises exactly one document on stdout: what a migration's own code logs goes to stderr.
+  console.log = console.error;
+  console.info = console.error;
+  console.debug = console.error;
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     // Help and version are successes; every other parse failure is bad usage (exit 2).
     process.exitCode = e.exitCode === 0 ? 0 : 2;
+    if (json && e.exitCode !== 0) {
+      const message = e.message.replace(/^error: /, '');
+      writeOut(
+        `${JSON.stringify({ ok: false, error: { code: 'BAD_USAGE', message, hint: 'Run with --help for usage.' } }, null, 2)}\n`,
+      );
+    }
   } else {
     throw e;
   }

@@ -2,7 +2,7 @@ import { conceal } from '../config/url.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 
 /** Codes that mean the command line (or the URL it names) is wrong: exit 2, not 1. */
-const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL']);
+const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL', 'BAD_DURATION']);
 
 let secrets: readonly string[] = [];
 

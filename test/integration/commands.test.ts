@@ -284,3 +284,42 @@ describe('project commands', () => {
     assert.equal((await cli(['stamp'])).code, 2);
   });
 });
+
+describe('--json: exactly one JSON document on stdout, whatever happens', () => {
+  it('a command line commander cannot parse is BAD_USAGE as JSON, exit 2', async () => {
+    for (const args of [
+      ['aply', '--json'],
+      ['apply', '--dryrun', '--json'],
+      ['stamp', '--json'],
+    ]) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      const doc = r.json<{ ok: boolean; error: { code: string } }>();
+      assert.deepEqual([doc.ok, doc.error.code], [false, 'BAD_USAGE']);
+    }
+  });
+
+  it('a bad duration is bad usage (exit 2)', async () => {
+    const r = await cli(['status', '--lock-timeout', 'abc', '--json', '--url', 'sqlite::memory:']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.json<{ error: { code: string } }>().error.code, 'BAD_DURATION');
+  });
+
+  it("what a migration's own code logs goes to stderr", async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_logs.mjs': `export default { async up(db) { console.log('query returned', await db.query('SELECT 1 AS one')); await db.sql('CREATE TABLE a (x INTEGER)'); } };\n`,
+      });
+      const r = await cli(['apply', '--json', '--no-backup', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        r.json<{ applied: { id: string }[] }>().applied.map((a) => a.id),
+        ['001'],
+      );
+      assert.match(r.stderr, /query returned/);
+    } finally {
+      await db.drop();
+    }
+  });
+});
