@@ -37,7 +37,7 @@ export function register(program: Command): void {
           },
         });
         emit(ctx.json, r, () => {
-          const lines: string[] = [];
+          const lines: string[] = [`database: ${r.database}`];
           if (r.backup) lines.push(`backup: ${r.backup}`);
           if (r.applied.length === 0) lines.push(`Nothing to apply; database is at ${r.after ?? 'base'}.`);
           else {

@@ -25,7 +25,7 @@ export function register(program: Command): void {
           dryRun: Boolean(opts.dryRun),
         });
         emit(ctx.json, r, () => {
-          const lines: string[] = [];
+          const lines: string[] = [`database: ${r.database}`];
           if (r.backup) lines.push(`backup: ${r.backup}`);
           if (r.reverted.length === 0) lines.push('Nothing to revert.');
           for (const a of r.reverted)

@@ -14,6 +14,7 @@ export function register(program: Command): void {
         const r = await stamp({ ...ctx, target });
         emit(ctx.json, r, () =>
           [
+            `database: ${r.database}`,
             `history now says ${r.after ?? 'base'} (was ${r.before ?? 'base'}).`,
             r.added.length ? `recorded without running: ${r.added.join(', ')}` : '',
             r.removed.length ? `forgotten: ${r.removed.join(', ')}` : '',

@@ -43,6 +43,8 @@ export interface MigrateOptions extends EngineOptions {
 /** What {@link migrate} did (or, with `dryRun`, would do). */
 export interface MigrateResult {
   dialect: string;
+  /** The database, as shown to people (no password). */
+  database: string;
   dryRun: boolean;
   before: string | null;
   after: string | null;
@@ -109,6 +111,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       for (const f of targets) await loadMigration(f, session.conn.dialect); // parse errors show up in a dry run too
       return {
         dialect,
+        database: session.conn.display,
         dryRun: true,
         before: state.current,
         after: targets.length > 0 ? targets[targets.length - 1]!.id : state.current,
@@ -128,6 +131,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   const targets = selectTargets(session, state, options.to);
   const result: MigrateResult = {
     dialect: conn.dialect.name,
+    database: conn.display,
     dryRun: false,
     before: state.current,
     after: state.current,

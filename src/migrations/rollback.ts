@@ -28,6 +28,8 @@ export interface RollbackOptions extends EngineOptions {
 /** What {@link rollback} did (or would do). */
 export interface RollbackResult {
   dialect: string;
+  /** The database, as shown to people (no password). */
+  database: string;
   dryRun: boolean;
   before: string | null;
   after: string | null;
@@ -106,6 +108,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       const after = highestId(remaining);
       const result: RollbackResult = {
         dialect: session.conn.dialect.name,
+        database: session.conn.display,
         dryRun: options.dryRun ?? false,
         before: state.current,
         after: options.dryRun ? after : state.current,

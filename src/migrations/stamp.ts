@@ -8,6 +8,8 @@ import { isSettled } from './history.js';
 /** What {@link stamp} changed in the history. */
 export interface StampResult {
   dialect: string;
+  /** The database, as shown to people (no password). */
+  database: string;
   before: string | null;
   after: string | null;
   /** Ids recorded as applied without running them. */
@@ -57,7 +59,7 @@ export async function stamp(options: EngineOptions & { target: string }): Promis
           }
         }
       });
-      return { dialect: conn.dialect.name, before, after: targetId, added, removed };
+      return { dialect: conn.dialect.name, database: conn.display, before, after: targetId, added, removed };
     }),
   );
 }
