@@ -108,7 +108,12 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       const problems = blocking(state, options.allowOutOfOrder ?? false);
       if (problems.length > 0) throw problemsError(problems, 'apply');
       const targets = selectTargets(session, state, options.to);
-      for (const f of targets) await loadMigration(f, session.conn.dialect); // parse errors show up in a dry run too
+      // Parse errors and lint errors stop a dry run exactly as they would stop the apply.
+      const loaded: LoadedMigration[] = [];
+      for (const f of targets) loaded.push(await loadMigration(f, session.conn.dialect));
+      const findings = await lintLoaded(session.conn, loaded, { largeTableRows: options.largeTableRows });
+      if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
+      if (findings.length > 0) options.onLint?.(findings);
       return {
         dialect,
         database: session.conn.display,

@@ -55,6 +55,10 @@ for (const dialect of DIALECTS) {
             doc.findings.map((f) => [f.id, f.severity, f.migration]),
             [['index-without-concurrently', 'error', '002_index']],
           );
+          // A dry run says what the apply would say.
+          const dry = await run('apply', '--dry-run', '--large-table-rows', '2');
+          assert.equal(dry.code, 1, dry.stderr);
+          assert.match(dry.stderr, /LINT_FAILED/);
           const refused = await run('apply', '--large-table-rows', '2');
           assert.equal(refused.code, 1);
           assert.match(refused.stderr, /LINT_FAILED/);
