@@ -323,3 +323,29 @@ describe('--json: exactly one JSON document on stdout, whatever happens', () => 
     }
   });
 });
+
+for (const dialect of DIALECTS) {
+  describe(`function migrations on ${dialect}: one parameterized statement for both dialects`, () => {
+    it('$1-style placeholders bind on SQLite as on PostgreSQL (and ? still works on SQLite)', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_params.mjs': `export default { async up(db) {
+  await db.sql('CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT, n INTEGER)');
+  await db.sql('INSERT INTO kv (k, v, n) VALUES ($1, $2, $3)', ['a', '$1 is not a placeholder in a string', 7]);
+  const [row] = await db.query('SELECT v FROM kv WHERE k = $1 AND n = $2', ['a', 7]);
+  if (!row) throw new Error('the bound query found nothing');
+} };
+`,
+        });
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(await rawQuery(db, 'SELECT k, v FROM kv'), [
+          { k: 'a', v: '$1 is not a placeholder in a string' },
+        ]);
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}

@@ -257,10 +257,23 @@ export class SqliteConnection implements Connection {
   /** Synchronous form, for code that must not yield between statements. */
   querySync<R extends Row = Row>(sql: string, params: readonly unknown[] = []): R[] {
     const stmt = this.prepare(sql);
-    const bound = params.map(toSqliteValue);
-    if (stmt.reader) return stmt.all(...bound) as R[];
-    stmt.run(...bound);
-    return [];
+    const values = params.map(toSqliteValue);
+    const run = (args: unknown[]): R[] => {
+      if (stmt.reader) return stmt.all(...args) as R[];
+      stmt.run(...args);
+      return [];
+    };
+    try {
+      return run(values);
+    } catch (e) {
+      // Binding is checked before anything runs, so a refused bind can be retried by number.
+      if (!(e instanceof RangeError) || values.length === 0) throw e;
+      try {
+        return run([numbered(values)]);
+      } catch {
+        throw e; // neither way binds: the first error says why
+      }
+    }
   }
 
   async exec(sql: string): Promise<void> {
@@ -321,4 +334,13 @@ function toSqliteValue(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
   if (v === undefined) return null;
   return v;
+}
+
+/**
+ * `values` bound by number: PostgreSQL-style `$1` is, to SQLite, a named parameter called `$1`,
+ * which better-sqlite3 binds from the key `1`. So one parameterized statement in a function
+ * migration runs on both dialects.
+ */
+function numbered(values: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(values.map((v, i) => [String(i + 1), v]));
 }
