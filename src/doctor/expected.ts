@@ -18,6 +18,7 @@ import {
   type EnumType,
   emptySchema,
   type SchemaObject as OtherObject,
+  putObject,
   type Schema,
   type Table,
   type Trigger,
@@ -67,7 +68,7 @@ export class ExpectedSchemas {
       else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
       else if (kind === 'view') schema.views[(object as View).name] = object as View;
       else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
-      else (schema.objects ??= {})[key] = object as OtherObject;
+      else putObject(schema, object as OtherObject);
     }
     return schema;
   }
@@ -224,5 +225,5 @@ function objectOf(schema: Schema, key: ObjectKey): SchemaObject {
   if (kind === 'enum') return schema.enums[name];
   if (kind === 'view') return schema.views[name];
   if (kind === 'trigger') return schema.triggers[name];
-  return (schema.objects ?? {})[key];
+  return schema.objects?.[key] as OtherObject;
 }

@@ -157,6 +157,11 @@ export function objectKey(o: Pick<SchemaObject, 'kind' | 'name'>): string {
   return `${o.kind}:${o.name}`;
 }
 
+/** Adds (or replaces) one of {@link Schema.objects}. */
+export function putObject(schema: Schema, object: SchemaObject): void {
+  schema.objects = { ...schema.objects, [objectKey(object)]: object };
+}
+
 /** An empty schema for a dialect. */
 export function emptySchema(dialect: Schema['dialect']): Schema {
   return { dialect, tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };

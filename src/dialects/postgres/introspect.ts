@@ -2,7 +2,7 @@ import {
   type Column,
   type ForeignKey,
   type Index,
-  objectKey,
+  putObject,
   type Schema,
   type Table,
 } from '../../schema/model.js';
@@ -363,8 +363,7 @@ function attach(table: Table, key: string, definition: string): void {
 }
 
 function addObject(schema: Schema, kind: string, name: string, definition: string): void {
-  const object = { kind, name, definition: normalizeExpression(definition) };
-  (schema.objects ??= {})[objectKey(object)] = object;
+  putObject(schema, { kind, name, definition: normalizeExpression(definition) });
 }
 
 /**

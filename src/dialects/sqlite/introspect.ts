@@ -2,7 +2,7 @@ import {
   type Column,
   type ForeignKey,
   type Index,
-  objectKey,
+  putObject,
   type Schema,
   type Table,
 } from '../../schema/model.js';
@@ -109,8 +109,11 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
       // A virtual table is its CREATE VIRTUAL TABLE statement, compared as tokens, so the
       // module and its arguments (FTS5 columns, tokenize=, prefix=, content=) all count.
       if (row.sql && /^\s*CREATE\s+VIRTUAL/i.test(row.sql)) {
-        const object = { kind: 'virtual table', name: row.name, definition: normalizeExpression(row.sql) };
-        (schema.objects ??= {})[objectKey(object)] = object;
+        putObject(schema, {
+          kind: 'virtual table',
+          name: row.name,
+          definition: normalizeExpression(row.sql),
+        });
         continue;
       }
       // A table's model follows from its CREATE statement, its indexes' statements and its
