@@ -112,7 +112,7 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
         putObject(schema, {
           kind: 'virtual table',
           name: row.name,
-          definition: normalizeExpression(row.sql),
+          definition: sqlTokens(row.sql),
         });
         continue;
       }
@@ -138,6 +138,25 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
   }
   resolveImplicitReferences(schema);
   return normalizeSchema(schema);
+}
+
+// One SQL token: a string, a quoted identifier ("", ``, []), a word, a number, or one symbol.
+const TOKEN =
+  /'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*|\d+(?:\.\d+)?|\S/g;
+
+/**
+ * A statement as its tokens, one space apart: spacing and the case of unquoted words do not
+ * count (SQLite folds neither identifiers' case nor whitespace into meaning), strings do, and
+ * an identifier quoted with "", `` or [] is the same identifier unquoted.
+ */
+export function sqlTokens(sql: string): string {
+  return (sql.match(TOKEN) ?? [])
+    .map((t) => {
+      if (t.startsWith("'")) return t;
+      const quoted = /^["`[]/.test(t) ? t.slice(1, -1) : null;
+      return (quoted ?? t).toLowerCase();
+    })
+    .join(' ');
 }
 
 function readTable(
