@@ -18,6 +18,21 @@ import type { PostgresConnection } from './driver.js';
 // Each query reads one kind of object for every table of the schema at once, so the cost
 // does not grow with a round trip per table.
 
+/**
+ * Catalog columns PostgreSQL 15 added (ON DELETE SET NULL (cols), NULLS NOT DISTINCT), or
+ * what they mean on an older server, so one query text serves every version.
+ */
+interface Pg15Columns {
+  setColumns: string;
+  nullsNotDistinct: string;
+}
+
+function pg15Columns(serverVersionNum: number): Pg15Columns {
+  return serverVersionNum >= 150000
+    ? { setColumns: 'con.confdelsetcols', nullsNotDistinct: 'COALESCE(x.indnullsnotdistinct, false)' }
+    : { setColumns: "'{}'::int2[]", nullsNotDistinct: 'false' };
+}
+
 // Partitions are tables of their own (their bound is one of their options); what
 // pg_get_partkeydef and pg_get_expr(relpartbound) print is taken as the database deparses it.
 const TABLES_SQL = `
@@ -44,7 +59,7 @@ LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum`;
 
-const CONSTRAINTS_SQL = `
+const CONSTRAINTS_SQL = (PG15: Pg15Columns) => `
 SELECT c.relname AS table_name, con.conname AS name, con.contype AS type,
   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
@@ -55,10 +70,10 @@ SELECT c.relname AS table_name, con.conname AS name, con.contype AS type,
   CASE WHEN con.contype IN ('c', 'x') THEN pg_get_constraintdef(con.oid, true) END AS definition,
   con.condeferrable AS deferrable, con.condeferred AS deferred, con.convalidated AS validated,
   con.connoinherit AS no_inherit, con.confmatchtype AS match_type,
-  ARRAY(SELECT a.attname::text FROM unnest((to_jsonb(con) ->> 'confdelsetcols')::int2[]) WITH ORDINALITY k(attnum, ord)
+  ARRAY(SELECT a.attname::text FROM unnest(${PG15.setColumns}) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS set_columns,
   ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(x.indnkeyatts + 1, x.indnatts) k ORDER BY k) AS include_defs,
-  COALESCE((to_jsonb(x) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
+  ${PG15.nullsNotDistinct} AS nulls_not_distinct
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -71,22 +86,23 @@ ORDER BY c.relname, con.conname`;
 // NULLS FIRST/LAST (indoption bit 1), operator classes, collations, INCLUDE, NULLS NOT
 // DISTINCT, the predicate; plus indisvalid, which pg_get_indexdef does not print. (WITH (...)
 // storage parameters and TABLESPACE are in the README's "not compared" list.)
-const INDEXES_SQL = `
+const INDEXES_SQL = (PG15: Pg15Columns) => `
 SELECT c.relname AS table_name, c.relkind AS table_kind, i.relname AS name, x.indisunique AS is_unique, am.amname AS method,
   pg_get_expr(x.indpred, x.indrelid, true) AS predicate,
   x.indkey::int2[] AS key_columns, x.indoption::int2[] AS key_options,
   ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) k ORDER BY k) AS key_defs,
   ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(x.indnkeyatts + 1, x.indnatts) k ORDER BY k) AS include_defs,
   ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
-        FROM generate_series(0, x.indnkeyatts - 1) k JOIN pg_opclass opc ON opc.oid = x.indclass[k] ORDER BY k) AS opclasses,
-  ARRAY(SELECT CASE WHEN x.indcollation[k] = 0 OR x.indcollation[k] = COALESCE(a.attcollation, 100) THEN ''
-                    ELSE (SELECT co.collname::text FROM pg_collation co WHERE co.oid = x.indcollation[k]) END
-        FROM generate_series(0, x.indnkeyatts - 1) k
-        LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k] AND x.indkey[k] > 0
-        ORDER BY k) AS collations,
+        FROM unnest(x.indclass::oid[]) WITH ORDINALITY k(opclass, ord) JOIN pg_opclass opc ON opc.oid = k.opclass
+        ORDER BY k.ord) AS opclasses,
+  ARRAY(SELECT CASE WHEN k.coll = 0 OR k.coll = COALESCE((SELECT a.attcollation FROM pg_attribute a
+                      WHERE a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0), 100) THEN ''
+                    ELSE (SELECT co.collname::text FROM pg_collation co WHERE co.oid = k.coll) END
+        FROM unnest(x.indcollation::oid[], x.indkey::int2[]) WITH ORDINALITY k(coll, attnum, ord)
+        WHERE k.ord <= x.indnkeyatts ORDER BY k.ord) AS collations,
   x.indisvalid AS valid,
   CASE WHEN c.relkind = 'm' THEN pg_get_indexdef(x.indexrelid, 0, true) END AS definition,
-  COALESCE((to_jsonb(x) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
+  ${PG15.nullsNotDistinct} AS nulls_not_distinct
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class c ON c.oid = x.indrelid
@@ -379,8 +395,12 @@ export async function introspectPostgres(
   // One client runs one query at a time; issuing them together is deprecated in pg.
   const tables = await conn.query<TableRow & Record<string, unknown>>(TABLES_SQL, [ns]);
   const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]);
-  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL, [ns]);
-  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL, [ns]);
+  const [{ version }] = await conn.query<{ version: number }>(
+    "SELECT current_setting('server_version_num')::int AS version",
+  );
+  const pg15 = pg15Columns(version);
+  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [ns]);
+  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL(pg15), [ns]);
   const enums = await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]);
   const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns]);
   const triggers = await conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [
