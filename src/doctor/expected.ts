@@ -17,6 +17,8 @@ import {
 import {
   type EnumType,
   emptySchema,
+  type SchemaObject as OtherObject,
+  putObject,
   type Schema,
   type Table,
   type Trigger,
@@ -31,7 +33,7 @@ export interface RevisionSnapshot {
   changed: Record<ObjectKey, string | null>;
 }
 
-type SchemaObject = Table | EnumType | View | Trigger;
+type SchemaObject = Table | EnumType | View | Trigger | OtherObject;
 
 /** The expected schema at every revision of a project. */
 export class ExpectedSchemas {
@@ -66,6 +68,7 @@ export class ExpectedSchemas {
       else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
       else if (kind === 'view') schema.views[(object as View).name] = object as View;
       else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
+      else putObject(schema, object as OtherObject);
     }
     return schema;
   }
@@ -221,5 +224,6 @@ function objectOf(schema: Schema, key: ObjectKey): SchemaObject {
   if (kind === 'table') return schema.tables[name];
   if (kind === 'enum') return schema.enums[name];
   if (kind === 'view') return schema.views[name];
-  return schema.triggers[name];
+  if (kind === 'trigger') return schema.triggers[name];
+  return schema.objects?.[key] as OtherObject;
 }

@@ -17,14 +17,20 @@ export type ChangeKind =
   | 'primary_key'
   | 'unique_missing'
   | 'unique_extra'
+  | 'unique_changed'
   | 'index_missing'
   | 'index_extra'
   | 'index_changed'
   | 'foreign_key_missing'
   | 'foreign_key_extra'
   | 'foreign_key_action'
+  | 'foreign_key_changed'
   | 'check_missing'
   | 'check_extra'
+  | 'check_changed'
+  | 'attached_missing'
+  | 'attached_extra'
+  | 'attached_changed'
   | 'enum_missing'
   | 'enum_extra'
   | 'enum_values'
@@ -33,7 +39,10 @@ export type ChangeKind =
   | 'view_changed'
   | 'trigger_missing'
   | 'trigger_extra'
-  | 'trigger_changed';
+  | 'trigger_changed'
+  | 'object_missing'
+  | 'object_extra'
+  | 'object_changed';
 
 /** One difference between two schemas, as data and in words. */
 export interface SchemaChange {
@@ -147,6 +156,40 @@ export function diff(a: Schema, b: Schema, labels: DiffLabels = { a: 'A', b: 'B'
       });
   }
 
+  const objectsA = a.objects ?? {};
+  const objectsB = b.objects ?? {};
+  for (const key of unionKeys(objectsA, objectsB)) {
+    const oa = objectsA[key];
+    const ob = objectsB[key];
+    const o = oa ?? ob;
+    const what = `${capitalize(o.kind)} ${o.name}`;
+    if (oa && !ob)
+      changes.push({
+        kind: 'object_missing',
+        table: null,
+        name: key,
+        message: `${what} ${onlyIn('a')}.`,
+        a: oa,
+      });
+    else if (!oa && ob)
+      changes.push({
+        kind: 'object_extra',
+        table: null,
+        name: key,
+        message: `${what} ${onlyIn('b')}.`,
+        b: ob,
+      });
+    else if (oa && ob && oa.definition !== ob.definition)
+      changes.push({
+        kind: 'object_changed',
+        table: null,
+        name: key,
+        message: `${what} differs: ${showDifference(oa.definition, ob.definition, labels)}.`,
+        a: oa.definition,
+        b: ob.definition,
+      });
+  }
+
   const byTable: Record<string, string[]> = {};
   for (const c of [...changes].sort((x, y) =>
     (x.table ?? '') < (y.table ?? '') ? -1 : (x.table ?? '') > (y.table ?? '') ? 1 : 0,
@@ -156,6 +199,38 @@ export function diff(a: Schema, b: Schema, labels: DiffLabels = { a: 'A', b: 'B'
     byTable[key].push(c.message);
   }
   return { equal: changes.length === 0, changes, byTable };
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Two definitions shown by the words where they differ (common leading and trailing words
+ * become "..."), so a long function or index definition reads as its difference.
+ */
+export function showDifference(a: string, b: string, labels: DiffLabels): string {
+  const wa = a.split(' ');
+  const wb = b.split(' ');
+  let start = 0;
+  while (start < wa.length && start < wb.length && wa[start] === wb[start]) start++;
+  let end = 0;
+  while (
+    end < wa.length - start &&
+    end < wb.length - start &&
+    wa[wa.length - 1 - end] === wb[wb.length - 1 - end]
+  )
+    end++;
+  const part = (w: string[]) => {
+    const middle = w.slice(start, w.length - end).join(' ');
+    return `${start > 0 ? '... ' : ''}${middle || '(nothing)'}${end > 0 ? ' ...' : ''}`;
+  };
+  return `"${part(wa)}" in ${labels.a} but "${part(wb)}" in ${labels.b}`;
+}
+
+/** Extras as words: ` [include (b), deferrable]`, or nothing. */
+function describeExtras(extras: readonly string[] | undefined): string {
+  return extras && extras.length > 0 ? ` [${[...extras].sort().join(', ')}]` : '';
 }
 
 function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
@@ -175,11 +250,11 @@ function describeIndex(i: Index): string {
         `${k.column ?? k.expression}${k.collation ? ` COLLATE ${k.collation}` : ''}${k.descending ? ' DESC' : ''}`,
     )
     .join(', ');
-  return `${i.unique ? 'UNIQUE ' : ''}${i.method ? `USING ${i.method} ` : ''}(${keys})${i.where ? ` WHERE ${i.where}` : ''}`;
+  return `${i.unique ? 'UNIQUE ' : ''}${i.method ? `USING ${i.method} ` : ''}(${keys})${i.where ? ` WHERE ${i.where}` : ''}${describeExtras(i.extras)}`;
 }
 
 function describeFk(f: ForeignKey): string {
-  return `${foreignKeyIdentity(f)} ON DELETE ${f.onDelete} ON UPDATE ${f.onUpdate}`;
+  return `${foreignKeyIdentity(f)} ON DELETE ${f.onDelete} ON UPDATE ${f.onUpdate}${describeExtras(f.extras)}`;
 }
 
 /** Column attributes that are text or null, compared and worded alike. */
@@ -277,18 +352,32 @@ function diffTable(ta: Table, tb: Table, labels: DiffLabels, changes: SchemaChan
       b: tb.primaryKey,
     });
 
-  const uniqA = new Set(ta.uniques.map((u) => u.columns.join(', ')));
-  const uniqB = new Set(tb.uniques.map((u) => u.columns.join(', ')));
-  for (const u of uniqA)
-    if (!uniqB.has(u))
+  const uniqA = new Map(ta.uniques.map((u) => [u.columns.join(', '), u]));
+  const uniqB = new Map(tb.uniques.map((u) => [u.columns.join(', '), u]));
+  for (const [u, ua] of uniqA) {
+    const ub = uniqB.get(u);
+    if (!ub)
       push({
         kind: 'unique_missing',
         name: u,
-        message: `UNIQUE (${u}) on ${table} is ${inA} but not ${inB}.`,
+        message: `UNIQUE (${u})${describeExtras(ua.extras)} on ${table} is ${inA} but not ${inB}.`,
       });
-  for (const u of uniqB)
+    else if (describeExtras(ua.extras) !== describeExtras(ub.extras))
+      push({
+        kind: 'unique_changed',
+        name: u,
+        message: `UNIQUE (${u}) on ${table} is${describeExtras(ua.extras) || ' plain'} ${inA} but${describeExtras(ub.extras) || ' plain'} ${inB}.`,
+        a: ua.extras ?? [],
+        b: ub.extras ?? [],
+      });
+  }
+  for (const [u, ub] of uniqB)
     if (!uniqA.has(u))
-      push({ kind: 'unique_extra', name: u, message: `UNIQUE (${u}) on ${table} is ${inB} but not ${inA}.` });
+      push({
+        kind: 'unique_extra',
+        name: u,
+        message: `UNIQUE (${u})${describeExtras(ub.extras)} on ${table} is ${inB} but not ${inA}.`,
+      });
 
   const idxA = new Map(ta.indexes.map((i) => [i.name, i]));
   const idxB = new Map(tb.indexes.map((i) => [i.name, i]));
@@ -351,15 +440,60 @@ function diffTable(ta: Table, tb: Table, labels: DiffLabels, changes: SchemaChan
           });
         }
       }
+      if (describeExtras(fa.extras) !== describeExtras(fb.extras))
+        push({
+          kind: 'foreign_key_changed',
+          name: id,
+          message: `Foreign key ${table}${id} is${describeExtras(fa.extras) || ' plain'} ${inA} but${describeExtras(fb.extras) || ' plain'} ${inB}.`,
+          a: fa.extras ?? [],
+          b: fb.extras ?? [],
+        });
     }
   }
 
-  const chkA = new Set(ta.checks.map((c) => c.expression));
-  const chkB = new Set(tb.checks.map((c) => c.expression));
-  for (const c of chkA)
-    if (!chkB.has(c))
+  const chkA = new Map(ta.checks.map((c) => [c.expression, c]));
+  const chkB = new Map(tb.checks.map((c) => [c.expression, c]));
+  for (const [c, ca] of chkA) {
+    const cb = chkB.get(c);
+    if (!cb)
       push({ kind: 'check_missing', name: c, message: `CHECK (${c}) on ${table} is ${inA} but not ${inB}.` });
-  for (const c of chkB)
+    else if (describeExtras(ca.extras) !== describeExtras(cb.extras))
+      push({
+        kind: 'check_changed',
+        name: c,
+        message: `CHECK (${c}) on ${table} is${describeExtras(ca.extras) || ' plain'} ${inA} but${describeExtras(cb.extras) || ' plain'} ${inB}.`,
+        a: ca.extras ?? [],
+        b: cb.extras ?? [],
+      });
+  }
+  for (const c of chkB.keys())
     if (!chkA.has(c))
       push({ kind: 'check_extra', name: c, message: `CHECK (${c}) on ${table} is ${inB} but not ${inA}.` });
+
+  const attA = ta.attached ?? {};
+  const attB = tb.attached ?? {};
+  for (const key of unionKeys(attA, attB)) {
+    const da = attA[key];
+    const db = attB[key];
+    if (da !== undefined && db === undefined)
+      push({
+        kind: 'attached_missing',
+        name: key,
+        message: `${capitalize(key)} on ${table} is ${inA} but not ${inB}.`,
+      });
+    else if (da === undefined && db !== undefined)
+      push({
+        kind: 'attached_extra',
+        name: key,
+        message: `${capitalize(key)} on ${table} is ${inB} but not ${inA}.`,
+      });
+    else if (da !== db)
+      push({
+        kind: 'attached_changed',
+        name: key,
+        message: `${capitalize(key)} on ${table} differs: ${showDifference(da, db, labels)}.`,
+        a: da,
+        b: db,
+      });
+  }
 }

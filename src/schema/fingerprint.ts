@@ -6,9 +6,12 @@ import { foreignKeyIdentity, normalizeTable } from './normalize.js';
  * Bumped whenever normalization or the canonical form changes, so fingerprints cached on disk
  * by an older dbdoctor are not compared with new ones.
  */
-export const FINGERPRINT_VERSION = 2;
+export const FINGERPRINT_VERSION = 3;
 
-/** A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`. */
+/**
+ * A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`,
+ * or the key of one of {@link Schema.objects} (`function:f(integer)`, `domain:email`, ...).
+ */
 export type ObjectKey = string;
 
 /**
@@ -24,18 +27,25 @@ function canonicalTable(table: Table): unknown {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .map((c) => [c.name, c.type, c.nullable, c.default, c.generated, c.collation, c.identity]),
     primaryKey: t.primaryKey,
-    uniques: t.uniques.map((u) => u.columns),
+    uniques: t.uniques.map((u) => [u.columns, extras(u.extras)]),
     indexes: t.indexes.map((i) => [
       i.name,
       i.unique,
       i.keys.map((k) => [k.column, k.expression, k.descending, k.collation]),
       i.where,
       i.method,
+      extras(i.extras),
     ]),
-    foreignKeys: t.foreignKeys.map((f) => [foreignKeyIdentity(f), f.onDelete, f.onUpdate]),
-    checks: t.checks.map((c) => c.expression),
+    foreignKeys: t.foreignKeys.map((f) => [foreignKeyIdentity(f), f.onDelete, f.onUpdate, extras(f.extras)]),
+    checks: t.checks.map((c) => [c.expression, extras(c.extras)]),
     options: t.options,
+    attached: Object.entries(t.attached ?? {}),
   };
+}
+
+/** Extras in a stable order; absent and empty are the same (the defaults). */
+function extras(list: readonly string[] | undefined): string[] {
+  return [...(list ?? [])].sort();
 }
 
 function hash(value: unknown): string {
@@ -54,6 +64,8 @@ export function objectHashes(schema: Schema): Record<ObjectKey, string> {
     out[`view:${v.name}`] = hash([v.name, v.definition]).slice(0, 24);
   for (const g of Object.values(schema.triggers))
     out[`trigger:${g.name}`] = hash([g.name, g.table, g.definition]).slice(0, 24);
+  for (const [key, o] of Object.entries(schema.objects ?? {}))
+    out[key] = hash([o.kind, o.name, o.definition]).slice(0, 24);
   return out;
 }
 

@@ -44,12 +44,23 @@ export interface Index {
   where: string | null;
   /** Access method when not the default (PostgreSQL: gin, gist, ...), or null. */
   method: string | null;
+  /** Properties beyond the above, as the database reports them ({@link ConstraintExtras}). */
+  extras?: string[];
 }
+
+/**
+ * Properties of an index or constraint that the structured fields above do not hold, each a
+ * short SQL phrase read from the catalog (`include (b)`, `opclass text_pattern_ops on key 1`,
+ * `deferrable`, `not valid`, `invalid`, ...). Absent or empty means none: the default.
+ */
+export type ConstraintExtras = string[];
 
 /** A UNIQUE constraint. Names are not compared (SQLite does not keep them). */
 export interface UniqueConstraint {
   name: string | null;
   columns: string[];
+  /** `nulls not distinct`, `include (...)`, `deferrable`, ... ({@link ConstraintExtras}). */
+  extras?: ConstraintExtras;
 }
 
 /** A FOREIGN KEY constraint. */
@@ -60,12 +71,16 @@ export interface ForeignKey {
   referencedColumns: string[];
   onDelete: ReferentialAction;
   onUpdate: ReferentialAction;
+  /** `match full`, `deferrable`, `not valid`, ... ({@link ConstraintExtras}). */
+  extras?: ConstraintExtras;
 }
 
 /** A CHECK constraint. */
 export interface CheckConstraint {
   name: string | null;
   expression: string;
+  /** `no inherit`, `not valid` ({@link ConstraintExtras}). */
+  extras?: ConstraintExtras;
 }
 
 /** A table with everything attached to it. */
@@ -79,8 +94,17 @@ export interface Table {
   indexes: Index[];
   foreignKeys: ForeignKey[];
   checks: CheckConstraint[];
-  /** Dialect table options that change behaviour: SQLite `strict`, `without rowid`. */
+  /**
+   * Dialect table options that change behaviour: SQLite `strict`, `without rowid`;
+   * PostgreSQL `unlogged`, `partition by ...`, `partition of ...`, `row level security`, ...
+   */
   options: string[];
+  /**
+   * Objects attached to the table that have no structured form, keyed by what identifies
+   * them (`exclude <definition>`, `policy <name>`, `rule <name>`, `primary key`), each with
+   * its definition as the database deparses it. Absent means none.
+   */
+  attached?: Record<string, string>;
 }
 
 /** A PostgreSQL enum type (on SQLite, enums are CHECKed TEXT columns and this map stays empty). */
@@ -102,6 +126,21 @@ export interface Trigger {
   definition: string;
 }
 
+/**
+ * Any other schema object, held as the database deparses it (PostgreSQL: domains, functions,
+ * sequences, composite and range types, extensions, rules, indexes of materialized views;
+ * SQLite: virtual tables). Compared by definition; the structured model has no words for
+ * them beyond "differs".
+ */
+export interface SchemaObject {
+  /** `domain`, `function`, `sequence`, `type`, `extension`, `index`, `virtual table`, ... */
+  kind: string;
+  /** The object's name (with its argument types for functions). */
+  name: string;
+  /** The normalized definition. */
+  definition: string;
+}
+
 /** A whole schema. Maps are keyed by name; {@link normalizeSchema} sorts them. */
 export interface Schema {
   dialect: 'sqlite' | 'postgres';
@@ -109,11 +148,23 @@ export interface Schema {
   enums: Record<string, EnumType>;
   views: Record<string, View>;
   triggers: Record<string, Trigger>;
+  /** Other objects, keyed `kind:name` ({@link objectKey}). Absent means none. */
+  objects?: Record<string, SchemaObject>;
+}
+
+/** The key of an object of {@link Schema.objects}: `kind:name`. */
+export function objectKey(o: Pick<SchemaObject, 'kind' | 'name'>): string {
+  return `${o.kind}:${o.name}`;
+}
+
+/** Adds (or replaces) one of {@link Schema.objects}. */
+export function putObject(schema: Schema, object: SchemaObject): void {
+  schema.objects = { ...schema.objects, [objectKey(object)]: object };
 }
 
 /** An empty schema for a dialect. */
 export function emptySchema(dialect: Schema['dialect']): Schema {
-  return { dialect, tables: {}, enums: {}, views: {}, triggers: {} };
+  return { dialect, tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };
 }
 
 /** Number of objects (tables, enums, views, triggers) in a schema. */
@@ -122,6 +173,7 @@ export function objectCount(schema: Schema): number {
     Object.keys(schema.tables).length +
     Object.keys(schema.enums).length +
     Object.keys(schema.views).length +
-    Object.keys(schema.triggers).length
+    Object.keys(schema.triggers).length +
+    Object.keys(schema.objects ?? {}).length
   );
 }

@@ -221,6 +221,7 @@ export function normalizeTable(table: Table): Table {
     foreignKeys: [...table.foreignKeys].sort(byKey(foreignKeyIdentity)),
     checks: [...table.checks].sort(byKey((c) => c.expression)),
     options: [...table.options].sort(),
+    ...(table.attached ? { attached: sortedRecord(table.attached) } : {}),
   };
 }
 
@@ -241,5 +242,6 @@ export function normalizeSchema(schema: Schema): Schema {
     enums: sortedRecord(schema.enums),
     views: sortedRecord(schema.views),
     triggers: sortedRecord(schema.triggers),
+    objects: sortedRecord(schema.objects ?? {}),
   };
 }

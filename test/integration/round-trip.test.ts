@@ -84,7 +84,8 @@ function corpusProjects(): Project[] {
       name: 'corpus/pagila',
       dialect: 'postgres',
       files: { '001_pagila.sql': up(dumpSql(read('pagila', 'pagila-schema.sql'))) },
-      tables: 15,
+      // 15 tables plus payment's 7 partitions, which are tables of their own (issue 10).
+      tables: 22,
     },
     {
       name: 'corpus/simplexmq agent',

@@ -1,4 +1,11 @@
-import type { Column, ForeignKey, Index, Schema, Table } from '../../schema/model.js';
+import {
+  type Column,
+  type ForeignKey,
+  type Index,
+  putObject,
+  type Schema,
+  type Table,
+} from '../../schema/model.js';
 import {
   normalizeAction,
   normalizeExpression,
@@ -11,10 +18,32 @@ import type { PostgresConnection } from './driver.js';
 // Each query reads one kind of object for every table of the schema at once, so the cost
 // does not grow with a round trip per table.
 
+/**
+ * Catalog columns PostgreSQL 15 added (ON DELETE SET NULL (cols), NULLS NOT DISTINCT), or
+ * what they mean on an older server, so one query text serves every version.
+ */
+interface Pg15Columns {
+  setColumns: string;
+  nullsNotDistinct: string;
+}
+
+function pg15Columns(serverVersionNum: number): Pg15Columns {
+  return serverVersionNum >= 150000
+    ? { setColumns: 'con.confdelsetcols', nullsNotDistinct: 'COALESCE(x.indnullsnotdistinct, false)' }
+    : { setColumns: "'{}'::int2[]", nullsNotDistinct: 'false' };
+}
+
+// Partitions are tables of their own (their bound is one of their options); what
+// pg_get_partkeydef and pg_get_expr(relpartbound) print is taken as the database deparses it.
 const TABLES_SQL = `
-SELECT c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence
+SELECT c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
+  c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
+  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
+  CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid, true) END AS partition_bound,
+  ARRAY(SELECT p.relname::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+        WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition`;
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`;
 
 const COLUMNS_SQL = `
 SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
@@ -30,7 +59,7 @@ LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum`;
 
-const CONSTRAINTS_SQL = `
+const CONSTRAINTS_SQL = (PG15: Pg15Columns) => `
 SELECT c.relname AS table_name, con.conname AS name, con.contype AS type,
   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
@@ -38,25 +67,48 @@ SELECT c.relname AS table_name, con.conname AS name, con.contype AS type,
   ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns,
   con.confdeltype AS on_delete, con.confupdtype AS on_update,
-  CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid, true) END AS definition
+  CASE WHEN con.contype IN ('c', 'x') THEN pg_get_constraintdef(con.oid, true) END AS definition,
+  con.condeferrable AS deferrable, con.condeferred AS deferred, con.convalidated AS validated,
+  con.connoinherit AS no_inherit, con.confmatchtype AS match_type,
+  ARRAY(SELECT a.attname::text FROM unnest(${PG15.setColumns}) WITH ORDINALITY k(attnum, ord)
+        JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS set_columns,
+  ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(x.indnkeyatts + 1, x.indnatts) k ORDER BY k) AS include_defs,
+  ${PG15.nullsNotDistinct} AS nulls_not_distinct
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
-WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c')
+LEFT JOIN pg_index x ON x.indexrelid = con.conindid AND con.contype IN ('p', 'u')
+WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c', 'x')
 ORDER BY c.relname, con.conname`;
 
-const INDEXES_SQL = `
-SELECT c.relname AS table_name, i.relname AS name, x.indisunique AS is_unique, am.amname AS method,
+// Everything pg_get_indexdef prints is read here, one column of the catalog each: keys, order,
+// NULLS FIRST/LAST (indoption bit 1), operator classes, collations, INCLUDE, NULLS NOT
+// DISTINCT, the predicate; plus indisvalid, which pg_get_indexdef does not print. (WITH (...)
+// storage parameters and TABLESPACE are in the README's "not compared" list.)
+const INDEXES_SQL = (PG15: Pg15Columns) => `
+SELECT c.relname AS table_name, c.relkind AS table_kind, i.relname AS name, x.indisunique AS is_unique, am.amname AS method,
   pg_get_expr(x.indpred, x.indrelid, true) AS predicate,
   x.indkey::int2[] AS key_columns, x.indoption::int2[] AS key_options,
-  ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) k ORDER BY k) AS key_defs
+  ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(1, x.indnkeyatts) k ORDER BY k) AS key_defs,
+  ARRAY(SELECT pg_get_indexdef(x.indexrelid, k, true) FROM generate_series(x.indnkeyatts + 1, x.indnatts) k ORDER BY k) AS include_defs,
+  ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname::text END
+        FROM unnest(x.indclass::oid[]) WITH ORDINALITY k(opclass, ord) JOIN pg_opclass opc ON opc.oid = k.opclass
+        ORDER BY k.ord) AS opclasses,
+  ARRAY(SELECT CASE WHEN k.coll = 0 OR k.coll = COALESCE((SELECT a.attcollation FROM pg_attribute a
+                      WHERE a.attrelid = x.indrelid AND a.attnum = k.attnum AND k.attnum > 0), 100) THEN ''
+                    ELSE (SELECT co.collname::text FROM pg_collation co WHERE co.oid = k.coll) END
+        FROM unnest(x.indcollation::oid[], x.indkey::int2[]) WITH ORDINALITY k(coll, attnum, ord)
+        WHERE k.ord <= x.indnkeyatts ORDER BY k.ord) AS collations,
+  x.indisvalid AS valid,
+  CASE WHEN c.relkind = 'm' THEN pg_get_indexdef(x.indexrelid, 0, true) END AS definition,
+  ${PG15.nullsNotDistinct} AS nulls_not_distinct
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class c ON c.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = i.relam
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY c.relname, i.relname`;
 
@@ -74,6 +126,78 @@ const TRIGGERS_SQL = `
 SELECT t.tgname AS name, c.relname AS table_name, pg_get_triggerdef(t.oid, true) AS definition
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND NOT t.tgisinternal`;
+
+const POLICIES_SQL = `
+SELECT c.relname AS table_name, p.polname AS name,
+  concat_ws(' ', CASE WHEN p.polpermissive THEN 'permissive' ELSE 'restrictive' END,
+    'for ' || CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update' WHEN 'd' THEN 'delete' ELSE 'all' END,
+    'to ' || ARRAY_TO_STRING(ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END
+                                  FROM unnest(p.polroles) r ORDER BY 1), ', '),
+    'using (' || pg_get_expr(p.polqual, p.polrelid, true) || ')',
+    'with check (' || pg_get_expr(p.polwithcheck, p.polrelid, true) || ')') AS definition
+FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1`;
+
+// Objects of the schema with no structured form, each as the database deparses it, in one
+// set-based query. Members of an extension are the extension's (its name stands for them).
+const OBJECTS_SQL = `
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
+ext_members AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
+SELECT 'domain' AS kind, t.typname::text AS name, NULL AS owner,
+  concat_ws(' ', format_type(t.typbasetype, t.typtypmod),
+    CASE WHEN t.typcollation <> bt.typcollation THEN 'collate ' || quote_ident(co.collname) END,
+    CASE WHEN t.typnotnull THEN 'not null' END,
+    'default ' || t.typdefault,
+    (SELECT string_agg(pg_get_constraintdef(k.oid, true), ' ' ORDER BY pg_get_constraintdef(k.oid, true))
+     FROM pg_constraint k WHERE k.contypid = t.oid)) AS definition
+FROM pg_type t JOIN pg_type bt ON bt.oid = t.typbasetype LEFT JOIN pg_collation co ON co.oid = t.typcollation
+WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'd'
+  AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+UNION ALL
+SELECT 'type', t.typname::text, NULL,
+  CASE t.typtype
+    WHEN 'c' THEN 'composite (' || ARRAY_TO_STRING(ARRAY(
+      SELECT quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod)
+      FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), ', ') || ')'
+    ELSE (SELECT 'range of ' || format_type(r.rngsubtype, NULL) || ' opclass ' || opc.opcname
+          || COALESCE(' collate ' || quote_ident(co.collname), '')
+          || COALESCE(' canonical ' || NULLIF(r.rngcanonical::oid, 0)::regproc::text, '')
+          || COALESCE(' subtype_diff ' || NULLIF(r.rngsubdiff::oid, 0)::regproc::text, '')
+          FROM pg_range r JOIN pg_opclass opc ON opc.oid = r.rngsubopc LEFT JOIN pg_collation co ON co.oid = r.rngcollation
+          WHERE r.rngtypid = t.oid) END
+FROM pg_type t LEFT JOIN pg_class rel ON rel.oid = t.typrelid
+WHERE t.typnamespace IN (SELECT oid FROM ns) AND (t.typtype = 'r' OR (t.typtype = 'c' AND rel.relkind = 'c'))
+  AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+UNION ALL
+SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL, pg_get_functiondef(p.oid)
+FROM pg_proc p
+WHERE p.pronamespace IN (SELECT oid FROM ns) AND p.prokind <> 'a'
+  AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+UNION ALL
+SELECT 'aggregate', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
+  concat_ws(' ', 'sfunc', a.aggtransfn::regproc::text, 'stype', format_type(a.aggtranstype, NULL),
+    'finalfunc ' || NULLIF(a.aggfinalfn::oid, 0)::regproc::text, 'initcond ' || a.agginitval)
+FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+WHERE p.pronamespace IN (SELECT oid FROM ns)
+  AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+UNION ALL
+SELECT 'sequence', c.relname::text, owner.relname::text,
+  concat_ws(' ', 'as', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
+    'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, CASE WHEN s.seqcycle THEN 'cycle' END,
+    'owned by ' || quote_ident(owner.relname) || '.' || quote_ident(oa.attname))
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+LEFT JOIN pg_class owner ON owner.oid = d.refobjid
+LEFT JOIN pg_attribute oa ON oa.attrelid = d.refobjid AND oa.attnum = d.refobjsubid
+WHERE c.relnamespace IN (SELECT oid FROM ns) AND (d.deptype IS NULL OR d.deptype = 'a')
+  AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+UNION ALL
+SELECT 'rule', c.relname || '.' || r.rulename, c.relname::text, pg_get_ruledef(r.oid, true)
+FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+WHERE c.relnamespace IN (SELECT oid FROM ns) AND r.rulename <> '_RETURN'
+UNION ALL
+SELECT 'extension', x.extname::text, NULL, x.extname::text
+FROM pg_extension x WHERE x.extnamespace IN (SELECT oid FROM ns)`;
 
 const ACTIONS: Record<string, string> = {
   a: 'NO ACTION',
@@ -99,17 +223,37 @@ interface ColumnRow {
 interface ConstraintRow {
   table_name: string;
   name: string;
-  type: 'p' | 'u' | 'f' | 'c';
+  type: 'p' | 'u' | 'f' | 'c' | 'x';
   columns: string[];
   ref_table: string | null;
   ref_columns: string[];
   on_delete: string;
   on_update: string;
   definition: string | null;
+  deferrable: boolean;
+  deferred: boolean;
+  validated: boolean;
+  no_inherit: boolean;
+  match_type: string;
+  set_columns: string[];
+  include_defs: string[];
+  nulls_not_distinct: boolean;
+}
+
+interface TableRow {
+  name: string;
+  kind: string;
+  persistence: string;
+  rls: boolean;
+  force_rls: boolean;
+  partition_key: string | null;
+  partition_bound: string | null;
+  parents: string[];
 }
 
 interface IndexRow {
   table_name: string;
+  table_kind: string;
   name: string;
   is_unique: boolean;
   method: string;
@@ -117,6 +261,21 @@ interface IndexRow {
   key_columns: number[];
   key_options: number[];
   key_defs: string[];
+  include_defs: string[];
+  opclasses: string[];
+  collations: string[];
+  valid: boolean;
+  nulls_not_distinct: boolean;
+  /** The whole CREATE INDEX, read for indexes of materialized views only. */
+  definition: string | null;
+}
+
+interface ObjectRow {
+  kind: string;
+  name: string;
+  /** The table the object belongs to (a sequence's owner, a rule's table), or null. */
+  owner: string | null;
+  definition: string | null;
 }
 
 function toColumn(r: ColumnRow): Column {
@@ -133,20 +292,94 @@ function toColumn(r: ColumnRow): Column {
   };
 }
 
+/** INCLUDE columns, quoted as pg_get_indexdef quotes them, as one extra. */
+function includeExtra(defs: readonly string[]): string[] {
+  return defs.length > 0 ? [`include (${defs.join(', ')})`] : [];
+}
+
+/**
+ * What an index has beyond its structured form, from the catalog columns pg_get_indexdef
+ * reads (see INDEXES_SQL). Keys are numbered from 1 as in the index definition.
+ */
+function indexExtras(r: IndexRow): string[] {
+  const out: string[] = [];
+  r.key_defs.forEach((_, i) => {
+    const option = r.key_options[i] ?? 0;
+    // indoption bit 0 is DESC, bit 1 NULLS FIRST; NULLS FIRST is the default only for DESC.
+    const nullsFirst = (option & 2) === 2;
+    if (nullsFirst !== ((option & 1) === 1))
+      out.push(`nulls ${nullsFirst ? 'first' : 'last'} on key ${i + 1}`);
+    if (r.opclasses[i]) out.push(`opclass ${r.opclasses[i]} on key ${i + 1}`);
+    if (r.collations[i]) out.push(`collate "${r.collations[i]}" on key ${i + 1}`);
+  });
+  out.push(...includeExtra(r.include_defs));
+  if (r.nulls_not_distinct) out.push('nulls not distinct');
+  if (!r.valid) out.push('invalid (a failed CREATE INDEX CONCURRENTLY)');
+  return out;
+}
+
+/** Deferrability and validation, as the catalog records them for every kind of constraint. */
+function constraintExtras(r: ConstraintRow): string[] {
+  const out: string[] = [];
+  if (r.type === 'u' || r.type === 'p') {
+    if (r.nulls_not_distinct) out.push('nulls not distinct');
+    out.push(...includeExtra(r.include_defs));
+  }
+  if (r.type === 'f') {
+    if (r.match_type === 'f') out.push('match full');
+    else if (r.match_type === 'p') out.push('match partial');
+    if (r.set_columns.length > 0) out.push(`on delete set (${r.set_columns.join(', ')})`);
+  }
+  if (r.deferrable) out.push(r.deferred ? 'deferrable initially deferred' : 'deferrable');
+  // connoinherit is set on keys too (they are never inherited); only a CHECK can choose.
+  if (r.type === 'c' && r.no_inherit) out.push('no inherit');
+  if (!r.validated) out.push('not valid');
+  return out;
+}
+
+function withExtras<T extends object>(object: T, extras: string[]): T & { extras?: string[] } {
+  return extras.length > 0 ? { ...object, extras } : object;
+}
+
+/** Table options: everything CREATE TABLE says about the table as a whole. */
+function tableOptions(t: TableRow): string[] {
+  const options: string[] = [];
+  if (t.kind === 'p') options.push(`partition by ${normalizeExpression(t.partition_key ?? '')}`);
+  if (t.partition_bound !== null)
+    options.push(`partition of ${t.parents[0]} ${normalizeExpression(t.partition_bound)}`);
+  else if (t.parents.length > 0) options.push(`inherits (${t.parents.join(', ')})`);
+  if (t.persistence === 'u') options.push('unlogged');
+  if (t.rls) options.push('row level security');
+  if (t.force_rls) options.push('force row level security');
+  return options;
+}
+
 function toIndex(r: IndexRow): Index {
-  return {
-    name: r.name,
-    unique: r.is_unique,
-    keys: r.key_defs.map((def, i) => ({
-      column: r.key_columns[i] !== 0 ? def.replace(/^"(.*)"$/, '$1').replaceAll('""', '"') : null,
-      expression: r.key_columns[i] === 0 ? normalizeExpression(def) : null,
-      // indoption bit 0 is DESC.
-      descending: ((r.key_options[i] ?? 0) & 1) === 1,
-      collation: null,
-    })),
-    where: r.predicate === null ? null : normalizeExpression(r.predicate),
-    method: r.method === 'btree' ? null : r.method,
-  };
+  return withExtras(
+    {
+      name: r.name,
+      unique: r.is_unique,
+      keys: r.key_defs.map((def, i) => ({
+        column: r.key_columns[i] !== 0 ? def.replace(/^"(.*)"$/, '$1').replaceAll('""', '"') : null,
+        expression: r.key_columns[i] === 0 ? normalizeExpression(def) : null,
+        // indoption bit 0 is DESC.
+        descending: ((r.key_options[i] ?? 0) & 1) === 1,
+        collation: null,
+      })),
+      where: r.predicate === null ? null : normalizeExpression(r.predicate),
+      method: r.method === 'btree' ? null : r.method,
+    },
+    indexExtras(r),
+  );
+}
+
+function attach(table: Table, key: string, definition: string): void {
+  table.attached ??= {};
+  table.attached[key] = definition;
+}
+
+function addObject(schema: Schema, kind: string, name: string, definition: string): void {
+  putObject(schema, { kind, name, definition: normalizeExpression(definition) });
 }
 
 /**
@@ -160,22 +393,28 @@ export async function introspectPostgres(
   const ns = options.schema ?? 'public';
   const excluded = new Set(options.exclude);
   // One client runs one query at a time; issuing them together is deprecated in pg.
-  const tables = await conn.query<{ name: string; kind: string; persistence: string }>(TABLES_SQL, [ns]);
+  const tables = await conn.query<TableRow & Record<string, unknown>>(TABLES_SQL, [ns]);
   const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]);
-  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL, [ns]);
-  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL, [ns]);
+  const [{ version }] = await conn.query<{ version: number }>(
+    "SELECT current_setting('server_version_num')::int AS version",
+  );
+  const pg15 = pg15Columns(version);
+  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [ns]);
+  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL(pg15), [ns]);
   const enums = await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]);
   const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns]);
   const triggers = await conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [
     ns,
   ]);
+  const policies = await conn.query<{ table_name: string; name: string; definition: string }>(POLICIES_SQL, [
+    ns,
+  ]);
+  const objects = await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]);
 
-  const schema: Schema = { dialect: 'postgres', tables: {}, enums: {}, views: {}, triggers: {} };
+  const schema: Schema = { dialect: 'postgres', tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };
   for (const t of tables) {
     if (excluded.has(t.name)) continue;
-    const options: string[] = [];
-    if (t.kind === 'p') options.push('partitioned');
-    if (t.persistence === 'u') options.push('unlogged');
+    const options = tableOptions(t);
     schema.tables[t.name] = {
       name: t.name,
       columns: [],
@@ -192,14 +431,29 @@ export async function introspectPostgres(
   for (const c of constraints) {
     const table = tableOf(c.table_name);
     if (!table) continue;
-    if (c.type === 'p') table.primaryKey = c.columns;
-    else if (c.type === 'u') table.uniques.push({ name: c.name, columns: c.columns });
+    const extras = constraintExtras(c);
+    if (c.type === 'p') {
+      table.primaryKey = c.columns;
+      if (extras.length > 0) attach(table, 'primary key', extras.join(' '));
+    } else if (c.type === 'u') table.uniques.push(withExtras({ name: c.name, columns: c.columns }, extras));
     else if (c.type === 'c')
-      table.checks.push({
-        name: c.name,
-        expression: normalizeExpression((c.definition ?? '').replace(/^CHECK\s*/i, '')),
-      });
-    else if (c.type === 'f') {
+      table.checks.push(
+        withExtras(
+          {
+            name: c.name,
+            // NOT VALID and NO INHERIT are extras, so the expression is the CHECK's alone.
+            expression: normalizeExpression(
+              (c.definition ?? '').replace(/^CHECK\s*/i, '').replace(/(\s+NO INHERIT|\s+NOT VALID)+$/, ''),
+            ),
+          },
+          extras,
+        ),
+      );
+    else if (c.type === 'x') {
+      // Names are not compared (see Table): an exclusion constraint is its definition.
+      const definition = normalizeExpression(c.definition ?? '');
+      attach(table, definition, definition);
+    } else if (c.type === 'f') {
       const fk: ForeignKey = {
         name: c.name,
         columns: c.columns,
@@ -208,10 +462,22 @@ export async function introspectPostgres(
         onDelete: normalizeAction(ACTIONS[c.on_delete]),
         onUpdate: normalizeAction(ACTIONS[c.on_update]),
       };
-      table.foreignKeys.push(fk);
+      table.foreignKeys.push(withExtras(fk, extras));
     }
   }
-  for (const i of indexes) tableOf(i.table_name)?.indexes.push(toIndex(i));
+  for (const i of indexes) {
+    if (i.table_kind !== 'm') tableOf(i.table_name)?.indexes.push(toIndex(i));
+    else if (!excluded.has(i.table_name))
+      addObject(schema, 'index', `${i.table_name}.${i.name}`, `${i.definition}${i.valid ? '' : ' invalid'}`);
+  }
+  for (const p of policies) {
+    const table = tableOf(p.table_name);
+    if (table) attach(table, `policy ${p.name}`, normalizeExpression(p.definition));
+  }
+  for (const o of objects) {
+    if (o.owner !== null && excluded.has(o.owner)) continue;
+    addObject(schema, o.kind, o.name, o.definition ?? '');
+  }
   for (const e of enums) schema.enums[e.name] = { name: e.name, values: e.labels };
   for (const v of views) {
     if (excluded.has(v.name)) continue;

@@ -1,4 +1,11 @@
-import type { Column, ForeignKey, Index, Schema, Table } from '../../schema/model.js';
+import {
+  type Column,
+  type ForeignKey,
+  type Index,
+  putObject,
+  type Schema,
+  type Table,
+} from '../../schema/model.js';
 import {
   normalizeAction,
   normalizeExpression,
@@ -66,13 +73,19 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
     )
     .all() as MasterRow[];
   const tableOptions = new Map<string, string[]>();
+  // A virtual table's shadow tables (FTS5's name_data, name_idx, name_content, ...) belong to
+  // it: SQLite reports them as type 'shadow', and the virtual table's own CREATE text stands
+  // for them (SQLite docs, "Virtual Table Object", shadow tables).
+  const shadow = new Set<string>();
   for (const r of db
-    .prepare("SELECT name, strict, wr FROM pragma_table_list WHERE schema = 'main'")
+    .prepare("SELECT name, type, strict, wr FROM pragma_table_list WHERE schema = 'main'")
     .all() as {
     name: string;
+    type: string;
     strict: number;
     wr: number;
   }[]) {
+    if (r.type === 'shadow') shadow.add(r.name);
     const opts: string[] = [];
     if (r.strict) opts.push('strict');
     if (r.wr) opts.push('without rowid');
@@ -89,12 +102,20 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
     indexSqlByTable.set(r.tbl_name, list);
   }
 
-  const schema: Schema = { dialect: 'sqlite', tables: {}, enums: {}, views: {}, triggers: {} };
+  const schema: Schema = { dialect: 'sqlite', tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };
   for (const row of rows) {
-    if (excluded.has(row.name) || excluded.has(row.tbl_name)) continue;
+    if (excluded.has(row.name) || excluded.has(row.tbl_name) || shadow.has(row.name)) continue;
     if (row.type === 'table') {
-      // Virtual tables' shadow tables and the virtual table itself have no plain columns to compare.
-      if (row.sql && /^\s*CREATE\s+VIRTUAL/i.test(row.sql)) continue;
+      // A virtual table is its CREATE VIRTUAL TABLE statement, compared as tokens, so the
+      // module and its arguments (FTS5 columns, tokenize=, prefix=, content=) all count.
+      if (row.sql && /^\s*CREATE\s+VIRTUAL/i.test(row.sql)) {
+        putObject(schema, {
+          kind: 'virtual table',
+          name: row.name,
+          definition: sqlTokens(row.sql),
+        });
+        continue;
+      }
       // A table's model follows from its CREATE statement, its indexes' statements and its
       // options, so when none of them changed the PRAGMAs need not be read again.
       const opts = tableOptions.get(row.name) ?? [];
@@ -117,6 +138,25 @@ export function introspectSqlite(conn: SqliteConnection, options: IntrospectOpti
   }
   resolveImplicitReferences(schema);
   return normalizeSchema(schema);
+}
+
+// One SQL token: a string, a quoted identifier ("", ``, []), a word, a number, or one symbol.
+const TOKEN =
+  /'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*|\d+(?:\.\d+)?|\S/g;
+
+/**
+ * A statement as its tokens, one space apart: spacing and the case of unquoted words do not
+ * count (SQLite folds neither identifiers' case nor whitespace into meaning), strings do, and
+ * an identifier quoted with "", `` or [] is the same identifier unquoted.
+ */
+export function sqlTokens(sql: string): string {
+  return (sql.match(TOKEN) ?? [])
+    .map((t) => {
+      if (t.startsWith("'")) return t;
+      const quoted = /^["`[]/.test(t) ? t.slice(1, -1) : null;
+      return (quoted ?? t).toLowerCase();
+    })
+    .join(' ');
 }
 
 function readTable(

@@ -1,0 +1,33 @@
+/**
+ * What the doctor does NOT compare: everything else a schema dump shows (`pg_dump
+ * --schema-only` on PostgreSQL, `.schema` on SQLite) for the schema the doctor reads is part
+ * of the fingerprint. This is the one list; README.md ("What the doctor compares") shows it
+ * word for word and test/unit/coverage.test.ts keeps the two equal.
+ *
+ * Each entry is left out for a reason: it does not change what the schema can hold or how
+ * queries behave (names, order, comments), it is operational tuning a DBA sets per server
+ * (storage, statistics, tablespaces), it is about who may do what rather than what exists
+ * (grants, ownership, labels), or replaying it into a scratch database would not reproduce
+ * the live value (extension versions, identity sequences' positions).
+ */
+export const NOT_COMPARED: readonly string[] = [
+  'column order',
+  'names of UNIQUE, FOREIGN KEY, CHECK and exclusion constraints (SQLite does not keep them)',
+  'grants, default privileges and ownership',
+  'comments (COMMENT ON)',
+  'security labels',
+  'tablespaces',
+  'storage parameters (WITH (fillfactor = ...), autovacuum settings) of tables, indexes and views',
+  'column statistics targets, storage and compression',
+  'REPLICA IDENTITY and CLUSTER ON',
+  'table access methods',
+  'view options (WITH CHECK OPTION, security_barrier, security_invoker)',
+  'operator class options of index keys',
+  "extension versions (the extension's name is compared; its members are not)",
+  "identity columns' sequence options",
+  'extended statistics (CREATE STATISTICS), collations, operators, operator classes and families, casts, conversions, text search configurations',
+  'foreign data wrappers, servers, user mappings and foreign tables',
+  'publications, subscriptions and event triggers',
+  'objects in schemas other than the one the doctor reads (--schema)',
+  'SQLite: sqlite_sequence and sqlite_stat tables',
+];
