@@ -247,6 +247,9 @@ function isPrefixPosition(tokens: ExprToken[], n: number): boolean {
   return before.kind === 'word' && SPACED_BEFORE_PAREN.has(before.text);
 }
 
+/** Words after which a parenthesized single operand needs no parentheses. */
+const LOGICAL_WORDS = new Set(['and', 'or', 'not', 'when', 'then', 'else']);
+
 /**
  * Drops parentheses around a single operand where they cannot change the meaning:
  * `(status)::text` = `status::text`. Kept after a word or `)` (call arguments, `IN (x)`, a
@@ -258,13 +261,55 @@ function dropAtomParens(tokens: ExprToken[]): ExprToken[] {
     const [open, atom, close, after] = [tokens[n], tokens[n + 1], tokens[n + 2], tokens[n + 3]];
     const prev = out[out.length - 1];
     const atomic = atom && atom.kind !== 'op';
-    const prefixed = !prev || (prev.kind === 'op' && prev.text !== ')' && prev.text !== ']');
+    const prefixed =
+      !prev ||
+      (prev.kind === 'op' && prev.text !== ')' && prev.text !== ']') ||
+      (prev.kind === 'word' && LOGICAL_WORDS.has(prev.text));
     if (open.text === '(' && atomic && close?.text === ')' && prefixed && after?.text !== '.') {
       out.push(atom);
       n += 2;
     } else out.push(open);
   }
   return out;
+}
+
+/**
+ * Drops parentheses around an operand of AND/OR that holds no AND/OR itself: every other
+ * operator binds tighter (SQLite lang_expr.html "Operators"; PostgreSQL "Operator
+ * Precedence"), so `(a IS NULL) OR (a = b)` (how EXPLAIN prints) = `a IS NULL OR a = b` (how
+ * pg_get_constraintdef prints). Not applied when BETWEEN's own AND is in the expression.
+ */
+function dropLogicalOperandParens(tokens: ExprToken[]): ExprToken[] {
+  if (tokens.some((t) => t.kind === 'word' && t.text === 'between')) return tokens;
+  const logical = (t: ExprToken | undefined) => t?.kind === 'word' && (t.text === 'and' || t.text === 'or');
+  let current = tokens;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let open = 0; open < current.length && !changed; open++) {
+      if (current[open].text !== '(' || current[open].kind !== 'op') continue;
+      const before = current[open - 1];
+      if (!(logical(before) || before === undefined || before.text === '(')) continue;
+      let depth = 0;
+      let close = -1;
+      let inner = false;
+      for (let i = open; i < current.length; i++) {
+        const t = current[i];
+        if (t.kind === 'op' && t.text === '(') depth++;
+        else if (t.kind === 'op' && t.text === ')' && --depth === 0) {
+          close = i;
+          break;
+        } else if (depth === 1 && logical(t)) inner = true;
+      }
+      const after = current[close + 1];
+      if (close < 0 || inner || !(logical(after) || after === undefined || after.text === ')')) continue;
+      // A group that is the whole expression or the whole of an enclosing group is left to the
+      // caller (stripOuterParens); only operands of AND/OR are unwrapped here.
+      if (!logical(before) && !logical(after)) continue;
+      current = [...current.slice(0, open), ...current.slice(open + 1, close), ...current.slice(close + 1)];
+      changed = true;
+    }
+  }
+  return current;
 }
 
 /** Canonical text of a token list: one spelling for each token sequence. */
@@ -306,7 +351,7 @@ export function normalizeExpression(raw: string, syntax: ExpressionSyntax = 'sql
     const width = textTypeWidth(tokens, n + 1);
     for (let k = 0; k <= width && width > 0; k++) dropped.add(n + k);
   }
-  return stripOuterParens(dropAtomParens(tokens.filter((_, n) => !dropped.has(n))));
+  return stripOuterParens(dropLogicalOperandParens(dropAtomParens(tokens.filter((_, n) => !dropped.has(n)))));
 }
 
 /** How many tokens at `n` name text or character varying (not an array of them); 0 if none. */

@@ -128,7 +128,7 @@ const SQLITE: Case[] = [
     name: 'keyword case, redundant parentheses and quoted identifiers',
     migration:
       "CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER, status TEXT, CHECK (price >= 0 AND status IN ('new', 'done')));",
-    live: `DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER, status TEXT, check ((("Price">=0 and [status] in('new','done')))));`,
+    live: `DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER, status TEXT, check ((("Price">=0) and [status] in('new','done'))));`,
     same: true,
   },
   {
