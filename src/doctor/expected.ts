@@ -14,6 +14,7 @@ import {
   type ObjectKey,
   objectHashes,
 } from '../schema/fingerprint.js';
+import { expressionsOf, hasFrozenTime, markFrozenTimes } from '../schema/frozen.js';
 import {
   type EnumType,
   emptySchema,
@@ -71,6 +72,24 @@ export class ExpectedSchemas {
       else putObject(schema, object as OtherObject);
     }
     return schema;
+  }
+
+  /**
+   * Every expression of any revision that holds a time frozen at creation (`'now'::date`),
+   * for {@link adoptFrozenTimes}.
+   */
+  frozenExpressions(): Set<string> {
+    const out = new Set<string>();
+    for (const [key, object] of Object.entries(this.objects)) {
+      if ('columns' in object || 'definition' in object) {
+        const schema = emptySchema(this.dialect);
+        if ('columns' in object) schema.tables[key] = object;
+        else if ('table' in object) schema.triggers[key] = object;
+        else schema.views[key] = object;
+        for (const e of expressionsOf(schema)) if (hasFrozenTime(e)) out.add(e);
+      }
+    }
+    return out;
   }
 
   /** Index of the revision with this id, or -1. */
@@ -164,6 +183,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
   const revisions: RevisionSnapshot[] = [];
   const objects: Record<string, SchemaObject> = {};
   const scratch = await dialect.createScratch(conn);
+  const window = { from: Date.now(), to: Date.now() };
   try {
     const history = new History(
       scratch.conn,
@@ -193,11 +213,13 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
           },
         );
       }
-      const schema = await dialect.introspect(scratch.conn, {
+      const replayed = await dialect.introspect(scratch.conn, {
         schema: options.schema,
         exclude: [options.historyTable, `${options.historyTable}_lock`],
         memo,
       });
+      window.to = Date.now();
+      const schema = markFrozenTimes(replayed, window);
       const hashes = objectHashes(schema);
       const changed: Record<ObjectKey, string | null> = {};
       for (const [key, hash] of Object.entries(hashes)) {

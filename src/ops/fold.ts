@@ -113,7 +113,7 @@ export function modelTable(name: string, spec: TableSpec, dialect: DialectName):
   for (const u of spec.unique ?? []) table.uniques.push({ name: null, columns: [...u] });
   for (const fk of spec.foreignKeys ?? []) table.foreignKeys.push(modelForeignKey(fk));
   for (const c of spec.checks ?? [])
-    table.checks.push({ name: c.name, expression: normalizeExpression(c.expression) });
+    table.checks.push({ name: c.name, expression: normalizeExpression(c.expression, dialect) });
   return table;
 }
 
@@ -204,11 +204,11 @@ function foldOne(schema: Schema, op: Operation): boolean {
       for (const u of t.uniques) u.columns = u.columns.map(swap);
       for (const i of t.indexes) {
         for (const k of i.keys) if (k.column === op.column) k.column = op.to;
-        if (i.where) i.where = normalizeExpression(renameIdentifier(i.where, op.column, op.to));
+        if (i.where) i.where = normalizeExpression(renameIdentifier(i.where, op.column, op.to), dialect);
       }
       for (const f of t.foreignKeys) f.columns = f.columns.map(swap);
       for (const k of t.checks)
-        k.expression = normalizeExpression(renameIdentifier(k.expression, op.column, op.to));
+        k.expression = normalizeExpression(renameIdentifier(k.expression, op.column, op.to), dialect);
       for (const other of Object.values(schema.tables))
         for (const f of other.foreignKeys)
           if (f.referencedTable === op.table) f.referencedColumns = f.referencedColumns.map(swap);
@@ -222,7 +222,7 @@ function foldOne(schema: Schema, op: Operation): boolean {
         name: op.name,
         unique: op.spec.unique ?? false,
         keys: op.columns.map((column) => ({ column, expression: null, descending: false, collation: null })),
-        where: op.spec.where ? normalizeExpression(op.spec.where) : null,
+        where: op.spec.where ? normalizeExpression(op.spec.where, dialect) : null,
         method: null,
       });
       return true;
@@ -246,7 +246,7 @@ function foldOne(schema: Schema, op: Operation): boolean {
     case 'addCheck':
       tableOf(schema, op.table, op).checks.push({
         name: op.spec.name,
-        expression: normalizeExpression(op.spec.expression),
+        expression: normalizeExpression(op.spec.expression, dialect),
       });
       return true;
     case 'dropCheck': {

@@ -119,11 +119,12 @@ export function modelDefault(
   const sqlText = defaultSql(value, type, dialect);
   if (sqlText === null) return null;
   if (dialect === 'sqlite') return normalizeExpression(sqlText);
-  if (typeof value === 'string') return normalizeExpression(`${quoteLiteral(value)}::${pgCastName(type)}`);
+  if (typeof value === 'string')
+    return normalizeExpression(`${quoteLiteral(value)}::${pgCastName(type)}`, 'postgres');
   if (typeof value === 'number') {
     // Non-negative numbers print plainly; negative ones as a quoted constant with a cast.
     const text = String(value);
-    return normalizeExpression(value >= 0 ? text : `'${text}'::${pgCastName(type)}`);
+    return normalizeExpression(value >= 0 ? text : `'${text}'::${pgCastName(type)}`, 'postgres');
   }
-  return normalizeExpression(sqlText);
+  return normalizeExpression(sqlText, 'postgres');
 }

@@ -1,5 +1,6 @@
 import type { Column, ForeignKey, Index, Schema, Table } from './model.js';
 import { foreignKeyIdentity, normalizeTable } from './normalize.js';
+import { readableExpression } from './render.js';
 
 /** What kind of difference a {@link SchemaChange} is. `missing` = in A only, `extra` = in B only. */
 export type ChangeKind =
@@ -239,7 +240,7 @@ function unionKeys(a: Record<string, unknown>, b: Record<string, unknown>): stri
 
 function describeColumn(c: Column): string {
   const parts = [c.type, c.nullable ? 'NULL' : 'NOT NULL'];
-  if (c.default !== null) parts.push(`DEFAULT ${c.default}`);
+  if (c.default !== null) parts.push(`DEFAULT ${readableExpression(c.default)}`);
   return parts.join(' ');
 }
 
@@ -247,10 +248,10 @@ function describeIndex(i: Index): string {
   const keys = i.keys
     .map(
       (k) =>
-        `${k.column ?? k.expression}${k.collation ? ` COLLATE ${k.collation}` : ''}${k.descending ? ' DESC' : ''}`,
+        `${k.column ?? readableExpression(k.expression ?? '')}${k.collation ? ` COLLATE ${k.collation}` : ''}${k.descending ? ' DESC' : ''}`,
     )
     .join(', ');
-  return `${i.unique ? 'UNIQUE ' : ''}${i.method ? `USING ${i.method} ` : ''}(${keys})${i.where ? ` WHERE ${i.where}` : ''}${describeExtras(i.extras)}`;
+  return `${i.unique ? 'UNIQUE ' : ''}${i.method ? `USING ${i.method} ` : ''}(${keys})${i.where ? ` WHERE ${readableExpression(i.where)}` : ''}${describeExtras(i.extras)}`;
 }
 
 function describeFk(f: ForeignKey): string {
@@ -270,7 +271,7 @@ const NULLABLE_TEXT_ATTRIBUTES: [
 ];
 
 function show(value: string | null): string {
-  return value === null ? 'none' : value;
+  return value === null ? 'none' : readableExpression(value);
 }
 
 function diffTable(ta: Table, tb: Table, labels: DiffLabels, changes: SchemaChange[]): void {
@@ -456,19 +457,27 @@ function diffTable(ta: Table, tb: Table, labels: DiffLabels, changes: SchemaChan
   for (const [c, ca] of chkA) {
     const cb = chkB.get(c);
     if (!cb)
-      push({ kind: 'check_missing', name: c, message: `CHECK (${c}) on ${table} is ${inA} but not ${inB}.` });
+      push({
+        kind: 'check_missing',
+        name: c,
+        message: `CHECK (${readableExpression(c)}) on ${table} is ${inA} but not ${inB}.`,
+      });
     else if (describeExtras(ca.extras) !== describeExtras(cb.extras))
       push({
         kind: 'check_changed',
         name: c,
-        message: `CHECK (${c}) on ${table} is${describeExtras(ca.extras) || ' plain'} ${inA} but${describeExtras(cb.extras) || ' plain'} ${inB}.`,
+        message: `CHECK (${readableExpression(c)}) on ${table} is${describeExtras(ca.extras) || ' plain'} ${inA} but${describeExtras(cb.extras) || ' plain'} ${inB}.`,
         a: ca.extras ?? [],
         b: cb.extras ?? [],
       });
   }
   for (const c of chkB.keys())
     if (!chkA.has(c))
-      push({ kind: 'check_extra', name: c, message: `CHECK (${c}) on ${table} is ${inB} but not ${inA}.` });
+      push({
+        kind: 'check_extra',
+        name: c,
+        message: `CHECK (${readableExpression(c)}) on ${table} is ${inB} but not ${inA}.`,
+      });
 
   const attA = ta.attached ?? {};
   const attB = tb.attached ?? {};

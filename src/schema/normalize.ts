@@ -86,98 +86,306 @@ export function normalizeType(raw: string): string {
 }
 
 /**
- * Normalizes an SQL expression (a default, a CHECK, an index predicate, a view body) for
- * comparison: whitespace collapsed, unquoted text lowercased (both dialects fold unquoted
- * identifiers and keywords), quoted strings and identifiers kept exactly, and redundant
- * outer parentheses removed.
+ * Whose lexical rules an expression follows. SQLite quotes identifiers with "", `` and [],
+ * and folds identifiers case-insensitively even when quoted; PostgreSQL uses [] for arrays
+ * and `::` for casts, and folds only unquoted identifiers (to lower case).
  */
-export function normalizeExpression(raw: string): string {
-  let out = '';
+export type ExpressionSyntax = 'sqlite' | 'postgres';
+
+interface ExprToken {
+  kind: 'word' | 'ident' | 'string' | 'number' | 'op';
+  text: string;
+}
+
+/**
+ * Operators of more than one character, longest first (SQLite: lang_expr.html "Operators";
+ * PostgreSQL: the deparser's spellings of the built-in operators). Anything else is one
+ * character, so `price>=0` and `price >= 0` yield the same tokens.
+ */
+const OPERATORS = [
+  '!~~*',
+  '->>',
+  '#>>',
+  '!~~',
+  '!~*',
+  '~~*',
+  '::',
+  '->',
+  '#>',
+  '@>',
+  '<@',
+  '||',
+  '<=',
+  '>=',
+  '<>',
+  '!=',
+  '==',
+  '<<',
+  '>>',
+  '~~',
+  '!~',
+  '~*',
+  '&&',
+];
+
+const WORD_START = /[A-Za-z_\u0080-\uffff]/;
+const WORD_CONT = /[A-Za-z0-9_$\u0080-\uffff]/;
+
+/** The end of a quoted run opening at `i` (a doubled closing quote stays inside). */
+function quoteEnd(text: string, i: number, close: string): number {
+  let j = i + 1;
+  while (j < text.length) {
+    if (text[j] === close) {
+      if (close !== ']' && text[j + 1] === close) {
+        j += 2;
+        continue;
+      }
+      return j + 1;
+    }
+    j++;
+  }
+  return text.length;
+}
+
+/** An identifier as it compares: bare when it needs no quotes, `"…"` otherwise. */
+function identToken(name: string, syntax: ExpressionSyntax): ExprToken {
+  // SQLite matches identifiers case-insensitively, quoted or not (lang_keywords.html).
+  const folded = syntax === 'sqlite' ? name.toLowerCase() : name;
+  if (/^[a-z_][a-z0-9_$]*$/.test(folded)) return { kind: 'ident', text: folded };
+  return { kind: 'ident', text: `"${folded.replaceAll('"', '""')}"` };
+}
+
+/** Tokens of an expression: comments and whitespace dropped, words lowercased. */
+function expressionTokens(raw: string, syntax: ExpressionSyntax): ExprToken[] {
+  const tokens: ExprToken[] = [];
+  const text = raw;
   let i = 0;
-  let pendingSpace = false;
-  const text = raw.trim();
   while (i < text.length) {
     const ch = text[i];
-    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
-      const close = ch === '[' ? ']' : ch;
-      let j = i + 1;
-      while (j < text.length) {
-        if (text[j] === close) {
-          if (close !== ']' && text[j + 1] === close) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        j++;
-      }
-      if (pendingSpace && out.length > 0 && !/[(,]$/.test(out)) out += ' ';
-      pendingSpace = false;
-      let quoted = text.slice(i, j + 1);
-      // Identifiers quoted with [] or `` mean the same as "..." in SQLite.
-      if (ch === '[' || ch === '`') quoted = `"${quoted.slice(1, -1)}"`;
-      out += quoted;
-      i = j + 1;
-      continue;
-    }
     if (/\s/.test(ch)) {
-      pendingSpace = true;
       i++;
-      continue;
+    } else if (ch === '-' && text[i + 1] === '-') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (ch === '/' && text[i + 1] === '*') {
+      const close = text.indexOf('*/', i + 2);
+      i = close < 0 ? text.length : close + 2;
+    } else if (ch === "'") {
+      const end = quoteEnd(text, i, "'");
+      tokens.push({ kind: 'string', text: text.slice(i, end) });
+      i = end;
+    } else if (ch === '"' || (syntax === 'sqlite' && (ch === '`' || ch === '['))) {
+      const close = ch === '[' ? ']' : ch;
+      const end = quoteEnd(text, i, close);
+      const inner = text.slice(i + 1, end - 1);
+      tokens.push(identToken(close === ']' ? inner : inner.replaceAll(close + close, close), syntax));
+      i = end;
+    } else if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(text[i + 1] ?? ''))) {
+      let j = i + 1;
+      while (j < text.length && /[0-9A-Za-z_.]/.test(text[j])) j++;
+      tokens.push({ kind: 'number', text: text.slice(i, j).toLowerCase() });
+      i = j;
+    } else if (WORD_START.test(ch)) {
+      let j = i + 1;
+      while (j < text.length && WORD_CONT.test(text[j])) j++;
+      if (syntax === 'postgres' && j === i + 1 && /[eE]/.test(ch) && text[j] === "'") {
+        // E'…' strings take backslash escapes; the deparser writes them for backslashes.
+        let k = j + 1;
+        while (k < text.length && text[k] !== "'") k += text[k] === '\\' ? 2 : 1;
+        if (text[k + 1] === "'") k = quoteEnd(text, k, "'") - 1;
+        tokens.push({ kind: 'string', text: `E${text.slice(j, k + 1)}` });
+        i = k + 1;
+        continue;
+      }
+      tokens.push({ kind: 'word', text: text.slice(i, j).toLowerCase() });
+      i = j;
+    } else {
+      const op = OPERATORS.find((o) => text.startsWith(o, i)) ?? ch;
+      tokens.push({ kind: 'op', text: op });
+      i += op.length;
     }
-    if (ch === ')' || ch === ',') {
-      out += ch;
-      pendingSpace = false;
-      i++;
-      continue;
-    }
-    if (pendingSpace && out.length > 0 && !out.endsWith('(')) out += ' ';
-    pendingSpace = false;
-    out += ch.toLowerCase();
-    i++;
   }
-  return stripOuterParens(
-    out
-      .replace(/ ,/g, ',')
-      // A string literal cast to text means the string (PostgreSQL adds these when it deparses).
-      .replace(/('(?:[^']|'')*')::(?:text|character varying)(?![a-z0-9_])/g, '$1')
-      // "name" and name are the same identifier when name is already in folded (lower) case.
-      .replace(/"([a-z_][a-z0-9_]*)"/g, (m, id: string, offset: number, whole: string) =>
-        insideString(whole, offset) ? m : id,
-      ),
-  );
+  return tokens;
 }
 
-/** Whether `offset` in normalized text lies inside a single-quoted string. */
-function insideString(text: string, offset: number): boolean {
-  let inside = false;
-  for (let i = 0; i < offset; i++) if (text[i] === "'") inside = !inside;
-  return inside;
+/** Words after which `(` opens a parenthesized operand rather than a call's arguments. */
+const SPACED_BEFORE_PAREN = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'is',
+  'as',
+  'any',
+  'all',
+  'some',
+  'between',
+  'like',
+  'glob',
+  'ilike',
+  'when',
+  'then',
+  'else',
+  'where',
+  'select',
+  'from',
+  'on',
+  'using',
+  'exists',
+  'check',
+  'case',
+  'distinct',
+  'values',
+  'by',
+  'join',
+]);
+
+/** Whether the operator at `n` stands before its only operand (a sign: `> -1`). */
+function isPrefixPosition(tokens: ExprToken[], n: number): boolean {
+  const before = tokens[n - 1];
+  if (!before) return true;
+  if (before.kind === 'op') return before.text !== ')' && before.text !== ']';
+  return before.kind === 'word' && SPACED_BEFORE_PAREN.has(before.text);
 }
 
-/** Removes parentheses that wrap the whole expression: "((a > 0))" -> "a > 0". */
-function stripOuterParens(text: string): string {
-  let current = text;
-  while (current.startsWith('(') && current.endsWith(')') && wrapsWhole(current)) {
-    current = current.slice(1, -1).trim();
+/** Words after which a parenthesized single operand needs no parentheses. */
+const LOGICAL_WORDS = new Set(['and', 'or', 'not', 'when', 'then', 'else']);
+
+/**
+ * Drops parentheses around a single operand where they cannot change the meaning:
+ * `(status)::text` = `status::text`. Kept after a word or `)` (call arguments, `IN (x)`, a
+ * subscript) and before `.` (PostgreSQL's `(composite).field` needs them).
+ */
+function dropAtomParens(tokens: ExprToken[]): ExprToken[] {
+  const out: ExprToken[] = [];
+  for (let n = 0; n < tokens.length; n++) {
+    const [open, atom, close, after] = [tokens[n], tokens[n + 1], tokens[n + 2], tokens[n + 3]];
+    const prev = out[out.length - 1];
+    const atomic = atom && atom.kind !== 'op';
+    const prefixed =
+      !prev ||
+      (prev.kind === 'op' && prev.text !== ')' && prev.text !== ']') ||
+      (prev.kind === 'word' && LOGICAL_WORDS.has(prev.text));
+    if (open.text === '(' && atomic && close?.text === ')' && prefixed && after?.text !== '.') {
+      out.push(atom);
+      n += 2;
+    } else out.push(open);
+  }
+  return out;
+}
+
+/**
+ * Drops parentheses around an operand of AND/OR that holds no AND/OR itself: every other
+ * operator binds tighter (SQLite lang_expr.html "Operators"; PostgreSQL "Operator
+ * Precedence"), so `(a IS NULL) OR (a = b)` (how EXPLAIN prints) = `a IS NULL OR a = b` (how
+ * pg_get_constraintdef prints). Not applied when BETWEEN's own AND is in the expression.
+ */
+function dropLogicalOperandParens(tokens: ExprToken[]): ExprToken[] {
+  if (tokens.some((t) => t.kind === 'word' && t.text === 'between')) return tokens;
+  const logical = (t: ExprToken | undefined) => t?.kind === 'word' && (t.text === 'and' || t.text === 'or');
+  let current = tokens;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let open = 0; open < current.length && !changed; open++) {
+      if (current[open].text !== '(' || current[open].kind !== 'op') continue;
+      const before = current[open - 1];
+      if (!(logical(before) || before === undefined || before.text === '(')) continue;
+      let depth = 0;
+      let close = -1;
+      let inner = false;
+      for (let i = open; i < current.length; i++) {
+        const t = current[i];
+        if (t.kind === 'op' && t.text === '(') depth++;
+        else if (t.kind === 'op' && t.text === ')' && --depth === 0) {
+          close = i;
+          break;
+        } else if (depth === 1 && logical(t)) inner = true;
+      }
+      const after = current[close + 1];
+      if (close < 0 || inner || !(logical(after) || after === undefined || after.text === ')')) continue;
+      // A group that is the whole expression or the whole of an enclosing group is left to the
+      // caller (stripOuterParens); only operands of AND/OR are unwrapped here.
+      if (!logical(before) && !logical(after)) continue;
+      current = [...current.slice(0, open), ...current.slice(open + 1, close), ...current.slice(close + 1)];
+      changed = true;
+    }
   }
   return current;
 }
 
-function wrapsWhole(text: string): boolean {
+/** Canonical text of a token list: one spelling for each token sequence. */
+function joinTokens(tokens: ExprToken[]): string {
+  let out = '';
+  for (const [n, t] of tokens.entries()) {
+    const prev = tokens[n - 1];
+    let space = n > 0;
+    if (prev && (prev.text === '(' || prev.text === '[' || prev.text === '::' || prev.text === '.'))
+      space = false;
+    if (t.text === ')' || t.text === ']' || t.text === ',' || t.text === '::' || t.text === '.')
+      space = false;
+    if (
+      prev &&
+      (t.text === '(' || t.text === '[') &&
+      (prev.kind === 'ident' || (prev.kind === 'word' && !SPACED_BEFORE_PAREN.has(prev.text)))
+    )
+      space = false;
+    if (t.kind === 'op' && t.text === '[' && prev && (prev.text === ']' || prev.text === ')')) space = false;
+    if (prev && (prev.text === '-' || prev.text === '+') && isPrefixPosition(tokens, n - 1)) space = false;
+    out += (space ? ' ' : '') + t.text;
+  }
+  return out;
+}
+
+/**
+ * Normalizes an SQL expression (a default, a CHECK, an index predicate, a view body) for
+ * comparison, as TOKENS, never as raw text: spacing (`price>=0` = `price >= 0`), keyword and
+ * identifier case (both dialects fold unquoted names), quotes on identifiers that need none,
+ * comments and parentheses around the whole expression do not count; strings are kept
+ * exactly. `syntax` picks the lexical rules (see {@link ExpressionSyntax}); default SQLite's.
+ */
+export function normalizeExpression(raw: string, syntax: ExpressionSyntax = 'sqlite'): string {
+  const tokens = expressionTokens(raw, syntax);
+  // A string literal cast to text means the string (PostgreSQL adds these when it deparses).
+  const dropped = new Set<number>();
+  for (let n = 1; n < tokens.length; n++) {
+    if (tokens[n].text !== '::' || tokens[n - 1].kind !== 'string') continue;
+    const width = textTypeWidth(tokens, n + 1);
+    for (let k = 0; k <= width && width > 0; k++) dropped.add(n + k);
+  }
+  return stripOuterParens(dropLogicalOperandParens(dropAtomParens(tokens.filter((_, n) => !dropped.has(n)))));
+}
+
+/** How many tokens at `n` name text or character varying (not an array of them); 0 if none. */
+function textTypeWidth(tokens: ExprToken[], n: number): number {
+  const t = tokens[n];
+  if (t?.kind !== 'word') return 0;
+  const width = t.text === 'text' ? 1 : t.text === 'character' && tokens[n + 1]?.text === 'varying' ? 2 : 0;
+  return width > 0 && tokens[n + width]?.text !== '[' ? width : 0;
+}
+
+/** Removes parentheses that wrap the whole expression: "((a > 0))" -> "a > 0". */
+function stripOuterParens(tokens: ExprToken[]): string {
+  let from = 0;
+  let to = tokens.length;
+  while (
+    to - from >= 2 &&
+    tokens[from].text === '(' &&
+    tokens[to - 1].text === ')' &&
+    wrapsWhole(tokens, from, to)
+  ) {
+    from++;
+    to--;
+  }
+  return joinTokens(tokens.slice(from, to));
+}
+
+function wrapsWhole(tokens: ExprToken[], from: number, to: number): boolean {
   let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quote) {
-      if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')') {
+  for (let i = from; i < to; i++) {
+    if (tokens[i].kind !== 'op') continue;
+    if (tokens[i].text === '(') depth++;
+    else if (tokens[i].text === ')') {
       depth--;
-      if (depth === 0 && i < text.length - 1) return false;
+      if (depth === 0 && i < to - 1) return false;
     }
   }
   return depth === 0;

@@ -84,3 +84,51 @@ export function renderSchemaMermaid(schema: Schema): string {
   }
   return lines.join('\n');
 }
+
+/** The elements of a one-dimensional array literal (`{a,"b c"}`), or null when it is not one. */
+function arrayElements(literal: string): string[] | null {
+  if (!literal.startsWith('{') || !literal.endsWith('}')) return null;
+  const body = literal.slice(1, -1);
+  if (body === '') return [];
+  const out: string[] = [];
+  let i = 0;
+  while (i <= body.length) {
+    let value = '';
+    if (body[i] === '"') {
+      i++;
+      while (i < body.length && body[i] !== '"') {
+        if (body[i] === '\\') i++;
+        value += body[i++] ?? '';
+      }
+      i++;
+    } else {
+      const end = body.indexOf(',', i);
+      value = body.slice(i, end < 0 ? body.length : end);
+      if (value === 'NULL' || value.includes('{')) return null;
+      i = end < 0 ? body.length : end;
+    }
+    out.push(value);
+    if (i >= body.length) break;
+    if (body[i] !== ',') return null;
+    i++;
+  }
+  return out;
+}
+
+/**
+ * An expression as people write it, for messages: PostgreSQL stores `x IN ('a','b')` as
+ * `x = ANY ('{a,b}'::text[])` (after constant folding); this shows `x in ('a', 'b')`, and
+ * `<> ALL` as `not in`. Display only: comparison uses the stored canonical form.
+ */
+export function readableExpression(expression: string): string {
+  return expression.replace(
+    /(=|<>) (any|all) \('((?:[^']|'')*)'::[a-z ]+(?:\(\d+\))?\[\]\)/g,
+    (whole, op: string, quantifier: string, literal: string) => {
+      if ((op === '=') !== (quantifier === 'any')) return whole;
+      const elements = arrayElements(literal.replaceAll("''", "'"));
+      if (elements === null) return whole;
+      const list = elements.map((e) => `'${e.replaceAll("'", "''")}'`).join(', ');
+      return `${op === '=' ? 'in' : 'not in'} (${list})`;
+    },
+  );
+}

@@ -194,7 +194,7 @@ describe('fold', () => {
     const lite = foldOperations(ops, 'sqlite').schema;
     assert.deepEqual(lite.enums, {});
     assert.equal(lite.tables.t?.columns[0]?.type, 'text');
-    assert.equal(lite.tables.t?.checks[0]?.expression, "s in ('a','b')");
+    assert.equal(lite.tables.t?.checks[0]?.expression, "s in ('a', 'b')");
   });
 });
 

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { modernValueFunctions } from '../../src/dialects/postgres/canonical.js';
 import { parseCreateIndex, parseCreateTable } from '../../src/dialects/sqlite/create-sql.js';
 import { ExpectedSchemas } from '../../src/doctor/expected.js';
 import { locateRevision, objectDistance } from '../../src/doctor/locate.js';
 import { diff } from '../../src/schema/diff.js';
 import { fingerprint, fingerprintOfHashes, objectHashes } from '../../src/schema/fingerprint.js';
+import { adoptFrozenTimes, markFrozenTimes } from '../../src/schema/frozen.js';
 import type { Column, Schema, Table } from '../../src/schema/model.js';
 import { normalizeExpression, normalizeType } from '../../src/schema/normalize.js';
-import { renderSchemaMermaid } from '../../src/schema/render.js';
+import { readableExpression, renderSchemaMermaid } from '../../src/schema/render.js';
 
 function column(name: string, type = 'integer', extra: Partial<Column> = {}): Column {
   return {
@@ -72,15 +74,82 @@ describe('normalizeType', () => {
 });
 
 describe('normalizeExpression', () => {
-  it('collapses whitespace, lowercases unquoted text and drops outer parentheses', () => {
+  it('compares tokens: spacing, case and parentheses around the whole expression or one operand do not count', () => {
     assert.equal(normalizeExpression('((Amount  >   0))'), 'amount > 0');
-    assert.equal(normalizeExpression("status IN ( 'Active' , 'Done' )"), "status in ('Active','Done')");
-    assert.equal(normalizeExpression('(a) + (b)'), '(a) + (b)');
+    assert.equal(normalizeExpression('price>=0'), normalizeExpression('price >= 0'));
+    assert.equal(normalizeExpression("status IN ( 'Active' , 'Done' )"), "status in ('Active', 'Done')");
+    assert.equal(normalizeExpression('(a) + (b)'), 'a + b');
+    assert.equal(normalizeExpression('-1'), '-1');
+    assert.notEqual(normalizeExpression('price >= 0'), normalizeExpression('price > 0'));
   });
 
-  it('keeps quoted strings and identifiers exactly, and treats [x] and `x` as "x"', () => {
-    assert.equal(normalizeExpression(`"MixedCase" = 'It''s'`), `"MixedCase" = 'It''s'`);
-    assert.equal(normalizeExpression('[Col] + `Other`'), '"Col" + "Other"');
+  it('keeps strings exactly; SQLite identifiers lose quotes and case, PostgreSQL quoted names keep theirs', () => {
+    assert.equal(normalizeExpression(`"MixedCase" = 'It''s'`), `mixedcase = 'It''s'`);
+    assert.equal(normalizeExpression('[Col] + `Other`'), 'col + other');
+    assert.equal(normalizeExpression(`"MixedCase" = 'It''s'`, 'postgres'), `"MixedCase" = 'It''s'`);
+    assert.equal(normalizeExpression('"status" = 1', 'postgres'), 'status = 1');
+  });
+
+  it('reads PostgreSQL brackets as arrays, not as quoted names', () => {
+    assert.equal(
+      normalizeExpression("status = ANY (ARRAY['new'::text, 'done'::text])", 'postgres'),
+      "status = any (array['new', 'done'])",
+    );
+    assert.equal(
+      normalizeExpression("((status)::text = ANY ('{a,b}'::text[]))", 'postgres'),
+      "status::text = any ('{a,b}'::text[])",
+    );
+  });
+});
+
+describe('readableExpression', () => {
+  it('shows a folded IN list as an IN list', () => {
+    assert.equal(
+      readableExpression("status::text = any ('{new,done}'::text[])"),
+      "status::text in ('new', 'done')",
+    );
+    assert.equal(readableExpression(`s <> all ('{a,"b c"}'::text[])`), "s not in ('a', 'b c')");
+  });
+});
+
+describe('modernValueFunctions', () => {
+  it('spells what servers before 10 stored for CURRENT_TIMESTAMP, CURRENT_DATE, … as PostgreSQL 10+ does', () => {
+    assert.equal(modernValueFunctions('now()'), 'CURRENT_TIMESTAMP');
+    assert.equal(modernValueFunctions("('now'::text)::date"), 'CURRENT_DATE');
+    assert.equal(
+      modernValueFunctions("('now'::cstring)::timestamp(3) with time zone"),
+      'CURRENT_TIMESTAMP(3)',
+    );
+    assert.equal(modernValueFunctions('"current_user"()'), 'CURRENT_USER');
+    assert.equal(modernValueFunctions("my_now() + x.now() + 'now()'"), "my_now() + x.now() + 'now()'");
+  });
+});
+
+describe('frozen times', () => {
+  it("marks only date/time constants near the replay as 'now', and adopts a live expression that differs only there", () => {
+    const at = Date.parse('2025-03-04T05:06:07Z');
+    const replayed = schema(
+      table('t', {
+        columns: [
+          { ...column('a', 'timestamp'), default: "'2025-03-04 05:06:07.123'::timestamp without time zone" },
+          { ...column('b', 'date'), default: "'2019-01-01'::date" },
+        ],
+      }),
+    );
+    const marked = markFrozenTimes(replayed, { from: at, to: at });
+    assert.equal(marked.tables.t.columns[0].default, "'now'::timestamp without time zone");
+    assert.equal(marked.tables.t.columns[1].default, "'2019-01-01'::date");
+    const live = schema(
+      table('t', {
+        columns: [
+          { ...column('a', 'timestamp'), default: "'2001-01-01 00:00:00'::timestamp without time zone" },
+          { ...column('b', 'date'), default: "'2019-02-01'::date" },
+        ],
+      }),
+    );
+    const adopted = adoptFrozenTimes(live, new Set(["'now'::timestamp without time zone"]));
+    assert.equal(adopted.tables.t.columns[0].default, "'now'::timestamp without time zone");
+    assert.equal(adopted.tables.t.columns[1].default, "'2019-02-01'::date");
   });
 });
 

@@ -13,7 +13,14 @@ import {
   normalizeType,
 } from '../../schema/normalize.js';
 import type { IntrospectOptions } from '../dialect.js';
+import {
+  canonicalExpressions,
+  canonicalKey,
+  type ExpressionBatch,
+  modernValueFunctions,
+} from './canonical.js';
 import type { PostgresConnection } from './driver.js';
+import { tokenizePostgres } from './lexer.js';
 
 // Each query reads one kind of object for every table of the schema at once, so the cost
 // does not grow with a round trip per table.
@@ -278,15 +285,18 @@ interface ObjectRow {
   definition: string | null;
 }
 
-function toColumn(r: ColumnRow): Column {
+/** An expression's canonical text (see canonical.ts), normalized for comparison. */
+type Canon = (table: string | null, text: string) => string;
+
+function toColumn(r: ColumnRow, canon: Canon): Column {
   const isGenerated = r.generated === 's';
   return {
     name: r.name,
     type: r.typtype === 'e' ? `enum:${r.typname}` : normalizeType(r.type),
     nullable: !r.notnull,
-    default: !isGenerated && r.default_expr !== null ? normalizeExpression(r.default_expr) : null,
+    default: !isGenerated && r.default_expr !== null ? canon(null, r.default_expr) : null,
     generated:
-      isGenerated && r.default_expr !== null ? `${normalizeExpression(r.default_expr)} stored` : null,
+      isGenerated && r.default_expr !== null ? `${canon(r.table_name, r.default_expr)} stored` : null,
     collation: r.collation,
     identity: r.identity === 'a' ? 'always' : r.identity === 'd' ? 'by default' : null,
   };
@@ -344,9 +354,9 @@ function withExtras<T extends object>(object: T, extras: string[]): T & { extras
 /** Table options: everything CREATE TABLE says about the table as a whole. */
 function tableOptions(t: TableRow): string[] {
   const options: string[] = [];
-  if (t.kind === 'p') options.push(`partition by ${normalizeExpression(t.partition_key ?? '')}`);
+  if (t.kind === 'p') options.push(`partition by ${normalizeExpression(t.partition_key ?? '', 'postgres')}`);
   if (t.partition_bound !== null)
-    options.push(`partition of ${t.parents[0]} ${normalizeExpression(t.partition_bound)}`);
+    options.push(`partition of ${t.parents[0]} ${normalizeExpression(t.partition_bound, 'postgres')}`);
   else if (t.parents.length > 0) options.push(`inherits (${t.parents.join(', ')})`);
   if (t.persistence === 'u') options.push('unlogged');
   if (t.rls) options.push('row level security');
@@ -354,19 +364,19 @@ function tableOptions(t: TableRow): string[] {
   return options;
 }
 
-function toIndex(r: IndexRow): Index {
+function toIndex(r: IndexRow, canon: Canon): Index {
   return withExtras(
     {
       name: r.name,
       unique: r.is_unique,
       keys: r.key_defs.map((def, i) => ({
         column: r.key_columns[i] !== 0 ? def.replace(/^"(.*)"$/, '$1').replaceAll('""', '"') : null,
-        expression: r.key_columns[i] === 0 ? normalizeExpression(def) : null,
+        expression: r.key_columns[i] === 0 ? canon(r.table_name, def) : null,
         // indoption bit 0 is DESC.
         descending: ((r.key_options[i] ?? 0) & 1) === 1,
         collation: null,
       })),
-      where: r.predicate === null ? null : normalizeExpression(r.predicate),
+      where: r.predicate === null ? null : canon(r.table_name, r.predicate),
       method: r.method === 'btree' ? null : r.method,
     },
     indexExtras(r),
@@ -379,7 +389,59 @@ function attach(table: Table, key: string, definition: string): void {
 }
 
 function addObject(schema: Schema, kind: string, name: string, definition: string): void {
-  putObject(schema, { kind, name, definition: normalizeExpression(definition) });
+  putObject(schema, { kind, name, definition: normalizeExpression(definition, 'postgres') });
+}
+
+/**
+ * `CHECK (expr) NOT VALID` as pg_get_constraintdef prints it, cut into the expression and
+ * what follows it (`NOT VALID`, `NO INHERIT`).
+ */
+function splitCheck(definition: string): { expression: string; suffix: string } {
+  const tokens = tokenizePostgres(definition);
+  const open = tokens.findIndex((t) => t.text === '(');
+  let depth = 0;
+  for (let i = Math.max(open, 0); i < tokens.length; i++) {
+    if (tokens[i].text === '(') depth++;
+    else if (tokens[i].text === ')' && --depth === 0)
+      return {
+        expression: definition.slice(tokens[open].end, tokens[i].start),
+        suffix: definition.slice(tokens[i].end).trim(),
+      };
+  }
+  return { expression: definition.replace(/^CHECK\s*/i, ''), suffix: '' };
+}
+
+/** Every expression of the schema that the server can canonicalize, grouped by table. */
+function expressionBatches(
+  columns: ColumnRow[],
+  constraints: ConstraintRow[],
+  indexes: IndexRow[],
+): ExpressionBatch[] {
+  const byTable = new Map<string, ExpressionBatch>();
+  const defaults: ExpressionBatch = { table: null, signature: '', texts: [] };
+  const batch = (table: string) => {
+    let b = byTable.get(table);
+    if (!b) {
+      const types = columns.filter((c) => c.table_name === table).map((c) => `${c.name}:${c.type}`);
+      b = { table, signature: types.join(','), texts: [] };
+      byTable.set(table, b);
+    }
+    return b;
+  };
+  for (const c of columns) {
+    if (c.default_expr === null) continue;
+    if (c.generated === 's') batch(c.table_name).texts.push(c.default_expr);
+    else defaults.texts.push(c.default_expr);
+  }
+  for (const c of constraints)
+    if (c.type === 'c') batch(c.table_name).texts.push(splitCheck(c.definition ?? '').expression);
+  for (const i of indexes) {
+    if (i.predicate !== null) batch(i.table_name).texts.push(i.predicate);
+    i.key_defs.forEach((def, k) => {
+      if (i.key_columns[k] === 0) batch(i.table_name).texts.push(def);
+    });
+  }
+  return [defaults, ...byTable.values()];
 }
 
 /**
@@ -411,6 +473,15 @@ export async function introspectPostgres(
   ]);
   const objects = await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]);
 
+  const canonical = await canonicalExpressions(
+    conn,
+    ns,
+    expressionBatches(columns, constraints, indexes),
+    options.memo,
+  );
+  const canon: Canon = (table, text) =>
+    normalizeExpression(canonical.get(canonicalKey(table, text)) ?? text, 'postgres');
+
   const schema: Schema = { dialect: 'postgres', tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };
   for (const t of tables) {
     if (excluded.has(t.name)) continue;
@@ -427,7 +498,7 @@ export async function introspectPostgres(
     };
   }
   const tableOf = (name: string): Table | undefined => schema.tables[name];
-  for (const c of columns) tableOf(c.table_name)?.columns.push(toColumn(c));
+  for (const c of columns) tableOf(c.table_name)?.columns.push(toColumn(c, canon));
   for (const c of constraints) {
     const table = tableOf(c.table_name);
     if (!table) continue;
@@ -442,16 +513,14 @@ export async function introspectPostgres(
           {
             name: c.name,
             // NOT VALID and NO INHERIT are extras, so the expression is the CHECK's alone.
-            expression: normalizeExpression(
-              (c.definition ?? '').replace(/^CHECK\s*/i, '').replace(/(\s+NO INHERIT|\s+NOT VALID)+$/, ''),
-            ),
+            expression: canon(c.table_name, splitCheck(c.definition ?? '').expression),
           },
           extras,
         ),
       );
     else if (c.type === 'x') {
       // Names are not compared (see Table): an exclusion constraint is its definition.
-      const definition = normalizeExpression(c.definition ?? '');
+      const definition = normalizeExpression(c.definition ?? '', 'postgres');
       attach(table, definition, definition);
     } else if (c.type === 'f') {
       const fk: ForeignKey = {
@@ -466,13 +535,13 @@ export async function introspectPostgres(
     }
   }
   for (const i of indexes) {
-    if (i.table_kind !== 'm') tableOf(i.table_name)?.indexes.push(toIndex(i));
+    if (i.table_kind !== 'm') tableOf(i.table_name)?.indexes.push(toIndex(i, canon));
     else if (!excluded.has(i.table_name))
       addObject(schema, 'index', `${i.table_name}.${i.name}`, `${i.definition}${i.valid ? '' : ' invalid'}`);
   }
   for (const p of policies) {
     const table = tableOf(p.table_name);
-    if (table) attach(table, `policy ${p.name}`, normalizeExpression(p.definition));
+    if (table) attach(table, `policy ${p.name}`, normalizeExpression(p.definition, 'postgres'));
   }
   for (const o of objects) {
     if (o.owner !== null && excluded.has(o.owner)) continue;
@@ -481,7 +550,7 @@ export async function introspectPostgres(
   for (const e of enums) schema.enums[e.name] = { name: e.name, values: e.labels };
   for (const v of views) {
     if (excluded.has(v.name)) continue;
-    const body = normalizeExpression(v.definition.replace(/;\s*$/, ''));
+    const body = normalizeExpression(modernValueFunctions(v.definition.replace(/;\s*$/, '')), 'postgres');
     schema.views[v.name] = { name: v.name, definition: v.kind === 'm' ? `materialized: ${body}` : body };
   }
   for (const g of triggers) {
@@ -489,7 +558,7 @@ export async function introspectPostgres(
     schema.triggers[g.name] = {
       name: g.name,
       table: g.table_name,
-      definition: normalizeExpression(g.definition),
+      definition: normalizeExpression(modernValueFunctions(g.definition), 'postgres'),
     };
   }
   return normalizeSchema(schema);

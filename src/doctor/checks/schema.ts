@@ -1,6 +1,7 @@
 import { compareIds } from '../../migrations/files.js';
 import { diff, type SchemaChange } from '../../schema/diff.js';
 import { fingerprintOfHashes, objectHashes } from '../../schema/fingerprint.js';
+import { adoptFrozenTimes } from '../../schema/frozen.js';
 import type { Schema } from '../../schema/model.js';
 import type { ExpectedSchemas } from '../expected.js';
 import type { Finding } from '../findings.js';
@@ -38,10 +39,12 @@ function recordedIndex(expected: ExpectedSchemas, recorded: string | null): numb
  */
 export function schemaVerdict(
   expected: ExpectedSchemas,
-  live: Schema,
+  introspected: Schema,
   recorded: string | null,
   hasHistory: boolean,
 ): SchemaVerdict {
+  // A time the migrations froze at creation ('now'::date) is compared as written, not as the moment.
+  const live = adoptFrozenTimes(introspected, expected.frozenExpressions());
   const liveHashes = objectHashes(live);
   const liveFingerprint = fingerprintOfHashes(live.dialect, liveHashes);
   const atRecorded = recordedIndex(expected, recorded);

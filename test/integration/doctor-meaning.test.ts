@@ -1,0 +1,194 @@
+/**
+ * Issue 10 §2: the doctor compares what expressions MEAN, not how they are spelled. Each case
+ * applies the migrations (one spelling), then rewrites the live object by hand with another
+ * spelling (as a pg_dump/restore, an older server or a hand-written SQLite statement would
+ * leave it), and asks `doctor --json`. Each has a negative twin that really differs.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { DoctorResult } from '../../src/doctor/doctor.js';
+import {
+  cli,
+  createTestDatabase,
+  rawExec,
+  sqlMigration,
+  type TestDatabase,
+  type TestDialect,
+  writeMigrations,
+} from '../helpers/databases.js';
+
+interface Case {
+  name: string;
+  /** The migration 001 (up). */
+  migration: string;
+  /** What is run on the live database after `apply`: the other spelling. */
+  live: string;
+  /** True when `live` means the same as the migration. */
+  same: boolean;
+  /** For a real difference: text the drift message must contain (readable). */
+  drift?: RegExp;
+}
+
+const POSTGRES: Case[] = [
+  {
+    name: 'a CHECK IN list on varchar re-deparsed by a pg_dump/restore round trip',
+    migration:
+      "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10) NOT NULL CHECK (status IN ('new','done')));",
+    live: `ALTER TABLE orders DROP CONSTRAINT orders_status_check;
+ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (((status)::text = ANY (ARRAY[('new'::character varying)::text, ('done'::character varying)::text])));`,
+    same: true,
+  },
+  {
+    name: 'a CHECK IN list with another value',
+    migration:
+      "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10) NOT NULL CHECK (status IN ('new','done')));",
+    live: `ALTER TABLE orders DROP CONSTRAINT orders_status_check;
+ALTER TABLE orders ADD CONSTRAINT orders_status_check CHECK (((status)::text = ANY (ARRAY[('new'::character varying)::text, ('done'::character varying)::text, ('lost'::character varying)::text])));`,
+    same: false,
+    drift:
+      /CHECK \(status::text in \('new', 'done', 'lost'\)\) on orders is in the database but not in the migrations/,
+  },
+  {
+    name: 'a text CHECK IN list written as = ANY (ARRAY[...])',
+    migration: "CREATE TABLE tickets (id int PRIMARY KEY, status text CHECK (status IN ('new','done')));",
+    live: `ALTER TABLE tickets DROP CONSTRAINT tickets_status_check;
+ALTER TABLE tickets ADD CONSTRAINT tickets_status_check CHECK (status = ANY (ARRAY['new'::text, 'done'::text]));`,
+    same: true,
+  },
+  {
+    name: 'a default now() stored by an older server for CURRENT_TIMESTAMP',
+    migration: 'CREATE TABLE events (id int PRIMARY KEY, created_at timestamptz DEFAULT CURRENT_TIMESTAMP);',
+    live: 'ALTER TABLE events ALTER COLUMN created_at SET DEFAULT now();',
+    same: true,
+  },
+  {
+    name: "a default ('now'::text)::date stored by an older server for CURRENT_DATE",
+    migration: 'CREATE TABLE events (id int PRIMARY KEY, day date DEFAULT CURRENT_DATE);',
+    live: "ALTER TABLE events ALTER COLUMN day SET DEFAULT ('now'::text)::date;",
+    same: true,
+  },
+  {
+    name: 'a default CURRENT_DATE where the migrations say CURRENT_TIMESTAMP',
+    migration: 'CREATE TABLE events (id int PRIMARY KEY, day timestamptz DEFAULT CURRENT_TIMESTAMP);',
+    live: 'ALTER TABLE events ALTER COLUMN day SET DEFAULT CURRENT_DATE;',
+    same: false,
+    drift: /has default current_timestamp in the migrations at 001 but current_date/,
+  },
+  {
+    name: 'a default with a cast an older server added',
+    migration:
+      "CREATE TABLE notes (id int PRIMARY KEY, state text DEFAULT 'draft', n numeric CHECK (n >= 0));",
+    live: `ALTER TABLE notes ALTER COLUMN state SET DEFAULT ('draft'::character varying)::text;
+ALTER TABLE notes DROP CONSTRAINT notes_n_check;
+ALTER TABLE notes ADD CONSTRAINT notes_n_check CHECK ((n >= (0)::numeric));`,
+    same: true,
+  },
+  {
+    name: 'a partial index predicate respelled',
+    migration:
+      "CREATE TABLE jobs (id int PRIMARY KEY, state varchar(9)); CREATE INDEX jobs_open ON jobs (id) WHERE state IN ('new','run');",
+    live: `DROP INDEX jobs_open;
+CREATE INDEX jobs_open ON jobs (id) WHERE ((state)::text = ANY (ARRAY[('new'::character varying)::text, ('run'::character varying)::text]));`,
+    same: true,
+  },
+  {
+    name: 'a CHECK >= where the live database says >',
+    migration: 'CREATE TABLE items (id int PRIMARY KEY, price int CHECK (price >= 0));',
+    live: 'ALTER TABLE items DROP CONSTRAINT items_price_check; ALTER TABLE items ADD CONSTRAINT items_price_check CHECK (price > 0);',
+    same: false,
+    drift: /CHECK \(price > 0\) on items is in the database/,
+  },
+  {
+    name: "defaults and a view holding 'now'::timestamp, frozen at another creation time",
+    migration: `CREATE TABLE stamps (id int PRIMARY KEY, at timestamp DEFAULT 'now'::timestamp, day date DEFAULT 'today'::date);
+CREATE VIEW stamped AS SELECT id, 'now'::timestamptz AS seen FROM stamps;`,
+    live: `ALTER TABLE stamps ALTER COLUMN at SET DEFAULT '2019-05-01 10:00:00'::timestamp;
+ALTER TABLE stamps ALTER COLUMN day SET DEFAULT '2019-05-01'::date;
+CREATE OR REPLACE VIEW stamped AS SELECT id, '2019-05-01 10:00:00+00'::timestamptz AS seen FROM stamps;`,
+    same: true,
+  },
+  {
+    name: 'a real date constant that differs',
+    migration: "CREATE TABLE stamps (id int PRIMARY KEY, since date DEFAULT '2019-01-01'::date);",
+    live: "ALTER TABLE stamps ALTER COLUMN since SET DEFAULT '2019-02-01'::date;",
+    same: false,
+    drift: /has default '2019-01-01'::date in the migrations at 001 but '2019-02-01'::date/,
+  },
+];
+
+/** SQLite keeps the text as written; `live` recreates the (empty) table with another spelling. */
+const SQLITE: Case[] = [
+  {
+    name: 'price>=0 vs price >= 0',
+    migration: 'CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER CHECK (price >= 0));',
+    live: 'DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER CHECK(price>=0));',
+    same: true,
+  },
+  {
+    name: 'keyword case, redundant parentheses and quoted identifiers',
+    migration:
+      "CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER, status TEXT, CHECK (price >= 0 AND status IN ('new', 'done')));",
+    live: `DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER, status TEXT, check ((("Price">=0) and [status] in('new','done'))));`,
+    same: true,
+  },
+  {
+    name: 'an index predicate and a default spelled differently',
+    migration:
+      "CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT DEFAULT ('new')); CREATE INDEX jobs_open ON jobs (id) WHERE state <> 'done';",
+    live: "DROP TABLE jobs; CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT DEFAULT 'new'); CREATE INDEX jobs_open ON jobs (id) WHERE `state`<>'done';",
+    same: true,
+  },
+  {
+    name: 'price >= 0 where the live database says price>0',
+    migration: 'CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER CHECK (price >= 0));',
+    live: 'DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER CHECK(price>0));',
+    same: false,
+    drift: /CHECK \(price > 0\) on items is in the database/,
+  },
+  {
+    name: 'an IN list with another value',
+    migration: "CREATE TABLE items (id INTEGER PRIMARY KEY, status TEXT CHECK (status IN ('new','done')));",
+    live: "DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, status TEXT CHECK (status IN ('new','done','lost')));",
+    same: false,
+    drift: /CHECK \(status in \('new', 'done', 'lost'\)\) on items is in the database/,
+  },
+];
+
+const CASES: Record<TestDialect, Case[]> = { postgres: POSTGRES, sqlite: SQLITE };
+
+for (const dialect of ['postgres', 'sqlite'] as const) {
+  describe(`doctor compares meaning, not spelling, on ${dialect}`, () => {
+    let db: TestDatabase | undefined;
+    after(() => db?.drop());
+
+    for (const c of CASES[dialect]) {
+      it(`${c.same ? 'matches' : 'drift'}: ${c.name}`, async () => {
+        await db?.drop();
+        db = await createTestDatabase(dialect);
+        const dir = writeMigrations(db.dir, { '001_init.sql': sqlMigration(c.migration) });
+        const run = (...args: string[]) => cli([...args, '--url', db!.url, '--dir', dir], { cwd: db!.dir });
+        const applied = await run('apply');
+        assert.equal(applied.code, 0, applied.stderr);
+        await rawExec(db, c.live);
+
+        const r = await run('doctor', '--json', '--no-cache');
+        const result = r.json<DoctorResult>();
+        const advice = result.findings.map((f) => `${f.message} ${f.fix ?? ''}`).join('\n');
+        assert.doesNotMatch(advice, /stamp base/);
+        if (c.same) {
+          assert.equal(result.matches, '001', advice);
+          assert.equal(result.ok, true, advice);
+          assert.deepEqual(result.drift, []);
+          assert.equal(r.code, 0);
+        } else {
+          assert.equal(result.matches, null, advice);
+          assert.equal(result.ok, false);
+          assert.ok(result.findings.some((f) => f.code === 'SCHEMA_DRIFT'));
+          assert.match(advice, c.drift!);
+          // Never the deparser's inside-out spelling of an IN list.
+          assert.doesNotMatch(advice, /array"/);
+        }
+      });
+    }
+  });
+}
