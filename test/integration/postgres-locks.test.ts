@@ -137,15 +137,21 @@ describe('PostgreSQL locking', () => {
       await blocker.connect();
       await blocker.query('BEGIN');
       await blocker.query('SELECT * FROM busy');
-      setTimeout(() => void blocker.query('COMMIT'), 400);
       const events: MigrationEvent[] = [];
+      // The blocker lets go when the runner reports its first retry: the first attempt has
+      // certainly timed out by then, whatever the machine's speed (no timer decides it).
+      let released: Promise<unknown> | null = null;
       const r = await migrate({
         database: db.url,
         dir,
         statementLockTimeoutMs: 200,
         lockRetries: 5,
-        onEvent: (e) => events.push(e),
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'retry') released ??= blocker.query('COMMIT');
+        },
       });
+      await released;
       assert.deepEqual(
         r.applied.map((a) => a.id),
         ['001'],
