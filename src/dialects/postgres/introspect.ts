@@ -6,6 +6,7 @@ import {
   normalizeType,
 } from '../../schema/normalize.js';
 import type { IntrospectOptions } from '../dialect.js';
+import { nameFilter } from '../exclude.js';
 import type { PostgresConnection } from './driver.js';
 
 // Each query reads one kind of object for every table of the schema at once, so the cost
@@ -150,6 +151,27 @@ function toIndex(r: IndexRow): Index {
 }
 
 /**
+ * Names of the relations and types of schema `ns` that belong to an extension (pg_depend
+ * deptype 'e', PG docs "Packaging Related Objects into an Extension"): dropped and created
+ * with it, never by a migration's own statements.
+ */
+async function extensionMembers(conn: PostgresConnection, ns: string): Promise<string[]> {
+  const rows = await conn.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+     WHERE n.nspname = $1
+     UNION
+     SELECT t.typname FROM pg_catalog.pg_type t
+       JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+     WHERE n.nspname = $1`,
+    [ns],
+  );
+  return rows.map((r) => r.name);
+}
+
+/**
  * Reads one schema (default `public`) of a live PostgreSQL database into the schema model,
  * from pg_catalog, in a handful of queries whatever the number of tables. Read-only.
  */
@@ -158,7 +180,8 @@ export async function introspectPostgres(
   options: IntrospectOptions,
 ): Promise<Schema> {
   const ns = options.schema ?? 'public';
-  const excluded = new Set(options.exclude);
+  // Objects an extension created (pg_stat_statements' view, …) are the extension's, not the user's.
+  const excluded = nameFilter([...options.exclude, ...(await extensionMembers(conn, ns))]);
   // One client runs one query at a time; issuing them together is deprecated in pg.
   const tables = await conn.query<{ name: string; kind: string; persistence: string }>(TABLES_SQL, [ns]);
   const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]);
@@ -212,7 +235,7 @@ export async function introspectPostgres(
     }
   }
   for (const i of indexes) tableOf(i.table_name)?.indexes.push(toIndex(i));
-  for (const e of enums) schema.enums[e.name] = { name: e.name, values: e.labels };
+  for (const e of enums) if (!excluded.has(e.name)) schema.enums[e.name] = { name: e.name, values: e.labels };
   for (const v of views) {
     if (excluded.has(v.name)) continue;
     const body = normalizeExpression(v.definition.replace(/;\s*$/, ''));

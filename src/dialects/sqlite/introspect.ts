@@ -5,6 +5,7 @@ import {
   normalizeSchema,
   normalizeType,
 } from '../../schema/normalize.js';
+import { nameFilter } from '../exclude.js';
 import type { IntrospectOptions } from '../dialect.js';
 import { parseCreateIndex, parseCreateTable } from './create-sql.js';
 import { quoteIdent } from './ddl.js';
@@ -59,7 +60,7 @@ interface ForeignKeyRow {
  */
 export function introspectSqlite(conn: SqliteConnection, options: IntrospectOptions): Schema {
   const db = conn.db;
-  const excluded = new Set(options.exclude);
+  const excluded = nameFilter(options.exclude);
   const rows = db
     .prepare(
       "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
