@@ -32,10 +32,14 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts) => {
         if (opts.to !== undefined && opts.fix !== true) {
-          throw new DbDoctorError('BAD_USAGE', '--to chooses the revision `doctor --fix` stamps; it needs --fix.', {
-            unchanged: 'Nothing was read or written.',
-            hint: 'dbdoctor doctor --fix --to <id>',
-          });
+          throw new DbDoctorError(
+            'BAD_USAGE',
+            '--to chooses the revision `doctor --fix` stamps; it needs --fix.',
+            {
+              unchanged: 'Nothing was read or written.',
+              hint: 'dbdoctor doctor --fix --to <id>',
+            },
+          );
         }
         const { doctor } = await import('../doctor/doctor.js');
         const result = await doctor({

@@ -80,17 +80,28 @@ export function loadConfigFile(
   }
   const config = parsed as ConfigFile;
   const ignore = config.ignore as unknown;
-  if (ignore !== undefined && (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || x === ''))) {
-    throw new DbDoctorError('CONFIG_INVALID', `Config file ${file}: "ignore" must be a list of table names or globs.`, {
-      unchanged: 'Nothing was done.',
-      hint: 'Example: {"ignore": ["legacy_audit", "tmp_*"]}',
-    });
+  if (
+    ignore !== undefined &&
+    (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || x === ''))
+  ) {
+    throw new DbDoctorError(
+      'CONFIG_INVALID',
+      `Config file ${file}: "ignore" must be a list of table names or globs.`,
+      {
+        unchanged: 'Nothing was done.',
+        hint: 'Example: {"ignore": ["legacy_audit", "tmp_*"]}',
+      },
+    );
   }
   if (config.scratchUrl !== undefined && typeof config.scratchUrl !== 'string') {
-    throw new DbDoctorError('CONFIG_INVALID', `Config file ${file}: "scratchUrl" must be a database URL (a string).`, {
-      unchanged: 'Nothing was done.',
-      hint: 'Example: {"scratchUrl": "postgres://postgres@scratch-host:5432/postgres"}',
-    });
+    throw new DbDoctorError(
+      'CONFIG_INVALID',
+      `Config file ${file}: "scratchUrl" must be a database URL (a string).`,
+      {
+        unchanged: 'Nothing was done.',
+        hint: 'Example: {"scratchUrl": "postgres://postgres@scratch-host:5432/postgres"}',
+      },
+    );
   }
   return { config, base: path.dirname(file) };
 }

@@ -1,4 +1,7 @@
 import path from 'node:path';
+import type { Connection } from '../dialects/dialect.js';
+import { openConnection } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
 import {
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
   type EngineOptions,
@@ -6,9 +9,6 @@ import {
   usingSession,
   withLock,
 } from '../migrations/engine.js';
-import type { Connection } from '../dialects/dialect.js';
-import { openConnection } from '../dialects/open.js';
-import { DbDoctorError } from '../errors.js';
 import { compareIds } from '../migrations/files.js';
 import { compareFilesWithHistory } from '../migrations/plan.js';
 import { stamp } from '../migrations/stamp.js';
@@ -19,8 +19,8 @@ import { historyFindings } from './checks/history.js';
 import { lockFindings } from './checks/lock.js';
 import { schemaVerdict } from './checks/schema.js';
 import { type ExpectedSchemas, expectedSchemas, oneLine } from './expected.js';
-import { notTheUsers } from './ignore.js';
 import { type Finding, sortFindings } from './findings.js';
+import { notTheUsers } from './ignore.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions extends EngineOptions {
@@ -160,7 +160,12 @@ async function examine(options: DoctorOptions): Promise<Examination> {
       const lock = await lockFindings(session.lock);
       findings.push(...lock);
 
-      const exclude = await notTheUsers(conn, historyTable, session.history.schema ?? '', options.ignore ?? []);
+      const exclude = await notTheUsers(
+        conn,
+        historyTable,
+        session.history.schema ?? '',
+        options.ignore ?? [],
+      );
       const live = await conn.dialect.introspect(conn, { schema: options.schema, exclude });
       let verdict: ReturnType<typeof schemaVerdict> | null = null;
       let cached = false;
@@ -182,7 +187,8 @@ async function examine(options: DoctorOptions): Promise<Examination> {
         findings.push(...replayFindings(expected, pendingIds));
         // The recorded revision must be among those replayed for the live schema to be judged.
         let recordedAt = -1;
-        for (const [i, f] of files.entries()) if (state.current !== null && compareIds(f.id, state.current) <= 0) recordedAt = i;
+        for (const [i, f] of files.entries())
+          if (state.current !== null && compareIds(f.id, state.current) <= 0) recordedAt = i;
         if (expected.failure === null || expected.failure.index > recordedAt) {
           verdict = schemaVerdict(expected, live, state.current, (rows ?? []).length > 0);
           findings.push(...verdict.findings);

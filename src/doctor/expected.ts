@@ -84,7 +84,8 @@ export class ExpectedSchemas {
   /** The full model after revision `index` (-1 = the empty base). */
   schemaAt(index: number): Schema {
     const schema = emptySchema(this.dialect);
-    for (const [key, hash] of Object.entries(this.hashesAt(index))) placeObject(schema, key, this.objects[hash]);
+    for (const [key, hash] of Object.entries(this.hashesAt(index)))
+      placeObject(schema, key, this.objects[hash]);
     return schema;
   }
 
@@ -248,11 +249,24 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
   if (file && failure === null) {
     writeCache(file, { format: CACHE_FORMAT, environment, chain, revisions, objects, skipped });
   }
-  return new ExpectedSchemas(dialect.name, revisions, objects, false, skipped, failure, scratch.removedLeftovers);
+  return new ExpectedSchemas(
+    dialect.name,
+    revisions,
+    objects,
+    false,
+    skipped,
+    failure,
+    scratch.removedLeftovers,
+  );
 }
 
 /** What to say about a migration the replay could not run, naming statements skipped before it. */
-function replayFailure(f: MigrationFile, index: number, e: unknown, skipped: readonly ReplaySkip[]): ReplayFailure {
+function replayFailure(
+  f: MigrationFile,
+  index: number,
+  e: unknown,
+  skipped: readonly ReplaySkip[],
+): ReplayFailure {
   let hint =
     'A migration that only works on a database with a particular history cannot be checked. Make it work from an empty database, then run the doctor again.';
   if (skipped.length > 0) {

@@ -39,7 +39,12 @@ function weight(key: ObjectKey, object: SchemaObject): number {
 }
 
 /** Differences the structured diff finds between two versions of one object. */
-function propertyDistance(dialect: Schema['dialect'], key: ObjectKey, a: SchemaObject, b: SchemaObject): number {
+function propertyDistance(
+  dialect: Schema['dialect'],
+  key: ObjectKey,
+  a: SchemaObject,
+  b: SchemaObject,
+): number {
   const sa = emptySchema(dialect);
   const sb = emptySchema(dialect);
   placeObject(sa, key, a);
@@ -78,8 +83,10 @@ export function locateRevision(
   };
   const distanceTo = (hashes: Record<ObjectKey, string>): number => {
     let d = 0;
-    for (const key of Object.keys(hashes)) if (hashes[key] !== liveHashes[key]) d += cost(key, hashes[key], liveHashes[key]);
-    for (const key of Object.keys(liveHashes)) if (!(key in hashes)) d += cost(key, undefined, liveHashes[key]);
+    for (const key of Object.keys(hashes))
+      if (hashes[key] !== liveHashes[key]) d += cost(key, hashes[key], liveHashes[key]);
+    for (const key of Object.keys(liveHashes))
+      if (!(key in hashes)) d += cost(key, undefined, liveHashes[key]);
     return d;
   };
 

@@ -38,15 +38,18 @@ export function clusterWideReason(sql: string, database: string): string | null 
     return 'roles are shared by the whole cluster';
   }
   if (a === 'DROP' && b === 'OWNED') return null;
-  if (a === 'REASSIGN' && b === 'OWNED') return 'REASSIGN OWNED also changes shared objects (databases, tablespaces)';
+  if (a === 'REASSIGN' && b === 'OWNED')
+    return 'REASSIGN OWNED also changes shared objects (databases, tablespaces)';
   if (a === 'ALTER' && b === 'SYSTEM') return 'ALTER SYSTEM changes the server configuration';
   if ((a === 'CREATE' || a === 'DROP' || a === 'ALTER') && b === 'TABLESPACE') {
     return 'tablespaces are shared by the whole cluster';
   }
-  if ((a === 'CREATE' || a === 'DROP') && b === 'DATABASE') return 'databases are shared by the whole cluster';
+  if ((a === 'CREATE' || a === 'DROP') && b === 'DATABASE')
+    return 'databases are shared by the whole cluster';
   if (a === 'ALTER' && b === 'DATABASE') {
     const name = tokens[2];
-    const named = name?.kind === 'quoted' ? name.text.slice(1, -1).replaceAll('""', '"') : name?.text.toLowerCase();
+    const named =
+      name?.kind === 'quoted' ? name.text.slice(1, -1).replaceAll('""', '"') : name?.text.toLowerCase();
     return named === database ? null : 'it changes another database of the cluster';
   }
   if (a === 'COMMENT' || a === 'SECURITY') {
@@ -58,7 +61,8 @@ export function clusterWideReason(sql: string, database: string): string | null 
     }
     return null;
   }
-  if (a === 'GRANT' || a === 'REVOKE') return grantReason(tokens.map((t) => (t.kind === 'word' ? t.text.toUpperCase() : t.text)));
+  if (a === 'GRANT' || a === 'REVOKE')
+    return grantReason(tokens.map((t) => (t.kind === 'word' ? t.text.toUpperCase() : t.text)));
   if (a === 'COPY') {
     const upper = tokens.map((t) => (t.kind === 'word' ? t.text.toUpperCase() : t.text));
     const dir = upper.findIndex((x) => x === 'TO' || x === 'FROM');
@@ -68,7 +72,8 @@ export function clusterWideReason(sql: string, database: string): string | null 
     }
     return null;
   }
-  if ((a === 'CREATE' || a === 'ALTER') && b === 'SUBSCRIPTION') return 'a subscription connects to another server';
+  if ((a === 'CREATE' || a === 'ALTER') && b === 'SUBSCRIPTION')
+    return 'a subscription connects to another server';
   return null;
 }
 
@@ -80,6 +85,25 @@ function grantReason(words: string[]): string | null {
   const on = words.indexOf('ON');
   if (on < 0) return 'role membership is shared by the whole cluster';
   const target = words[on + 1];
-  if (target === 'DATABASE' || target === 'TABLESPACE') return `privileges on a ${target.toLowerCase()} are shared by the whole cluster`;
+  if (target === 'DATABASE' || target === 'TABLESPACE')
+    return `privileges on a ${target.toLowerCase()} are shared by the whole cluster`;
   return null;
+}
+
+/**
+ * `sql` with the string after every PASSWORD keyword replaced by '***', for messages: a
+ * skipped `ALTER ROLE … PASSWORD '…'` is named, its secret never printed.
+ */
+export function withoutPasswords(sql: string): string {
+  const tokens = tokenizePostgres(sql);
+  let out = '';
+  let at = 0;
+  for (const [i, t] of tokens.entries()) {
+    const previous = tokens[i - 1];
+    if (t.kind === 'string' && previous?.kind === 'word' && previous.text.toUpperCase() === 'PASSWORD') {
+      out += `${sql.slice(at, t.start)}'***'`;
+      at = t.end;
+    }
+  }
+  return out + sql.slice(at);
 }

@@ -2,8 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { DbDoctorError, errorMessage } from '../../errors.js';
-import type { Connection, Dialect, Row, ScratchDatabase, ScratchOptions, SkippedStatement } from '../dialect.js';
-import { clusterWideReason } from './cluster-statements.js';
+import type {
+  Connection,
+  Dialect,
+  Row,
+  ScratchDatabase,
+  ScratchOptions,
+  SkippedStatement,
+} from '../dialect.js';
+import { clusterWideReason, withoutPasswords } from './cluster-statements.js';
 import { quoteIdent, quoteLiteral } from './ddl.js';
 import { PostgresConnection } from './driver.js';
 import { splitPostgresStatements } from './lexer.js';
@@ -166,7 +173,7 @@ class ConfinedConnection extends PostgresConnection {
   private confined(sql: string): boolean {
     const reason = clusterWideReason(sql, this.database);
     if (reason === null) return false;
-    this.skipped.push({ statement: sql.trim(), reason });
+    this.skipped.push({ statement: withoutPasswords(sql).trim(), reason });
     return true;
   }
 
@@ -214,7 +221,12 @@ export async function createPostgresScratch(
       },
     );
   }
-  const marker = JSON.stringify({ tool: 'dbdoctor doctor', pid: process.pid, host: os.hostname(), started: new Date().toISOString() });
+  const marker = JSON.stringify({
+    tool: 'dbdoctor doctor',
+    pid: process.pid,
+    host: os.hostname(),
+    started: new Date().toISOString(),
+  });
   await conn.exec(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(marker)}`).catch(() => {});
   const client = await newClient(params, name);
   let disposed = false;

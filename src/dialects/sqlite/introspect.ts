@@ -5,8 +5,8 @@ import {
   normalizeSchema,
   normalizeType,
 } from '../../schema/normalize.js';
-import { nameFilter } from '../exclude.js';
 import type { IntrospectOptions } from '../dialect.js';
+import { nameFilter } from '../exclude.js';
 import { parseCreateIndex, parseCreateTable } from './create-sql.js';
 import { quoteIdent } from './ddl.js';
 import type { SqliteConnection } from './driver.js';

@@ -180,7 +180,9 @@ function ambiguityReasons(expected: ExpectedSchemas, candidates: number[]): stri
   for (let i = first + 1; i <= last; i++) {
     const r = expected.revisions[i];
     if (Object.keys(r.changed).length === 0) {
-      reasons.push(`${r.id} changes no schema the doctor compares (data only, or objects it does not compare, such as functions)`);
+      reasons.push(
+        `${r.id} changes no schema the doctor compares (data only, or objects it does not compare, such as functions)`,
+      );
     } else if (!candidates.includes(i)) {
       reasons.push(`${r.id} changes the schema and a later migration undoes it`);
     } else {
