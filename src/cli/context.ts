@@ -20,6 +20,8 @@ export interface GlobalOptions {
   statementLockTimeout?: string;
   backup?: boolean;
   keepBackups?: string;
+  /** `doctor`: see DoctorOptions.scratchUrl. */
+  scratchUrl?: string;
 }
 
 /** The default database when nothing else names one. */
@@ -46,7 +48,9 @@ export function withCommonOptions(cmd: Command): Command {
 }
 
 /** Resolves flags, environment and config file into engine options. */
-export function engineOptions(opts: GlobalOptions): EngineOptions & { url: string; json: boolean } {
+export function engineOptions(
+  opts: GlobalOptions,
+): EngineOptions & { url: string; json: boolean; scratchUrl?: string; ignore: string[] } {
   const cwd = process.cwd();
   const { config, base } = loadConfigFile(opts.config, cwd);
   const url = opts.url ?? process.env.DATABASE_URL ?? config.url ?? DEFAULT_URL;
@@ -58,9 +62,13 @@ export function engineOptions(opts: GlobalOptions): EngineOptions & { url: strin
   const dir = opts.dir ? path.resolve(cwd, opts.dir) : path.resolve(base, config.dir ?? 'migrations');
   const keep = opts.keepBackups !== undefined ? Number(opts.keepBackups) : config.backups?.keep;
   const json = opts.json ?? false;
+  const scratchUrl = opts.scratchUrl ?? config.scratchUrl;
+  if (scratchUrl !== undefined) concealInOutput(secretsOfUrl(scratchUrl));
   return {
     url,
     json,
+    scratchUrl,
+    ignore: config.ignore ?? [],
     database: url,
     cwd: fromConfig ? base : cwd,
     dir,

@@ -10,6 +10,10 @@ export interface ConfigFile {
   lockTimeout?: string | number;
   statementLockTimeout?: string | number;
   backups?: { keep?: number; dir?: string; enabled?: boolean };
+  /** `doctor`: a database URL on a server of its own for the replay (see `--scratch-url`). */
+  scratchUrl?: string;
+  /** `doctor`: tables that are not the project's (names or globs with `*` and `?`), never drift. */
+  ignore?: string[];
 }
 
 export const DEFAULT_CONFIG_NAME = 'dbdoctor.config.json';
@@ -53,7 +57,16 @@ export function loadConfigFile(
       hint: 'Example: {"url": "sqlite:./app.db", "dir": "migrations"}',
     });
   }
-  const known = new Set(['url', 'dir', 'historyTable', 'lockTimeout', 'statementLockTimeout', 'backups']);
+  const known = new Set([
+    'url',
+    'dir',
+    'historyTable',
+    'lockTimeout',
+    'statementLockTimeout',
+    'backups',
+    'scratchUrl',
+    'ignore',
+  ]);
   const unknown = Object.keys(parsed).filter((k) => !known.has(k));
   if (unknown.length > 0) {
     throw new DbDoctorError(
@@ -65,5 +78,30 @@ export function loadConfigFile(
       },
     );
   }
-  return { config: parsed as ConfigFile, base: path.dirname(file) };
+  const config = parsed as ConfigFile;
+  const ignore = config.ignore as unknown;
+  if (
+    ignore !== undefined &&
+    (!Array.isArray(ignore) || ignore.some((x) => typeof x !== 'string' || x === ''))
+  ) {
+    throw new DbDoctorError(
+      'CONFIG_INVALID',
+      `Config file ${file}: "ignore" must be a list of table names or globs.`,
+      {
+        unchanged: 'Nothing was done.',
+        hint: 'Example: {"ignore": ["legacy_audit", "tmp_*"]}',
+      },
+    );
+  }
+  if (config.scratchUrl !== undefined && typeof config.scratchUrl !== 'string') {
+    throw new DbDoctorError(
+      'CONFIG_INVALID',
+      `Config file ${file}: "scratchUrl" must be a database URL (a string).`,
+      {
+        unchanged: 'Nothing was done.',
+        hint: 'Example: {"scratchUrl": "postgres://postgres@scratch-host:5432/postgres"}',
+      },
+    );
+  }
+  return { config, base: path.dirname(file) };
 }

@@ -161,8 +161,10 @@ export interface Dialect {
   /**
    * An empty throwaway database of this dialect, for replaying migrations (SQLite: in memory;
    * PostgreSQL: a new database on the server `conn` is connected to, dropped by `dispose`).
+   * Unless `options.isolated`, statements whose effect would reach beyond the scratch database
+   * (PostgreSQL: roles, tablespaces, other databases, ALTER SYSTEM) are skipped and listed.
    */
-  createScratch(conn: Connection): Promise<ScratchDatabase>;
+  createScratch(conn: Connection, options?: ScratchOptions): Promise<ScratchDatabase>;
   /** A short text naming the server build (part of the fingerprint cache key). */
   serverVersion(conn: Connection): Promise<string>;
   /** Dialect-specific health checks the doctor runs. */
@@ -221,11 +223,31 @@ export interface IntrospectOptions {
   memo?: Map<string, unknown>;
 }
 
+/** How a scratch database is made. */
+export interface ScratchOptions {
+  /**
+   * The server `conn` points at is a scratch server of its own (`--scratch-url`): statements
+   * reaching beyond the scratch database may run there. Default false.
+   */
+  isolated?: boolean;
+}
+
+/** A statement the replay did not run because its effect would leave the scratch database. */
+export interface SkippedStatement {
+  statement: string;
+  /** Why it reaches beyond the scratch database, in words. */
+  reason: string;
+}
+
 /** A database that exists only while it is needed. */
 export interface ScratchDatabase {
   conn: Connection;
   /** Closes and removes it; safe to call twice. */
   dispose(): Promise<void>;
+  /** Statements not run so far (appended as they come; see {@link ScratchOptions.isolated}). */
+  skipped: SkippedStatement[];
+  /** Scratch databases of killed doctors removed before this one was made. */
+  removedLeftovers: string[];
 }
 
 /** One problem a dialect health check found. */

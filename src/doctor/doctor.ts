@@ -1,4 +1,7 @@
 import path from 'node:path';
+import type { Connection } from '../dialects/dialect.js';
+import { openConnection } from '../dialects/open.js';
+import { DbDoctorError } from '../errors.js';
 import {
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
   type EngineOptions,
@@ -6,6 +9,7 @@ import {
   usingSession,
   withLock,
 } from '../migrations/engine.js';
+import { compareIds } from '../migrations/files.js';
 import { compareFilesWithHistory } from '../migrations/plan.js';
 import { stamp } from '../migrations/stamp.js';
 import type { SchemaChange } from '../schema/diff.js';
@@ -14,8 +18,9 @@ import { healthFindings } from './checks/health.js';
 import { historyFindings } from './checks/history.js';
 import { lockFindings } from './checks/lock.js';
 import { schemaVerdict } from './checks/schema.js';
-import { expectedSchemas } from './expected.js';
+import { type ExpectedSchemas, expectedSchemas, oneLine } from './expected.js';
 import { type Finding, sortFindings } from './findings.js';
+import { notTheUsers } from './ignore.js';
 
 /** Options of {@link doctor}. */
 export interface DoctorOptions extends EngineOptions {
@@ -28,6 +33,19 @@ export interface DoctorOptions extends EngineOptions {
    * `.dbdoctor-cache` beside the migrations folder.
    */
   cacheDir?: string | false;
+  /**
+   * A database URL on a server of its own for the scratch database (`--scratch-url`, like
+   * Prisma's shadow database): the replay may then run statements that change the whole
+   * cluster (roles, tablespaces, databases). Without it they are skipped on the live server.
+   */
+  scratchUrl?: string;
+  /** Tables that are not the project's (names or globs, `*` and `?`): never drift. */
+  ignore?: string[];
+  /**
+   * With `fix`: the revision to stamp when several match the live schema alike (one of
+   * `stampable`). Without it, `fix` stamps the earliest of them.
+   */
+  to?: string;
 }
 
 /** A repair `doctor --fix` made. */
@@ -47,6 +65,11 @@ export interface DoctorResult {
   revision: string | null;
   /** The latest revision whose expected schema equals the live one, or null. */
   matches: string | null;
+  /**
+   * The earliest and latest revision whose expected schema equals the live one, or null;
+   * `from` differs from `to` when the schema cannot tell them apart (AMBIGUOUS_REVISION).
+   */
+  matchesRange: { from: string; to: string } | null;
   /** When nothing matches: the closest revision, or null. */
   nearest: string | null;
   /** Fingerprint of the live schema. */
@@ -65,10 +88,67 @@ function defaultCacheDir(options: EngineOptions): string {
   return path.join(path.dirname(dir), '.dbdoctor-cache');
 }
 
+type Examination = DoctorResult & { stampTo: string | null; stampable: string[]; staleLock: boolean };
+
+/** Findings that only `resolve` may settle: `--fix` stamps nothing while one remains. */
+const RESOLVE_FIRST = new Set(['PARTIALLY_APPLIED', 'PARTIALLY_REVERTED', 'INVALID_INDEX']);
+
+/** Opens the scratch server of `--scratch-url`, which must speak the live database's dialect. */
+async function openScratchServer(options: DoctorOptions, dialect: string): Promise<Connection | undefined> {
+  if (options.scratchUrl === undefined) return undefined;
+  const server = await openConnection(options.scratchUrl, { cwd: options.cwd });
+  if (server.dialect.name !== dialect) {
+    await server.close();
+    throw new DbDoctorError(
+      'BAD_USAGE',
+      `--scratch-url names a ${server.dialect.name} database, but the database is ${dialect}.`,
+      {
+        unchanged: 'Nothing was read or written.',
+        hint: 'Give a URL of a server of the same kind (e.g. postgres://user@scratch-host/postgres), where the user may create databases.',
+      },
+    );
+  }
+  return server;
+}
+
+/** Findings about the replay itself: skipped statements, a migration that failed, leftovers removed. */
+function replayFindings(expected: ExpectedSchemas, pendingIds: ReadonlySet<string>): Finding[] {
+  const findings: Finding[] = [];
+  for (const s of expected.skipped) {
+    findings.push({
+      code: 'REPLAY_SKIPPED_STATEMENT',
+      severity: 'info',
+      message: `Not replayed from migration ${s.id}: \`${oneLine(s.statement)}\` (${s.reason}; the replay runs on the live server and must not change it). Roles, tablespaces and databases are not compared.`,
+      fix: 'To replay it too, give the doctor a server of its own: --scratch-url (or `scratchUrl` in the config).',
+      id: s.id,
+    });
+  }
+  const f = expected.failure;
+  if (f) {
+    findings.push({
+      code: 'REPLAY_FAILED',
+      // A pending migration that cannot be replayed says nothing about the live schema, which
+      // was compared with the revisions before it; an applied one leaves it unverifiable.
+      severity: pendingIds.has(f.id) ? 'warning' : 'error',
+      message: pendingIds.has(f.id)
+        ? `${f.message} (it is not applied yet; the database was compared with the revisions before it).`
+        : f.message,
+      fix: f.hint,
+      id: f.id,
+    });
+  }
+  for (const name of expected.removedLeftovers) {
+    findings.push({
+      code: 'SCRATCH_LEFTOVER_REMOVED',
+      severity: 'info',
+      message: `Dropped ${name}, a scratch database left by a doctor that was killed before it could drop it.`,
+    });
+  }
+  return findings;
+}
+
 /** One read-only examination of the database against its migrations. */
-async function examine(
-  options: DoctorOptions,
-): Promise<DoctorResult & { stampTo: string | null; staleLock: boolean }> {
+async function examine(options: DoctorOptions): Promise<Examination> {
   const historyTable = historyTableName(options.historyTable);
   return usingSession(
     options,
@@ -80,29 +160,47 @@ async function examine(
       const lock = await lockFindings(session.lock);
       findings.push(...lock);
 
-      const live = await conn.dialect.introspect(conn, {
-        schema: options.schema,
-        exclude: [historyTable, `${historyTable}_lock`],
-      });
+      const exclude = await notTheUsers(
+        conn,
+        historyTable,
+        session.history.schema ?? '',
+        options.ignore ?? [],
+      );
+      const live = await conn.dialect.introspect(conn, { schema: options.schema, exclude });
       let verdict: ReturnType<typeof schemaVerdict> | null = null;
       let cached = false;
+      const scratchServer = await openScratchServer(options, conn.dialect.name);
       try {
         const expected = await expectedSchemas({
           conn,
           files,
           historyTable,
+          exclude,
+          scratchServer,
           schema: options.schema,
           cacheDir: options.cacheDir === undefined ? defaultCacheDir(options) : options.cacheDir,
           statementLockTimeoutMs: options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
           onEvent: options.onEvent,
         });
         cached = expected.fromCache;
-        verdict = schemaVerdict(expected, live, state.current, (rows ?? []).length > 0);
-        findings.push(...verdict.findings);
+        const pendingIds = new Set(state.pending.map((f) => f.id));
+        findings.push(...replayFindings(expected, pendingIds));
+        // The recorded revision must be among those replayed for the live schema to be judged.
+        let recordedAt = -1;
+        for (const [i, f] of files.entries())
+          if (state.current !== null && compareIds(f.id, state.current) <= 0) recordedAt = i;
+        if (expected.failure === null || expected.failure.index > recordedAt) {
+          verdict = schemaVerdict(expected, live, state.current, (rows ?? []).length > 0);
+          findings.push(...verdict.findings);
+          // Revisions after a failed replay are unknown: one of them could match as well.
+          if (expected.failure) verdict.stampTo = verdict.matches === state.current ? null : verdict.stampTo;
+        }
       } catch (e) {
         const err = e as { code?: string; message: string; hint?: string };
-        if (err.code !== 'REPLAY_FAILED' && err.code !== 'SCRATCH_UNAVAILABLE') throw e;
+        if (err.code !== 'SCRATCH_UNAVAILABLE') throw e;
         findings.push({ code: err.code, severity: 'error', message: err.message, fix: err.hint });
+      } finally {
+        await scratchServer?.close();
       }
       findings.push(...(await healthFindings(conn, options.schema)));
       const sorted = sortFindings(findings);
@@ -112,6 +210,7 @@ async function examine(
         database: conn.display,
         revision: state.current,
         matches: verdict?.matches ?? null,
+        matchesRange: verdict?.matchesRange ?? null,
         nearest: verdict?.nearest ?? null,
         // The verdict already hashed the live schema; hash it here only when no verdict exists.
         fingerprint: verdict?.fingerprint ?? fingerprint(live),
@@ -120,11 +219,39 @@ async function examine(
         fixed: [],
         cached,
         stampTo: verdict?.stampTo ?? null,
+        stampable: verdict?.stampable ?? [],
         staleLock: lock.some((f) => f.code === 'LOCK_STALE'),
       };
     },
     { mustExist: true },
   );
+}
+
+/**
+ * The revision `--fix` stamps: `--to` when given (it must be one the live schema matches),
+ * else the verdict's (the earliest that matches). Null when nothing is to be stamped.
+ */
+function stampTarget(options: DoctorOptions, exam: Examination): string | null {
+  if (options.to === undefined) return exam.stampTo;
+  if (!exam.stampable.includes(options.to)) {
+    throw new DbDoctorError(
+      'BAD_USAGE',
+      `--to ${options.to}: the schema does not match revision ${options.to}${exam.stampable.length ? ` (it matches ${exam.stampable.join(', ')})` : ' (it matches no revision)'}.`,
+      {
+        unchanged: 'Nothing was stamped.',
+        hint: 'Give one of the revisions the schema matches, or leave --to out to stamp the earliest of them.',
+      },
+    );
+  }
+  return exam.revision === options.to ? null : options.to;
+}
+
+/** Why `--fix` stamped the earliest of several revisions the schema matches alike. */
+function whyThisStamp(stampTo: string, exam: Examination): string {
+  if (exam.stampable.length < 2) return '';
+  const later = exam.stampable.filter((id) => compareIds(id, stampTo) > 0);
+  if (later.length === 0) return '';
+  return ` The schema matches ${exam.stampable.join(', ')} alike, so whether ${later.join(', ')} ran cannot be seen: ${stampTo} is the latest revision it proves; \`apply\` runs the rest (or \`doctor --fix --to <id>\` if you know they ran).`;
 }
 
 /**
@@ -135,15 +262,28 @@ async function examine(
  */
 export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   const first = await examine(options);
-  const { stampTo, staleLock, ...result } = first;
+  const { stampTo: _proposed, stampable: _all, staleLock, ...result } = first;
   if (!options.fix) return result;
 
   const fixed: DoctorFix[] = [];
+  let stampTo = stampTarget(options, first);
+  const blockers = result.findings.filter((f) => RESOLVE_FIRST.has(f.code));
+  if (stampTo !== null && blockers.length > 0) {
+    // A half-done migration or index is settled by `resolve`, which knows what it leaves:
+    // a stamp over it would record as done what may be half there.
+    result.findings.push({
+      code: 'FIX_REFUSED',
+      severity: 'warning',
+      message: `--fix did not stamp ${stampTo}: ${blockers.map((b) => `${b.code}${b.id ? ` ${b.id}` : ''}`).join(', ')} must be settled first.`,
+      fix: 'dbdoctor resolve <id> --applied | --rolled-back (for an INVALID index: drop it or rebuild it), then dbdoctor doctor --fix',
+    });
+    stampTo = null;
+  }
   if (stampTo !== null) {
     const stamped = await stamp({ ...options, target: stampTo });
     fixed.push({
       code: result.findings.find((f) => f.code === 'NO_HISTORY') ? 'NO_HISTORY' : 'REVISION_MISMATCH',
-      action: `Stamped the history at ${stampTo} (was ${stamped.before ?? 'none'}): recorded ${stamped.added.join(', ') || 'nothing'}${stamped.removed.length ? `, forgot ${stamped.removed.join(', ')}` : ''}, without running anything.`,
+      action: `Stamped the history at ${stampTo} (was ${stamped.before ?? 'none'}): recorded ${stamped.added.join(', ') || 'nothing'}${stamped.removed.length ? `, forgot ${stamped.removed.join(', ')}` : ''}, without running anything.${whyThisStamp(stampTo, first)}`,
     });
   }
   if (staleLock && stampTo !== null) {
@@ -160,6 +300,6 @@ export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   }
   if (fixed.length === 0) return result;
   const after = await examine({ ...options, fix: false });
-  const { stampTo: _s, staleLock: _l, ...final } = after;
+  const { stampTo: _s, stampable: _a, staleLock: _l, ...final } = after;
   return { ...final, fixed };
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection } from '../dialects/dialect.js';
-import { DbDoctorError, errorMessage } from '../errors.js';
+import type { Connection, ScratchOptions, SkippedStatement } from '../dialects/dialect.js';
+import { errorMessage } from '../errors.js';
 import type { EventListener } from '../migrations/events.js';
 import { executeMigration } from '../migrations/execute.js';
 import type { MigrationFile } from '../migrations/files.js';
@@ -34,17 +34,42 @@ export interface RevisionSnapshot {
   changed: Record<ObjectKey, string | null>;
 }
 
-type SchemaObject = Table | EnumType | View | Trigger | OtherObject;
+/** One object of the model, as the expected schemas store it. */
+export type SchemaObject = Table | EnumType | View | Trigger | OtherObject;
+
+/** A statement the replay did not run (see {@link ScratchOptions.isolated}). */
+export interface ReplaySkip extends SkippedStatement {
+  /** The migration it belongs to. */
+  id: string;
+}
+
+/** The migration whose replay failed: the revisions before it are known, none after. */
+export interface ReplayFailure {
+  id: string;
+  /** Its index in the files. */
+  index: number;
+  message: string;
+  hint: string;
+}
 
 /** The expected schema at every revision of a project. */
 export class ExpectedSchemas {
   constructor(
     readonly dialect: Schema['dialect'],
-    /** One snapshot per migration file, in file order. */
+    /**
+     * One snapshot per migration file, in file order; when the replay failed, only those
+     * before the failing migration.
+     */
     readonly revisions: RevisionSnapshot[],
     private readonly objects: Record<string, SchemaObject>,
     /** True when nothing had to be replayed. */
     readonly fromCache: boolean,
+    /** Statements the replay skipped, in order. */
+    readonly skipped: ReplaySkip[] = [],
+    /** The migration that could not be replayed, or null. */
+    readonly failure: ReplayFailure | null = null,
+    /** Scratch databases of killed doctors removed before this replay. */
+    readonly removedLeftovers: string[] = [],
   ) {}
 
   /** Object hashes of the schema after revision `index` (-1 = the empty base). */
@@ -62,16 +87,14 @@ export class ExpectedSchemas {
   /** The full model after revision `index` (-1 = the empty base). */
   schemaAt(index: number): Schema {
     const schema = emptySchema(this.dialect);
-    for (const [key, hash] of Object.entries(this.hashesAt(index))) {
-      const object = this.objects[hash];
-      const kind = key.slice(0, key.indexOf(':'));
-      if (kind === 'table') schema.tables[(object as Table).name] = object as Table;
-      else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
-      else if (kind === 'view') schema.views[(object as View).name] = object as View;
-      else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
-      else putObject(schema, object as OtherObject);
-    }
+    for (const [key, hash] of Object.entries(this.hashesAt(index)))
+      placeObject(schema, key, this.objects[hash]);
     return schema;
+  }
+
+  /** The object an expected hash stands for. */
+  objectOfHash(hash: string): SchemaObject | undefined {
+    return this.objects[hash];
   }
 
   /**
@@ -104,15 +127,23 @@ export interface ExpectedSchemasOptions {
   conn: Connection;
   files: MigrationFile[];
   historyTable: string;
+  /** Tables left out of every expected schema, as of the live one (names or globs). */
+  exclude: string[];
   /** PostgreSQL schema the migrations create their objects in. */
   schema?: string;
+  /**
+   * A connection to a server of its own for the scratch database (`--scratch-url`): the
+   * replay may then run statements that reach beyond the scratch database. Default: the
+   * live server, where such statements are skipped.
+   */
+  scratchServer?: Connection;
   /** Folder for the cache; false to neither read nor write it. */
   cacheDir: string | false;
   statementLockTimeoutMs: number;
   onEvent?: EventListener;
 }
 
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 interface CacheFile {
   format: number;
@@ -120,6 +151,7 @@ interface CacheFile {
   chain: string;
   revisions: RevisionSnapshot[];
   objects: Record<string, SchemaObject>;
+  skipped: ReplaySkip[];
 }
 
 /**
@@ -171,18 +203,23 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     await dialect.serverVersion(conn),
     options.historyTable,
     options.schema ?? '',
+    options.scratchServer ? 'isolated' : 'confined',
+    JSON.stringify(options.exclude),
   ].join('|');
   const chain = chainKey(files);
   const file = options.cacheDir ? cachePath(options.cacheDir, dialect.name) : null;
   const cached = file ? readCache(file, environment, chain) : null;
   if (cached) {
     options.onEvent?.({ type: 'replay-cached', total: files.length });
-    return new ExpectedSchemas(dialect.name, cached.revisions, cached.objects, true);
+    return new ExpectedSchemas(dialect.name, cached.revisions, cached.objects, true, cached.skipped);
   }
 
   const revisions: RevisionSnapshot[] = [];
   const objects: Record<string, SchemaObject> = {};
-  const scratch = await dialect.createScratch(conn);
+  const skipped: ReplaySkip[] = [];
+  let failure: ReplayFailure | null = null;
+  const scratchOptions: ScratchOptions = { isolated: options.scratchServer !== undefined };
+  const scratch = await dialect.createScratch(options.scratchServer ?? conn, scratchOptions);
   const window = { from: Date.now(), to: Date.now() };
   try {
     const history = new History(
@@ -195,6 +232,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     const memo = new Map<string, unknown>();
     for (const [index, f] of files.entries()) {
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
+      const skippedBefore = scratch.skipped.length;
       try {
         const migration = await loadMigration(f, dialect);
         await executeMigration(scratch.conn, history, migration, 'up', {
@@ -203,19 +241,14 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
           before: index > 0 ? files[index - 1].id : null,
         });
       } catch (e) {
-        throw new DbDoctorError(
-          'REPLAY_FAILED',
-          `Migration ${f.stem} fails when replayed on an empty database: ${errorMessage(e)}`,
-          {
-            unchanged: 'Nothing was changed in your database; the scratch database was thrown away.',
-            hint: 'A migration that only works on a database with a particular history cannot be checked. Make it work from an empty database, then run the doctor again.',
-            cause: e,
-          },
-        );
+        for (const s of scratch.skipped.slice(skippedBefore)) skipped.push({ id: f.id, ...s });
+        failure = replayFailure(f, index, e, skipped);
+        break;
       }
+      for (const s of scratch.skipped.slice(skippedBefore)) skipped.push({ id: f.id, ...s });
       const replayed = await dialect.introspect(scratch.conn, {
         schema: options.schema,
-        exclude: [options.historyTable, `${options.historyTable}_lock`],
+        exclude: options.exclude,
         memo,
       });
       window.to = Date.now();
@@ -235,11 +268,51 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
   } finally {
     await scratch.dispose();
   }
-  if (file) writeCache(file, { format: CACHE_FORMAT, environment, chain, revisions, objects });
-  return new ExpectedSchemas(dialect.name, revisions, objects, false);
+  // A failed replay is not cached: the next doctor tries again (the file may be fixed by then,
+  // which changes the chain anyway, or the failure may have been the server's).
+  if (file && failure === null) {
+    writeCache(file, { format: CACHE_FORMAT, environment, chain, revisions, objects, skipped });
+  }
+  return new ExpectedSchemas(
+    dialect.name,
+    revisions,
+    objects,
+    false,
+    skipped,
+    failure,
+    scratch.removedLeftovers,
+  );
 }
 
-function objectOf(schema: Schema, key: ObjectKey): SchemaObject {
+/** What to say about a migration the replay could not run, naming statements skipped before it. */
+function replayFailure(
+  f: MigrationFile,
+  index: number,
+  e: unknown,
+  skipped: readonly ReplaySkip[],
+): ReplayFailure {
+  let hint =
+    'A migration that only works on a database with a particular history cannot be checked. Make it work from an empty database, then run the doctor again.';
+  if (skipped.length > 0) {
+    const listed = skipped.slice(-3).map((s) => `\`${oneLine(s.statement)}\` (${s.id})`);
+    hint = `The replay did not run ${skipped.length} statement(s) that would have changed the live server, e.g. ${listed.join(', ')}; if this migration depends on them, give the doctor a server of its own with --scratch-url (or \`scratchUrl\` in the config). Otherwise: ${hint}`;
+  }
+  return {
+    id: f.id,
+    index,
+    message: `Migration ${f.stem} fails when replayed on an empty database: ${errorMessage(e)}`,
+    hint,
+  };
+}
+
+/** A statement on one line, shortened for a message. */
+export function oneLine(statement: string): string {
+  const flat = statement.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+}
+
+/** The object `key` names in `schema`, or undefined. */
+export function objectOf(schema: Schema, key: ObjectKey): SchemaObject {
   const colon = key.indexOf(':');
   const kind = key.slice(0, colon);
   const name = key.slice(colon + 1);
@@ -248,4 +321,14 @@ function objectOf(schema: Schema, key: ObjectKey): SchemaObject {
   if (kind === 'view') return schema.views[name];
   if (kind === 'trigger') return schema.triggers[name];
   return schema.objects?.[key] as OtherObject;
+}
+
+/** Puts `object` into `schema` where its key's kind belongs. */
+export function placeObject(schema: Schema, key: ObjectKey, object: SchemaObject): void {
+  const kind = key.slice(0, key.indexOf(':'));
+  if (kind === 'table') schema.tables[(object as Table).name] = object as Table;
+  else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
+  else if (kind === 'view') schema.views[(object as View).name] = object as View;
+  else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
+  else putObject(schema, object as OtherObject);
 }

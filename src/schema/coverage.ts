@@ -23,7 +23,7 @@ export const NOT_COMPARED: readonly string[] = [
   'table access methods',
   'view options (WITH CHECK OPTION, security_barrier, security_invoker)',
   'operator class options of index keys',
-  "extension versions (the extension's name is compared; its members are not)",
+  "extension versions (the extension's name is compared; its members are not), and extensions no migration creates (installed by the server's administrator, like pg_stat_statements)",
   "identity columns' sequence options",
   'extended statistics (CREATE STATISTICS), collations, operators, operator classes and families, casts, conversions, text search configurations',
   'foreign data wrappers, servers, user mappings and foreign tables',

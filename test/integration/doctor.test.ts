@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DoctorResult, doctor } from '../../src/doctor/doctor.js';
 import {
+  CLI_PATH,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -255,17 +257,35 @@ for (const dialect of DIALECTS) {
       );
     });
 
-    it('a migration that fails on an empty database is reported, and nothing is changed', async () => {
+    it('a pending migration that fails on an empty database is its own finding; the live schema still matches the last applied revision', async () => {
       await fresh({
         '001_accounts.sql': sqlMigration(ACCOUNTS),
         '002_broken.sql': sqlMigration('ALTER TABLE missing_table ADD COLUMN x INTEGER;'),
       });
       assert.equal((await run('apply', '--to', '001')).code, 0);
       const { code, result } = await doctorJson();
-      assert.equal(code, 1);
-      const f = result.findings.find((x) => x.code === 'REPLAY_FAILED');
-      assert.match(f!.message, /002_broken fails when replayed on an empty database/);
+      assert.equal(code, 0, JSON.stringify(result.findings));
+      assert.equal(result.matches, '001');
       assert.equal(result.revision, '001');
+      const f = result.findings.find((x) => x.code === 'REPLAY_FAILED');
+      assert.equal(f?.severity, 'warning');
+      assert.equal(f?.id, '002');
+      assert.match(f!.message, /002_broken fails when replayed on an empty database.*not applied yet/s);
+    });
+
+    it('an applied migration that fails on an empty database leaves the schema unverifiable: REPLAY_FAILED is an error', async () => {
+      await fresh({
+        '001_accounts.sql': sqlMigration(ACCOUNTS),
+        '002_needs_history.sql': sqlMigration('ALTER TABLE made_by_hand ADD COLUMN x INTEGER;'),
+      });
+      await rawExec(db, 'CREATE TABLE made_by_hand (id INTEGER);');
+      assert.equal((await run('apply')).code, 0);
+      const { code, result } = await doctorJson();
+      assert.equal(code, 1);
+      assert.equal(result.matches, null);
+      const f = result.findings.find((x) => x.code === 'REPLAY_FAILED');
+      assert.equal(f?.severity, 'error');
+      assert.equal(f?.id, '002');
     });
 
     it('the library doctor() matches the CLI and never prints', async () => {
@@ -328,19 +348,20 @@ for (const dialect of DIALECTS) {
       });
 
       it('PostgreSQL: the scratch database is always dropped', async () => {
-        const leftovers = await rawQuery(
-          db,
-          "SELECT datname FROM pg_database WHERE datname LIKE 'dbdoctor\\_scratch\\_%'",
+        const child = spawn(
+          process.execPath,
+          [CLI_PATH, 'doctor', '--no-cache', '--json', '--url', db.url, '--dir', dir],
+          {
+            cwd: db.dir,
+            stdio: 'ignore',
+          },
         );
-        const mine = leftovers.filter((r) => String(r.datname).includes(`_${process.pid}_`));
-        assert.deepEqual(mine, []);
-        const r = await run('doctor', '--no-cache', '--json');
-        assert.ok(r.code === 0 || r.code === 1);
-        const after = await rawQuery(
-          db,
-          "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbdoctor\\_scratch\\_%'",
-        );
-        assert.deepEqual(after, [{ n: 0 }]);
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        assert.ok(code === 0 || code === 1);
+        const rows = await rawQuery(db, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
+          `dbdoctor\\_scratch\\_${child.pid}\\_%`,
+        ]);
+        assert.deepEqual(rows, []);
       });
     }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { modernValueFunctions } from '../../src/dialects/postgres/canonical.js';
 import { parseCreateIndex, parseCreateTable } from '../../src/dialects/sqlite/create-sql.js';
 import { ExpectedSchemas } from '../../src/doctor/expected.js';
-import { locateRevision, objectDistance } from '../../src/doctor/locate.js';
+import { locateRevision } from '../../src/doctor/locate.js';
 import { diff } from '../../src/schema/diff.js';
 import { fingerprint, fingerprintOfHashes, objectHashes } from '../../src/schema/fingerprint.js';
 import { adoptFrozenTimes, markFrozenTimes } from '../../src/schema/frozen.js';
@@ -312,36 +312,76 @@ describe('SQLite CREATE statement reading', () => {
   });
 });
 
+/** Expected schemas built from models, as a replay would store them. */
+function expectedOf(schemas: Schema[]): ExpectedSchemas {
+  const objects: Record<string, Table> = {};
+  const revisions = schemas.map((s, i, all) => {
+    const hashes = objectHashes(s);
+    const previous = i === 0 ? {} : objectHashes(all[i - 1]!);
+    const changed: Record<string, string | null> = {};
+    for (const [k, h] of Object.entries(hashes)) {
+      if (previous[k] !== h) {
+        changed[k] = h;
+        objects[h] = s.tables[k.slice('table:'.length)]!;
+      }
+    }
+    for (const k of Object.keys(previous)) if (!(k in hashes)) changed[k] = null;
+    return { id: `00${i + 1}`, fingerprint: fingerprint(s), changed };
+  });
+  return new ExpectedSchemas('sqlite', revisions, objects, true);
+}
+
+function locate(expected: ExpectedSchemas, live: Schema, preferred: number) {
+  const h = objectHashes(live);
+  return locateRevision(expected, fingerprintOfHashes('sqlite', h), live, h, preferred);
+}
+
 describe('revision locator', () => {
   const s1 = schema(table('a'));
   const s2 = schema(table('a'), table('b'));
   const s3 = schema(table('a'), table('b'), table('c'));
-  const revisions = [s1, s2, s3].map((s, i, all) => {
-    const hashes = objectHashes(s);
-    const previous = i === 0 ? {} : objectHashes(all[i - 1]!);
-    const changed: Record<string, string | null> = {};
-    for (const [k, h] of Object.entries(hashes)) if (previous[k] !== h) changed[k] = h;
-    return { id: `00${i + 1}`, fingerprint: fingerprint(s), changed };
-  });
-  const expected = new ExpectedSchemas('sqlite', revisions, {}, true);
+  const expected = expectedOf([s1, s2, s3]);
 
   it('finds the latest revision with an equal fingerprint', () => {
-    const h = objectHashes(s2);
-    assert.deepEqual(locateRevision(expected, fingerprintOfHashes('sqlite', h), h, 0), {
-      matches: 1,
-      nearest: 1,
-      distance: 0,
-    });
+    assert.deepEqual(locate(expected, s2, 0), { matches: 1, candidates: [1], nearest: 1, distance: 0 });
   });
 
   it('names the nearest revision when nothing matches, preferring the recorded one on ties', () => {
     const drifted = schema(table('a'), table('b', { columns: [column('id'), column('extra')] }));
-    const h = objectHashes(drifted);
-    const loc = locateRevision(expected, fingerprintOfHashes('sqlite', h), h, 1);
+    const loc = locate(expected, drifted, 1);
     assert.equal(loc.matches, -1);
     assert.equal(loc.nearest, 1);
     assert.equal(loc.distance, 1);
-    assert.equal(objectDistance(objectHashes(s1), objectHashes(s3)), 2);
+  });
+
+  it('counts differing properties: a table with one changed column is nearer than no table at all (never base)', () => {
+    const accounts = table('accounts', {
+      columns: [column('id'), column('email', 'text'), column('age'), column('created_at', 'timestamp')],
+      primaryKey: ['id'],
+    });
+    const only = expectedOf([schema(accounts)]);
+    const live = schema({
+      ...accounts,
+      columns: [
+        column('id'),
+        column('email', 'text'),
+        column('age', 'text'),
+        column('created_at', 'timestamp'),
+      ],
+    });
+    const loc = locate(only, live, -1);
+    assert.equal(loc.nearest, 0);
+    assert.equal(loc.distance, 1);
+  });
+
+  it('a tie goes to the latest revision, not to base', () => {
+    // Revisions 001 and 002 have the same schema (002 is data only); the live schema differs from both by one column.
+    const base = schema(table('a'));
+    const tied = expectedOf([base, base]);
+    const live = schema(table('a', { columns: [column('id'), column('more')] }));
+    const loc = locate(tied, live, -1);
+    assert.equal(loc.nearest, 1);
+    assert.deepEqual(locate(tied, base, -1).candidates, [0, 1]);
   });
 });
 

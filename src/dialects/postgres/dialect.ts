@@ -25,7 +25,7 @@ export const postgresDialect: Dialect = {
   createLock: (conn: Connection, historyTable: string) =>
     new PostgresLock(conn as PostgresConnection, historyTable),
   introspect: (conn, options) => introspectPostgres(conn as PostgresConnection, options),
-  createScratch: (conn) => createPostgresScratch(conn, postgresDialect),
+  createScratch: (conn, options) => createPostgresScratch(conn, postgresDialect, options),
   async serverVersion(conn) {
     const rows = await conn.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
     return `postgres ${rows[0].v}`;

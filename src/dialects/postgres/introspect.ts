@@ -13,6 +13,7 @@ import {
   normalizeType,
 } from '../../schema/normalize.js';
 import type { IntrospectOptions } from '../dialect.js';
+import { nameFilter } from '../exclude.js';
 import {
   canonicalExpressions,
   canonicalKey,
@@ -445,6 +446,27 @@ function expressionBatches(
 }
 
 /**
+ * Names of the relations and types of schema `ns` that belong to an extension (pg_depend
+ * deptype 'e', PG docs "Packaging Related Objects into an Extension"): dropped and created
+ * with it, never by a migration's own statements.
+ */
+async function extensionMembers(conn: PostgresConnection, ns: string): Promise<string[]> {
+  const rows = await conn.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
+     WHERE n.nspname = $1
+     UNION
+     SELECT t.typname FROM pg_catalog.pg_type t
+       JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e'
+     WHERE n.nspname = $1`,
+    [ns],
+  );
+  return rows.map((r) => r.name);
+}
+
+/**
  * Reads one schema (default `public`) of a live PostgreSQL database into the schema model,
  * from pg_catalog, in a handful of queries whatever the number of tables. Read-only.
  */
@@ -453,7 +475,8 @@ export async function introspectPostgres(
   options: IntrospectOptions,
 ): Promise<Schema> {
   const ns = options.schema ?? 'public';
-  const excluded = new Set(options.exclude);
+  // Objects an extension created (pg_stat_statements' view, …) are the extension's, not the user's.
+  const excluded = nameFilter([...options.exclude, ...(await extensionMembers(conn, ns))]);
   // One client runs one query at a time; issuing them together is deprecated in pg.
   const tables = await conn.query<TableRow & Record<string, unknown>>(TABLES_SQL, [ns]);
   const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]);
@@ -547,7 +570,7 @@ export async function introspectPostgres(
     if (o.owner !== null && excluded.has(o.owner)) continue;
     addObject(schema, o.kind, o.name, o.definition ?? '');
   }
-  for (const e of enums) schema.enums[e.name] = { name: e.name, values: e.labels };
+  for (const e of enums) if (!excluded.has(e.name)) schema.enums[e.name] = { name: e.name, values: e.labels };
   for (const v of views) {
     if (excluded.has(v.name)) continue;
     const body = normalizeExpression(modernValueFunctions(v.definition.replace(/;\s*$/, '')), 'postgres');

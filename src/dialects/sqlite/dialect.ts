@@ -28,7 +28,7 @@ export const sqliteDialect: Dialect = {
   introspect: async (conn, options) => introspectSqlite(conn as SqliteConnection, options),
   async createScratch() {
     const conn = new SqliteConnection(openSqliteDatabase(':memory:'), sqliteDialect, true);
-    return { conn, dispose: () => conn.close() };
+    return { conn, dispose: () => conn.close(), skipped: [], removedLeftovers: [] };
   },
   async serverVersion(conn) {
     const rows = await conn.query<{ v: string }>('SELECT sqlite_version() AS v');

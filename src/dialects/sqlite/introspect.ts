@@ -13,6 +13,7 @@ import {
   normalizeType,
 } from '../../schema/normalize.js';
 import type { IntrospectOptions } from '../dialect.js';
+import { nameFilter } from '../exclude.js';
 import { parseCreateIndex, parseCreateTable } from './create-sql.js';
 import { quoteIdent } from './ddl.js';
 import type { SqliteConnection } from './driver.js';
@@ -66,7 +67,7 @@ interface ForeignKeyRow {
  */
 export function introspectSqlite(conn: SqliteConnection, options: IntrospectOptions): Schema {
   const db = conn.db;
-  const excluded = new Set(options.exclude);
+  const excluded = nameFilter(options.exclude);
   const rows = db
     .prepare(
       "SELECT type, name, tbl_name, sql FROM main.sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",

@@ -12,12 +12,22 @@ export interface SchemaVerdict {
   findings: Finding[];
   /** The latest revision whose expected schema equals the live one, or null. */
   matches: string | null;
+  /**
+   * The earliest and latest revision whose expected schema equals the live one (equal ids when
+   * only one does), or null: the schema cannot tell which of them the database is at.
+   */
+  matchesRange: { from: string; to: string } | null;
   /** When nothing matches: the closest revision (null = the empty base). */
   nearest: string | null;
   /** The differences between the expected schema at the compared revision and the live one. */
   drift: SchemaChange[];
-  /** The revision `doctor --fix` may stamp: set only when the live schema matches it exactly. */
+  /**
+   * The revision `doctor --fix` may stamp: the earliest whose expected schema equals the live
+   * one, never past a migration whose effect the schema cannot show. Null when none matches.
+   */
   stampTo: string | null;
+  /** Every revision `doctor --fix --to` may stamp (those the live schema equals), in file order. */
+  stampable: string[];
   /** Fingerprint of the live schema. */
   fingerprint: string;
 }
@@ -34,6 +44,22 @@ function recordedIndex(expected: ExpectedSchemas, recorded: string | null): numb
 }
 
 /**
+ * The live schema without the extensions no migration creates: an extension a DBA installed
+ * (pg_stat_statements) is the server's, not the project's. One a migration creates is compared,
+ * so a database that lacks it is drift.
+ */
+function withoutUnmigratedExtensions(live: Schema, expected: ExpectedSchemas): Schema {
+  const keys = Object.keys(live.objects ?? {}).filter((k) => k.startsWith('extension:'));
+  if (keys.length === 0) return live;
+  const migrated = new Set<string>();
+  for (let i = 0; i < expected.revisions.length; i++)
+    for (const k of Object.keys(expected.hashesAt(i))) if (k.startsWith('extension:')) migrated.add(k);
+  const objects = { ...live.objects };
+  for (const k of keys) if (!migrated.has(k)) delete objects[k];
+  return { ...live, objects };
+}
+
+/**
  * Compares the live schema with the schema expected at the recorded revision, and finds the
  * revision it really matches. Pure: all I/O (introspection, replay) happened before.
  */
@@ -44,46 +70,76 @@ export function schemaVerdict(
   hasHistory: boolean,
 ): SchemaVerdict {
   // A time the migrations froze at creation ('now'::date) is compared as written, not as the moment.
-  const live = adoptFrozenTimes(introspected, expected.frozenExpressions());
+  const live = withoutUnmigratedExtensions(
+    adoptFrozenTimes(introspected, expected.frozenExpressions()),
+    expected,
+  );
   const liveHashes = objectHashes(live);
   const liveFingerprint = fingerprintOfHashes(live.dialect, liveHashes);
   const atRecorded = recordedIndex(expected, recorded);
-  const location = locateRevision(expected, liveFingerprint, liveHashes, atRecorded);
+  const location = locateRevision(expected, liveFingerprint, live, liveHashes, atRecorded);
   const idAt = (i: number) => (i >= 0 ? expected.revisions[i].id : null);
   const matches = idAt(location.matches);
+  const { candidates } = location;
+  const from = idAt(candidates[0] ?? -1);
   const verdict: SchemaVerdict = {
     findings: [],
     matches,
+    matchesRange: from !== null && matches !== null ? { from, to: matches } : null,
     nearest: null,
     drift: [],
     stampTo: null,
+    stampable: candidates.map((i) => expected.revisions[i].id),
     fingerprint: liveFingerprint,
   };
+  const ambiguity = candidates.length > 1 ? ambiguityReasons(expected, candidates) : null;
   const expectedFingerprint =
     atRecorded >= 0 ? expected.revisions[atRecorded].fingerprint : fingerprintOfHashes(live.dialect, {});
-  if (liveFingerprint === expectedFingerprint) return verdict;
+  if (liveFingerprint === expectedFingerprint) {
+    if (ambiguity && candidates.includes(atRecorded)) {
+      verdict.findings.push({
+        code: 'AMBIGUOUS_REVISION',
+        severity: 'info',
+        message: `The schema matches ${from}..${matches} alike (the recorded ${recorded} among them): ${ambiguity}.`,
+      });
+    }
+    return verdict;
+  }
 
-  if (matches !== null) {
-    verdict.stampTo = matches;
+  if (matches !== null && from !== null) {
+    // Stamping past a migration whose effect the schema cannot show would record as done a
+    // change that may never have happened (an INSERT, a backfill): the earliest is the one
+    // revision the schema proves, and `apply` then runs the rest.
+    verdict.stampTo = from;
+    const range = from === matches ? matches : `${from}..${matches}`;
     if (!hasHistory) {
       verdict.findings.push({
         code: 'NO_HISTORY',
         severity: 'error',
-        message: `The database has tables but no migration history; its schema matches revision ${matches} exactly.`,
-        fix: `dbdoctor stamp ${matches}`,
-        id: matches,
+        message: `The database has tables but no migration history; its schema matches revision ${range} exactly.`,
+        fix: `dbdoctor stamp ${from}`,
+        id: from,
       });
     } else {
       const why =
-        compareIds(matches, recorded ?? '') > 0
+        compareIds(from, recorded ?? '') > 0
           ? `the changes of the migrations after ${recorded} are already in the database but were never recorded`
-          : `the history records migrations after ${matches} whose changes are not in the database`;
+          : `the history records migrations after ${from} whose changes are not in the database`;
       verdict.findings.push({
         code: 'REVISION_MISMATCH',
         severity: 'error',
-        message: `The history says revision ${recorded}, but the schema matches revision ${matches} exactly: ${why}.`,
-        fix: `dbdoctor stamp ${matches}`,
-        id: matches,
+        message: `The history says revision ${recorded}, but the schema matches revision ${range} exactly: ${why}.`,
+        fix: `dbdoctor stamp ${from}`,
+        id: from,
+      });
+    }
+    if (ambiguity) {
+      verdict.findings.push({
+        code: 'AMBIGUOUS_REVISION',
+        severity: 'warning',
+        message: `The schema cannot tell ${from}..${matches} apart: ${ambiguity}. \`doctor --fix\` stamps the earliest, ${from}, so that \`apply\` runs the others.`,
+        fix: `If you know the database is at a later one of them: dbdoctor doctor --fix --to <id> (one of ${verdict.stampable.join(', ')})`,
+        id: from,
       });
     }
     return verdict;
@@ -109,18 +165,51 @@ export function schemaVerdict(
     });
   }
   if (!hasHistory) {
+    const nearestId = idAt(base);
     verdict.findings.push({
       code: 'NO_HISTORY',
       severity: 'error',
-      message: `The database has tables but no migration history, and its schema matches no revision; the closest is ${baseLabel} (${location.distance} object(s) differ).`,
-      fix: `Resolve the drift above, then \`dbdoctor stamp ${idAt(base) ?? 'base'}\`.`,
+      message:
+        nearestId === null
+          ? `The database has tables but no migration history, and no revision comes closer to its schema than an empty database (${location.distance} object(s) and properties differ): these tables were not made by these migrations.`
+          : `The database has tables but no migration history, and its schema matches no revision; the closest is ${nearestId} (${location.distance} object(s) and properties differ).`,
+      // Stamping base would record that a database full of tables has no schema at all.
+      fix:
+        nearestId === null
+          ? 'Check that --url names the right database and --dir its migrations; if the tables were made by hand, write a baseline migration that creates them (`dbdoctor new baseline`) and stamp that.'
+          : `Resolve the drift above, then \`dbdoctor stamp ${nearestId}\`.`,
     });
   } else if (location.nearest !== atRecorded) {
     verdict.findings.push({
       code: 'NEAREST_REVISION',
       severity: 'info',
-      message: `The closest revision to the live schema is ${verdict.nearest ?? 'base'} (${location.distance} object(s) differ), not the recorded ${recorded ?? 'base'}.`,
+      message: `The closest revision to the live schema is ${verdict.nearest ?? 'base'} (${location.distance} object(s) and properties differ), not the recorded ${recorded ?? 'base'}.`,
     });
   }
   return verdict;
+}
+
+/**
+ * Why revisions with one expected schema cannot be told apart, migration by migration after
+ * the first of them: one that changes nothing the doctor compares (data only: INSERT, UPDATE;
+ * or objects not compared, such as functions replaced with CREATE OR REPLACE), or one whose
+ * changes the migrations around it undo.
+ */
+function ambiguityReasons(expected: ExpectedSchemas, candidates: number[]): string {
+  const first = candidates[0];
+  const last = candidates[candidates.length - 1];
+  const reasons: string[] = [];
+  for (let i = first + 1; i <= last; i++) {
+    const r = expected.revisions[i];
+    if (Object.keys(r.changed).length === 0) {
+      reasons.push(
+        `${r.id} changes no schema the doctor compares (data only, or objects it does not compare, such as functions)`,
+      );
+    } else if (!candidates.includes(i)) {
+      reasons.push(`${r.id} changes the schema and a later migration undoes it`);
+    } else {
+      reasons.push(`${r.id} undoes the schema changes before it`);
+    }
+  }
+  return reasons.join('; ');
 }
