@@ -44,6 +44,12 @@ export interface Connection {
    * rolled back. Throws when the connection cannot tell (it is gone).
    */
   inTransaction(): Promise<boolean>;
+  /**
+   * Where the migration lock can be lost while held (SQLite's leased row): verifies this runner
+   * still owns it, renewing the lease, and throws `LOCK_LOST` when it does not. Absent where the
+   * lock cannot be lost while the connection lives (PostgreSQL's session advisory lock).
+   */
+  assertLockHeld?(): Promise<void>;
   /** Closes the connection if dbdoctor opened it; leaves a caller's connection open. */
   close(): Promise<void>;
   /** Where this connection points, for messages (passwords hidden). */
@@ -98,12 +104,14 @@ export interface EngineSql {
   /** Statements creating the history table if missing; `qualifiedName` is already quoted. */
   createHistory(qualifiedName: string): string[];
   /**
-   * The schema (PostgreSQL: `current_schema()` when the session opens) or attached database
-   * (SQLite: `main`) that holds dbdoctor's history, read once per session so that every
-   * bookkeeping statement names it explicitly, whatever a migration does to the search path.
-   * Throws NO_HISTORY_SCHEMA when there is none (an empty search_path at connect).
+   * The schema (PostgreSQL: the one already holding a table named `table`, else
+   * `current_schema()` when the session opens) or attached database (SQLite: `main`) that holds
+   * dbdoctor's history, read once per session so that every bookkeeping statement names it
+   * explicitly, whatever a migration does to the search path. Throws NO_HISTORY_SCHEMA when
+   * there is none (an empty search_path at connect), HISTORY_AMBIGUOUS when several schemas
+   * hold such a table.
    */
-  historySchema(conn: Connection): Promise<string>;
+  historySchema(conn: Connection, table: string): Promise<string>;
   /**
    * Reads the session state a migration may change and the runner depends on (PostgreSQL:
    * every setting SET in the session, `role`, `session_authorization`; SQLite: attached

@@ -225,7 +225,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     const history = new History(
       scratch.conn,
       options.historyTable,
-      await dialect.engine.historySchema(scratch.conn),
+      await dialect.engine.historySchema(scratch.conn, options.historyTable),
     );
     await history.ensure();
     let previous: Record<ObjectKey, string> = {};

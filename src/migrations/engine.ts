@@ -71,7 +71,7 @@ export async function openSession(
   // Section errors too, before a SQLite file is created by opening it.
   for (const f of files) if (f.kind === 'sql') parseSqlMigration(f.text ?? '', path.basename(f.file));
   const { conn, lock } = await openLocked(options, table, opts.mustExist);
-  const history = new History(conn, table, await historySchemaOf(conn));
+  const history = new History(conn, table, await historySchemaOf(conn, table));
   return { conn, files, history, lock, options, close: () => conn.close() };
 }
 
@@ -104,9 +104,9 @@ export async function openLocked(
 }
 
 /** The schema holding the history, resolved once; the connection is closed if that fails. */
-async function historySchemaOf(conn: Connection): Promise<string> {
+async function historySchemaOf(conn: Connection, table: string): Promise<string> {
   try {
-    return await conn.dialect.engine.historySchema(conn);
+    return await conn.dialect.engine.historySchema(conn, table);
   } catch (e) {
     await conn.close().catch(() => {});
     throw e;

@@ -86,8 +86,14 @@ async function assertStillInTransaction(conn: Connection, tracker: StatementTrac
 }
 
 /** A context that runs statements on `conn`, counts them, and keeps them in the transaction. */
-function liveContext(conn: Connection, tracker: StatementTracker, transactional: boolean): MigrationContext {
-  const before = (text: string) => {
+function liveContext(
+  conn: Connection,
+  tracker: StatementTracker,
+  transactional: boolean,
+  beforeStatement?: () => Promise<void>,
+): MigrationContext {
+  const before = async (text: string) => {
+    await beforeStatement?.();
     tracker.note(text);
     tracker.inCode = false;
     if (transactional) refuseTransactionControl(conn, text);
@@ -99,13 +105,13 @@ function liveContext(conn: Connection, tracker: StatementTracker, transactional:
   return {
     dialect: conn.dialect.name,
     async sql(text, params) {
-      before(text);
+      await before(text);
       if (params && params.length > 0) await conn.query(text, params);
       else await conn.exec(text);
       await after();
     },
     async query<R extends Row = Row>(text: string, params?: readonly unknown[]) {
-      before(text);
+      await before(text);
       const rows = await conn.query<R>(text, params ?? []);
       await after();
       return rows;
@@ -119,6 +125,7 @@ async function runStep(
   step: MigrationStep,
   tracker: StatementTracker,
   onProgress?: (p: RebuildProgress) => void,
+  beforeStatement?: () => Promise<void>,
 ): Promise<void> {
   const transactional = runsInTransaction(step, conn.dialect.name);
   if (step.kind === 'sql') {
@@ -143,7 +150,7 @@ async function runStep(
     return;
   }
   tracker.inCode = true;
-  await step.run(liveContext(conn, tracker, transactional));
+  await step.run(liveContext(conn, tracker, transactional, beforeStatement));
   tracker.inCode = false;
   // The function may have reached the connection some other way (the application's own handle).
   if (transactional) await assertStillInTransaction(conn, tracker);
@@ -541,12 +548,14 @@ async function runOutsideTransaction(
   const total = stepCount(step);
   const started = Date.now();
   try {
+    await lockHeld(conn);
     if (direction === 'up') {
       await recordStarted(history, migration, total);
     } else {
       await history.markReverting(f.id, total);
     }
   } catch (e) {
+    if (isLockLost(e)) throw lockLost(migration, direction, e);
     throw failed(conn, migration, direction, new StatementTracker(), e, opts, 0, 0, conn.describeError(e));
   }
   const leftovers = await Leftovers.start(conn);
@@ -557,6 +566,7 @@ async function runOutsideTransaction(
   let attempt = 0;
   let done = 0;
   const execute = async (statement: string) => {
+    await lockHeld(conn);
     ran.push(statement);
     for (;;) {
       try {
@@ -589,17 +599,24 @@ async function runOutsideTransaction(
         exec: execute,
       });
     } else {
-      await runStep(conn, step, tracker, rebuildProgress(opts.onEvent));
+      await runStep(conn, step, tracker, rebuildProgress(opts.onEvent), () => lockHeld(conn));
       done = tracker.index;
     }
   } catch (e) {
     if (step.kind === 'module') done = Math.max(0, tracker.index - 1);
+    // Another runner owns the lock now: history is its to write, not ours.
+    if (isLockLost(e)) throw lockLost(migration, direction, e);
     const invalid = leftIndexes(conn, await leftovers.invalidIndexes(ran).catch(() => []));
     await history.progress(f.id, done, errorMessage(e)).catch(() => {});
     throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e), invalid);
   } finally {
     if (conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
+  }
+  try {
+    await lockHeld(conn);
+  } catch (e) {
+    throw isLockLost(e) ? lockLost(migration, direction, e) : e;
   }
   const invalid = leftIndexes(conn, await leftovers.invalidIndexes(ran));
   try {
@@ -613,6 +630,32 @@ async function runOutsideTransaction(
     if (e instanceof DbDoctorError && !(e instanceof HistoryWriteError)) throw e;
     throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e));
   }
+}
+
+/**
+ * Outside a transaction nothing the database does stops a runner that lost its lock, so it
+ * checks before each statement and before its last history write (see Connection.assertLockHeld).
+ */
+async function lockHeld(conn: Connection): Promise<void> {
+  await conn.assertLockHeld?.();
+}
+
+function isLockLost(e: unknown): e is DbDoctorError {
+  return e instanceof DbDoctorError && e.code === 'LOCK_LOST';
+}
+
+function lockLost(migration: LoadedMigration, direction: 'up' | 'down', cause: DbDoctorError): DbDoctorError {
+  const f = migration.file;
+  return new DbDoctorError(
+    'LOCK_LOST',
+    `Migration ${f.stem} (${direction}) stopped: this runner lost the migration lock (its lease ran out and another runner took it over), so it ran no further statement.`,
+    {
+      unchanged: `Statements of ${f.stem} that ran before stayed ${direction === 'up' ? 'applied' : 'in effect'} (it runs outside a transaction); this runner did not record ${f.id} as ${direction === 'up' ? 'applied' : 'reverted'}.`,
+      hint: `Run \`dbdoctor status\` to see where the database is; when no other runner is working, finish or undo ${f.stem} by hand and run \`dbdoctor resolve ${f.id} --applied\` or \`--rolled-back\`. Raise --lock-lease if a statement runs longer than the lease.`,
+      details: { id: f.id, file: f.file },
+      cause,
+    },
+  );
 }
 
 /** Invalid indexes a failed migration left, and the commands that drop them. */
@@ -686,7 +729,7 @@ function failed(
   const line = explained ? lineOf(migration, tracker.current, explained.needle) : null;
   return new DbDoctorError(
     explained?.code ?? (partialDone === null ? 'MIGRATION_FAILED' : 'MIGRATION_PARTIAL'),
-    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}${stmt === null ? '' : `\n  statement: ${stmt}`}${leftText ? `\n ${leftText}` : ''}`,
+    `Migration ${stem} failed (${direction}) at ${where}${line ? ` (${path.basename(migration.file.file)} line ${line})` : ''}${lockGaveUp}: ${explained?.message ?? errorMessage(e)}${stmt === null ? '' : `\n  statement: ${stmt}`}`,
     {
       unchanged,
       hint: explained

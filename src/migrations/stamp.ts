@@ -1,9 +1,12 @@
+import type { Connection } from '../dialects/dialect.js';
 import { inTransaction } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
+import { pgStatements } from '../ops/postgres.js';
 import { resolveTarget } from './apply.js';
 import { type EngineOptions, usingSession, withLock } from './engine.js';
-import { compareIds, highestId } from './files.js';
+import { compareIds, highestId, type MigrationFile } from './files.js';
 import { isSettled } from './history.js';
+import { loadMigration } from './load.js';
 
 /** What {@link stamp} changed in the history. */
 export interface StampResult {
@@ -64,6 +67,46 @@ export async function stamp(options: EngineOptions & { target: string }): Promis
   );
 }
 
+/**
+ * The same rule apply follows before it records a migration applied: an index one of its
+ * CREATE INDEX CONCURRENTLY statements names must be valid (pg_index.indisvalid), else the
+ * history would call applied a migration whose index does not work. Throws INDEX_INVALID.
+ */
+async function refuseInvalidIndexes(
+  conn: Connection,
+  file: MigrationFile,
+  direction: 'up' | 'down',
+): Promise<void> {
+  const phased = conn.dialect.phased;
+  if (!phased) return;
+  const migration = await loadMigration(file, conn.dialect);
+  const step = direction === 'up' ? migration.up : migration.down;
+  const statements =
+    step?.kind === 'sql'
+      ? step.statements
+      : step?.kind === 'ops'
+        ? step.ops.flatMap(pgStatements).flatMap((s) => conn.dialect.splitStatements(s))
+        : [];
+  const invalid = new Set<string>();
+  for (const sql of statements) {
+    if (phased.classify(sql) !== 'concurrent-index') continue;
+    const name = await phased.namedInvalidIndex(conn, sql);
+    if (name) invalid.add(name);
+  }
+  if (invalid.size === 0) return;
+  const names = [...invalid].sort();
+  const cleanup = names.map((n) => `${phased.dropIndexSql(n)};`).join(' ');
+  throw new DbDoctorError(
+    'INDEX_INVALID',
+    `Cannot resolve ${file.id} as applied: index(es) ${names.join(', ')} that it creates are INVALID (pg_index.indisvalid is false: a CREATE INDEX CONCURRENTLY failed and left them unusable).`,
+    {
+      unchanged: 'The history was not changed.',
+      hint: `Drop the invalid index(es) (${cleanup}), then either build them by hand and resolve again, or \`dbdoctor resolve ${file.id} --rolled-back\` and run \`dbdoctor ${direction === 'up' ? 'apply' : 'down'}\` again.`,
+      details: { id: file.id, file: file.file, invalidIndexes: names },
+    },
+  );
+}
+
 /** How {@link resolve} settles one history row. */
 export type ResolveAction = 'applied' | 'rolled-back' | 'accept-checksum' | 'forget';
 
@@ -98,6 +141,7 @@ export async function resolve(
           if (isSettled(row))
             throw refuse('it is not partially applied or partially reverted.', 'Nothing to do.');
           if (!file) throw refuse('its file is missing.', 'Restore the file first.');
+          await refuseInvalidIndexes(session.conn, file, row.status === 'reverting' ? 'down' : 'up');
           await history.markApplied(id, file.checksum, row.executionMs);
           break;
         case 'rolled-back':

@@ -9,6 +9,7 @@ import {
   CLI_PATH,
   cli,
   createTestDatabase,
+  pgAdminUrl,
   rawExec,
   rawQuery,
   sqlMigration,
@@ -366,6 +367,165 @@ describe('CREATE INDEX CONCURRENTLY is never retried blindly', () => {
       assert.deepEqual(
         s.problems.map((p) => p.code),
         ['PARTIALLY_APPLIED'],
+      );
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+/** The database name of a test database's URL. */
+function databaseName(db: TestDatabase): string {
+  return decodeURIComponent(new URL(db.url).pathname.slice(1));
+}
+
+async function historySchemas(db: TestDatabase): Promise<string[]> {
+  const rows = await rawQuery(
+    db,
+    "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'dbdoctor_migrations' ORDER BY 1",
+  );
+  return rows.map((r) => String(r.s));
+}
+
+/**
+ * Applies up to 002 (which makes current_schema() resolve elsewhere on the next connection),
+ * then checks through the CLI that the next run still finds the history: status at 002, apply
+ * runs only 003, 001's row is not inserted twice, one history table in public.
+ */
+async function assertHistoryStays(db: TestDatabase, url: string, dir: string): Promise<void> {
+  const first = await cli(['apply', '--url', url, '--dir', dir, '--to', '002']);
+  assert.equal(first.code, 0, first.stderr);
+  const s = (await cli(['status', '--json', '--url', url, '--dir', dir])).json<Status>();
+  assert.equal(s.current, '002');
+  assert.deepEqual(
+    s.pending.map((p) => p.id),
+    ['003'],
+  );
+  const r = await cli(['apply', '--json', '--url', url, '--dir', dir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    r.json<{ applied: { id: string }[] }>().applied.map((a) => a.id),
+    ['003'],
+  );
+  assert.deepEqual(await rawQuery(db, 'SELECT count(*)::int AS n FROM public.a'), [{ n: 1 }]);
+  assert.deepEqual(await historySchemas(db), ['public']);
+  const after = (await cli(['status', '--json', '--url', url, '--dir', dir])).json<Status>();
+  assert.equal(after.current, '003');
+  assert.deepEqual(after.problems, []);
+}
+
+describe('PostgreSQL history is found where it is, whatever current_schema() says now (red-team 3)', () => {
+  const a = sqlMigration(
+    "CREATE TABLE a (id serial PRIMARY KEY, v text);\nINSERT INTO a (v) VALUES ('precious');",
+  );
+  const b = sqlMigration('CREATE TABLE b (id serial PRIMARY KEY);');
+
+  it('a migration that runs ALTER DATABASE … SET search_path = app, public: status and apply still use the history in public', async () => {
+    const db = await createTestDatabase('postgres');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_a.sql': a,
+        '002_schema.sql': sqlMigration(
+          `CREATE SCHEMA app;\nALTER DATABASE "${databaseName(db)}" SET search_path = app, public;`,
+        ),
+        '003_b.sql': b,
+      });
+      await assertHistoryStays(db, db.url, dir);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a migration that creates the schema named like the login role ("$user" in search_path): status and apply still use the history in public', async () => {
+    const db = await createTestDatabase('postgres');
+    const role = `dbdoctor_test_role_${randomBytes(4).toString('hex')}`;
+    try {
+      await rawExec(db, `CREATE ROLE ${role} LOGIN`);
+      await rawExec(db, `GRANT ALL ON SCHEMA public TO ${role}`);
+      await rawExec(db, `GRANT CREATE ON DATABASE "${databaseName(db)}" TO ${role}`);
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = '';
+      const dir = writeMigrations(db.dir, {
+        '001_a.sql': a,
+        '002_userschema.sql': sqlMigration(`CREATE SCHEMA ${role};`),
+        '003_b.sql': b,
+      });
+      await assertHistoryStays(db, url.href, dir);
+    } finally {
+      await db.drop();
+      const admin = new pg.Client({ connectionString: await pgAdminUrl() });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+
+  it('history tables of that name in two schemas: HISTORY_AMBIGUOUS naming both, nothing run', async () => {
+    const db = await createTestDatabase('postgres');
+    try {
+      const dir = writeMigrations(db.dir, { '001_a.sql': a });
+      const r0 = await cli(['apply', '--url', db.url, '--dir', dir]);
+      assert.equal(r0.code, 0, r0.stderr);
+      await rawExec(
+        db,
+        'CREATE SCHEMA other; CREATE TABLE other.dbdoctor_migrations (LIKE public.dbdoctor_migrations)',
+      );
+      writeMigrations(db.dir, { '002_b.sql': b });
+      for (const cmd of ['status', 'apply']) {
+        const r = await cli([cmd, '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /HISTORY_AMBIGUOUS/);
+        assert.match(r.stderr, /"other"\."dbdoctor_migrations"/);
+        assert.match(r.stderr, /"public"\."dbdoctor_migrations"/);
+        assert.match(r.stderr, /historyTable/);
+      }
+      assert.deepEqual(await rawQuery(db, "SELECT to_regclass('public.b') AS t"), [{ t: null }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('resolve --applied never records an INVALID index as done (red-team 12)', () => {
+  it('after a failed unique CREATE INDEX CONCURRENTLY, resolve --applied says INDEX_INVALID naming the index and its DROP; the PARTIAL message names it once', async () => {
+    const db = await createTestDatabase('postgres');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_t.sql': sqlMigration(
+          "CREATE TABLE users (id serial PRIMARY KEY, email text);\nINSERT INTO users (email) VALUES ('a@x'), ('b@x'), ('a@x');",
+        ),
+        '002_uidx.sql':
+          '-- migrate:up transaction:false\nCREATE UNIQUE INDEX CONCURRENTLY users_email_uq ON users (email);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY users_email_uq;\n',
+      });
+      const failed = await cli(['apply', '--url', db.url, '--dir', dir]);
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, /MIGRATION_PARTIAL/);
+      assert.equal(failed.stderr.match(/It left INVALID index/g)?.length, 1, failed.stderr);
+      assert.match(failed.stderr, /users_email_uq/);
+
+      const r = await cli(['resolve', '002', '--applied', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /INDEX_INVALID/);
+      assert.match(r.stderr, /public\.users_email_uq/);
+      assert.match(r.stderr, /DROP INDEX CONCURRENTLY/);
+      assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /);
+      assert.deepEqual(await rawQuery(db, "SELECT status FROM dbdoctor_migrations WHERE id = '002'"), [
+        { status: 'started' },
+      ]);
+
+      // The documented path: drop it, fix the data, resolve as rolled back, apply.
+      await rawExec(db, 'DROP INDEX CONCURRENTLY public.users_email_uq');
+      await rawExec(db, 'DELETE FROM users WHERE id = 3');
+      assert.equal((await cli(['resolve', '002', '--rolled-back', '--url', db.url, '--dir', dir])).code, 0);
+      const again = await cli(['apply', '--url', db.url, '--dir', dir]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(
+        await rawQuery(
+          db,
+          "SELECT indisvalid AS v FROM pg_index WHERE indexrelid = 'users_email_uq'::regclass",
+        ),
+        [{ v: true }],
       );
     } finally {
       await db.drop();

@@ -3,10 +3,32 @@ import { DbDoctorError } from '../../errors.js';
 import type { Connection } from '../dialect.js';
 
 /**
- * `current_schema()` when the session opens: the schema an unqualified CREATE TABLE used before
- * dbdoctor qualified its names, so existing histories stay where they are.
+ * The schema that holds the history table `table`. An existing table of that name decides, in
+ * whatever schema it is: `current_schema()` changes under dbdoctor when a migration runs
+ * `ALTER DATABASE … SET search_path` or creates the schema named like the login role (`"$user"`
+ * comes first in the default search_path), and the next run must not start a second, empty
+ * history there. Only when no such table exists yet does `current_schema()` at connect decide
+ * (where an unqualified CREATE TABLE would put it). Temporary and system schemas never count.
+ *
+ * @throws DbDoctorError HISTORY_AMBIGUOUS when tables of that name exist in several schemas;
+ *   NO_HISTORY_SCHEMA when none exists and the search_path names no existing schema.
  */
-export async function postgresHistorySchema(conn: Connection): Promise<string> {
+export async function postgresHistorySchema(conn: Connection, table: string): Promise<string> {
+  const found = await conn.query<{ s: string }>(
+    `SELECT n.nspname AS s
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relname = $1 AND c.relkind IN ('r', 'p')
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+        AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
+      ORDER BY 1`,
+    [table],
+  );
+  if (found.length === 1) return found[0]!.s;
+  if (found.length > 1)
+    throw ambiguousHistory(
+      table,
+      found.map((r) => r.s),
+    );
   const [row] = await conn.query<{ s: string | null }>('SELECT pg_catalog.current_schema() AS s');
   if (row?.s) return row.s;
   throw new DbDoctorError(
@@ -15,6 +37,19 @@ export async function postgresHistorySchema(conn: Connection): Promise<string> {
     {
       unchanged: 'Nothing was changed.',
       hint: 'Connect with a search_path whose first schema exists (e.g. `?options=-c%20search_path%3Dpublic` in the URL, or ALTER ROLE … SET search_path).',
+    },
+  );
+}
+
+function ambiguousHistory(table: string, schemas: string[]): DbDoctorError {
+  const list = schemas.map((s) => `"${s}"."${table}"`).join(', ');
+  return new DbDoctorError(
+    'HISTORY_AMBIGUOUS',
+    `There are ${schemas.length} history tables named "${table}" in this database (${list}), so dbdoctor cannot tell which one records where the database is.`,
+    {
+      unchanged: 'Nothing was changed; no migration was run.',
+      hint: `Keep the one that is this project's history and drop or rename the others (e.g. ALTER TABLE "${schemas[1]}"."${table}" RENAME TO "${table}_old"), or give each project its own history table name (historyTable in the config file).`,
+      details: { table, schemas },
     },
   );
 }

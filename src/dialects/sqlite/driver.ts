@@ -181,6 +181,8 @@ export class SqliteConnection implements Connection {
    * writes commits atomically with the transaction (the migration lock renews its lease here).
    */
   beforeCommit: (() => void) | null = null;
+  /** Set by the migration lock while held: renews its lease, throwing LOCK_LOST once it is not ours. */
+  lockCheck: (() => void) | null = null;
 
   constructor(
     readonly db: SqliteDatabase,
@@ -313,6 +315,10 @@ export class SqliteConnection implements Connection {
 
   async rollback(): Promise<void> {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+
+  async assertLockHeld(): Promise<void> {
+    this.lockCheck?.();
   }
 
   async inTransaction(): Promise<boolean> {

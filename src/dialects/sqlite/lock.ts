@@ -192,6 +192,8 @@ export class SqliteLock implements MigrationLock {
     this.conn.beforeCommit = () => {
       if (Date.now() - this.renewedAt >= this.leaseMs / 3) this.renew();
     };
+    // Outside a transaction nothing else keeps another runner out: always verify.
+    this.conn.lockCheck = () => this.renew();
     this.renewTimer = setInterval(
       () => {
         // Inside a transaction the write it holds already keeps others out; COMMIT renews.
@@ -212,6 +214,7 @@ export class SqliteLock implements MigrationLock {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
     this.conn.beforeCommit = null;
+    this.conn.lockCheck = null;
   }
 
   /**
@@ -227,7 +230,9 @@ export class SqliteLock implements MigrationLock {
       .run(new Date(now).toISOString(), new Date(now + this.leaseMs).toISOString(), this.token).changes;
     if (changed > 0) this.renewedAt = now;
     if (changed === 0) {
-      this.stopRenewing();
+      // The checks stay installed: every later commit or statement must fail the same way.
+      if (this.renewTimer) clearInterval(this.renewTimer);
+      this.renewTimer = null;
       throw new DbDoctorError(
         'LOCK_LOST',
         'This runner lost the migration lock: its lease ran out and another runner took it over.',
