@@ -115,7 +115,7 @@ export async function takeBackup(
     );
     fs.renameSync(partial, file);
   } catch (e) {
-    fs.rmSync(partial, { force: true });
+    removePartial(partial);
     if (e instanceof DbDoctorError) throw e;
     throw new DbDoctorError('BACKUP_FAILED', `Could not write the backup ${file}: ${errorMessage(e)}`, {
       unchanged: 'The database was not changed; the partial backup file was removed.',
@@ -126,6 +126,21 @@ export async function takeBackup(
   }
   opts.onEvent?.({ type: 'backup-done', file });
   return { file };
+}
+
+/**
+ * Removes a backup's partial file and its journal. Best effort: when the folder itself is the
+ * problem (a file in its place, no permission) the partial was never created, and the caller's
+ * BACKUP_FAILED must not be hidden by a second, less telling error from the cleanup.
+ */
+function removePartial(partial: string): void {
+  for (const f of [partial, `${partial}-journal`]) {
+    try {
+      fs.rmSync(f, { force: true });
+    } catch {
+      // See above: the original error is the one worth reporting.
+    }
+  }
 }
 
 /**

@@ -72,6 +72,60 @@ describe('SQLite files that cannot be used: a DbDoctorError, nothing created or 
     assert.equal(fs.existsSync(path.join(db.dir, 'missing')), false);
   });
 
+  it('a path under a regular file (ENOTDIR) or a symlink loop (ELOOP): DB_UNREACHABLE, never INTERNAL', async () => {
+    fs.writeFileSync(path.join(db.dir, 'afile'), 'x');
+    fs.symlinkSync('loop2', path.join(db.dir, 'loop1'));
+    fs.symlinkSync('loop1', path.join(db.dir, 'loop2'));
+    try {
+      for (const command of ['apply', 'stamp', 'down', 'status', 'sessions install']) {
+        const words = command === 'stamp' ? ['stamp', '001'] : command.split(' ');
+        const r = await run('sqlite:./afile/app.db', ...words);
+        assertDbDoctorError(r, 'DB_UNREACHABLE');
+        assert.match(r.stderr, /a part of the path is a file, not a folder/);
+        const l = await run('sqlite:./loop1', ...words, '--json');
+        assertDbDoctorError(l, 'DB_UNREACHABLE');
+        assertJsonError(l, 'DB_UNREACHABLE');
+        assert.match(l.stderr, /symbolic link loop/);
+      }
+    } finally {
+      for (const f of ['afile', 'loop1', 'loop2']) fs.rmSync(path.join(db.dir, f));
+    }
+  });
+
+  it('a backups folder that is a regular file: BACKUP_FAILED for apply, down, backup and restore', async () => {
+    const url = 'sqlite:./bk/app.db';
+    fs.mkdirSync(path.join(db.dir, 'bk'));
+    const files = { ...FILES, '002_b.sql': sqlMigration('CREATE TABLE b (id INTEGER);', 'DROP TABLE b;') };
+    writeMigrations(path.join(db.dir, 'bk'), files);
+    const runBk = (...words: string[]) => run(url, ...words, '--dir', './bk/migrations');
+    try {
+      assert.equal((await runBk('apply', '--no-backup', '--to', '001')).code, 0);
+      fs.writeFileSync(path.join(db.dir, 'bk', 'backups'), 'x');
+      for (const words of [['apply', '--json'], ['down'], ['backup'], ['restore', './bk/app.db']]) {
+        const r = await runBk(...words);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(
+          r.stderr,
+          /^error \[BACKUP_FAILED\]: .*\n {2}The database was not changed.*\n {2}next: /m,
+        );
+        assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /, 'no stack trace');
+      }
+      assert.deepEqual(fs.readdirSync(path.join(db.dir, 'bk')).sort(), ['app.db', 'backups', 'migrations']);
+      assert.equal(fs.readFileSync(path.join(db.dir, 'bk', 'backups'), 'utf8'), 'x');
+      const ids = await rawQuery(
+        { ...db, url: `sqlite:${path.join(db.dir, 'bk', 'app.db')}` },
+        'SELECT id FROM dbdoctor_migrations',
+      );
+      assert.deepEqual(
+        ids.map((r) => r.id),
+        ['001'],
+        'down did not run',
+      );
+    } finally {
+      fs.rmSync(path.join(db.dir, 'bk'), { recursive: true });
+    }
+  });
+
   it('%00 in the path is BAD_URL (exit 2), never a silently shorter file name', async () => {
     const r = await run('sqlite:./ab%00cd.db', 'apply', '--json');
     assertDbDoctorError(r, 'BAD_URL', 2);
