@@ -126,6 +126,23 @@ describe('SQLite files that cannot be used: a DbDoctorError, nothing created or 
     }
   });
 
+  it('restore onto a database opened read-only (?mode=ro): DB_READONLY, never INTERNAL', async () => {
+    const url = 'sqlite:./rr/app.db';
+    fs.mkdirSync(path.join(db.dir, 'rr'));
+    try {
+      await rawQuery({ ...db, url: `sqlite:${path.join(db.dir, 'rr', 'app.db')}` }, 'CREATE TABLE a (x)');
+      await rawQuery({ ...db, url: `sqlite:${path.join(db.dir, 'rr', 'copy.db')}` }, 'CREATE TABLE a (x)');
+      const before = fs.readFileSync(path.join(db.dir, 'rr', 'app.db'));
+      const r = await run(`${url}?mode=ro`, 'restore', './rr/copy.db', '--json');
+      assertDbDoctorError(r, 'DB_READONLY');
+      assertJsonError(r, 'DB_READONLY');
+      assert.deepEqual(fs.readFileSync(path.join(db.dir, 'rr', 'app.db')), before);
+      assert.deepEqual(fs.readdirSync(path.join(db.dir, 'rr')).sort(), ['app.db', 'copy.db']);
+    } finally {
+      fs.rmSync(path.join(db.dir, 'rr'), { recursive: true });
+    }
+  });
+
   it('%00 in the path is BAD_URL (exit 2), never a silently shorter file name', async () => {
     const r = await run('sqlite:./ab%00cd.db', 'apply', '--json');
     assertDbDoctorError(r, 'BAD_URL', 2);
