@@ -206,6 +206,27 @@ try {
     }
   });
 
+  it('sessions sweep while another process holds BEGIN IMMEDIATE: LOCK_TIMEOUT after --lock-timeout, no stack', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      assert.equal((await cli(['sessions', 'install', '--url', db.url])).code, 0);
+      const holder = await holdWriteLock(sqliteFile(db));
+      try {
+        const r = await cli(['sessions', 'sweep', '--url', db.url, '--lock-timeout', '300ms', '--json']);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /^error \[LOCK_TIMEOUT\]: .*more than 300 ms/, r.stderr);
+        assert.equal(r.json<{ error: { code: string } }>().error.code, 'LOCK_TIMEOUT');
+        assertNoInternal(r.stderr);
+      } finally {
+        await holder.release();
+      }
+      const r = await cli(['sessions', 'sweep', '--url', db.url]);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('every command that writes waits for another process holding BEGIN IMMEDIATE, then says LOCK_TIMEOUT', async () => {
     const db = await createTestDatabase('sqlite');
     try {
