@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { backupFileName, partialBackupName } from '../../src/migrations/backup.js';
 import {
   type CliResult,
   cli,
@@ -140,6 +141,32 @@ describe('SQLite files that cannot be used: a DbDoctorError, nothing created or 
       assert.deepEqual(fs.readdirSync(path.join(db.dir, 'rr')).sort(), ['app.db', 'copy.db']);
     } finally {
       fs.rmSync(path.join(db.dir, 'rr'), { recursive: true });
+    }
+  });
+
+  it("a killed backup's .partial and -journal are removed by the next backup; a live writer's are kept", async () => {
+    const url = 'sqlite:./pk/app.db';
+    fs.mkdirSync(path.join(db.dir, 'pk', 'backups'), { recursive: true });
+    try {
+      const file = path.join(db.dir, 'pk', 'app.db');
+      await rawQuery({ ...db, url: `sqlite:${file}` }, 'CREATE TABLE a (x)');
+      // A writer that is gone: a process that has exited (waited for, so its pid is free).
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      const deadPid = Number(gone.stdout.toString());
+      const name = (pid: number) =>
+        partialBackupName(backupFileName(file, 'manual').replace(/-\d+\.sqlite$/, '-1.sqlite'), pid);
+      const stale = name(deadPid);
+      const live = name(process.pid);
+      for (const f of [stale, `${stale}-journal`, live]) fs.writeFileSync(f, 'half a backup');
+      const r = await run(url, 'backup');
+      assert.equal(r.code, 0, r.stderr);
+      const left = fs.readdirSync(path.join(db.dir, 'pk', 'backups'));
+      assert.ok(!left.includes(path.basename(stale)), `stale partial removed: ${left}`);
+      assert.ok(!left.includes(`${path.basename(stale)}-journal`), 'and its journal');
+      assert.ok(left.includes(path.basename(live)), "a live writer's partial is kept");
+      assert.equal(left.filter((n) => n.endsWith('.sqlite')).length, 1, 'the new backup');
+    } finally {
+      fs.rmSync(path.join(db.dir, 'pk'), { recursive: true });
     }
   });
 
