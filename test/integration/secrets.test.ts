@@ -7,6 +7,7 @@ import {
   type CliResult,
   cli,
   createTestDatabase,
+  rawQuery,
   sqlMigration,
   type TestDatabase,
   writeMigrations,
@@ -183,8 +184,9 @@ describe('no password is ever printed', () => {
 
   it("in a failing migration statement that sets a role's password: PASSWORD '***', text and --json", async () => {
     const role = `dbd_secret_${TOKEN.slice(0, 6)}`;
+    const own = await createTestDatabase('postgres');
     const dir = writeMigrations(
-      db.dir,
+      own.dir,
       {
         '001_role.sql': sqlMigration(
           `CREATE ROLE ${role} LOGIN PASSWORD '${SECRET}';\nCREATE ROLE ${role} LOGIN PASSWORD '${SECRET}';`,
@@ -195,8 +197,8 @@ describe('no password is ever printed', () => {
     );
     try {
       for (const json of [[], ['--json']]) {
-        const r = await cli(['apply', '--url', db.url, '--dir', dir, '--no-backup', ...json], {
-          cwd: db.dir,
+        const r = await cli(['apply', '--url', own.url, '--dir', dir, '--no-backup', ...json], {
+          cwd: own.dir,
         });
         assert.equal(r.code, 1, r.stderr);
         assert.match(r.stderr, /MIGRATION_FAILED[\s\S]*statement: CREATE ROLE \S+ LOGIN PASSWORD '\*\*\*'/);
@@ -207,7 +209,8 @@ describe('no password is ever printed', () => {
         }
       }
     } finally {
-      await cli(['sql', '--url', db.url, `DROP ROLE IF EXISTS ${role}`], { cwd: db.dir });
+      await rawQuery(own, `DROP ROLE IF EXISTS ${role}`);
+      await own.drop();
     }
   });
 });
