@@ -60,7 +60,7 @@ export function engineOptions(
   const fromConfig =
     opts.url === undefined && process.env.DATABASE_URL === undefined && config.url !== undefined;
   const dir = opts.dir ? path.resolve(cwd, opts.dir) : path.resolve(base, config.dir ?? 'migrations');
-  const keep = opts.keepBackups !== undefined ? Number(opts.keepBackups) : config.backups?.keep;
+  const keep = wholeNumberOption(opts.keepBackups, '--keep-backups', 0, 5) ?? config.backups?.keep;
   const json = opts.json ?? false;
   const scratchUrl = opts.scratchUrl ?? config.scratchUrl;
   if (scratchUrl !== undefined) concealInOutput(secretsOfUrl(scratchUrl));
@@ -99,8 +99,9 @@ export function wholeNumberOption(
   example: number,
 ): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
+  // Digits only: Number() would take "", " 2", "1e2" and "0x2", and NaN would turn a limit off.
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
     throw new DbDoctorError(
       'BAD_USAGE',
       `${flag} must be a ${min === 1 ? 'positive ' : ''}whole number (got "${String(value)}").`,

@@ -1,4 +1,5 @@
 import { conceal } from '../config/url.js';
+import { withoutPasswords } from '../dialects/postgres/cluster-statements.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 
 /** Codes that mean the command line (or the URL it names) is wrong: exit 2, not 1. */
@@ -41,7 +42,8 @@ export function emit(json: boolean, doc: unknown, text: () => string): void {
 }
 
 /** Prints an error (stderr for people; stdout too with --json) and returns the exit code. */
-export function reportError(e: unknown, json: boolean): number {
+export function reportError(error: unknown, json: boolean): number {
+  const e = error instanceof DbDoctorError ? withoutStatementPasswords(error) : error;
   const usage = e instanceof DbDoctorError && USAGE_CODES.has(e.code);
   if (e instanceof DbDoctorError) {
     const lines = [`error [${e.code}]: ${e.message}`];
@@ -55,4 +57,24 @@ export function reportError(e: unknown, json: boolean): number {
       writeOut(`${JSON.stringify({ ok: false, error: { code: 'INTERNAL', message: errorMessage(e) } })}\n`);
   }
   return usage ? 2 : 1;
+}
+
+/**
+ * `e` with the password literal of the failing statement it quotes (`CREATE ROLE … PASSWORD
+ * '…'`, in `details.statement` and in the message's `statement:` part) shown as '***': the
+ * statement is the user's, and may create a role. The same masking as the doctor's skipped
+ * cluster statements ({@link withoutPasswords}).
+ */
+function withoutStatementPasswords(e: DbDoctorError): DbDoctorError {
+  const statement = e.details.statement;
+  if (typeof statement !== 'string' || withoutPasswords(statement) === statement) return e;
+  // The message shows the statement (at most its first 400 characters) after "statement: ".
+  const at = e.message.indexOf(statement.slice(0, 400));
+  const message = at < 0 ? e.message : e.message.slice(0, at) + withoutPasswords(e.message.slice(at));
+  return new DbDoctorError(e.code, message, {
+    unchanged: e.unchanged,
+    hint: e.hint,
+    details: { ...e.details, statement: withoutPasswords(statement) },
+    cause: e.cause,
+  });
 }

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { parseDatabaseUrl } from '../config/url.js';
 import type { DialectName } from '../dialects/dialect.js';
+import {
+  busyTimeout,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  describeSqliteError,
+  isSqliteBusy,
+} from '../dialects/sqlite/driver.js';
 import { DbDoctorError } from '../errors.js';
 import { SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
 import type { SessionStatus } from '../sessions/types.js';
@@ -97,9 +104,13 @@ export function register(program: Command): void {
     .action(
       action(async (ctx) => {
         const { openSessionStore } = await import('../sessions/sql-store.js');
-        const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
+        const store = await openSessionStore(ctx.url, {
+          cwd: ctx.cwd,
+          poolSize: 1,
+          busyTimeoutMs: ctx.lockTimeoutMs,
+        });
         try {
-          const removed = await store.sweep();
+          const removed = await store.sweep().catch(sessionDatabaseError(ctx));
           emit(ctx.json, { removed }, () => `Removed ${removed} expired session${removed === 1 ? '' : 's'}.`);
         } finally {
           await store.close();
@@ -125,7 +136,11 @@ export function register(program: Command): void {
         const limit = wholeNumberOption(opts.limit, '--limit', 0, 50) ?? 50;
         const offset = wholeNumberOption(opts.offset, '--offset', 0, 50);
         const { openSessionStore } = await import('../sessions/sql-store.js');
-        const store = await openSessionStore(ctx.url, { cwd: ctx.cwd, poolSize: 1 });
+        const store = await openSessionStore(ctx.url, {
+          cwd: ctx.cwd,
+          poolSize: 1,
+          busyTimeoutMs: ctx.lockTimeoutMs,
+        });
         try {
           const list = await store.list({
             status: status as SessionStatus | undefined,
@@ -147,4 +162,19 @@ export function register(program: Command): void {
         }
       }),
     );
+}
+
+/**
+ * Maps a SQLite driver error met by a sessions command to the DbDoctorError the migration
+ * commands give for it: SQLITE_BUSY after --lock-timeout is LOCK_TIMEOUT, a read-only or
+ * damaged file says so. Anything else is passed on unchanged.
+ */
+function sessionDatabaseError(ctx: Resolved): (e: unknown) => never {
+  return (e) => {
+    if (e instanceof DbDoctorError || typeof ctx.url !== 'string') throw e;
+    const target = parseDatabaseUrl(ctx.url, ctx.cwd);
+    if (target.dialect !== 'sqlite') throw e;
+    if (isSqliteBusy(e)) throw busyTimeout(target.file, ctx.lockTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, e);
+    throw describeSqliteError(e, target.file, target.mode === 'ro') ?? e;
+  };
 }

@@ -103,5 +103,44 @@ export function loadConfigFile(
       },
     );
   }
+  checkTypes(config as Record<string, unknown>, file);
   return { config, base: path.dirname(file) };
+}
+
+/**
+ * Refuses a setting of the wrong JSON type rather than letting it mean something else
+ * (`"keep": "3"` kept every backup, `"enabled": "no"` took them, being truthy).
+ */
+function checkTypes(config: Record<string, unknown>, file: string): void {
+  const invalid = (what: string, example: string) =>
+    new DbDoctorError('CONFIG_INVALID', `Config file ${file}: ${what}.`, {
+      unchanged: 'Nothing was done.',
+      hint: `Example: ${example}`,
+    });
+  for (const key of ['url', 'dir', 'historyTable'] as const) {
+    if (config[key] !== undefined && typeof config[key] !== 'string')
+      throw invalid(`"${key}" must be a string`, '{"url": "sqlite:./app.db", "dir": "migrations"}');
+  }
+  for (const key of ['lockTimeout', 'statementLockTimeout'] as const) {
+    const v = config[key];
+    if (v !== undefined && typeof v !== 'string' && typeof v !== 'number')
+      throw invalid(
+        `"${key}" must be a duration such as "30s" or a number of milliseconds`,
+        `{"${key}": "30s"}`,
+      );
+  }
+  const backups = config.backups;
+  if (backups === undefined) return;
+  const example = '{"backups": {"keep": 5, "dir": "backups", "enabled": true}}';
+  if (typeof backups !== 'object' || backups === null || Array.isArray(backups))
+    throw invalid('"backups" must be an object', example);
+  const b = backups as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !['keep', 'dir', 'enabled'].includes(k));
+  if (unknown.length > 0) throw invalid(`"backups" has unknown keys: ${unknown.join(', ')}`, example);
+  if (b.keep !== undefined && !(typeof b.keep === 'number' && Number.isInteger(b.keep) && b.keep >= 0))
+    throw invalid('"backups.keep" must be a whole number, 0 or more', example);
+  if (b.dir !== undefined && typeof b.dir !== 'string')
+    throw invalid('"backups.dir" must be a string', example);
+  if (b.enabled !== undefined && typeof b.enabled !== 'boolean')
+    throw invalid('"backups.enabled" must be true or false', example);
 }

@@ -68,7 +68,7 @@ function sqliteMode(query: string, url: string): SqliteMode {
     throw badUrl(`unknown SQLite URL parameter "${unknown[0]}" (only mode= is accepted)`, url);
   const mode = params.get('mode');
   if (mode === 'ro' || mode === 'rw' || mode === 'rwc') return mode;
-  throw badUrl(`mode must be ro, rw or rwc (got "${mode}")`, url);
+  throw badUrl('mode must be ro, rw or rwc (the value given is not repeated: it may be a key)', url);
 }
 
 function parsePostgresUrl(url: string): DatabaseTarget {
@@ -156,9 +156,29 @@ function decodeStrictly(text: string, what: string, url: string): string {
   }
 }
 
-/** `shown` is given only for URLs that hold no secret (SQLite). */
+/**
+ * `url` as it may be shown: every query parameter's value and any userinfo password replaced
+ * by `***`. A SQLite URL may carry a key (SQLCipher's `?key=`, `?password=`) that dbdoctor
+ * refuses, and the refusal must not print it.
+ */
+export function redactedUrl(url: string): string {
+  const q = url.indexOf('?');
+  const base = q === -1 ? url : url.slice(0, q);
+  const query =
+    q === -1
+      ? ''
+      : `?${url
+          .slice(q + 1)
+          .split('&')
+          .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=***` : pair))
+          .join('&')}`;
+  return base.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@]*?:)[^/@]*@/i, '$1***@') + query;
+}
+
+/** `shown` is given only for URLs whose path holds no secret (SQLite); it is shown redacted. */
 function badUrl(why: string, shown?: string): DbDoctorError {
-  const which = shown === undefined ? 'the database URL' : `database URL ${JSON.stringify(shown)}`;
+  const which =
+    shown === undefined ? 'the database URL' : `database URL ${JSON.stringify(redactedUrl(shown))}`;
   return new DbDoctorError('BAD_URL', `Cannot use ${which}: ${why}.`, {
     unchanged: 'No database was opened.',
     hint: EXAMPLES,

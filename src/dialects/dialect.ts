@@ -72,6 +72,11 @@ export interface LockOwner {
   /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
   expires?: string;
   detail?: string;
+  /**
+   * False when the owner is known to be gone (its row is stale and will be taken over): then
+   * whatever keeps the lock from being taken is not this owner. Absent: taken to be live.
+   */
+  live?: boolean;
 }
 
 /** How a migration lock is held. */

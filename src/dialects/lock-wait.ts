@@ -30,6 +30,7 @@ export async function waitForLock(
 
 /** The error raised when a live runner holds the lock past the timeout. */
 export function lockTimeout(holder: LockOwner | null, timeoutMs: number): DbDoctorError {
+  if (holder?.live === false) return heldByAnotherWriter(holder, timeoutMs);
   const lease = holder?.expires ? `, lease until ${holder.expires}` : '';
   const who = holder
     ? `process ${holder.pid} on ${holder.host} (since ${holder.since}${lease})`
@@ -39,4 +40,21 @@ export function lockTimeout(holder: LockOwner | null, timeoutMs: number): DbDoct
     hint: 'Wait for that runner to finish and try again, or raise --lock-timeout.',
     details: { holder },
   });
+}
+
+/**
+ * The lock row names an owner that is gone, so it is not what blocked: another connection
+ * held the database's write lock (an application's write transaction, a long write) the
+ * whole time, and the stale row could not even be read and replaced.
+ */
+function heldByAnotherWriter(stale: LockOwner, timeoutMs: number): DbDoctorError {
+  return new DbDoctorError(
+    'LOCK_TIMEOUT',
+    `The database is held by another writer (a connection with a write transaction open), not by a dbdoctor runner: the migration lock row of process ${stale.pid} on ${stale.host} is ${stale.detail ?? 'stale'} and will be taken over once the writer lets go.`,
+    {
+      unchanged: `Waited ${timeoutMs} ms; nothing was changed.`,
+      hint: 'Find the process keeping a write transaction open on the database file (fuser/lsof), let it finish, and try again; or raise --lock-timeout.',
+      details: { holder: stale },
+    },
+  );
 }

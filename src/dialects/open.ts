@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { parseDatabaseUrl } from '../config/url.js';
@@ -7,7 +6,13 @@ import type { Connection, Dialect, DialectName } from './dialect.js';
 import { postgresDialect } from './postgres/dialect.js';
 import { connectPostgres, PostgresConnection } from './postgres/driver.js';
 import { sqliteDialect } from './sqlite/dialect.js';
-import { type BusyWait, openSqliteDatabase, RETRYABLE_BUSY_MS, SqliteConnection } from './sqlite/driver.js';
+import {
+  type BusyWait,
+  openSqliteDatabase,
+  RETRYABLE_BUSY_MS,
+  SqliteConnection,
+  sqliteFileMissing,
+} from './sqlite/driver.js';
 
 /**
  * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
@@ -63,7 +68,7 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
   if (typeof input === 'string') {
     const target = parseDatabaseUrl(input, opts.cwd);
     if (target.dialect === 'sqlite') {
-      if ((opts.mustExist || target.mode !== 'rwc') && !target.memory && !fs.existsSync(target.file)) {
+      if ((opts.mustExist || target.mode !== 'rwc') && !target.memory && sqliteFileMissing(target.file)) {
         throw new DbDoctorError('DB_NOT_FOUND', `SQLite database ${target.file} does not exist.`, {
           unchanged: 'No file was created.',
           hint: 'Check --url / DATABASE_URL, or run `dbdoctor apply` to create and migrate it.',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
@@ -107,15 +108,16 @@ export async function takeBackup(
     });
   }
   opts.onEvent?.({ type: 'backup-start', file });
-  const partial = `${file}.partial`;
+  const partial = partialBackupName(file);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    removeStalePartials(path.dirname(file), conn.file);
     await support.backup(conn, partial, opts.lockTable, (progress) =>
       opts.onEvent?.({ type: 'backup-progress', file, progress }),
     );
     fs.renameSync(partial, file);
   } catch (e) {
-    fs.rmSync(partial, { force: true });
+    removePartial(partial);
     if (e instanceof DbDoctorError) throw e;
     throw new DbDoctorError('BACKUP_FAILED', `Could not write the backup ${file}: ${errorMessage(e)}`, {
       unchanged: 'The database was not changed; the partial backup file was removed.',
@@ -126,6 +128,84 @@ export async function takeBackup(
   }
   opts.onEvent?.({ type: 'backup-done', file });
   return { file };
+}
+
+/**
+ * Tags a partial backup with the host and PID namespace of its writer, so that a later run
+ * can tell, by the pid in the name, that the writer is gone: a pid can only be judged where
+ * host name and PID namespace are both the same (a backups folder may be shared).
+ */
+const WRITER_TAG = createHash('sha256')
+  .update(`${os.hostname()}\0${readPidNamespace() ?? ''}`)
+  .digest('hex')
+  .slice(0, 8);
+
+/** The file a backup is written to until it is complete and renamed to `file`. */
+export function partialBackupName(file: string, pid = process.pid): string {
+  return `${file.replace(/-\d+\.sqlite$/, `-${pid}.sqlite`)}.${WRITER_TAG}.partial`;
+}
+
+function readPidNamespace(): string | null {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
+/** Is process `pid` of this host alive? EPERM means it exists but belongs to someone else. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the partial backups (and their `-journal`) of `dbFile` in `dir` left by a writer of
+ * this host and PID namespace that is no longer running (killed mid-backup): nothing else
+ * ever finishes or removes them. A partial of a live writer, or of another host, is left.
+ */
+export function removeStalePartials(dir: string, dbFile: string): string[] {
+  const { db, id } = databaseIdentity(dbFile);
+  const suffix = `.${WRITER_TAG}.partial`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const base = name.endsWith(`${suffix}-journal`) ? name.slice(0, -'-journal'.length) : name;
+    if (!base.endsWith(suffix)) continue;
+    const parsed = parseBackupName(base.slice(0, -suffix.length));
+    if (!parsed || parsed.db !== db || parsed.id !== id || processAlive(parsed.pid)) continue;
+    try {
+      fs.rmSync(path.join(dir, name), { force: true });
+      removed.push(path.join(dir, name));
+    } catch {
+      // Another run removed it first, or it cannot be removed: the backup itself is unaffected.
+    }
+  }
+  return removed;
+}
+
+/**
+ * Removes a backup's partial file and its journal. Best effort: when the folder itself is the
+ * problem (a file in its place, no permission) the partial was never created, and the caller's
+ * BACKUP_FAILED must not be hidden by a second, less telling error from the cleanup.
+ */
+function removePartial(partial: string): void {
+  for (const f of [partial, `${partial}-journal`]) {
+    try {
+      fs.rmSync(f, { force: true });
+    } catch {
+      // See above: the original error is the one worth reporting.
+    }
+  }
 }
 
 /**
@@ -161,6 +241,7 @@ export function pruneBackups(
 ): string[] {
   if (!conn.file || !justTaken) return [];
   const dir = path.dirname(justTaken);
+  removeStalePartials(dir, conn.file);
   const { db, id } = databaseIdentity(conn.file);
   const keep = policy?.keep ?? DEFAULT_BACKUPS_KEPT;
   const others = fs

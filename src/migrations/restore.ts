@@ -32,6 +32,8 @@ export async function backup(options: Options & { file?: string }): Promise<{ fi
       onEvent: options.onEvent,
     });
     return { file };
+  } catch (e) {
+    throw e instanceof DbDoctorError ? e : (conn.describeError(e) ?? e);
   } finally {
     await conn.close();
   }
@@ -69,6 +71,10 @@ export async function restore(
       pruneBackups(conn, safety.file, options.backup, options.onEvent);
       return { restored: source, safetyBackup: safety.file };
     });
+  } catch (e) {
+    // A raw driver error here (the lock table cannot be created in a read-only file) is about
+    // the database, not a bug: say so as the other writing commands do.
+    throw e instanceof DbDoctorError ? e : (conn.describeError(e) ?? e);
   } finally {
     await conn.close();
   }

@@ -21,7 +21,7 @@ export type SessionDatabase =
  */
 export async function withSessionDatabase<R>(
   input: SessionDatabaseInput,
-  options: { cwd?: string; poolSize: number; applicationName: string },
+  options: { cwd?: string; poolSize: number; applicationName: string; busyTimeoutMs?: number },
   build: (database: SessionDatabase) => R,
 ): Promise<R> {
   const database = await openSessionDatabase(input, options);
@@ -35,7 +35,7 @@ export async function withSessionDatabase<R>(
 
 async function openSessionDatabase(
   input: SessionDatabaseInput,
-  options: { cwd?: string; poolSize: number; applicationName: string },
+  options: { cwd?: string; poolSize: number; applicationName: string; busyTimeoutMs?: number },
 ): Promise<SessionDatabase> {
   const keepOpen = async () => {};
   if (typeof input !== 'string') {
@@ -50,7 +50,11 @@ async function openSessionDatabase(
   }
   const target = parseDatabaseUrl(input, options.cwd);
   if (target.dialect === 'sqlite') {
-    const db = openSqliteDatabase(target.file, { mustExist: !target.memory, readonly: target.mode === 'ro' });
+    const db = openSqliteDatabase(target.file, {
+      mustExist: !target.memory,
+      readonly: target.mode === 'ro',
+      busyTimeoutMs: options.busyTimeoutMs,
+    });
     return { dialect: 'sqlite', db, close: async () => void db.close() };
   }
   // Connect once up front, so a wrong URL is the same DbDoctorError as for migrations, at open.

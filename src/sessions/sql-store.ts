@@ -21,6 +21,11 @@ export interface SqlStoreOptions extends StoreOptions {
   cwd?: string;
   /** Connections in the pool dbdoctor opens for a PostgreSQL URL. Default 10. */
   poolSize?: number;
+  /**
+   * Milliseconds a statement on a SQLite URL waits for another connection's write lock
+   * before SQLITE_BUSY (SQLite's busy_timeout, https://sqlite.org/c3ref/busy_timeout.html).
+   */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -144,7 +149,12 @@ export async function openSessionStore<T extends SessionData = SessionData>(
 ): Promise<SqlSessionStore<T>> {
   return withSessionDatabase(
     database,
-    { cwd: options.cwd, poolSize: options.poolSize ?? 10, applicationName: 'dbdoctor sessions' },
+    {
+      cwd: options.cwd,
+      poolSize: options.poolSize ?? 10,
+      applicationName: 'dbdoctor sessions',
+      busyTimeoutMs: options.busyTimeoutMs,
+    },
     (opened) =>
       new SqlSessionStore<T>(
         opened.dialect === 'sqlite'

@@ -317,4 +317,63 @@ describe('unreachable or malformed databases', () => {
       await db.drop();
     }
   });
+
+  it('--keep-backups takes whole numbers of 0 or more only: anything else is BAD_USAGE (exit 2), no backup pruned', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      writeMigrations(db.dir, BASE);
+      const dir = path.join(db.dir, 'migrations');
+      assert.equal(
+        (await cli(['apply', '--url', db.url, '--dir', dir, '--to', '001'], { cwd: db.dir })).code,
+        0,
+      );
+      for (const bad of ['abc', '1e2', '0x2', ' 2', '-1', '', '1.5']) {
+        for (const command of ['apply', 'down']) {
+          const r = await cli([command, '--url', db.url, '--dir', dir, `--keep-backups=${bad}`, '--json'], {
+            cwd: db.dir,
+          });
+          assert.equal(r.code, 2, `${command} --keep-backups "${bad}": ${r.stderr}`);
+          assert.match(r.stderr, /^error \[BAD_USAGE\]: --keep-backups must be a whole number/);
+          assert.equal(r.json<{ error: { code: string } }>().error.code, 'BAD_USAGE');
+          assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /);
+        }
+      }
+      assert.deepEqual(await historyIds(db), ['001'], 'nothing ran');
+      const ok = await cli(['apply', '--url', db.url, '--dir', dir, '--keep-backups', '0'], { cwd: db.dir });
+      assert.equal(ok.code, 0, ok.stderr);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('config values of the wrong type are CONFIG_INVALID, never read as something else', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      writeMigrations(db.dir, BASE);
+      const cases: [unknown, RegExp][] = [
+        [{ backups: { keep: '3' } }, /"backups\.keep" must be a whole number/],
+        [{ backups: { keep: 1.5 } }, /"backups\.keep" must be a whole number/],
+        [{ backups: { keep: -1 } }, /"backups\.keep" must be a whole number/],
+        [{ backups: { enabled: 'no' } }, /"backups\.enabled" must be true or false/],
+        [{ backups: { dir: 3 } }, /"backups\.dir" must be a string/],
+        [{ backups: { kept: 3 } }, /"backups" has unknown keys: kept/],
+        [{ backups: 'yes' }, /"backups" must be an object/],
+        [{ url: 5 }, /"url" must be a string/],
+        [{ lockTimeout: true }, /"lockTimeout" must be a duration/],
+      ];
+      for (const [config, message] of cases) {
+        fs.writeFileSync(
+          path.join(db.dir, 'dbdoctor.config.json'),
+          JSON.stringify({ url: db.url, ...(config as object) }),
+        );
+        const r = await cli(['apply'], { cwd: db.dir });
+        assert.equal(r.code, 1, `${JSON.stringify(config)}: ${r.stderr}`);
+        assert.match(r.stderr, /^error \[CONFIG_INVALID\]/, r.stderr);
+        assert.match(r.stderr, message);
+      }
+      assert.equal(fs.existsSync(path.join(db.dir, 'backups')), false);
+    } finally {
+      await db.drop();
+    }
+  });
 });

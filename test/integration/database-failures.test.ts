@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { backupFileName, partialBackupName } from '../../src/migrations/backup.js';
 import {
   type CliResult,
   cli,
@@ -70,6 +71,103 @@ describe('SQLite files that cannot be used: a DbDoctorError, nothing created or 
     assertDbDoctorError(r, 'DB_UNREACHABLE');
     assert.match(r.stderr, /the folder .*missing does not exist/);
     assert.equal(fs.existsSync(path.join(db.dir, 'missing')), false);
+  });
+
+  it('a path under a regular file (ENOTDIR) or a symlink loop (ELOOP): DB_UNREACHABLE, never INTERNAL', async () => {
+    fs.writeFileSync(path.join(db.dir, 'afile'), 'x');
+    fs.symlinkSync('loop2', path.join(db.dir, 'loop1'));
+    fs.symlinkSync('loop1', path.join(db.dir, 'loop2'));
+    try {
+      for (const command of ['apply', 'stamp', 'down', 'status', 'sessions install']) {
+        const words = command === 'stamp' ? ['stamp', '001'] : command.split(' ');
+        const r = await run('sqlite:./afile/app.db', ...words);
+        assertDbDoctorError(r, 'DB_UNREACHABLE');
+        assert.match(r.stderr, /a part of the path is a file, not a folder/);
+        const l = await run('sqlite:./loop1', ...words, '--json');
+        assertDbDoctorError(l, 'DB_UNREACHABLE');
+        assertJsonError(l, 'DB_UNREACHABLE');
+        assert.match(l.stderr, /symbolic link loop/);
+      }
+    } finally {
+      for (const f of ['afile', 'loop1', 'loop2']) fs.rmSync(path.join(db.dir, f));
+    }
+  });
+
+  it('a backups folder that is a regular file: BACKUP_FAILED for apply, down, backup and restore', async () => {
+    const url = 'sqlite:./bk/app.db';
+    fs.mkdirSync(path.join(db.dir, 'bk'));
+    const files = { ...FILES, '002_b.sql': sqlMigration('CREATE TABLE b (id INTEGER);', 'DROP TABLE b;') };
+    writeMigrations(path.join(db.dir, 'bk'), files);
+    const runBk = (...words: string[]) => run(url, ...words, '--dir', './bk/migrations');
+    try {
+      assert.equal((await runBk('apply', '--no-backup', '--to', '001')).code, 0);
+      fs.writeFileSync(path.join(db.dir, 'bk', 'backups'), 'x');
+      for (const words of [['apply', '--json'], ['down'], ['backup'], ['restore', './bk/app.db']]) {
+        const r = await runBk(...words);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(
+          r.stderr,
+          /^error \[BACKUP_FAILED\]: .*\n {2}The database was not changed.*\n {2}next: /m,
+        );
+        assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /, 'no stack trace');
+      }
+      assert.deepEqual(fs.readdirSync(path.join(db.dir, 'bk')).sort(), ['app.db', 'backups', 'migrations']);
+      assert.equal(fs.readFileSync(path.join(db.dir, 'bk', 'backups'), 'utf8'), 'x');
+      const ids = await rawQuery(
+        { ...db, url: `sqlite:${path.join(db.dir, 'bk', 'app.db')}` },
+        'SELECT id FROM dbdoctor_migrations',
+      );
+      assert.deepEqual(
+        ids.map((r) => r.id),
+        ['001'],
+        'down did not run',
+      );
+    } finally {
+      fs.rmSync(path.join(db.dir, 'bk'), { recursive: true });
+    }
+  });
+
+  it('restore onto a database opened read-only (?mode=ro): DB_READONLY, never INTERNAL', async () => {
+    const url = 'sqlite:./rr/app.db';
+    fs.mkdirSync(path.join(db.dir, 'rr'));
+    try {
+      await rawQuery({ ...db, url: `sqlite:${path.join(db.dir, 'rr', 'app.db')}` }, 'CREATE TABLE a (x)');
+      await rawQuery({ ...db, url: `sqlite:${path.join(db.dir, 'rr', 'copy.db')}` }, 'CREATE TABLE a (x)');
+      const before = fs.readFileSync(path.join(db.dir, 'rr', 'app.db'));
+      const r = await run(`${url}?mode=ro`, 'restore', './rr/copy.db', '--json');
+      assertDbDoctorError(r, 'DB_READONLY');
+      assertJsonError(r, 'DB_READONLY');
+      assert.deepEqual(fs.readFileSync(path.join(db.dir, 'rr', 'app.db')), before);
+      assert.deepEqual(fs.readdirSync(path.join(db.dir, 'rr')).sort(), ['app.db', 'copy.db']);
+    } finally {
+      fs.rmSync(path.join(db.dir, 'rr'), { recursive: true });
+    }
+  });
+
+  it("a killed backup's .partial and -journal are removed by the next backup; a live writer's are kept", async () => {
+    const url = 'sqlite:./pk/app.db';
+    fs.mkdirSync(path.join(db.dir, 'pk', 'backups'), { recursive: true });
+    try {
+      const file = path.join(db.dir, 'pk', 'app.db');
+      await rawQuery({ ...db, url: `sqlite:${file}` }, 'CREATE TABLE a (x)');
+      // A writer that is gone: a process that has exited (waited for, so its pid is free).
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+      const deadPid = Number(gone.stdout.toString());
+      const name = (pid: number) =>
+        partialBackupName(backupFileName(file, 'manual').replace(/-\d+\.sqlite$/, '-1.sqlite'), pid);
+      const stale = name(deadPid);
+      const live = name(process.pid);
+      for (const f of [stale, `${stale}-journal`, live]) fs.writeFileSync(f, 'half a backup');
+      const r = await run(url, 'backup');
+      assert.equal(r.code, 0, r.stderr);
+      const left = fs.readdirSync(path.join(db.dir, 'pk', 'backups'));
+      assert.ok(!left.includes(path.basename(stale)), `stale partial removed: ${left}`);
+      assert.ok(!left.includes(`${path.basename(stale)}-journal`), 'and its journal');
+      assert.ok(left.includes(path.basename(live)), "a live writer's partial is kept");
+      assert.equal(left.filter((n) => n.endsWith('.sqlite')).length, 1, 'the new backup');
+    } finally {
+      fs.rmSync(path.join(db.dir, 'pk'), { recursive: true });
+    }
   });
 
   it('%00 in the path is BAD_URL (exit 2), never a silently shorter file name', async () => {

@@ -7,6 +7,7 @@ import {
   type CliResult,
   cli,
   createTestDatabase,
+  rawQuery,
   sqlMigration,
   type TestDatabase,
   writeMigrations,
@@ -151,6 +152,65 @@ describe('no password is ever printed', () => {
           assertNoSecret(r, `${label}: ${command.join(' ')} ${json.join('')}`);
         }
       }
+    }
+  });
+
+  it('in a SQLite URL refused for a secret parameter (?password=, ?key=): BAD_URL, value shown as ***', async () => {
+    for (const url of [
+      `sqlite:./app.db?password=${SECRET}`,
+      `sqlite:./app.db?mode=ro&key=${SECRET}`,
+      `sqlite:./app.db?mode=${SECRET}`,
+    ]) {
+      for (const [how, argv, env] of [
+        ['--url', ['status', '--url', url], undefined],
+        ['DATABASE_URL', ['apply'], { DATABASE_URL: url }],
+      ] as const) {
+        for (const json of [[], ['--json']]) {
+          const r = await cli([...argv, ...json], { cwd: db.dir, env });
+          assert.equal(r.code, 2, `${how} ${url}: ${r.stderr}`);
+          assert.match(r.stderr, /^error \[BAD_URL\]/, r.stderr);
+          assertNoSecret(r, `${how} ${url} ${json.join('')}`);
+        }
+      }
+    }
+    const r = await cli(['status', '--url', `sqlite:./app.db?password=${SECRET}`], { cwd: db.dir });
+    assert.match(
+      r.stderr,
+      /"sqlite:\.\/app\.db\?password=\*\*\*"/,
+      'the parameter is named, its value masked',
+    );
+    assert.equal(fs.existsSync(path.join(db.dir, 'app.db')), false);
+  });
+
+  it("in a failing migration statement that sets a role's password: PASSWORD '***', text and --json", async () => {
+    const role = `dbd_secret_${TOKEN.slice(0, 6)}`;
+    const own = await createTestDatabase('postgres');
+    const dir = writeMigrations(
+      own.dir,
+      {
+        '001_role.sql': sqlMigration(
+          `CREATE ROLE ${role} LOGIN PASSWORD '${SECRET}';\nCREATE ROLE ${role} LOGIN PASSWORD '${SECRET}';`,
+          `DROP ROLE ${role};`,
+        ),
+      },
+      'role-migrations',
+    );
+    try {
+      for (const json of [[], ['--json']]) {
+        const r = await cli(['apply', '--url', own.url, '--dir', dir, '--no-backup', ...json], {
+          cwd: own.dir,
+        });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /MIGRATION_FAILED[\s\S]*statement: CREATE ROLE \S+ LOGIN PASSWORD '\*\*\*'/);
+        assertNoSecret(r, `apply ${json.join('')}`);
+        if (json.length) {
+          const doc = r.json<{ error: { statement: string } }>();
+          assert.match(doc.error.statement, /PASSWORD '\*\*\*'/);
+        }
+      }
+    } finally {
+      await rawQuery(own, `DROP ROLE IF EXISTS ${role}`);
+      await own.drop();
     }
   });
 });

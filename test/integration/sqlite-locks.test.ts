@@ -206,6 +206,58 @@ try {
     }
   });
 
+  it('sessions sweep while another process holds BEGIN IMMEDIATE: LOCK_TIMEOUT after --lock-timeout, no stack', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      assert.equal((await cli(['sessions', 'install', '--url', db.url])).code, 0);
+      const holder = await holdWriteLock(sqliteFile(db));
+      try {
+        const r = await cli(['sessions', 'sweep', '--url', db.url, '--lock-timeout', '300ms', '--json']);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /^error \[LOCK_TIMEOUT\]: .*more than 300 ms/, r.stderr);
+        assert.equal(r.json<{ error: { code: string } }>().error.code, 'LOCK_TIMEOUT');
+        assertNoInternal(r.stderr);
+      } finally {
+        await holder.release();
+      }
+      const r = await cli(['sessions', 'sweep', '--url', db.url]);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a stale lock row of a dead process plus another writer: LOCK_TIMEOUT blames the writer, not the dead pid', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, { '001_a.sql': sqlMigration('CREATE TABLE a (x INTEGER);') });
+      // A pid that is certainly gone: a child that has exited and been waited for.
+      const deadPid = Number(
+        execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).toString(),
+      );
+      const pidNs = fs.readlinkSync('/proc/self/ns/pid');
+      await plantLock(db, { host: os.hostname(), pid: deadPid, expiresInMs: 600_000, pidNs });
+      const holder = await holdWriteLock(sqliteFile(db));
+      try {
+        const r = await cli(['apply', '--lock-timeout', '300ms', '--url', db.url, '--dir', dir, '--json']);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /^error \[LOCK_TIMEOUT\]: The database is held by another writer/m, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(`process ${deadPid} .* is stale \\(owner is gone\\) and will be taken over`),
+        );
+        assert.doesNotMatch(r.stderr, /Wait for that runner/);
+        assertNoInternal(r.stderr);
+      } finally {
+        await holder.release();
+      }
+      const r = await cli(['apply', '--lock-timeout', '2s', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('every command that writes waits for another process holding BEGIN IMMEDIATE, then says LOCK_TIMEOUT', async () => {
     const db = await createTestDatabase('sqlite');
     try {

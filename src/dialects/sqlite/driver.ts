@@ -104,16 +104,58 @@ function cannotOpen(file: string, e: unknown): DbDoctorError {
   });
 }
 
+/**
+ * True when nothing is at `file` (ENOENT). Any other reason the path cannot be looked at
+ * (ENOTDIR, ELOOP, EACCES) is DB_UNREACHABLE naming it, not "does not exist": a symlink loop
+ * is there, and must not be reported as a database yet to be created.
+ */
+export function sqliteFileMissing(file: string): boolean {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false }) === undefined;
+  } catch (e) {
+    throw cannotOpen(file, e);
+  }
+}
+
 /** The file-system reason a path cannot be opened as a database file, when there is one. */
 function whyUnopenable(file: string): string | null {
-  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file, { throwIfNoEntry: false });
+  } catch (e) {
+    // ENOTDIR (a path component is a file), ELOOP (a symlink loop), EACCES: the path itself is the reason.
+    return pathProblem(e) ?? errorMessage(e);
+  }
   if (stat?.isDirectory()) return 'it is a folder, not a file';
   if (stat && !stat.isFile()) return 'it is not a regular file';
   const parent = path.dirname(file);
-  if (!stat && !fs.statSync(parent, { throwIfNoEntry: false })?.isDirectory()) {
+  let parentIsFolder = false;
+  try {
+    parentIsFolder = fs.statSync(parent, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch (e) {
+    if (!stat) return pathProblem(e) ?? errorMessage(e);
+  }
+  if (!stat && !parentIsFolder) {
     return `the folder ${parent} does not exist`;
   }
   return null;
+}
+
+/** Plain words for a file-system error code met while resolving a database path, or null. */
+export function pathProblem(e: unknown): string | null {
+  switch ((e as { code?: unknown })?.code) {
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
+    case 'ELOOP':
+      return 'the path has a symbolic link loop';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied on the path';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
+    default:
+      return null;
+  }
 }
 
 /**

@@ -271,6 +271,7 @@ function describe(row: LockRow): LockOwner {
     pid: row.pid,
     since: row.acquired_at,
     expires: row.expires_at ?? undefined,
+    live,
     detail: live
       ? 'live'
       : certain
