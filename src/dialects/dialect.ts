@@ -138,6 +138,11 @@ export interface EngineSql {
   isLockTimeout(error: unknown): boolean;
   /** A clearer account of a failed statement where the database's own message misleads, or null. */
   explainFailure?(error: unknown, statement: string): FailureExplanation | null;
+  /**
+   * A statement as errors may show it: secrets it writes (PostgreSQL `PASSWORD '…'` of CREATE
+   * or ALTER ROLE) replaced by `'***'`. Absent where the dialect's SQL carries none.
+   */
+  maskSecrets?(sql: string): string;
 }
 
 /** What a dialect says about a failed statement, in place of the database's message. */

@@ -316,6 +316,20 @@ async function executeStep(
   }
 }
 
+/** A statement as an error shows it: without the secrets it writes (see EngineSql.maskSecrets). */
+function mask(conn: Connection, sql: string): string {
+  return conn.dialect.engine.maskSecrets?.(sql) ?? sql;
+}
+
+/** {@link StatementTracker.place} with the statement masked. */
+function shownPlace(
+  conn: Connection,
+  tracker: StatementTracker,
+): { where: string; statement: string | null } {
+  const place = tracker.place();
+  return { ...place, statement: place.statement === null ? null : mask(conn, place.statement) };
+}
+
 /** How a migration's transaction ended after a failure, as far as the database can tell. */
 export type FailedOutcome =
   /** dbdoctor rolled it back (or found it rolled back by the database on that error). */
@@ -384,7 +398,7 @@ export function failedInTransaction(
   if (e instanceof HistoryWriteError && outcome.kind === 'rolled-back')
     return historyWriteFailed(migration, direction, e, null);
   const f = migration.file;
-  const { where, statement: stmt } = tracker.place();
+  const { where, statement: stmt } = shownPlace(conn, tracker);
   const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
   const at = before ?? 'base (no migrations applied)';
   const own = e instanceof DbDoctorError ? e : null;
@@ -429,7 +443,7 @@ export function failedInTransaction(
         ...own?.details,
         id: f.id,
         file: f.file,
-        statement: stmt === null ? null : tracker.current,
+        statement: stmt === null ? null : mask(conn, tracker.current),
         outcome: outcome.kind,
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
@@ -703,7 +717,7 @@ function failed(
   const invalidIndexes = left.indexes;
   if (e instanceof HistoryWriteError) return historyWriteFailed(migration, direction, e, partialDone);
   const stem = migration.file.stem;
-  const { where, statement: stmt } = tracker.place();
+  const { where, statement: stmt } = shownPlace(conn, tracker);
   const lockGaveUp = attempts > 0 ? ` (gave up after ${attempts + 1} attempts waiting for locks)` : '';
   const at = opts.before ?? 'base (no migrations applied)';
   const partly = direction === 'up' ? 'partially applied' : 'partially reverted';
@@ -738,7 +752,7 @@ function failed(
       details: {
         id: migration.file.id,
         file: migration.file.file,
-        statement: stmt === null ? null : tracker.current,
+        statement: stmt === null ? null : mask(conn, tracker.current),
         databaseError: errorMessage(e),
         ...(line ? { line } : {}),
         ...(environment ? { reason: environment.code } : {}),

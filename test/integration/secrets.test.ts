@@ -214,3 +214,23 @@ describe('no password is ever printed', () => {
     }
   });
 });
+
+describe('library errors never show the password a failing statement writes', () => {
+  it('migrate() rejects with the CREATE ROLE statement masked, message and details alike', async () => {
+    const db = await createTestDatabase('postgres');
+    try {
+      // `postgres` exists, so the statement itself fails and is the one the error shows.
+      const dir = writeMigrations(db.dir, {
+        '001_role.sql': sqlMigration(`CREATE ROLE postgres LOGIN PASSWORD '${SECRET}';`),
+      });
+      const { migrate, DbDoctorError } = await import('../../src/index.js');
+      const err = await migrate({ database: db.url, dir }).catch((e: unknown) => e);
+      assert.ok(err instanceof DbDoctorError, String(err));
+      assert.match(err.message, /PASSWORD '\*\*\*'/);
+      assert.ok(!JSON.stringify(err.toJSON()).includes(TOKEN), 'no secret in the error');
+      assert.ok(!err.message.includes(TOKEN));
+    } finally {
+      await db.drop();
+    }
+  });
+});

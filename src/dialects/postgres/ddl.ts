@@ -1,4 +1,5 @@
 import type { EngineSql } from '../dialect.js';
+import { withoutPasswords } from './cluster-statements.js';
 import { capturePostgresSession, postgresHistorySchema } from './session.js';
 
 /** Double-quotes an identifier, doubling embedded quotes. */
@@ -42,4 +43,5 @@ export const postgresEngineSql: EngineSql = {
   isMissingTable: (e) => sqlState(e) === '42P01',
   // 55P03 lock_not_available (lock_timeout expired)
   isLockTimeout: (e) => sqlState(e) === '55P03',
+  maskSecrets: withoutPasswords,
 };
