@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
+import { processAlive } from '../host.js';
 import type { EventListener } from './events.js';
 
 /** Backup policy for `apply` and `down`. */
@@ -150,16 +151,6 @@ function readPidNamespace(): string | null {
     return fs.readlinkSync('/proc/self/ns/pid');
   } catch {
     return null;
-  }
-}
-
-/** Is process `pid` of this host alive? EPERM means it exists but belongs to someone else. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

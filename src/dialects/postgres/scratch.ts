@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type pg from 'pg';
 import { DbDoctorError, errorMessage } from '../../errors.js';
+import { processAlive } from '../../host.js';
 import type {
   Connection,
   Dialect,
@@ -43,16 +44,6 @@ function parametersOf(conn: PostgresConnection): ClientParameters {
 
 function hostTag(): string {
   return createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
-}
-
-/** Is process `pid` of this host alive? EPERM means it exists but belongs to someone else. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function newClient(params: ClientParameters, database: string): Promise<pg.Client> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { DbDoctorError } from '../../errors.js';
+import { processAlive } from '../../host.js';
 import type { LockOptions, LockOwner, MigrationLock } from '../dialect.js';
 import { waitForLock } from '../lock-wait.js';
 import { quoteIdent } from './ddl.js';
@@ -25,17 +26,6 @@ interface LockRow {
   heartbeat_at: string;
   expires_at: string | null;
   pid_ns: string | null;
-}
-
-/** Is a process on this host (and in this PID namespace) still running? */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
