@@ -15,6 +15,7 @@
 import { DbDoctorError } from '../../errors.js';
 import type { Connection, MigrationGuard } from '../dialect.js';
 import { compileProblem, type Dependent, viewsAndTriggers } from './dependents.js';
+import { foreignKeysOn } from './rebuild.js';
 
 /** One row of `PRAGMA foreign_key_check`. */
 interface Violation {
@@ -26,12 +27,6 @@ interface Violation {
 
 /** Violations shown in a message and kept in the error's details. */
 const SHOWN = 20;
-
-/** Whether foreign key enforcement is on for this connection. */
-async function enforcementOn(conn: Connection): Promise<boolean> {
-  const rows = await conn.query<{ foreign_keys: number }>('PRAGMA foreign_keys');
-  return rows[0]?.foreign_keys === 1;
-}
 
 /** SQLite's schema cookie: changed by every schema change (sqlite.org/pragma.html#pragma_schema_version). */
 async function schemaVersion(conn: Connection): Promise<number> {
@@ -164,7 +159,7 @@ function brokenDependentsError(broken: { dependent: Dependent; problem: string }
  * exist; the returned guard checks for new ones before COMMIT and switches enforcement back on.
  */
 export async function guardSqliteMigration(conn: Connection): Promise<MigrationGuard> {
-  const wasOn = await enforcementOn(conn);
+  const wasOn = await foreignKeysOn(conn);
   if (wasOn) await conn.exec('PRAGMA foreign_keys = OFF');
   // foreign_key_check reads only tables that have foreign keys: nearly free when none do.
   const before = await violations(conn);
