@@ -329,6 +329,6 @@ export function placeObject(schema: Schema, key: ObjectKey, object: SchemaObject
   if (kind === 'table') schema.tables[(object as Table).name] = object as Table;
   else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
   else if (kind === 'view') schema.views[(object as View).name] = object as View;
-  else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
+  else if (kind === 'trigger') schema.triggers[key.slice(key.indexOf(':') + 1)] = object as Trigger;
   else putObject(schema, object as OtherObject);
 }

@@ -6,7 +6,7 @@ import { foreignKeyIdentity, normalizeTable } from './normalize.js';
  * Bumped whenever normalization or the canonical form changes, so fingerprints cached on disk
  * by an older dbdoctor are not compared with new ones.
  */
-export const FINGERPRINT_VERSION = 4;
+export const FINGERPRINT_VERSION = 5;
 
 /**
  * A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`,
@@ -62,8 +62,8 @@ export function objectHashes(schema: Schema): Record<ObjectKey, string> {
   for (const e of Object.values(schema.enums)) out[`enum:${e.name}`] = hash([e.name, e.values]).slice(0, 24);
   for (const v of Object.values(schema.views))
     out[`view:${v.name}`] = hash([v.name, v.definition]).slice(0, 24);
-  for (const g of Object.values(schema.triggers))
-    out[`trigger:${g.name}`] = hash([g.name, g.table, g.definition]).slice(0, 24);
+  for (const [key, g] of Object.entries(schema.triggers))
+    out[`trigger:${key}`] = hash([g.name, g.table, g.definition]).slice(0, 24);
   for (const [key, o] of Object.entries(schema.objects ?? {}))
     out[key] = hash([o.kind, o.name, o.definition]).slice(0, 24);
   return out;

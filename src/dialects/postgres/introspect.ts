@@ -131,7 +131,9 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')`;
 
 const TRIGGERS_SQL = `
-SELECT t.tgname AS name, c.relname AS table_name, pg_get_triggerdef(t.oid, true) AS definition
+SELECT t.tgname AS name, c.relname AS table_name,
+  pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' disabled' WHEN 'R' THEN ' enabled replica'
+    WHEN 'A' THEN ' enabled always' ELSE '' END AS definition
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND NOT t.tgisinternal`;
 
@@ -200,7 +202,9 @@ LEFT JOIN pg_attribute oa ON oa.attrelid = d.refobjid AND oa.attnum = d.refobjsu
 WHERE c.relnamespace IN (SELECT oid FROM ns) AND (d.deptype IS NULL OR d.deptype = 'a')
   AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 UNION ALL
-SELECT 'rule', c.relname || '.' || r.rulename, c.relname::text, pg_get_ruledef(r.oid, true)
+SELECT 'rule', c.relname || '.' || r.rulename, c.relname::text,
+  pg_get_ruledef(r.oid, true) || CASE r.ev_enabled WHEN 'D' THEN ' disabled' WHEN 'R' THEN ' enabled replica'
+    WHEN 'A' THEN ' enabled always' ELSE '' END
 FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
 WHERE c.relnamespace IN (SELECT oid FROM ns) AND r.rulename <> '_RETURN'
 UNION ALL
@@ -578,7 +582,8 @@ export async function introspectPostgres(
   }
   for (const g of triggers) {
     if (excluded.has(g.table_name)) continue;
-    schema.triggers[g.name] = {
+    // A trigger's name is unique per table only (pagila has a last_updated on each table).
+    schema.triggers[`${g.name} on ${g.table_name}`] = {
       name: g.name,
       table: g.table_name,
       definition: normalizeExpression(modernValueFunctions(g.definition), 'postgres'),
