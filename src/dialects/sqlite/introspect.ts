@@ -74,6 +74,19 @@ interface ForeignKeyRow {
  */
 export function introspectSqlite(conn: SqliteConnection, options: IntrospectOptions): Schema {
   const db = conn.db;
+  // SQLite bumps the schema cookie on every change to sqlite_schema (SQLite docs, PRAGMA
+  // schema_version): while it stands still, so does the schema (a data-only migration).
+  const cookieKey = `sqlite schema cookie\0${options.exclude.join('\0')}`;
+  const cookie = db.pragma('main.schema_version', { simple: true }) as number;
+  const seen = options.memo?.get(cookieKey) as { cookie: number; schema: Schema } | undefined;
+  if (seen && seen.cookie === cookie) return seen.schema;
+  const schema = readSchema(conn, options);
+  options.memo?.set(cookieKey, { cookie, schema });
+  return schema;
+}
+
+function readSchema(conn: SqliteConnection, options: IntrospectOptions): Schema {
+  const db = conn.db;
   const excluded = nameFilter(options.exclude);
   const rows = db
     .prepare(
