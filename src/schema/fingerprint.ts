@@ -74,8 +74,10 @@ function objectHash(object: object, compute: () => unknown): string {
  */
 export function objectHashes(schema: Schema): Record<ObjectKey, string> {
   const out: Record<ObjectKey, string> = {};
-  for (const t of Object.values(schema.tables)) out[`table:${t.name}`] = objectHash(t, () => canonicalTable(t));
-  for (const e of Object.values(schema.enums)) out[`enum:${e.name}`] = objectHash(e, () => [e.name, e.values]);
+  for (const t of Object.values(schema.tables))
+    out[`table:${t.name}`] = objectHash(t, () => canonicalTable(t));
+  for (const e of Object.values(schema.enums))
+    out[`enum:${e.name}`] = objectHash(e, () => [e.name, e.values]);
   for (const v of Object.values(schema.views))
     out[`view:${v.name}`] = objectHash(v, () => [v.name, v.definition]);
   for (const [key, g] of Object.entries(schema.triggers))

@@ -694,7 +694,8 @@ async function fromChangeLog(
       for (const table of Object.values(state.schema.tables))
         if (table.indexes.some((i) => i.name === t.names?.[1])) forget.add(table.name);
       for (const o of Object.values(state.schema.objects ?? {}))
-        if (o.kind === 'index' && o.name.endsWith(`.${t.names[1]}`)) forget.add(o.name.slice(0, -t.names[1].length - 1));
+        if (o.kind === 'index' && o.name.endsWith(`.${t.names[1]}`))
+          forget.add(o.name.slice(0, -t.names[1].length - 1));
     }
   }
   const reread = await conn.query<{ oid: string; name: string }>(TOUCHED_RELATIONS_SQL, [
@@ -774,7 +775,10 @@ async function readSchema(
     "SELECT current_setting('server_version_num')::int AS version",
   );
   const pg15 = pg15Columns(version);
-  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [ns, only]);
+  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [
+    ns,
+    only,
+  ]);
   const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL(pg15), [ns, only]);
   const enums = await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]);
   const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns, only]);
