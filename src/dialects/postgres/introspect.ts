@@ -605,12 +605,12 @@ async function installChangeLog(conn: PostgresConnection): Promise<boolean> {
   try {
     await conn.exec(`BEGIN;
 CREATE SCHEMA ${CHANGE_LOG};
-CREATE TABLE ${CHANGE_LOG}.touched (classid oid, objid oid, names text[]);
+CREATE TABLE ${CHANGE_LOG}.touched (classid oid, objid oid, names text[], kind text);
 CREATE FUNCTION ${CHANGE_LOG}.ddl() RETURNS event_trigger LANGUAGE plpgsql AS $f$BEGIN
-  INSERT INTO ${CHANGE_LOG}.touched SELECT classid, objid, NULL FROM pg_event_trigger_ddl_commands();
+  INSERT INTO ${CHANGE_LOG}.touched SELECT classid, objid, NULL, object_type FROM pg_event_trigger_ddl_commands();
 END$f$;
 CREATE FUNCTION ${CHANGE_LOG}.dropped() RETURNS event_trigger LANGUAGE plpgsql AS $f$BEGIN
-  INSERT INTO ${CHANGE_LOG}.touched SELECT classid, objid, address_names FROM pg_event_trigger_dropped_objects();
+  INSERT INTO ${CHANGE_LOG}.touched SELECT classid, objid, address_names, object_type FROM pg_event_trigger_dropped_objects();
 END$f$;
 CREATE EVENT TRIGGER ${CHANGE_LOG}_ddl ON ddl_command_end EXECUTE FUNCTION ${CHANGE_LOG}.ddl();
 CREATE EVENT TRIGGER ${CHANGE_LOG}_drop ON sql_drop EXECUTE FUNCTION ${CHANGE_LOG}.dropped();
@@ -676,10 +676,19 @@ async function fromChangeLog(
   state: ChangeLogState,
 ): Promise<Schema> {
   const ns = options.schema ?? 'public';
-  const touched = await conn.query<{ classid: string; objid: string; names: string[] | null }>(
-    `DELETE FROM ${CHANGE_LOG}.touched RETURNING classid::text, objid::text, names`,
-  );
+  const touched = await conn.query<{
+    classid: string;
+    objid: string;
+    names: string[] | null;
+    kind: string | null;
+  }>(`DELETE FROM ${CHANGE_LOG}.touched RETURNING classid::text, objid::text, names, kind`);
   if (touched.length === 0) return state.schema;
+  const previous = options.memo ? lastObjectRows.get(options.memo) : undefined;
+  const reuse =
+    previous &&
+    touched.every((t) => t.names === null && leavesObjectsAlone(t.kind, !state.names.has(t.objid)))
+      ? previous
+      : null;
   const forget = new Set<string>();
   for (const t of touched) {
     if (t.names === null) continue;
@@ -725,8 +734,29 @@ async function fromChangeLog(
     conn,
     options,
     reread.map((r) => r.oid),
+    reuse,
   );
   return mergeRelations(state.schema, fresh, forget);
+}
+
+/** The rows of the queries that read everything but relations, as last read for a memo. */
+interface ObjectRows {
+  members: string[];
+  enums: { name: string; labels: string[] }[];
+  objects: ObjectRow[];
+}
+
+const lastObjectRows = new WeakMap<Map<string, unknown>, ObjectRows>();
+
+/**
+ * Object kinds whose creation or change leaves every object outside relations as it was
+ * (domains, types, functions, sequences, rules, extensions and what they print): an index, a
+ * trigger, a policy, and a relation that did not exist before (its sequences, types and
+ * rules are logged as objects of their own).
+ */
+function leavesObjectsAlone(kind: string | null, isNew: boolean): boolean {
+  if (kind === 'index' || kind === 'trigger' || kind === 'policy') return true;
+  return isNew && (kind === 'table' || kind === 'view' || kind === 'materialized view');
 }
 
 /** What {@link introspectPostgres} keeps between introspections in the caller's memo. */
@@ -764,23 +794,29 @@ async function readSchema(
   conn: PostgresConnection,
   options: IntrospectOptions,
   only: string[] | null,
+  reuse: ObjectRows | null = null,
 ): Promise<Schema> {
   const ns = options.schema ?? 'public';
   // Objects an extension created (pg_stat_statements' view, …) are the extension's, not the user's.
-  const excluded = nameFilter([...options.exclude, ...(await extensionMembers(conn, ns))]);
+  const members = reuse?.members ?? (await extensionMembers(conn, ns));
+  const excluded = nameFilter([...options.exclude, ...members]);
   // One client runs one query at a time; issuing them together is deprecated in pg.
   const tables = await conn.query<TableRow & Record<string, unknown>>(TABLES_SQL, [ns, only]);
   const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns, only]);
-  const [{ version }] = await conn.query<{ version: number }>(
-    "SELECT current_setting('server_version_num')::int AS version",
-  );
+  let version = options.memo?.get('postgres server_version_num') as number | undefined;
+  if (version === undefined) {
+    [{ version }] = await conn.query<{ version: number }>(
+      "SELECT current_setting('server_version_num')::int AS version",
+    );
+    options.memo?.set('postgres server_version_num', version);
+  }
   const pg15 = pg15Columns(version);
   const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [
     ns,
     only,
   ]);
   const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL(pg15), [ns, only]);
-  const enums = await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]);
+  const enums = reuse?.enums ?? (await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]));
   const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns, only]);
   const triggers = await conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [
     ns,
@@ -790,7 +826,9 @@ async function readSchema(
     ns,
     only,
   ]);
-  const objects = await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]);
+  const objects =
+    reuse?.objects ?? (await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]));
+  if (options.memo) lastObjectRows.set(options.memo, { members, enums, objects });
 
   const canonical = await canonicalExpressions(
     conn,
