@@ -20,6 +20,7 @@ import {
   type ExpressionBatch,
   modernValueFunctions,
 } from './canonical.js';
+import { quoteLiteral } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
 import { tokenizePostgres } from './lexer.js';
 
@@ -739,6 +740,31 @@ async function fromChangeLog(
   return mergeRelations(state.schema, fresh, forget);
 }
 
+/**
+ * The rows of each relation query, for schema `ns` and the relations `only` (null: all). The
+ * replay reads a few relations after each migration: then all queries travel in one round trip
+ * (one simple-protocol query of several statements, with the values written in).
+ */
+async function relationRows(
+  conn: PostgresConnection,
+  queries: string[],
+  ns: string,
+  only: string[] | null,
+): Promise<Record<string, unknown>[][]> {
+  if (only === null) {
+    const out: Record<string, unknown>[][] = [];
+    for (const q of queries) out.push(await conn.query(q, [ns, null]));
+    return out;
+  }
+  if (only.length === 0) return queries.map(() => []);
+  const oids = `'{${only.map((o) => String(Number(o))).join(',')}}'`;
+  const text = queries
+    .map((q) => q.replaceAll(/\$1(?!\d)/g, quoteLiteral(ns)).replaceAll(/\$2(?!\d)/g, oids))
+    .join(';\n');
+  const results = (await conn.client.query(text)) as unknown as { rows: Record<string, unknown>[] }[];
+  return results.map((r) => r.rows);
+}
+
 /** The rows of the queries that read everything but relations, as last read for a memo. */
 interface ObjectRows {
   members: string[];
@@ -801,8 +827,6 @@ async function readSchema(
   const members = reuse?.members ?? (await extensionMembers(conn, ns));
   const excluded = nameFilter([...options.exclude, ...members]);
   // One client runs one query at a time; issuing them together is deprecated in pg.
-  const tables = await conn.query<TableRow & Record<string, unknown>>(TABLES_SQL, [ns, only]);
-  const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns, only]);
   let version = options.memo?.get('postgres server_version_num') as number | undefined;
   if (version === undefined) {
     [{ version }] = await conn.query<{ version: number }>(
@@ -811,21 +835,29 @@ async function readSchema(
     options.memo?.set('postgres server_version_num', version);
   }
   const pg15 = pg15Columns(version);
-  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [
+  const [tables, columns, constraints, indexes, views, triggers, policies] = (await relationRows(
+    conn,
+    [
+      TABLES_SQL,
+      COLUMNS_SQL,
+      CONSTRAINTS_SQL(pg15),
+      INDEXES_SQL(pg15),
+      VIEWS_SQL,
+      TRIGGERS_SQL,
+      POLICIES_SQL,
+    ],
     ns,
     only,
-  ]);
-  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL(pg15), [ns, only]);
+  )) as [
+    TableRow[],
+    ColumnRow[],
+    ConstraintRow[],
+    IndexRow[],
+    { name: string; kind: string; definition: string }[],
+    { name: string; table_name: string; definition: string }[],
+    { table_name: string; name: string; definition: string }[],
+  ];
   const enums = reuse?.enums ?? (await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]));
-  const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns, only]);
-  const triggers = await conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [
-    ns,
-    only,
-  ]);
-  const policies = await conn.query<{ table_name: string; name: string; definition: string }>(POLICIES_SQL, [
-    ns,
-    only,
-  ]);
   const objects =
     reuse?.objects ?? (await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]));
   if (options.memo) lastObjectRows.set(options.memo, { members, enums, objects });
