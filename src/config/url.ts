@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parse as parsePgConnectionString } from 'pg-connection-string';
+import { isMysqlUrl, type MysqlTarget, parseMysqlUrl } from '../dialects/mysql/url.js';
 import { DbDoctorError } from '../errors.js';
 
 /** How a SQLite file is opened: SQLite's URI `mode` parameter (https://sqlite.org/uri.html). */
@@ -15,10 +16,11 @@ export type DatabaseTarget =
       display: string;
       /** Every secret the URL carries (passwords, decoded and as typed), for concealment. */
       secrets: string[];
-    };
+    }
+  | MysqlTarget;
 
 const EXAMPLES =
-  'Use sqlite:path/to/file.db, sqlite:///abs/path.db, sqlite::memory: or postgres://user:pass@host:5432/db; percent-encode a password with / ? # @ or % in it (encodeURIComponent).';
+  'Use sqlite:path/to/file.db, sqlite:///abs/path.db, sqlite::memory:, postgres://user:pass@host:5432/db or mysql://user:pass@host:3306/db; percent-encode a password with / ? # @ or % in it (encodeURIComponent).';
 
 /** Query parameters that pg sends as secrets; `passfile` is a path, not a secret. */
 const SECRET_PARAMS = ['password', 'sslpassword'];
@@ -37,9 +39,12 @@ export function parseDatabaseUrl(url: string, cwd = process.cwd()): DatabaseTarg
   if (trimmed.startsWith('sqlite:')) return parseSqliteUrl(trimmed, cwd);
   if (trimmed.startsWith('postgres://') || trimmed.startsWith('postgresql://'))
     return parsePostgresUrl(trimmed);
+  if (isMysqlUrl(trimmed)) return parseMysqlUrl(trimmed);
   const scheme = /^([a-z0-9+.-]+):/i.exec(trimmed)?.[1];
   throw badUrl(
-    scheme ? `the scheme "${scheme}:" is not supported` : 'it has no scheme (such as sqlite: or postgres:)',
+    scheme
+      ? `the scheme "${scheme}:" is not supported`
+      : 'it has no scheme (such as sqlite:, postgres: or mysql:)',
   );
 }
 
@@ -205,7 +210,7 @@ export function conceal(text: string, secrets: readonly string[]): string {
 export function secretsOfUrl(url: string): string[] {
   try {
     const target = parseDatabaseUrl(url);
-    return target.dialect === 'postgres' ? target.secrets : [];
+    return target.dialect === 'sqlite' ? [] : target.secrets;
   } catch {
     return [];
   }

@@ -2,7 +2,7 @@ import type { DbDoctorError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
 
 /** Names of the supported database dialects. */
-export type DialectName = 'sqlite' | 'postgres';
+export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
 /**
  * What a dialect can do. Code outside the dialect folders branches on these, never on the

@@ -3,6 +3,8 @@ import type pg from 'pg';
 import { parseDatabaseUrl } from '../config/url.js';
 import { DbDoctorError } from '../errors.js';
 import type { Connection, Dialect, DialectName } from './dialect.js';
+import { mysqlDialect } from './mysql/dialect.js';
+import { connectMysql, MysqlConnection, type MysqlHandle } from './mysql/driver.js';
 import { postgresDialect } from './postgres/dialect.js';
 import { connectPostgres, PostgresConnection } from './postgres/driver.js';
 import { sqliteDialect } from './sqlite/dialect.js';
@@ -16,9 +18,10 @@ import {
 
 /**
  * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
- * `Database`, a pg `Pool` or `Client`, or a dbdoctor `Connection`.
+ * `Database`, a pg `Pool` or `Client`, a mysql2/promise `Connection` or `Pool`, or a dbdoctor
+ * `Connection`.
  */
-export type DatabaseInput = string | BetterSqlite3.Database | pg.Pool | pg.Client | Connection;
+export type DatabaseInput = string | BetterSqlite3.Database | pg.Pool | pg.Client | MysqlHandle | Connection;
 
 /** Options when opening from a URL. */
 export interface OpenOptions {
@@ -42,6 +45,11 @@ function isBetterSqlite(x: unknown): x is BetterSqlite3.Database {
   return typeof x === 'object' && x !== null && 'prepare' in x && 'pragma' in x && 'backup' in x;
 }
 
+/** mysql2/promise connections and pools have `execute`; pg's clients do not. */
+function isMysqlHandle(x: unknown): x is MysqlHandle {
+  return typeof x === 'object' && x !== null && 'execute' in x && 'query' in x;
+}
+
 function isPgPool(x: unknown): x is pg.Pool {
   return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
 }
@@ -52,14 +60,14 @@ function isPgClient(x: unknown): x is pg.Client {
 
 /** The dialect object of a dialect name. */
 export function dialectNamed(name: DialectName): Dialect {
-  return name === 'sqlite' ? sqliteDialect : postgresDialect;
+  return name === 'sqlite' ? sqliteDialect : name === 'mysql' ? mysqlDialect : postgresDialect;
 }
 
 /** Which dialect a database input speaks, without opening it. */
 export function dialectOfInput(input: DatabaseInput, cwd?: string): Connection['dialect']['name'] {
   if (isConnection(input)) return input.dialect.name;
   if (typeof input === 'string') return parseDatabaseUrl(input, cwd).dialect;
-  return isBetterSqlite(input) ? 'sqlite' : 'postgres';
+  return isBetterSqlite(input) ? 'sqlite' : isMysqlHandle(input) ? 'mysql' : 'postgres';
 }
 
 /** Opens (or wraps) a database and returns a dbdoctor Connection. */
@@ -84,6 +92,10 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
       });
       return withBusyWait(new SqliteConnection(db, sqliteDialect, true), opts.busyWait);
     }
+    if (target.dialect === 'mysql') {
+      const client = await connectMysql(target);
+      return new MysqlConnection(client, mysqlDialect, target.display, () => client.end(), target.secrets);
+    }
     const client = await connectPostgres(target);
     return new PostgresConnection(
       client,
@@ -96,6 +108,13 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
   if (isBetterSqlite(input)) {
     return withBusyWait(new SqliteConnection(input, sqliteDialect, false), opts.busyWait);
   }
+  if (isMysqlHandle(input)) {
+    if ('getConnection' in input) {
+      const client = await input.getConnection();
+      return new MysqlConnection(client, mysqlDialect, 'mysql (pool)', async () => client.release());
+    }
+    return new MysqlConnection(input, mysqlDialect, 'mysql (connection)', async () => {});
+  }
   if (isPgPool(input)) {
     const client = await input.connect();
     return new PostgresConnection(client, postgresDialect, 'postgres (pool)', async () => client.release());
@@ -105,7 +124,7 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
   }
   throw new DbDoctorError('BAD_DATABASE', 'Unsupported database value.', {
     unchanged: 'No database was opened.',
-    hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
+    hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or Client, or a mysql2/promise Connection or Pool.',
   });
 }
 

@@ -35,13 +35,23 @@ export interface LoadedMigration {
  * (TS through tsx, so users never compile).
  */
 export async function loadMigration(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
+  const loaded = await loadSteps(file, dialect);
+  // Where DDL commits on its own (MySQL), no migration is atomic with its history row: each is
+  // recorded as started before its first statement and finished after its last.
+  if (dialect.capabilities.transactionalDdl) return loaded;
+  const outside = (step: MigrationStep): MigrationStep => ({ ...step, transaction: false });
+  return { ...loaded, up: outside(loaded.up), down: loaded.down && outside(loaded.down) };
+}
+
+async function loadSteps(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
     const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
     const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
-      statements: s.transaction
-        ? transactionalStatements(file, section, dialect.splitStatements(s.sql))
-        : dialect.splitStatements(s.sql),
+      statements:
+        s.transaction && dialect.capabilities.transactionalDdl
+          ? transactionalStatements(file, section, dialect.splitStatements(s.sql))
+          : dialect.splitStatements(s.sql),
       transaction: s.transaction,
     });
     return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };

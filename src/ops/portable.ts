@@ -4,6 +4,7 @@
  */
 import type { DialectName } from '../dialects/dialect.js';
 import { quoteIdent, quoteLiteral } from '../dialects/sqlite/ddl.js';
+import { DbDoctorError } from '../errors.js';
 import { normalizeExpression, normalizeType } from '../schema/normalize.js';
 import type { ColumnDefault, ColumnType, EnumRef, PortableType } from './types.js';
 
@@ -98,7 +99,24 @@ export function defaultSql(
     return value ? '1' : '0';
   }
   if ('now' in value) return 'CURRENT_TIMESTAMP';
-  return typeof value.sql === 'string' ? value.sql : value.sql[dialect];
+  return typeof value.sql === 'string' ? value.sql : perDialectSql(value.sql, dialect);
+}
+
+/** The SQL for `dialect` of a per-dialect pair; MySQL's is optional and refused when missing. */
+export function perDialectSql(
+  sql: { readonly sqlite: string; readonly postgres: string; readonly mysql?: string },
+  dialect: DialectName,
+): string {
+  const text = sql[dialect];
+  if (text !== undefined) return text;
+  throw new DbDoctorError(
+    'BAD_MIGRATION',
+    `An operation gives SQL for ${Object.keys(sql).join(' and ')} only, not for ${dialect}.`,
+    {
+      unchanged: 'Nothing was run.',
+      hint: `Add a \`${dialect}\` entry next to \`sqlite\` and \`postgres\` in that sql({ ... }) or default.`,
+    },
+  );
 }
 
 /** PostgreSQL's spelling of a type in a cast (what pg_get_expr writes after `::`). */

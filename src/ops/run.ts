@@ -1,5 +1,5 @@
 /** Running operations on an open connection (inside the migration's transaction). */
-import type { Connection } from '../dialects/dialect.js';
+import type { Connection, DialectName } from '../dialects/dialect.js';
 import { quoteIdent } from '../dialects/sqlite/ddl.js';
 import {
   type RebuildProgress,
@@ -29,7 +29,7 @@ export interface RunOperationsOptions {
 }
 
 /** Whether the operations must run outside a transaction on this dialect. */
-export function needsNoTransaction(dialect: 'sqlite' | 'postgres', ops: readonly Operation[]): boolean {
+export function needsNoTransaction(dialect: DialectName, ops: readonly Operation[]): boolean {
   return dialect === 'postgres' && pgNeedsNoTransaction(ops);
 }
 

@@ -51,7 +51,9 @@ export type ColumnDefault =
   | boolean
   | null
   | { readonly now: true }
-  | { readonly sql: string | { readonly sqlite: string; readonly postgres: string } };
+  | {
+      readonly sql: string | { readonly sqlite: string; readonly postgres: string; readonly mysql?: string };
+    };
 
 /** A column as the DSL declares it. */
 export interface ColumnSpec {
@@ -178,8 +180,10 @@ export type Operation =
   | { readonly kind: 'addEnumValue'; readonly name: string; readonly value: string }
   | {
       readonly kind: 'sql';
-      readonly up: string | { readonly sqlite: string; readonly postgres: string };
-      readonly down?: string | { readonly sqlite: string; readonly postgres: string };
+      readonly up: string | { readonly sqlite: string; readonly postgres: string; readonly mysql?: string };
+      readonly down?:
+        | string
+        | { readonly sqlite: string; readonly postgres: string; readonly mysql?: string };
     };
 
 /** The kind of an operation. */

@@ -143,7 +143,7 @@ export interface SchemaObject {
 
 /** A whole schema. Maps are keyed by name; {@link normalizeSchema} sorts them. */
 export interface Schema {
-  dialect: 'sqlite' | 'postgres';
+  dialect: 'sqlite' | 'postgres' | 'mysql';
   tables: Record<string, Table>;
   enums: Record<string, EnumType>;
   views: Record<string, View>;

@@ -90,7 +90,7 @@ export function normalizeType(raw: string): string {
  * and folds identifiers case-insensitively even when quoted; PostgreSQL uses [] for arrays
  * and `::` for casts, and folds only unquoted identifiers (to lower case).
  */
-export type ExpressionSyntax = 'sqlite' | 'postgres';
+export type ExpressionSyntax = 'sqlite' | 'postgres' | 'mysql';
 
 interface ExprToken {
   kind: 'word' | 'ident' | 'string' | 'number' | 'op';
@@ -149,8 +149,9 @@ function quoteEnd(text: string, i: number, close: string): number {
 
 /** An identifier as it compares: bare when it needs no quotes, `"…"` otherwise. */
 function identToken(name: string, syntax: ExpressionSyntax): ExprToken {
-  // SQLite matches identifiers case-insensitively, quoted or not (lang_keywords.html).
-  const folded = syntax === 'sqlite' ? name.toLowerCase() : name;
+  // SQLite matches identifiers case-insensitively, quoted or not (lang_keywords.html); so
+  // does MySQL for column names, the names its expressions hold.
+  const folded = syntax === 'postgres' ? name : name.toLowerCase();
   if (/^[a-z_][a-z0-9_$]*$/.test(folded)) return { kind: 'ident', text: folded };
   return { kind: 'ident', text: `"${folded.replaceAll('"', '""')}"` };
 }
@@ -173,7 +174,7 @@ function expressionTokens(raw: string, syntax: ExpressionSyntax): ExprToken[] {
       const end = quoteEnd(text, i, "'");
       tokens.push({ kind: 'string', text: text.slice(i, end) });
       i = end;
-    } else if (ch === '"' || (syntax === 'sqlite' && (ch === '`' || ch === '['))) {
+    } else if (ch === '"' || (syntax !== 'postgres' && (ch === '`' || (syntax === 'sqlite' && ch === '[')))) {
       const close = ch === '[' ? ']' : ch;
       const end = quoteEnd(text, i, close);
       const inner = text.slice(i + 1, end - 1);

@@ -57,6 +57,16 @@ async function openSessionDatabase(
     });
     return { dialect: 'sqlite', db, close: async () => void db.close() };
   }
+  if (target.dialect === 'mysql') {
+    throw new DbDoctorError(
+      'UNSUPPORTED_DIALECT',
+      'Session stores and throttles do not support MySQL/MariaDB yet.',
+      {
+        unchanged: 'Nothing was opened.',
+        hint: 'Use a SQLite or PostgreSQL URL for sessions; migrations support MySQL/MariaDB.',
+      },
+    );
+  }
   // Connect once up front, so a wrong URL is the same DbDoctorError as for migrations, at open.
   await (await connectPostgres(target)).end();
   const pgModule = await import('pg');
