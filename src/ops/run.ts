@@ -45,6 +45,17 @@ export async function runOperations(
     ran.push(sql);
     await (options.exec ? options.exec(sql) : conn.exec(sql));
   };
+  if (conn.dialect.name === 'mysql') {
+    // Until the operations compile to MySQL, refuse them rather than run another dialect's SQL.
+    throw new DbDoctorError(
+      'DSL_UNSUPPORTED',
+      'Operation (DSL) migrations do not run on MySQL/MariaDB yet: their SQL is compiled for SQLite and PostgreSQL only.',
+      {
+        unchanged: 'No statement of this migration was run.',
+        hint: 'Write this migration as a SQL file (-- migrate:up / -- migrate:down) for MySQL.',
+      },
+    );
+  }
   if (conn.dialect.name === 'postgres') {
     for (const op of ops)
       for (const s of pgStatements(op)) for (const one of conn.dialect.splitStatements(s)) await exec(one);

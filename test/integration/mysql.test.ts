@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type * as mysql from 'mysql2/promise';
 import { openConnection } from '../../src/dialects/open.js';
@@ -199,4 +201,36 @@ describe('MySQL with real processes killed mid-way', () => {
       await db.drop();
     }
   });
+});
+
+describe('examples on mysql', () => {
+  const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+  const projects = fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXAMPLES, e, 'mysql')));
+  it('there is at least one MySQL example project', () => assert.ok(projects.length > 0));
+  for (const example of projects) {
+    it(`${example}/mysql: applies, down/up of its last migration, doctor finds no drift, reverts to empty`, async () => {
+      const db = await createTestDatabase('mysql');
+      const dir = path.join(EXAMPLES, example, 'mysql');
+      const run = (...a: string[]) =>
+        cli([...a, '--url', db.url, '--dir', dir], { cwd: db.dir, env: { DBDOCTOR_CACHE_DIR: undefined } });
+      try {
+        for (const step of [
+          ['apply'],
+          ['down'],
+          ['apply'],
+          ['doctor', '--no-cache'],
+          ['down', '--to', 'base'],
+        ]) {
+          const r = await run(...step);
+          assert.equal(r.code, 0, `${step.join(' ')}: ${r.stdout}${r.stderr}`);
+        }
+        assert.deepEqual(
+          (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+          [],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  }
 });
