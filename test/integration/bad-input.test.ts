@@ -269,7 +269,7 @@ export default {
 
 describe('unreachable or malformed databases', () => {
   it('a malformed URL is bad usage: exit 2 with the accepted forms', async () => {
-    for (const url of ['mysql://root@localhost/db', 'postgres://', 'not a url']) {
+    for (const url of ['oracle://root@localhost/db', 'postgres://', 'not a url']) {
       const r = await cli(['status', '--url', url, '--dir', '.']);
       assert.equal(r.code, 2, url);
       assert.match(r.stderr, /BAD_URL/);
