@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import '../../src/dialects/builtin.js';
 
 /** Every integration test runs once per dialect. */
 export const DIALECTS = ['sqlite', 'postgres'] as const;

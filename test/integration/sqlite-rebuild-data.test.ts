@@ -11,9 +11,9 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Connection } from '../../src/dialects/dialect.js';
 import { openConnection } from '../../src/dialects/open.js';
+import { runSqliteOperations as runOperations } from '../../src/dialects/sqlite/compile.js';
 import { type RebuildProgress, readTableParts, rebuildTable } from '../../src/dialects/sqlite/rebuild.js';
 import { addColumn, alterColumn, dropColumn, migrate, type Operation } from '../../src/index.js';
-import { runOperations } from '../../src/ops/run.js';
 import { cli, createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 const fileOf = (db: TestDatabase) => db.url.replace(/^sqlite:/, '');

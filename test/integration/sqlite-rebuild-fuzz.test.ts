@@ -11,8 +11,8 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { openConnection } from '../../src/dialects/open.js';
+import { runSqliteOperations as runOperations } from '../../src/dialects/sqlite/compile.js';
 import { addCheck, addColumn, alterColumn, type Operation } from '../../src/index.js';
-import { runOperations } from '../../src/ops/run.js';
 import { createTestDatabase } from '../helpers/databases.js';
 
 const SEED = Number(process.env.DBDOCTOR_FUZZ_SEED ?? 20261122);
