@@ -29,10 +29,9 @@ export { discoverMigrations, type MigrationFile, parseSqlMigration } from './mig
 export type { HistoryRow } from './migrations/history.js';
 export { type IntrospectOptions, introspect } from './migrations/introspect.js';
 export { type LintOptions, lint, type MigrationLintFinding } from './migrations/lint.js';
-export { compareFilesWithHistory, type MigrationState, type Problem } from './migrations/plan.js';
+export type { MigrationState, Problem } from './migrations/plan.js';
 export { backup, restore } from './migrations/restore.js';
 export { type RollbackOptions, type RollbackResult, rollback } from './migrations/rollback.js';
-export { splitStatements } from './migrations/split.js';
 export { type MigrationSql, previewSql } from './migrations/sql-preview.js';
 export { type ResolveAction, resolve, type StampResult, stamp } from './migrations/stamp.js';
 export { history, type StatusResult, status } from './migrations/status.js';
@@ -53,5 +52,4 @@ export type {
   UniqueConstraint,
   View,
 } from './schema/model.js';
-export { normalizeExpression, normalizeSchema, normalizeType } from './schema/normalize.js';
 export { renderSchemaMermaid, renderSchemaText } from './schema/render.js';
