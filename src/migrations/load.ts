@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Dialect, DialectName } from '../dialects/dialect.js';
+import type { Dialect } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
-import { needsNoTransaction } from '../ops/run.js';
 import type { Operation } from '../ops/types.js';
 import { operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
@@ -17,10 +16,14 @@ export type MigrationStep =
   /** DSL operations; `transaction` undefined means "unless an operation needs otherwise on this dialect". */
   | { kind: 'ops'; ops: readonly Operation[]; transaction: boolean | undefined };
 
-/** Whether a step runs inside a transaction on this dialect. */
-export function runsInTransaction(step: MigrationStep, dialect: DialectName): boolean {
+/**
+ * Whether a step runs inside a transaction on this dialect. Where DDL cannot roll back, none
+ * does: a transaction would claim an atomicity the database does not give.
+ */
+export function runsInTransaction(step: MigrationStep, dialect: Dialect): boolean {
+  if (!dialect.capabilities.transactionalDdl) return false;
   if (step.kind !== 'ops') return step.transaction;
-  return step.transaction ?? !needsNoTransaction(dialect, step.ops);
+  return step.transaction ?? !dialect.compiler.needsNoTransaction(step.ops);
 }
 
 /** A migration loaded for running: its up and (when it has one) down. */
@@ -35,19 +38,12 @@ export interface LoadedMigration {
  * (TS through tsx, so users never compile).
  */
 export async function loadMigration(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
-  const loaded = await loadSteps(file, dialect);
-  // Where DDL commits on its own (MySQL), no migration is atomic with its history row: each is
-  // recorded as started before its first statement and finished after its last.
-  if (dialect.capabilities.transactionalDdl) return loaded;
-  const outside = (step: MigrationStep): MigrationStep => ({ ...step, transaction: false });
-  return { ...loaded, up: outside(loaded.up), down: loaded.down && outside(loaded.down) };
-}
-
-async function loadSteps(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
     const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
     const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
+      // Where no migration runs in a transaction (no transactional DDL), its own BEGIN … COMMIT
+      // runs as written: there is no dbdoctor transaction for it to break.
       statements:
         s.transaction && dialect.capabilities.transactionalDdl
           ? transactionalStatements(file, section, dialect.splitStatements(s.sql))

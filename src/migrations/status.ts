@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseDatabaseUrl } from '../config/url.js';
-import { dialectNamed } from '../dialects/open.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { type EngineOptions, historyTableName, usingSession } from './engine.js';
 import { discoverMigrations } from './files.js';

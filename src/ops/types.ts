@@ -51,9 +51,7 @@ export type ColumnDefault =
   | boolean
   | null
   | { readonly now: true }
-  | {
-      readonly sql: string | { readonly sqlite: string; readonly postgres: string; readonly mysql?: string };
-    };
+  | { readonly sql: string | { readonly sqlite: string; readonly postgres: string } };
 
 /** A column as the DSL declares it. */
 export interface ColumnSpec {
@@ -180,10 +178,8 @@ export type Operation =
   | { readonly kind: 'addEnumValue'; readonly name: string; readonly value: string }
   | {
       readonly kind: 'sql';
-      readonly up: string | { readonly sqlite: string; readonly postgres: string; readonly mysql?: string };
-      readonly down?:
-        | string
-        | { readonly sqlite: string; readonly postgres: string; readonly mysql?: string };
+      readonly up: string | { readonly sqlite: string; readonly postgres: string };
+      readonly down?: string | { readonly sqlite: string; readonly postgres: string };
     };
 
 /** The kind of an operation. */

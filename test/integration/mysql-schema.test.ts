@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { introspect } from '../../src/schema/introspect.js';
+import { introspect } from '../../src/index.js';
 import {
   cli,
   createTestDatabase,

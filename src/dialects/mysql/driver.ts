@@ -230,3 +230,26 @@ export class MysqlConnection implements Connection {
 export type MysqlHandle =
   | MysqlQueryable
   | (MysqlQueryable & { getConnection(): Promise<MysqlQueryable & { release(): void }> });
+
+/** Opens a new mysql2 connection for a parsed URL; closing the Connection ends it. */
+export async function openMysql(dialect: Dialect, target: MysqlTarget): Promise<MysqlConnection> {
+  const client = await connectMysql(target);
+  return new MysqlConnection(client, dialect, target.display, () => client.end(), target.secrets);
+}
+
+/**
+ * Whether `x` is a mysql2/promise Connection or Pool. They have `execute` and `query`; pg's
+ * clients have no `execute`, better-sqlite3 has no `query`.
+ */
+export function isMysqlHandle(x: unknown): x is MysqlHandle {
+  return typeof x === 'object' && x !== null && 'execute' in x && 'query' in x;
+}
+
+/** Wraps a caller's mysql2 Pool (one connection checked out, released on close) or Connection (left open). */
+export async function wrapMysql(dialect: Dialect, handle: MysqlHandle): Promise<MysqlConnection> {
+  if ('getConnection' in handle) {
+    const client = await handle.getConnection();
+    return new MysqlConnection(client, dialect, 'mysql (pool)', async () => client.release());
+  }
+  return new MysqlConnection(handle, dialect, 'mysql (connection)', async () => {});
+}

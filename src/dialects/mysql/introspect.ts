@@ -9,8 +9,8 @@ import {
 import { normalizeAction, normalizeExpression, normalizeSchema } from '../../schema/normalize.js';
 import type { IntrospectOptions, Row } from '../dialect.js';
 import { nameFilter } from '../exclude.js';
-import { quoteIdent } from './ddl.js';
 import type { MysqlConnection } from './driver.js';
+import { MYSQL_EXPRESSIONS, quoteIdent } from './quote.js';
 
 // Each query reads one kind of object for every table of the database at once (one round trip
 // per kind, not per table). information_schema is the source; SHOW CREATE TABLE is read only for
@@ -42,7 +42,7 @@ function withoutIntroducers(expr: string): string {
 function expr(text: string): string {
   return normalizeExpression(
     withoutIntroducers(text).replace(/\b(current_timestamp|now|localtimestamp|localtime)\(\)/gi, '$1'),
-    'mysql',
+    MYSQL_EXPRESSIONS,
   );
 }
 

@@ -4,8 +4,8 @@ import type * as mysql from 'mysql2/promise';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import { processAlive } from '../../host.js';
 import type { Dialect, Row, ScratchDatabase, ScratchOptions, SkippedStatement } from '../dialect.js';
-import { quoteIdent } from './ddl.js';
 import { MysqlConnection } from './driver.js';
+import { quoteIdent } from './quote.js';
 import { splitMysqlStatements } from './split.js';
 
 /**

@@ -1,8 +1,9 @@
 /** Parsing `mysql://` and `mariadb://` URLs into what mysql2 connects with. */
-import { DbDoctorError } from '../../errors.js';
+import { badUrl } from '../../config/url.js';
+import type { DatabaseTarget } from '../dialect.js';
 
 /** Where to connect, as parsed by {@link parseMysqlUrl}. */
-export interface MysqlTarget {
+export interface MysqlTarget extends DatabaseTarget {
   dialect: 'mysql';
   host: string;
   port: number;
@@ -19,16 +20,8 @@ export interface MysqlTarget {
   secrets: string[];
 }
 
-/** The URL schemes this dialect takes; `mariadb://` is the same protocol under MariaDB's name. */
-export const MYSQL_SCHEMES = ['mysql:', 'mariadb:'] as const;
-
-const EXAMPLES =
-  'Use mysql://user:pass@host:3306/db or mariadb://user:pass@host/db (port 3306 by default); percent-encode a password with / ? # @ or % in it (encodeURIComponent). Parameters: ?socket=/path/to/mysqld.sock, ?ssl=true or ?ssl=insecure.';
-
-/** Whether `url` names this dialect. */
-export function isMysqlUrl(url: string): boolean {
-  return /^(mysql|mariadb):\/\//i.test(url.trim());
-}
+/** Examples of MySQL URLs, for messages (`mariadb://` is the same protocol under MariaDB's name). */
+export const MYSQL_URL_EXAMPLES = ['mysql://user:pass@host:3306/db', 'mariadb://user:pass@host/db'];
 
 /**
  * Parses `mysql://[user[:password]@]host[:port]/database[?socket=…&ssl=…]` (and `mariadb://`).
@@ -37,6 +30,7 @@ export function isMysqlUrl(url: string): boolean {
  */
 export function parseMysqlUrl(url: string): MysqlTarget {
   const text = url.trim();
+  if (!/^(mysql|mariadb):\/\//i.test(text)) throw badUrl('it has no "//" after the scheme (mysql://host/db)');
   if (text.includes('#')) throw badUrl('it contains "#"; write it as %23 (in a password, too)');
   if (/%(?![0-9a-f]{2})/i.test(text))
     throw badUrl('it contains a malformed percent-escape (a % not followed by two hex digits)');
@@ -57,7 +51,9 @@ export function parseMysqlUrl(url: string): MysqlTarget {
   const params = new URLSearchParams(u.search);
   const unknown = [...params.keys()].filter((k) => k !== 'socket' && k !== 'ssl');
   if (unknown.length > 0)
-    throw badUrl(`unknown parameter "${unknown[0]}" (only socket= and ssl= are accepted)`);
+    throw badUrl(
+      `unknown parameter "${unknown[0]}" (only socket=/path/to/mysqld.sock and ssl=true|false|insecure are accepted)`,
+    );
   const sslValue = params.get('ssl');
   let ssl: MysqlTarget['ssl'];
   if (sslValue === null || sslValue === 'false') ssl = undefined;
@@ -74,11 +70,4 @@ export function parseMysqlUrl(url: string): MysqlTarget {
   const socketPath = params.get('socket') ?? undefined;
   const display = `${scheme}//${userinfo}${shownHost}:${port}/${encodeURIComponent(database)}${socketPath ? ` (socket ${socketPath})` : ''}`;
   return { dialect: 'mysql', host, port, user, password, database, socketPath, ssl, display, secrets };
-}
-
-function badUrl(why: string): DbDoctorError {
-  return new DbDoctorError('BAD_URL', `Cannot use the database URL: ${why}.`, {
-    unchanged: 'No database was opened.',
-    hint: EXAMPLES,
-  });
 }

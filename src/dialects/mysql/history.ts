@@ -2,21 +2,6 @@ import type { EngineSql } from '../dialect.js';
 import { ER, errnoOf } from './driver.js';
 import { captureMysqlSession, mysqlHistorySchema } from './session.js';
 
-/** Backtick-quotes an identifier, doubling embedded backticks. */
-export function quoteIdent(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
-
-/**
- * Quotes a string literal so that it means the same whatever the session's sql_mode: quotes
- * doubled and backslashes doubled would break under NO_BACKSLASH_ESCAPES, so a value holding a
- * backslash is written as a hex literal of its UTF-8 bytes converted to utf8mb4 instead.
- */
-export function quoteLiteral(value: string): string {
-  if (!value.includes('\\') && !value.includes('\0')) return `'${value.replace(/'/g, "''")}'`;
-  return `CONVERT(X'${Buffer.from(value, 'utf8').toString('hex')}' USING utf8mb4)`;
-}
-
 /** SQL the engine needs on MySQL and MariaDB. */
 export const mysqlEngineSql: EngineSql = {
   // VARCHAR keys (TEXT cannot be a primary key without a prefix); applied_at holds the ISO time
@@ -48,4 +33,18 @@ export const mysqlEngineSql: EngineSql = {
   resetLockTimeout: 'SET SESSION lock_wait_timeout = DEFAULT, innodb_lock_wait_timeout = DEFAULT',
   isMissingTable: (e) => errnoOf(e) === ER.noSuchTable,
   isLockTimeout: (e) => errnoOf(e) === ER.lockWaitTimeout,
+  maskSecrets: withoutPasswords,
 };
+
+/**
+ * Quoted strings that are passwords in account statements: `IDENTIFIED BY '…'` (also
+ * `IDENTIFIED WITH plugin BY '…'` and `AS '…'`), `PASSWORD('…')` and `SET PASSWORD … = '…'`.
+ * A string is `'…'` or `"…"` with doubled quotes and backslash escapes.
+ */
+const PASSWORD_STRINGS =
+  /(\bIDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)\s+(?:PASSWORD\s+)?|\bPASSWORD\s*\(\s*|\bSET\s+PASSWORD\b[^=;]*=\s*(?:PASSWORD\s*\(\s*)?)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi;
+
+/** A statement with the passwords it writes replaced by `'***'`, for error messages. */
+export function withoutPasswords(sql: string): string {
+  return sql.replace(PASSWORD_STRINGS, (_m, lead: string) => `${lead}'***'`);
+}

@@ -1,0 +1,4 @@
+import type { OperationCompiler } from '../dialect.js';
+
+/** placeholder */
+export const mysqlCompiler = {} as OperationCompiler;
