@@ -4,7 +4,7 @@ import type { Dialect } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
 import type { Operation } from '../ops/types.js';
-import { operationProblem } from '../ops/validate.js';
+import { missingDialectSql, operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
 import { type MigrationFile, parseSqlMigration } from './files.js';
 import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
@@ -53,7 +53,7 @@ export async function loadMigration(file: MigrationFile, dialect: Dialect): Prom
     return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };
   }
   const def = await importDefinition(file.file);
-  if ('ops' in def) return loadOperationsMigration(file, def);
+  if ('ops' in def) return loadOperationsMigration(file, def, dialect);
   const transaction = def.transaction !== false;
   return {
     file,
@@ -142,11 +142,38 @@ function checkOperations(name: string, field: 'ops' | 'down', ops: unknown): voi
   }
 }
 
+/** Refuses operations whose per-dialect SQL has no text for `dialect`, before anything runs. */
+function checkDialectSql(
+  name: string,
+  field: 'ops' | 'down',
+  ops: readonly Operation[],
+  dialect: Dialect,
+): void {
+  const missing = missingDialectSql(ops, dialect.name);
+  if (missing === null) return;
+  const { index, kind, where, given } = missing;
+  throw new DbDoctorError(
+    'BAD_MIGRATION',
+    `Migration ${name}: \`${field}[${index}]\` (${kind}): ${where} gives SQL for ${given.join(', ')} but not for ${dialect.name}.`,
+    {
+      unchanged: 'Nothing was done: the migration was refused before its first statement.',
+      hint: `Add a \`${dialect.name}\` entry beside the others in that sql({ … }) or sqlDefault({ … }), or give one text for every dialect.`,
+      details: { file: name, index, dialect: dialect.name },
+    },
+  );
+}
+
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
-function loadOperationsMigration(file: MigrationFile, def: OperationsMigration): LoadedMigration {
+function loadOperationsMigration(
+  file: MigrationFile,
+  def: OperationsMigration,
+  dialect: Dialect,
+): LoadedMigration {
   const name = path.basename(file.file);
   checkOperations(name, 'ops', def.ops);
   if (Array.isArray(def.down)) checkOperations(name, 'down', def.down);
+  checkDialectSql(name, 'ops', def.ops, dialect);
+  if (Array.isArray(def.down)) checkDialectSql(name, 'down', def.down, dialect);
   const up: MigrationStep = { kind: 'ops', ops: def.ops, transaction: def.transaction };
   if (typeof def.down === 'function') {
     const run = def.down.bind(def);

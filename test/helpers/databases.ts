@@ -8,10 +8,8 @@ import pg from 'pg';
 import '../../src/dialects/builtin.js';
 
 /** Every dialect the integration tests know. */
-const ALL_DIALECTS = ['sqlite', 'postgres'] as const;
+const ALL_DIALECTS = ['sqlite', 'postgres', 'mysql'] as const;
 export type TestDialect = (typeof ALL_DIALECTS)[number];
-/** Every dialect a test database can be made for (MySQL/MariaDB tests name it themselves). */
-export type AnyTestDialect = TestDialect | 'mysql';
 
 /**
  * The dialects this run tests: all of them, or those DBDOCTOR_TEST_DIALECTS lists (comma
@@ -106,7 +104,7 @@ function withDatabase(url: string, db: string): string {
 
 /** A fresh database for one test, and how to drop it. */
 export interface TestDatabase {
-  dialect: AnyTestDialect;
+  dialect: TestDialect;
   url: string;
   /** Temporary folder for this test (SQLite file lives here; migrations can go here). */
   dir: string;
@@ -157,7 +155,7 @@ async function createMysqlDatabase(dir: string): Promise<TestDatabase> {
 }
 
 /** Creates an empty database of `dialect` that only this test uses. */
-export async function createTestDatabase(dialect: AnyTestDialect): Promise<TestDatabase> {
+export async function createTestDatabase(dialect: TestDialect): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dbdoctor-${dialect}-`));
   if (dialect === 'sqlite') {
     return {

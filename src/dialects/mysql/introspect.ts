@@ -189,10 +189,53 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
   await readIndexes(conn, db, mariadb, table);
   await readForeignKeys(conn, db, table);
   await readChecks(conn, db, mariadb, table);
+  for (const t of Object.values(schema.tables)) {
+    withoutImpliedIndexes(t);
+    if (mariadb) mariadbJsonColumns(t);
+  }
   await readViews(conn, db, schema, excluded);
   await readTriggers(conn, db, schema, excluded);
   await readRoutines(conn, db, schema);
   return normalizeSchema(schema);
+}
+
+/**
+ * Drops the indexes InnoDB creates by itself for a foreign key that no index served: one on
+ * exactly the key's columns, named after the constraint (or, for a key without a name, after
+ * its first column, `_2`… when taken). A foreign key cannot exist without such an index, and
+ * the other dialects have none, so it is part of the key here, not an index of its own.
+ */
+function withoutImpliedIndexes(t: Table): void {
+  t.indexes = t.indexes.filter((i) => {
+    if (i.unique || i.method !== null || i.extras || i.keys.some((k) => k.column === null || k.descending))
+      return true;
+    const columns = i.keys.map((k) => k.column).join('\0');
+    return !t.foreignKeys.some(
+      (fk) =>
+        fk.columns.join('\0') === columns &&
+        (i.name === fk.name || new RegExp(`^${escapeRegExp(fk.columns[0] ?? '')}(_\\d+)?$`).test(i.name)),
+    );
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * MariaDB's JSON is LONGTEXT with a CHECK (json_valid(column)) named after the column: reported
+ * as the json it was declared, as MySQL 8 reports it.
+ */
+function mariadbJsonColumns(t: Table): void {
+  for (const c of t.columns) {
+    if (c.type !== 'longtext') continue;
+    const check = t.checks.find(
+      (k) => k.name === c.name && k.expression === expr(`json_valid(${quoteIdent(c.name)})`),
+    );
+    if (!check) continue;
+    c.type = 'json';
+    t.checks = t.checks.filter((k) => k !== check);
+  }
 }
 
 /** The PARTITION BY clause, which only SHOW CREATE TABLE gives whole. */
