@@ -382,6 +382,13 @@ export interface OperationCompiler {
    */
   run(conn: Connection, ops: readonly Operation[], options?: RunOperationsOptions): Promise<string[]>;
   /**
+   * What this dialect cannot run among `ops` at all (a partial index where there are none),
+   * as a `BAD_OPERATION` naming the operation's index in `ops`; null when it can run them.
+   * Checked when a migration loads, before its history row is written or any statement runs,
+   * which matters where DDL is not transactional. Absent: everything is checked by {@link run}.
+   */
+  refuse?(ops: readonly Operation[]): { index: number; error: DbDoctorError } | null;
+  /**
    * The SQL of each of `ops` without a database (a `sql` operation's text as written, not
    * split into statements), where each operation compiles on its own;
    * absent where some depend on the live tables (SQLite's rebuilds): then {@link previewDatabase}

@@ -163,6 +163,23 @@ function checkDialectSql(
   );
 }
 
+/** Refuses operations the dialect cannot run at all (its compiler's `refuse`), before anything runs. */
+function checkRefused(
+  name: string,
+  field: 'ops' | 'down',
+  ops: readonly Operation[],
+  dialect: Dialect,
+): void {
+  const refused = dialect.compiler.refuse?.(ops);
+  if (!refused) return;
+  const { index, error } = refused;
+  throw new DbDoctorError(error.code, `Migration ${name}: \`${field}[${index}]\` ${error.message}`, {
+    unchanged: 'Nothing was done: the migration was refused before its first statement.',
+    hint: error.hint,
+    details: { file: name, index, dialect: dialect.name },
+  });
+}
+
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
 function loadOperationsMigration(
   file: MigrationFile,
@@ -174,16 +191,21 @@ function loadOperationsMigration(
   if (Array.isArray(def.down)) checkOperations(name, 'down', def.down);
   checkDialectSql(name, 'ops', def.ops, dialect);
   if (Array.isArray(def.down)) checkDialectSql(name, 'down', def.down, dialect);
+  checkRefused(name, 'ops', def.ops, dialect);
   const up: MigrationStep = { kind: 'ops', ops: def.ops, transaction: def.transaction };
   if (typeof def.down === 'function') {
     const run = def.down.bind(def);
     return { file, up, down: { kind: 'module', run, transaction: def.transaction !== false } };
   }
-  if (Array.isArray(def.down))
+  if (Array.isArray(def.down)) {
+    checkRefused(name, 'down', def.down, dialect);
     return { file, up, down: { kind: 'ops', ops: def.down, transaction: def.transaction } };
+  }
   const inverse = invertOperations(def.ops);
-  if (inverse.reversible)
+  if (inverse.reversible) {
+    checkRefused(name, 'down', inverse.ops, dialect);
     return { file, up, down: { kind: 'ops', ops: inverse.ops, transaction: def.transaction } };
+  }
   if (def.irreversible === true) return { file, up, down: null };
   throw new DbDoctorError(
     'IRREVERSIBLE_MIGRATION',

@@ -84,9 +84,12 @@ describe('MySQL schema', () => {
     assert.match(col('full_name').generated ?? '', /^concat\(name, ' ', .*email.*\) virtual$/);
     assert.equal(col('score').type, 'decimal(10,2)');
     assert.deepEqual(users.primaryKey, ['id']);
+    // CONSTRAINT users_email UNIQUE (email) is MySQL's unique index users_email: a name of its
+    // own makes it an index, as CREATE UNIQUE INDEX does on the other dialects.
+    assert.deepEqual(users.uniques, []);
     assert.deepEqual(
-      users.uniques.map((u) => u.columns),
-      [['email']],
+      users.indexes.filter((i) => i.unique).map((i) => [i.name, i.keys.map((k) => k.column)]),
+      [['users_email', ['email']]],
     );
     const bio = users.indexes.find((i) => i.name === 'users_bio')!;
     assert.deepEqual(

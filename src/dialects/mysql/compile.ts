@@ -144,6 +144,15 @@ function refusal(op: Operation): DbDoctorError | null {
   return null;
 }
 
+/** The first operation of `ops` MySQL cannot run, with why (see {@link OperationCompiler.refuse}). */
+function refuse(ops: readonly Operation[]): { index: number; error: DbDoctorError } | null {
+  for (const [index, op] of ops.entries()) {
+    const error = refusal(op);
+    if (error) return { index, error };
+  }
+  return null;
+}
+
 /** A column as information_schema.COLUMNS describes it, for restating it in MODIFY. */
 interface LiveColumn extends Row {
   column_type: string;
@@ -235,6 +244,44 @@ async function indexTable(conn: Connection, op: Extract<Operation, { kind: 'drop
   );
 }
 
+/** Columns of each index (or foreign key) of `table`, in key order, by name. */
+async function keyColumns(conn: Connection, sql: string, table: string): Promise<Map<string, string[]>> {
+  const rows = await conn.query<{ name: string; column_name: string }>(sql, [table]);
+  const out = new Map<string, string[]>();
+  for (const r of rows) out.set(r.name, [...(out.get(r.name) ?? []), r.column_name]);
+  return out;
+}
+
+/**
+ * `ADD INDEX` clauses for the foreign keys of `table` that only the index `dropping` serves.
+ * InnoDB drops the index it made for a key once another index can serve it, and then refuses
+ * to drop that one; an index named after the key (as InnoDB names its own) takes its place.
+ */
+async function foreignKeyIndexes(conn: Connection, table: string, dropping: string): Promise<string[]> {
+  const indexes = await keyColumns(
+    conn,
+    `SELECT INDEX_NAME AS name, COLUMN_NAME AS column_name FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+    table,
+  );
+  const keys = await keyColumns(
+    conn,
+    `SELECT CONSTRAINT_NAME AS name, COLUMN_NAME AS column_name FROM information_schema.KEY_COLUMN_USAGE
+      WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL
+      ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION`,
+    table,
+  );
+  const serves = (index: string[], key: string[]) => key.every((c, i) => index[i] === c);
+  const dropped = indexes.get(dropping) ?? [];
+  const out: string[] = [];
+  for (const [name, columns] of keys) {
+    if (!serves(dropped, columns)) continue;
+    const other = [...indexes].some(([n, c]) => n !== dropping && serves(c, columns));
+    if (!other) out.push(`ADD INDEX ${q(name)} (${list(columns)})`);
+  }
+  return out;
+}
+
 /**
  * After DROP FOREIGN KEY: the index MySQL created for the key by itself (named after the
  * constraint, or after its first column when it had no name), when it indexes exactly the
@@ -281,8 +328,18 @@ async function mysqlStatements(conn: Connection, op: Operation): Promise<string[
       ];
       return [`ALTER TABLE ${q(op.table)} ${adds.join(', ')}`];
     }
-    case 'dropColumn':
-      return [`ALTER TABLE ${q(op.table)} DROP COLUMN ${q(op.column)}`];
+    case 'dropColumn': {
+      // The column's own foreign keys go with it, as on the other dialects (InnoDB otherwise
+      // refuses: the key needs the column's index).
+      const keys = await conn.query<{ name: string }>(
+        `SELECT DISTINCT CONSTRAINT_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
+          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?
+            AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY CONSTRAINT_NAME`,
+        [op.table, op.column],
+      );
+      const drops = [...keys.map((k) => `DROP FOREIGN KEY ${q(k.name)}`), `DROP COLUMN ${q(op.column)}`];
+      return [`ALTER TABLE ${q(op.table)} ${drops.join(', ')}`];
+    }
     case 'alterColumn':
       return [await modifySql(conn, op)];
     case 'renameColumn':
@@ -293,8 +350,11 @@ async function mysqlStatements(conn: Connection, op: Operation): Promise<string[
       return [
         `CREATE ${op.spec.unique ? 'UNIQUE ' : ''}INDEX ${q(op.name)} ON ${q(op.table)} (${list(op.columns)})${op.spec.concurrently ? ' ALGORITHM=INPLACE LOCK=NONE' : ''}`,
       ];
-    case 'dropIndex':
-      return [`DROP INDEX ${q(op.name)} ON ${q(await indexTable(conn, op))}`];
+    case 'dropIndex': {
+      const table = await indexTable(conn, op);
+      const keep = await foreignKeyIndexes(conn, table, op.name);
+      return [`ALTER TABLE ${q(table)} ${[...keep, `DROP INDEX ${q(op.name)}`].join(', ')}`];
+    }
     case 'addForeignKey':
       return [`ALTER TABLE ${q(op.table)} ADD ${foreignKeyClause(op.spec)}`];
     case 'dropForeignKey':
@@ -323,10 +383,8 @@ async function runMysqlOperations(
   ops: readonly Operation[],
   options: RunOperationsOptions = {},
 ): Promise<string[]> {
-  for (const op of ops) {
-    const refused = refusal(op);
-    if (refused) throw refused;
-  }
+  const refused = refuse(ops);
+  if (refused) throw refused.error;
   const ran: string[] = [];
   const exec = async (sql: string) => {
     options.onStatement?.(sql);
@@ -403,6 +461,7 @@ export const mysqlCompiler: OperationCompiler = {
   // No migration runs in a transaction here (transactionalDdl is false): nothing to ask for.
   needsNoTransaction: () => false,
   run: runMysqlOperations,
+  refuse,
   previewDatabase,
   rebuiltTables: copiedTables,
 };

@@ -234,6 +234,8 @@ function mariadbJsonColumns(t: Table): void {
     );
     if (!check) continue;
     c.type = 'json';
+    // utf8mb4_bin comes with the JSON alias, not from the declaration.
+    if (c.collation === 'utf8mb4_bin') c.collation = null;
     t.checks = t.checks.filter((k) => k !== check);
   }
 }
@@ -283,7 +285,13 @@ async function readIndexes(
       t.primaryKey = parts.map((p) => p.column_name ?? '');
       continue;
     }
-    if (unique && plain && first.index_type === 'BTREE') {
+    // A UNIQUE constraint and a unique index are one thing in MySQL. One named as MySQL names an
+    // unnamed UNIQUE (after its first column, `_2`… when taken) is reported as a constraint,
+    // one with a name of its own as an index, as CREATE UNIQUE INDEX makes on the other dialects.
+    const autoNamed = new RegExp(`^${escapeRegExp(parts[0]?.column_name ?? '')}(_\\d+)?$`).test(
+      first.index_name,
+    );
+    if (unique && plain && first.index_type === 'BTREE' && autoNamed) {
       t.uniques.push({ name: first.index_name, columns: parts.map((p) => p.column_name!) });
       continue;
     }
@@ -336,9 +344,11 @@ async function readForeignKeys(
         columns: [],
         referencedTable: r.referenced_table,
         referencedColumns: [],
-        // InnoDB treats NO ACTION as RESTRICT (checked at once, never deferred).
-        onDelete: normalizeAction(r.delete_rule === 'NO ACTION' ? 'RESTRICT' : r.delete_rule),
-        onUpdate: normalizeAction(r.update_rule === 'NO ACTION' ? 'RESTRICT' : r.update_rule),
+        // InnoDB checks NO ACTION at once, as RESTRICT: one action under the name the other
+        // dialects give a key declared without one (MariaDB reports that as RESTRICT, MySQL 8
+        // as NO ACTION).
+        onDelete: normalizeAction(r.delete_rule === 'RESTRICT' ? 'NO ACTION' : r.delete_rule),
+        onUpdate: normalizeAction(r.update_rule === 'RESTRICT' ? 'NO ACTION' : r.update_rule),
       };
       byName.set(key, fk);
     }
