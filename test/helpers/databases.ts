@@ -6,6 +6,8 @@ import path from 'node:path';
 import type * as mysql from 'mysql2/promise';
 import pg from 'pg';
 import '../../src/dialects/builtin.js';
+import type { Capabilities } from '../../src/dialects/dialect.js';
+import { dialectNamed } from '../../src/dialects/registry.js';
 
 /** Every dialect the integration tests know. */
 const ALL_DIALECTS = ['sqlite', 'postgres', 'mysql'] as const;
@@ -184,6 +186,16 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** `name` quoted as an identifier of the test database's dialect. */
+export function quoteIdent(db: TestDatabase, name: string): string {
+  return dialectNamed(db.dialect).quoteIdent(name);
+}
+
+/** The dialect's capabilities, for tests whose expectations follow them (never its name). */
+export function capabilitiesOf(dialect: TestDialect): Capabilities {
+  return dialectNamed(dialect).capabilities;
 }
 
 /** Writes migration files into `dir/migrations` and returns that folder. */

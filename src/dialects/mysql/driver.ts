@@ -187,10 +187,11 @@ export class MysqlConnection implements Connection {
    * migration may change.
    */
   async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    const bound = params.length === 0 ? null : positional(sql, params);
     const [rows] =
-      params.length === 0
+      bound === null
         ? await this.client.query(sql)
-        : await this.client.execute(sql, [...params] as (string | number | null)[]);
+        : await this.client.execute(bound.sql, bound.values as (string | number | null)[]);
     return Array.isArray(rows) ? (rows as R[]) : [];
   }
 
@@ -252,4 +253,54 @@ export async function wrapMysql(dialect: Dialect, handle: MysqlHandle): Promise<
     return new MysqlConnection(client, dialect, 'mysql (pool)', async () => client.release());
   }
   return new MysqlConnection(handle, dialect, 'mysql (connection)', async () => {});
+}
+
+/**
+ * PostgreSQL-style `$1` placeholders rewritten to MySQL's `?`, with the values in the order
+ * they are used, so one parameterized statement in a function migration runs on every
+ * dialect. Quotes, backticks and comments are skipped; text without `$n` is left as it is.
+ */
+export function positional(sql: string, values: readonly unknown[]): { sql: string; values: unknown[] } {
+  let out = '';
+  const used: unknown[] = [];
+  let found = false;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === '\\' && c !== '`') j += 2;
+        else if (sql[j] === c && sql[j + 1] === c) j += 2;
+        else if (sql[j] === c) break;
+        else j++;
+      }
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '#' || (c === '-' && sql[i + 1] === '-')) {
+      const end = sql.indexOf('\n', i);
+      const j = end < 0 ? sql.length : end;
+      out += sql.slice(i, j);
+      i = j;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      const j = end < 0 ? sql.length : end + 2;
+      out += sql.slice(i, j);
+      i = j;
+    } else {
+      const m = c === '$' ? /^\$(\d+)/.exec(sql.slice(i, i + 12)) : null;
+      if (m) {
+        found = true;
+        used.push(values[Number(m[1]) - 1]);
+        out += '?';
+        i += m[0].length;
+      } else {
+        out += c;
+        i++;
+      }
+    }
+  }
+  // mysql2 refuses undefined as a bind value; it means NULL everywhere else.
+  const bound = (found ? used : [...values]).map((v) => (v === undefined ? null : v));
+  return { sql: found ? out : sql, values: bound };
 }
