@@ -45,6 +45,24 @@ export function onlyOn(dialect: TestDialect): { skip: string | false } {
   };
 }
 
+/**
+ * Options for a suite some dialects cannot run yet: skipped there, printing why (each reason
+ * names what is missing). Other dialects run it.
+ */
+export function pendingOn(
+  dialect: string,
+  pending: Partial<Record<TestDialect, string>>,
+): { skip: string | false } {
+  const why = (pending as Record<string, string | undefined>)[dialect];
+  return { skip: why === undefined ? false : `${dialect}: ${why}` };
+}
+
+/** Why the session store suites do not run on MySQL yet (issue 11, item 4). */
+export const SESSIONS_PENDING = {
+  mysql:
+    'session stores and login throttles have no MySQL backend yet: src/sessions/ is being rewritten on branch wt-sessions, and the MySQL backend waits for it',
+} as const;
+
 let adminUrl: Promise<string> | null = null;
 
 async function answers(url: string): Promise<boolean> {

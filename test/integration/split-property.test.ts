@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import '../../src/dialects/builtin.js';
 import { splitStatements } from '../../src/migrations/split.js';
-import { createTestDatabase, type TestDatabase, type TestDialect } from '../helpers/databases.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 
 const SEED = Number(process.env.DBDOCTOR_FUZZ_SEED ?? 20261130);
 const RUNS = Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 60);
