@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { migrate } from '../src/migrations/apply.js';
+import { migrate } from '../src/index.js';
 
 const N = Number(process.env.BENCH_MYSQL_MIGRATIONS ?? 500);
 const ADMIN = process.env.DBDOCTOR_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
