@@ -21,6 +21,10 @@ export function register(program: Command): void {
             for (const p of s.pending.slice(0, 20)) lines.push(`  ${p.id}_${p.name}`);
             if (s.pending.length > 20) lines.push(`  … and ${s.pending.length - 20} more`);
           }
+          if (!s.transactionalDdl)
+            lines.push(
+              'note:     DDL is not transactional here: each statement commits on its own, so a migration that stops part-way stays partially applied (see README, MySQL/MariaDB).',
+            );
           for (const p of s.problems) lines.push(`problem [${p.code}] ${p.message}\n  fix: ${p.fix}`);
           return lines.join('\n');
         });

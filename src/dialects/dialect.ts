@@ -36,9 +36,11 @@ export type DialectName = 'sqlite' | 'postgres' | (string & {});
 /**
  * How a dialect stores the DSL's enums. `type`: a named type (`CREATE TYPE … AS ENUM`, listed
  * in `Schema.enums`); `check`: a text column with a CHECK constraint per column
- * (`enum_<enum>__<column>`), which adding a value widens.
+ * (`enum_<enum>__<column>`), which adding a value widens; `inline`: the column's own type lists
+ * the values (MySQL's `ENUM('a','b')`), so the enum has no name in the database and exists only
+ * in the columns that use it.
  */
-export type EnumStyle = 'type' | 'check';
+export type EnumStyle = 'type' | 'check' | 'inline';
 
 /**
  * What a dialect can do. Code outside the dialect folders branches on these, never on the
@@ -379,6 +381,13 @@ export interface OperationCompiler {
    * `COLUMN_IN_USE`) as DbDoctorErrors; the caller rolls back.
    */
   run(conn: Connection, ops: readonly Operation[], options?: RunOperationsOptions): Promise<string[]>;
+  /**
+   * What this dialect cannot run among `ops` at all (a partial index where there are none),
+   * as a `BAD_OPERATION` naming the operation's index in `ops`; null when it can run them.
+   * Checked when a migration loads, before its history row is written or any statement runs,
+   * which matters where DDL is not transactional. Absent: everything is checked by {@link run}.
+   */
+  refuse?(ops: readonly Operation[]): { index: number; error: DbDoctorError } | null;
   /**
    * The SQL of each of `ops` without a database (a `sql` operation's text as written, not
    * split into statements), where each operation compiles on its own;

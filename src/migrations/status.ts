@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseDatabaseUrl } from '../config/url.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { type EngineOptions, historyTableName, usingSession } from './engine.js';
 import { discoverMigrations } from './files.js';
@@ -10,6 +11,12 @@ import { compareFilesWithHistory, type Problem } from './plan.js';
 export interface StatusResult {
   dialect: string;
   database: string;
+  /**
+   * Whether a migration's DDL and its history row commit together. False on MySQL/MariaDB,
+   * where each DDL statement commits on its own: a migration that stops part-way is recorded
+   * as partially applied, never rolled back.
+   */
+  transactionalDdl: boolean;
   /** False when the SQLite file does not exist yet (nothing was created). */
   exists: boolean;
   /** The highest applied id, or null. */
@@ -31,6 +38,7 @@ export async function status(options: EngineOptions): Promise<StatusResult> {
         return {
           dialect: session.conn.dialect.name,
           database: session.conn.display,
+          transactionalDdl: session.conn.dialect.capabilities.transactionalDdl,
           exists: true,
           current: state.current,
           applied: state.applied.map(toApplied),
@@ -48,6 +56,7 @@ export async function status(options: EngineOptions): Promise<StatusResult> {
     return {
       dialect: target.dialect,
       database: target.display,
+      transactionalDdl: dialectNamed(target.dialect).capabilities.transactionalDdl,
       exists: false,
       current: null,
       applied: [],

@@ -197,8 +197,19 @@ function isPgPool(x: unknown): x is pg.Pool {
   return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
 }
 
+/**
+ * `connectionParameters` is pg's own: other drivers' connections also have `query` and
+ * `connect` (a mysql2 Connection does), and must not be taken for a pg Client.
+ */
 function isPgClient(x: unknown): x is pg.Client {
-  return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'query' in x &&
+    'connect' in x &&
+    'connectionParameters' in x &&
+    !('totalCount' in x)
+  );
 }
 
 /** Whether `x` is a pg Pool or Client. */
