@@ -36,6 +36,17 @@ export interface SchemaSqlDialect {
   createTrigger(trigger: Trigger, sources: ObjectSources): string[];
   dropTrigger(trigger: Trigger): string[];
   createObject(object: SchemaObject, sources: ObjectSources): string[];
+  /** What an object needs once the tables exist (PostgreSQL: a sequence's OWNED BY). */
+  afterTables(object: SchemaObject): string[];
+  /**
+   * Objects in creation order: those created before the tables, and those after them (they
+   * name a table or view, or depend on such), before the views.
+   */
+  orderObjects(
+    objects: SchemaObject[],
+    schema: Schema,
+    sources: ObjectSources,
+  ): { beforeTables: SchemaObject[]; afterTables: SchemaObject[] };
   dropObject(object: SchemaObject): string[];
   /** Reads {@link ObjectSources} from a live database (read-only). */
   readSources(conn: Connection, schema?: string): Promise<ObjectSources>;

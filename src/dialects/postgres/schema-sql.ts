@@ -417,9 +417,21 @@ export const postgresSchemaSql: SchemaSqlDialect = {
     return [`DROP TRIGGER ${q(trigger.name)} ON ${q(trigger.table)}`];
   },
   createObject(object, sources) {
-    const out = objectSql(object, sources);
+    return objectSql(object, sources);
+  },
+  afterTables(object) {
     const owner = sequenceOwner(object);
-    return owner ? [...out, owner] : out;
+    return owner ? [owner] : [];
+  },
+  orderObjects(objects, schema, sources) {
+    const later = (o: SchemaObject) => o.kind === 'aggregate' || needsRelations(o, schema, sources);
+    return {
+      beforeTables: objects.filter((o) => !later(o)).sort((a, b) => objectRank(a) - objectRank(b)),
+      afterTables: [
+        ...objects.filter((o) => o.kind !== 'aggregate' && later(o)),
+        ...objects.filter((o) => o.kind === 'aggregate'),
+      ],
+    };
   },
   dropObject(o) {
     switch (o.kind) {
@@ -434,6 +446,9 @@ export const postgresSchemaSql: SchemaSqlDialect = {
       }
       case 'index':
         return [`DROP INDEX ${q(o.name.slice(o.name.indexOf('.') + 1))}`];
+      case 'sequence':
+        // A sequence owned by a column goes with its table: it may be gone already.
+        return [`DROP SEQUENCE IF EXISTS ${q(o.name)}`];
       default:
         return [`DROP ${o.kind.toUpperCase()} ${q(o.name)}`];
     }

@@ -204,6 +204,12 @@ export const sqliteSchemaSql: SchemaSqlDialect = {
   createObject(object, sources) {
     return [objectSql(object, sources)];
   },
+  afterTables() {
+    return [];
+  },
+  orderObjects(objects) {
+    return { beforeTables: objects, afterTables: [] };
+  },
   dropObject(object) {
     // Virtual tables are SQLite's only other objects.
     return [`DROP TABLE ${q(object.name)}`];
