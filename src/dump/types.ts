@@ -4,7 +4,16 @@
  * uses where the operation DSL cannot say a change.
  */
 import type { Connection } from '../dialects/dialect.js';
-import type { EnumType, Index, Schema, SchemaObject, Table, Trigger, View } from '../schema/model.js';
+import type {
+  EnumType,
+  ForeignKey,
+  Index,
+  Schema,
+  SchemaObject,
+  Table,
+  Trigger,
+  View,
+} from '../schema/model.js';
 
 /**
  * The database's own CREATE statement of objects whose model form is normalized for comparison
@@ -15,6 +24,13 @@ export type ObjectSources = Record<string, string>;
 
 /** The SQL of one dialect for schema objects. Pure except {@link SchemaSqlDialect.readSources}. */
 export interface SchemaSqlDialect {
+  /**
+   * CREATE TABLE checks that the tables its foreign keys name exist (PostgreSQL), so tables
+   * that name each other get those keys after both exist; SQLite checks nothing then.
+   */
+  readonly checksReferencesAtCreate: boolean;
+  /** Adds one foreign key to an existing table. */
+  addForeignKey(table: Table, foreignKey: ForeignKey): string[];
   /** Every statement that creates `schema` in an empty database, in canonical order. */
   schemaStatements(schema: Schema, sources: ObjectSources): string[];
   /** Statements creating one table with its indexes (foreign keys inline or after). */

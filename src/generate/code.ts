@@ -2,7 +2,7 @@
  * Operations written as TypeScript: each one the builder call a person would write, so a
  * generated migration reads (and is reviewed) like a hand-written one.
  */
-import type { ColumnDefault, ColumnType, Operation } from '../ops/types.js';
+import type { Operation } from '../ops/types.js';
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -34,7 +34,8 @@ export function literal(value: unknown, indent = ''): string {
   if (isEnumRef(value)) return `enumType(${str(value.enum)}, ${literal(value.values, indent)})`;
   const object = value as Record<string, unknown>;
   if (Object.keys(object).length === 1 && object.now === true) return 'now()';
-  if (Object.keys(object).length === 1 && 'sql' in object) return `sqlDefault(${literal(object.sql, indent)})`;
+  if (Object.keys(object).length === 1 && 'sql' in object)
+    return `sqlDefault(${literal(object.sql, indent)})`;
   const entries = Object.entries(object).filter(([, v]) => v !== undefined);
   const key = (k: string) => (IDENT.test(k) ? k : str(k));
   const inline = `{ ${entries.map(([k, v]) => `${key(k)}: ${literal(v, indent)}`).join(', ')} }`;

@@ -11,7 +11,11 @@ import { expectedSchemas } from '../doctor/expected.js';
 import { notTheUsers } from '../doctor/ignore.js';
 import { schemaSqlOf } from '../dump/index.js';
 import { DbDoctorError, errorMessage, isDbDoctorError } from '../errors.js';
-import { DEFAULT_STATEMENT_LOCK_TIMEOUT_MS, type EngineOptions, historyTableName } from '../migrations/engine.js';
+import {
+  DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+  type EngineOptions,
+  historyTableName,
+} from '../migrations/engine.js';
 import { executeMigration } from '../migrations/execute.js';
 import { discoverMigrations, type MigrationFile, timestampId } from '../migrations/files.js';
 import { History } from '../migrations/history.js';
@@ -71,6 +75,8 @@ export interface GenerateResult {
   /** The differences between the head and the desired schema, in words. */
   changes: SchemaChange[];
   renames: Rename[];
+  /** Drop-and-add pairs that look like renames and were not confirmed (made as drop and add). */
+  possibleRenames: RenameCandidate[];
   /** Lint findings of the up operations (`apply` refuses error-level ones without --force). */
   lint: LintFinding[];
   fingerprint: { head: string; desired: string };
@@ -133,7 +139,10 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     );
   }
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
-  const schemaFile = path.resolve(options.cwd ?? process.cwd(), options.schemaFile ?? defaultSchemaFile(options));
+  const schemaFile = path.resolve(
+    options.cwd ?? process.cwd(),
+    options.schemaFile ?? defaultSchemaFile(options),
+  );
   const historyTable = historyTableName(options.historyTable);
   // A project with no migrations folder yet starts from nothing; generate creates the folder.
   const files = fs.existsSync(dir) ? discoverMigrations(dir) : [];
@@ -168,8 +177,10 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     const changes = diff(head, desired.schema, { a: 'the migrations', b: label }).changes;
     const fingerprints = { head: fingerprint(head), desired: fingerprint(desired.schema) };
     const renames = validateRenames(options.renames ?? [], head, desired.schema);
+    const possibleRenames: RenameCandidate[] = [];
     for (const candidate of renameCandidates(head, desired.schema, renames)) {
       if (options.confirmRename && (await options.confirmRename(candidate))) renames.push(candidate.rename);
+      else possibleRenames.push(candidate);
     }
     const base: GenerateResult = {
       dialect: dialect.name,
@@ -183,6 +194,7 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
       irreversible: [],
       changes,
       renames,
+      possibleRenames,
       lint: [],
       fingerprint: fingerprints,
     };
@@ -217,7 +229,9 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
       });
       if (forward.unexpressed.length > 0) throw notExpressible(forward.unexpressed, label);
       // Outside the default schema, each direction first names it (the runner resets the path after).
-      const prologue: Operation[] = writer.prepareScratch(options.schema).map((s) => ({ kind: 'sql', up: s }));
+      const prologue: Operation[] = writer
+        .prepareScratch(options.schema)
+        .map((s) => ({ kind: 'sql', up: s }));
       up = [...prologue, ...forward.ops];
       const back = planMigration({
         from: desired.schema,
@@ -244,17 +258,26 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
       };
       const exec = { statementLockTimeoutMs, lockRetries: 0, before: files.at(-1)?.id ?? null };
       const introspect = () =>
-        dialect.introspect(scratch.conn, { schema: options.schema, exclude: [historyTable, `${historyTable}_lock`] });
+        dialect.introspect(scratch.conn, {
+          schema: options.schema,
+          exclude: [historyTable, `${historyTable}_lock`],
+        });
       try {
         await executeMigration(scratch.conn, history, migration, 'up', exec);
       } catch (e) {
-        throw unverified(label, [
-          { kind: 'table_extra', table: null, name: '', message: `It fails: ${errorMessage(e)}` },
-        ], label);
+        throw unverified(
+          label,
+          [{ kind: 'table_extra', table: null, name: '', message: `It fails: ${errorMessage(e)}` }],
+          label,
+        );
       }
       const reached = await introspect();
       if (fingerprint(reached) !== fingerprints.desired)
-        throw unverified(label, diff(reached, desired.schema, { a: 'the migration', b: label }).changes, label);
+        throw unverified(
+          label,
+          diff(reached, desired.schema, { a: 'the migration', b: label }).changes,
+          label,
+        );
       if (down) {
         let back: Schema | null = null;
         try {

@@ -61,11 +61,16 @@ const PREFERRED_TYPES: PortableType[] = [
 ];
 
 function tableHash(t: Table, dialect: Schema['dialect']): string {
-  return objectHashes({ dialect, tables: { [t.name]: t }, enums: {}, views: {}, triggers: {} })[`table:${t.name}`];
+  return objectHashes({ dialect, tables: { [t.name]: t }, enums: {}, views: {}, triggers: {} })[
+    `table:${t.name}`
+  ];
 }
 
 /** The enum a SQLite CHECK named `enum_<enum>__<column>` stands for, or null. */
-function sqliteEnumOf(table: Table, column: string): { name: string; values: string[]; check: string } | null {
+function sqliteEnumOf(
+  table: Table,
+  column: string,
+): { name: string; values: string[]; check: string } | null {
   const check = table.checks.find((c) => isEnumCheckOf(c.name, column));
   if (!check?.name) return null;
   const name = check.name.slice('enum_'.length, check.name.length - `__${column}`.length);
@@ -95,7 +100,11 @@ function folds(value: ColumnDefault, type: ColumnType, dialect: Schema['dialect'
 }
 
 /** The DSL default that folds to the model default; undefined for none, null when none does. */
-function dslDefault(model: string | null, type: ColumnType, dialect: Schema['dialect']): ColumnDefault | undefined | null {
+function dslDefault(
+  model: string | null,
+  type: ColumnType,
+  dialect: Schema['dialect'],
+): ColumnDefault | undefined | null {
   if (model === null) return undefined;
   const candidates: ColumnDefault[] = [];
   const literal = /^'((?:[^']|'')*)'(?:::.+)?$/.exec(model);
@@ -144,7 +153,11 @@ function createIndexOp(table: string, i: Index): Operation {
 
 function dropIndexOp(table: string, i: Index): Operation {
   const create = createIndexOp(table, i) as Extract<Operation, { kind: 'createIndex' }>;
-  return { kind: 'dropIndex', name: i.name, definition: { table, columns: create.columns, spec: create.spec } };
+  return {
+    kind: 'dropIndex',
+    name: i.name,
+    definition: { table, columns: create.columns, spec: create.spec },
+  };
 }
 
 function foreignKeySpec(table: string, f: Table['foreignKeys'][number]): ForeignKeySpec & { name: string } {
@@ -160,7 +173,9 @@ function foreignKeySpec(table: string, f: Table['foreignKeys'][number]): Foreign
 /** Checks that are not a SQLite enum's stand-in. */
 function ownChecks(t: Table, schema: Schema): Table['checks'] {
   if (schema.dialect !== 'sqlite') return t.checks;
-  return t.checks.filter((c) => !t.columns.some((col) => col.type === 'text' && isEnumCheckOf(c.name, col.name)));
+  return t.checks.filter(
+    (c) => !t.columns.some((col) => col.type === 'text' && isEnumCheckOf(c.name, col.name)),
+  );
 }
 
 function sameTable(a: Table, b: Table, dialect: Schema['dialect']): boolean {
@@ -187,8 +202,7 @@ export function createTableOps(t: Table, schema: Schema): { ops: Operation[]; ra
     if (!spec) return null;
     const inPk = t.primaryKey?.includes(c.name) ?? false;
     const { nullable: _n, ...rest } = spec;
-    columns[c.name] =
-      c === auto ? { ...rest, primaryKey: true, autoIncrement: true } : inPk ? rest : spec;
+    columns[c.name] = c === auto ? { ...rest, primaryKey: true, autoIncrement: true } : inPk ? rest : spec;
   }
   const spec: TableSpec = {
     columns,
@@ -435,6 +449,12 @@ export function planMigration(input: PlanInput): Plan {
   const viewsNew = Object.values(to.views).filter((v) => !sameObject(v, from.views[v.name]));
   const triggersGone = Object.values(from.triggers).filter((g) => !sameObject(g, to.triggers[g.name]));
   const triggersNew = Object.values(to.triggers).filter((g) => !sameObject(g, from.triggers[g.name]));
+  // Rules and indexes of materialized views that go or change go first: before what they are on.
+  const objectsFrom = from.objects ?? {};
+  const objectsTo = to.objects ?? {};
+  for (const [key, o] of Object.entries(objectsFrom))
+    if ((o.kind === 'rule' || o.kind === 'index') && objectsTo[key]?.definition !== o.definition)
+      ops.push(sqlOp(writer.dropObject(o)));
   for (const g of triggersGone) ops.push(sqlOp(writer.dropTrigger(g)));
   for (const v of [...viewsGone].reverse()) ops.push(sqlOp(writer.dropView(v)));
 
@@ -445,7 +465,9 @@ export function planMigration(input: PlanInput): Plan {
     if (!old) ops.push({ kind: 'createEnum', name: e.name, values: [...e.values] });
     else if (!sameObject(old.values, e.values)) {
       const appended = old.values.every((v, i) => e.values[i] === v);
-      if (appended) for (const v of e.values.slice(old.values.length)) ops.push({ kind: 'addEnumValue', name: e.name, value: v });
+      if (appended)
+        for (const v of e.values.slice(old.values.length))
+          ops.push({ kind: 'addEnumValue', name: e.name, value: v });
       else
         unexpressed.push(
           `Enum type ${e.name} changes from (${old.values.join(', ')}) to (${e.values.join(', ')}): only values added at the end can be generated.`,
@@ -455,8 +477,6 @@ export function planMigration(input: PlanInput): Plan {
   for (const e of Object.values(from.enums)) if (!to.enums[e.name]) enumsGone.push(e);
 
   // Other objects (PostgreSQL types, domains, sequences, functions; SQLite virtual tables).
-  const objectsFrom = from.objects ?? {};
-  const objectsTo = to.objects ?? {};
   const objectsLater: SchemaObject[] = [];
   const objectsGone: SchemaObject[] = [];
   const objectsNew: SchemaObject[] = [];
@@ -472,12 +492,17 @@ export function planMigration(input: PlanInput): Plan {
     if (o.kind === 'rule' || o.kind === 'index') objectsLater.push(o);
     else objectsNew.push(o);
   }
+  for (const [key, o] of Object.entries(objectsFrom))
+    if (!objectsTo[key] && o.kind !== 'rule' && o.kind !== 'index') objectsGone.push(o);
+  // What names a table goes before the tables; types and sequences after them.
+  const goneOrder = writer.orderObjects(
+    objectsGone.filter((o) => o.kind !== 'rule' && o.kind !== 'index'),
+    from,
+    input.sources?.from ?? {},
+  );
+  for (const o of [...goneOrder.afterTables].reverse()) ops.push(sqlOp(writer.dropObject(o)));
   const objectOrder = writer.orderObjects(objectsNew, to, sourcesTo);
   for (const o of objectOrder.beforeTables) ops.push(sqlOp(writer.createObject(o, sourcesTo)));
-  for (const [key, o] of Object.entries(objectsFrom)) if (!objectsTo[key]) objectsGone.push(o);
-  // Rules and indexes of materialized views go before what they are on changes.
-  for (const o of objectsGone.filter((x) => x.kind === 'rule' || x.kind === 'index'))
-    ops.push(sqlOp(writer.dropObject(o)));
 
   // Tables.
   const unchangedViews: Schema = {
@@ -488,12 +513,26 @@ export function planMigration(input: PlanInput): Plan {
     ),
   };
   const created = Object.values(to.tables).filter((t) => !from.tables[t.name]);
-  for (const t of byReferences(created)) {
+  const pending = new Set(created.map((t) => t.name));
+  const deferred: { table: Table; key: Table['foreignKeys'][number] }[] = [];
+  for (const whole of byReferences(created)) {
+    pending.delete(whole.name);
+    // Keys naming a table created after this one (they name each other) are added at the end.
+    const later = writer.checksReferencesAtCreate
+      ? whole.foreignKeys.filter((f) => pending.has(f.referencedTable))
+      : [];
+    const t = { ...whole, foreignKeys: whole.foreignKeys.filter((f) => !later.includes(f)) };
+    for (const key of later) deferred.push({ table: t, key });
     const dsl = createTableOps(t, to);
     if (dsl) {
       ops.push(...dsl.ops);
       for (const i of dsl.rawIndexes) ops.push(sqlOp([writer.createIndex(t, i)]));
     } else ops.push(sqlOp(writer.createTable(t, to)));
+  }
+  for (const { table, key } of deferred) {
+    if (key.name && (key.extras ?? []).length === 0)
+      ops.push({ kind: 'addForeignKey', table: table.name, spec: foreignKeySpec(table.name, key) });
+    else ops.push(sqlOp(writer.addForeignKey(table, key)));
   }
   for (const b of Object.values(to.tables)) {
     const a = from.tables[b.name];
@@ -517,7 +556,19 @@ export function planMigration(input: PlanInput): Plan {
     if (after.length > 0) ops.push(sqlOp(after));
   }
   const dropped = Object.values(from.tables).filter((t) => !to.tables[t.name]);
-  for (const t of byReferences(dropped).reverse()) {
+  const dropOrder = byReferences(dropped).reverse();
+  if (writer.checksReferencesAtCreate) {
+    // Tables that name each other: the key of the one dropped later goes first.
+    const position = new Map(dropOrder.map((t, i) => [t.name, i]));
+    for (const [i, t] of dropOrder.entries())
+      for (const f of t.foreignKeys)
+        if ((position.get(f.referencedTable) ?? i) < i && f.referencedTable !== t.name) {
+          if (!f.name)
+            unexpressed.push(`Foreign key ${t.name}${foreignKeyIdentity(f)} has no name to drop it by.`);
+          else ops.push({ kind: 'dropForeignKey', table: t.name, name: f.name });
+        }
+  }
+  for (const t of dropOrder) {
     const dsl = createTableOps(t, from);
     const createOp = dsl?.ops[0] as Extract<Operation, { kind: 'createTable' }> | undefined;
     ops.push(
@@ -528,8 +579,7 @@ export function planMigration(input: PlanInput): Plan {
   }
 
   for (const e of enumsGone) ops.push({ kind: 'dropEnum', name: e.name, values: [...e.values] });
-  for (const o of objectsGone.filter((x) => x.kind !== 'rule' && x.kind !== 'index'))
-    ops.push(sqlOp(writer.dropObject(o)));
+  for (const o of [...goneOrder.beforeTables].reverse()) ops.push(sqlOp(writer.dropObject(o)));
 
   for (const o of objectOrder.afterTables) ops.push(sqlOp(writer.createObject(o, sourcesTo)));
   for (const v of orderViews(viewsNew)) ops.push(sqlOp(writer.createView(v, sourcesTo)));

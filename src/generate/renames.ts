@@ -21,10 +21,14 @@ export function parseRenames(values: readonly string[]): Rename[] {
   return values.map((value) => {
     const m = /^([^=.]+)(?:\.([^=]+))?=(.+)$/.exec(value);
     if (!m) {
-      throw new DbDoctorError('BAD_USAGE', `--rename ${value}: expected old=new (a table) or table.old=new (a column).`, {
-        unchanged: 'No migration was written.',
-        hint: 'Example: --rename accounts.mail=email, or --rename users=accounts',
-      });
+      throw new DbDoctorError(
+        'BAD_USAGE',
+        `--rename ${value}: expected old=new (a table) or table.old=new (a column).`,
+        {
+          unchanged: 'No migration was written.',
+          hint: 'Example: --rename accounts.mail=email, or --rename users=accounts',
+        },
+      );
     }
     return m[2] === undefined
       ? { kind: 'table', from: m[1], to: m[3] }
@@ -42,8 +46,7 @@ function badRename(r: Rename, why: string): DbDoctorError {
 
 /** Checks each rename against the head and the desired schema; returns a copy. */
 export function validateRenames(renames: readonly Rename[], head: Schema, desired: Schema): Rename[] {
-  const tableAfter = (name: string) =>
-    renames.find((x) => x.kind === 'table' && x.from === name)?.to ?? name;
+  const tableAfter = (name: string) => renames.find((x) => x.kind === 'table' && x.from === name)?.to ?? name;
   const tableBefore = (name: string) =>
     renames.find((x) => x.kind === 'table' && x.to === name)?.from ?? name;
   for (const r of renames) {
@@ -67,11 +70,19 @@ export function validateRenames(renames: readonly Rename[], head: Schema, desire
 }
 
 /** Drop-and-add pairs of the same shape that no rename covers: tables, then columns. */
-export function renameCandidates(head: Schema, desired: Schema, renames: readonly Rename[]): RenameCandidate[] {
+export function renameCandidates(
+  head: Schema,
+  desired: Schema,
+  renames: readonly Rename[],
+): RenameCandidate[] {
   const out: RenameCandidate[] = [];
   const renamedFrom = new Set(renames.filter((r) => r.kind === 'table').map((r) => r.from));
   const renamedTo = new Set(renames.filter((r) => r.kind === 'table').map((r) => r.to));
-  const shape = (t: Table) => t.columns.map((c) => `${c.name}:${c.type}`).sort().join(',');
+  const shape = (t: Table) =>
+    t.columns
+      .map((c) => `${c.name}:${c.type}`)
+      .sort()
+      .join(',');
   const gone = Object.values(head.tables).filter((t) => !desired.tables[t.name] && !renamedFrom.has(t.name));
   const come = Object.values(desired.tables).filter((t) => !head.tables[t.name] && !renamedTo.has(t.name));
   for (const g of gone) {

@@ -117,7 +117,12 @@ export function definitionCode(schema: Schema): { code: string } | { notPortable
     });
     tables[t.name] = indexList.length > 0 ? { ...spec, indexes: indexList } : spec;
   }
-  if (Object.keys(schema.views).length + Object.keys(schema.triggers).length + Object.keys(schema.objects ?? {}).length > 0)
+  if (
+    Object.keys(schema.views).length +
+      Object.keys(schema.triggers).length +
+      Object.keys(schema.objects ?? {}).length >
+    0
+  )
     notPortable.push({ table: '(views, triggers, other objects)', reason: 'the DSL has no words for them' });
   if (notPortable.length > 0) return { notPortable };
   const enums = Object.fromEntries(Object.values(schema.enums).map((e) => [e.name, e.values]));

@@ -100,7 +100,11 @@ async function readLive(options: PullOptions) {
 }
 
 /** The schema file text of a model in a format (DSL: refused when a table has no portable form). */
-export function schemaFileText(schema: Schema, sources: Record<string, string>, format: 'sql' | 'ts'): string {
+export function schemaFileText(
+  schema: Schema,
+  sources: Record<string, string>,
+  format: 'sql' | 'ts',
+): string {
   if (format === 'sql') return renderSchemaSql(schema, sources);
   const made = definitionCode(schema);
   if ('code' in made) return made.code;

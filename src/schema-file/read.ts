@@ -45,7 +45,11 @@ export async function readSchemaFile(
 ): Promise<LoadedSchema> {
   const label = path.basename(file);
   if (!isCodeSchemaFile(file)) {
-    return loadSchemaScript(conn, readText(file), { file: label, schema: options.schema, memo: options.memo });
+    return loadSchemaScript(conn, readText(file), {
+      file: label,
+      schema: options.schema,
+      memo: options.memo,
+    });
   }
   readText(file);
   let mod: Record<string, unknown>;

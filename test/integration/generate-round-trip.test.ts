@@ -42,7 +42,13 @@ describe('generate round trip: pull -> schema file -> generate from nothing -> a
 
       linkPackage(target.dir);
       const dir = path.join(target.dir, 'migrations');
-      const options = { database: target.url, dir, schemaFile, schema: project.schema, cacheDir: false as const };
+      const options = {
+        database: target.url,
+        dir,
+        schemaFile,
+        schema: project.schema,
+        cacheDir: false as const,
+      };
       const first = await generateMigration({ ...options, name: 'from_nothing' });
       assert.equal(first.empty, false);
       assert.ok(first.file && fs.existsSync(first.file));

@@ -337,6 +337,10 @@ function objectRank(o: SchemaObject): number {
 }
 
 export const postgresSchemaSql: SchemaSqlDialect = {
+  checksReferencesAtCreate: true,
+  addForeignKey(table, foreignKey) {
+    return [`ALTER TABLE ${q(table.name)} ADD ${foreignKeySql(foreignKey)}`];
+  },
   schemaStatements(schema, sources) {
     const objects = Object.values(schema.objects ?? {});
     const aggregates = objects.filter((o) => o.kind === 'aggregate');
@@ -417,7 +421,10 @@ export const postgresSchemaSql: SchemaSqlDialect = {
     return [`DROP TRIGGER ${q(trigger.name)} ON ${q(trigger.table)}`];
   },
   createObject(object, sources) {
-    return objectSql(object, sources);
+    // A migration creates a function before the tables its body may name, as pg_dump does.
+    return object.kind === 'function'
+      ? ['SET check_function_bodies = false', ...objectSql(object, sources)]
+      : objectSql(object, sources);
   },
   afterTables(object) {
     const owner = sequenceOwner(object);
@@ -438,14 +445,15 @@ export const postgresSchemaSql: SchemaSqlDialect = {
       case 'function':
       case 'aggregate': {
         const { name, args } = callable(o.name);
-        return [`DROP ${o.kind.toUpperCase()} ${q(name)}${args}`];
+        // ROUTINE: a function or a procedure alike (both are kept as `function`).
+        return [`DROP ${o.kind === 'function' ? 'ROUTINE' : 'AGGREGATE'} ${q(name)}${args}`];
       }
       case 'rule': {
         const dot = o.name.indexOf('.');
-        return [`DROP RULE ${q(o.name.slice(dot + 1))} ON ${q(o.name.slice(0, dot))}`];
+        return [`DROP RULE IF EXISTS ${q(o.name.slice(dot + 1))} ON ${q(o.name.slice(0, dot))}`];
       }
       case 'index':
-        return [`DROP INDEX ${q(o.name.slice(o.name.indexOf('.') + 1))}`];
+        return [`DROP INDEX IF EXISTS ${q(o.name.slice(o.name.indexOf('.') + 1))}`];
       case 'sequence':
         // A sequence owned by a column goes with its table: it may be gone already.
         return [`DROP SEQUENCE IF EXISTS ${q(o.name)}`];

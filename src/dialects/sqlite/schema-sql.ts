@@ -135,6 +135,17 @@ function dependents(schema: Schema, table: string): { views: View[]; triggers: T
 }
 
 export const sqliteSchemaSql: SchemaSqlDialect = {
+  checksReferencesAtCreate: false,
+  addForeignKey(table, foreignKey) {
+    return (
+      sqliteSchemaSql.alterTable(
+        table,
+        { ...table, foreignKeys: [...table.foreignKeys, foreignKey] },
+        { dialect: 'sqlite', tables: {}, enums: {}, views: {}, triggers: {} },
+        {},
+      ) ?? []
+    );
+  },
   schemaStatements(schema, sources) {
     const out: string[] = [];
     for (const table of Object.values(schema.tables)) {
