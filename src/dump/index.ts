@@ -3,24 +3,28 @@
  * review sees every schema change; and the way back, a schema file loaded into a scratch
  * database and read into the model (what `generate` compares the migrations with).
  */
-import type { Connection, DialectName } from '../dialects/dialect.js';
-import { postgresSchemaSql } from '../dialects/postgres/schema-sql.js';
-import { sqliteSchemaSql } from '../dialects/sqlite/schema-sql.js';
+import type { Connection, Dialect, ObjectSources, SchemaSql } from '../dialects/dialect.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import type { Schema } from '../schema/model.js';
-import type { ObjectSources, SchemaSqlDialect } from './types.js';
 
-export type { ObjectSources, SchemaSqlDialect } from './types.js';
+export type { ObjectSources, SchemaSql } from '../dialects/dialect.js';
 
-// The one place that maps a dialect to its schema SQL (to become a role of the dialect contract).
-const WRITERS: Record<DialectName, SchemaSqlDialect> = {
-  sqlite: sqliteSchemaSql,
-  postgres: postgresSchemaSql,
-};
-
-/** The schema SQL writer of a dialect. */
-export function schemaSqlOf(dialect: DialectName): SchemaSqlDialect {
-  return WRITERS[dialect];
+/**
+ * The dialect's schema SQL writer ({@link Dialect.schemaSql}). Throws SCHEMA_SQL_UNSUPPORTED
+ * when the dialect has none: pull, dump, generate and diff need it, the rest of dbdoctor not.
+ */
+export function schemaSqlOf(dialect: Dialect): SchemaSql {
+  if (dialect.schemaSql) return dialect.schemaSql;
+  throw new DbDoctorError(
+    'SCHEMA_SQL_UNSUPPORTED',
+    `The ${dialect.name} dialect cannot write its schema as SQL yet, so pull, dump, generate and diff are not available for it.`,
+    {
+      unchanged: 'Nothing was read or written.',
+      hint: '`dbdoctor schema` prints the live schema, and `dbdoctor doctor` compares it with the migrations; write migrations by hand (`dbdoctor new <name>`).',
+      details: { dialect: dialect.name },
+    },
+  );
 }
 
 /** The first line of every schema.sql: how `generate` knows a file is one. */
@@ -31,7 +35,7 @@ export const SCHEMA_SQL_MARK = '-- dbdoctor schema';
  * order (the same schema always gives the same bytes).
  */
 export function renderSchemaSql(schema: Schema, sources: ObjectSources = {}): string {
-  const statements = schemaSqlOf(schema.dialect).schemaStatements(schema, sources);
+  const statements = schemaSqlOf(dialectNamed(schema.dialect)).schemaStatements(schema, sources);
   const header = [
     `${SCHEMA_SQL_MARK} (${schema.dialect}): ${Object.keys(schema.tables).length} tables.`,
     '-- Written by dbdoctor pull/dump from the live schema; edit it and run `dbdoctor generate <name>`',
@@ -57,7 +61,7 @@ export async function loadSchemaScript(
   options: { file: string; schema?: string; exclude?: string[]; memo?: Map<string, unknown> },
 ): Promise<LoadedSchema> {
   const dialect = conn.dialect;
-  const writer = schemaSqlOf(dialect.name);
+  const writer = schemaSqlOf(dialect);
   const scratch = await dialect.createScratch(conn);
   try {
     for (const s of writer.prepareScratch(options.schema)) await scratch.conn.exec(s);

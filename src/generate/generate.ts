@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection } from '../dialects/dialect.js';
-import { openConnection } from '../dialects/open.js';
+import type { Connection, OperationCompiler } from '../dialects/dialect.js';
+import { dialectOfInput, openConnection } from '../dialects/open.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { expectedSchemas } from '../doctor/expected.js';
 import { notTheUsers } from '../doctor/ignore.js';
 import { schemaSqlOf } from '../dump/index.js';
@@ -87,14 +88,20 @@ function defaultSchemaFile(options: EngineOptions): string {
   return path.join(path.dirname(dir), 'schema.sql');
 }
 
-/** The database to make scratch databases beside: the live one, or (SQLite file not there yet) memory. */
+/**
+ * The database to make scratch databases beside: the live one; or, when it does not exist yet
+ * (a database file not created) and the dialect can make an empty database of its own without
+ * one ({@link OperationCompiler.previewDatabase}), that. generate reads nothing from the live
+ * database's tables and never creates it.
+ */
 async function openHost(options: EngineOptions): Promise<Connection> {
   try {
     return await openConnection(options.database, { cwd: options.cwd, mustExist: true });
   } catch (e) {
-    // generate reads nothing from a SQLite file: the replay and checks run in memory.
-    if (isDbDoctorError(e) && e.code === 'DB_NOT_FOUND') return openConnection('sqlite::memory:');
-    throw e;
+    if (!(isDbDoctorError(e) && e.code === 'DB_NOT_FOUND') || typeof options.database !== 'string') throw e;
+    const dialect = dialectNamed(dialectOfInput(options.database, options.cwd));
+    if (!dialect.compiler.previewDatabase) throw e;
+    return dialect.compiler.previewDatabase(null);
   }
 }
 
@@ -149,7 +156,7 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
   const conn = await openHost(options);
   try {
     const dialect = conn.dialect;
-    const writer = schemaSqlOf(dialect.name);
+    const writer = schemaSqlOf(dialect);
     const historySchema = await dialect.engine.historySchema(conn, historyTable);
     const exclude = await notTheUsers(conn, historyTable, historySchema, options.ignore ?? []);
     const statementLockTimeoutMs = options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS;

@@ -5,10 +5,11 @@
  * rebuilds included); the dialect's own SQL (`sql()` operations) where the DSL has no words for
  * the change; and a list of what neither can say, which makes `generate` refuse.
  */
-import type { ObjectSources, SchemaSqlDialect } from '../dump/types.js';
+import type { Dialect, ObjectSources, SchemaSql } from '../dialects/dialect.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { defaultForeignKeyName } from '../ops/builders.js';
-import { enumValuesOf, foldOperations } from '../ops/fold.js';
-import { isEnumCheckOf, modelDefault, modelType } from '../ops/portable.js';
+import { foldOperations } from '../ops/fold.js';
+import { enumValuesOf, isEnumCheckOf } from '../ops/portable.js';
 import type {
   ColumnDefault,
   ColumnSpec,
@@ -36,7 +37,7 @@ export interface PlanInput {
   /** The database's own texts of objects of `from` and of `to` (see {@link ObjectSources}). */
   sources?: { from: ObjectSources; to: ObjectSources };
   /** The dialect's SQL for what the DSL cannot say. */
-  writer: SchemaSqlDialect;
+  writer: SchemaSql;
 }
 
 /** A plan: the operations in order, and the changes nothing could express. */
@@ -66,11 +67,18 @@ function tableHash(t: Table, dialect: Schema['dialect']): string {
   ];
 }
 
-/** The enum a SQLite CHECK named `enum_<enum>__<column>` stands for, or null. */
-function sqliteEnumOf(
-  table: Table,
-  column: string,
-): { name: string; values: string[]; check: string } | null {
+/** The dialect rules a schema model was read or folded with. */
+function rulesOf(schema: Schema): Dialect {
+  return dialectNamed(schema.dialect);
+}
+
+/** Whether enums are CHECKs on text columns in this schema's dialect (not named types). */
+function enumsAreChecks(schema: Schema): boolean {
+  return rulesOf(schema).capabilities.enumStyle === 'check';
+}
+
+/** The enum a CHECK named `enum_<enum>__<column>` stands for (where enums are CHECKs), or null. */
+function checkEnumOf(table: Table, column: string): { name: string; values: string[]; check: string } | null {
   const check = table.checks.find((c) => isEnumCheckOf(c.name, column));
   if (!check?.name) return null;
   const name = check.name.slice('enum_'.length, check.name.length - `__${column}`.length);
@@ -79,21 +87,21 @@ function sqliteEnumOf(
 
 /** The DSL type of a model column, or null when no portable type folds to it. */
 function dslType(table: Table, column: Column, schema: Schema): ColumnType | null {
-  const dialect = schema.dialect;
+  const columns = rulesOf(schema).compiler.columns;
   if (column.type.startsWith('enum:')) {
     const e = schema.enums[column.type.slice('enum:'.length)];
     return e ? { enum: e.name, values: [...e.values] } : null;
   }
-  if (dialect === 'sqlite' && column.type === 'text') {
-    const e = sqliteEnumOf(table, column.name);
+  if (enumsAreChecks(schema) && column.type === columns.modelType('text')) {
+    const e = checkEnumOf(table, column.name);
     if (e) return { enum: e.name, values: e.values };
   }
-  return PREFERRED_TYPES.find((t) => modelType(t, dialect) === column.type) ?? null;
+  return PREFERRED_TYPES.find((t) => columns.modelType(t) === column.type) ?? null;
 }
 
-function folds(value: ColumnDefault, type: ColumnType, dialect: Schema['dialect'], model: string): boolean {
+function folds(value: ColumnDefault, type: ColumnType, dialect: Dialect, model: string): boolean {
   try {
-    return modelDefault(value, type, dialect) === model;
+    return dialect.compiler.columns.modelDefault(value, type) === model;
   } catch {
     return false;
   }
@@ -103,7 +111,7 @@ function folds(value: ColumnDefault, type: ColumnType, dialect: Schema['dialect'
 function dslDefault(
   model: string | null,
   type: ColumnType,
-  dialect: Schema['dialect'],
+  dialect: Dialect,
 ): ColumnDefault | undefined | null {
   if (model === null) return undefined;
   const candidates: ColumnDefault[] = [];
@@ -123,7 +131,7 @@ function columnSpec(table: Table, column: Column, schema: Schema): ColumnSpec | 
   if (column.generated !== null || column.collation !== null) return null;
   const type = dslType(table, column, schema);
   if (type === null) return null;
-  const dflt = dslDefault(column.default, type, schema.dialect);
+  const dflt = dslDefault(column.default, type, rulesOf(schema));
   if (dflt === null) return null;
   return {
     type,
@@ -170,11 +178,12 @@ function foreignKeySpec(table: string, f: Table['foreignKeys'][number]): Foreign
   };
 }
 
-/** Checks that are not a SQLite enum's stand-in. */
+/** Checks that are not an enum's stand-in (where enums are CHECKs). */
 function ownChecks(t: Table, schema: Schema): Table['checks'] {
-  if (schema.dialect !== 'sqlite') return t.checks;
+  if (!enumsAreChecks(schema)) return t.checks;
+  const text = rulesOf(schema).compiler.columns.modelType('text');
   return t.checks.filter(
-    (c) => !t.columns.some((col) => col.type === 'text' && isEnumCheckOf(c.name, col.name)),
+    (c) => !t.columns.some((col) => col.type === text && isEnumCheckOf(c.name, col.name)),
   );
 }
 
@@ -195,7 +204,7 @@ export function createTableOps(t: Table, schema: Schema): { ops: Operation[]; ra
   if (t.options.length > 0 || Object.keys(t.attached ?? {}).length > 0) return null;
   const auto = t.columns.find((c) => c.identity !== null);
   if (auto && !(t.primaryKey?.length === 1 && t.primaryKey[0] === auto.name)) return null;
-  if (auto && auto.identity !== (schema.dialect === 'sqlite' ? 'autoincrement' : 'by default')) return null;
+  if (auto && auto.identity !== rulesOf(schema).compiler.columns.identity) return null;
   const columns: Record<string, ColumnSpec> = {};
   for (const c of t.columns) {
     const spec = columnSpec(t, c, schema);
@@ -330,7 +339,7 @@ function alterTableOps(
     const before = columnSpec(a, o, from);
     const after = columnSpec(b, c, to);
     if (!before || !after) {
-      if (JSON.stringify(o) === JSON.stringify(c) && sqliteEnumOf(a, o.name) === null) continue;
+      if (JSON.stringify(o) === JSON.stringify(c) && checkEnumOf(a, o.name) === null) continue;
       return null;
     }
     const change: Record<string, unknown> = {};

@@ -86,10 +86,11 @@ async function readLive(options: PullOptions) {
   const historyTable = historyTableName(options.historyTable);
   const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
   try {
+    const writer = schemaSqlOf(conn.dialect);
     const historySchema = await conn.dialect.engine.historySchema(conn, historyTable);
     const exclude = await notTheUsers(conn, historyTable, historySchema, options.ignore ?? []);
     const schema = await conn.dialect.introspect(conn, { schema: options.schema, exclude });
-    const sources = await schemaSqlOf(conn.dialect.name).readSources(conn, options.schema);
+    const sources = await writer.readSources(conn, options.schema);
     const history = await new History(conn, historyTable, historySchema).read().catch(() => null);
     return { schema, sources, database: conn.display, hasHistory: (history ?? []).length > 0 };
   } catch (e) {

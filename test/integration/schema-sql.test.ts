@@ -28,7 +28,7 @@ describe('schema.sql: the live schema written as SQL loads back into the same sc
       try {
         const exclude = ['dbdoctor_migrations', 'dbdoctor_migrations_lock'];
         const live = await conn.dialect.introspect(conn, { schema: project.schema, exclude });
-        const sources = await schemaSqlOf(conn.dialect.name).readSources(conn, project.schema);
+        const sources = await schemaSqlOf(conn.dialect).readSources(conn, project.schema);
         const text = renderSchemaSql(live, sources);
         assert.equal(renderSchemaSql(live, sources), text, 'the same schema gives the same bytes');
         const loaded = await loadSchemaScript(conn, text, { file: 'schema.sql', schema: project.schema });

@@ -3,7 +3,6 @@
  * functions, tables, indexes, keys, views, triggers, like pg_dump), and the statements
  * `generate` uses for changes the operation DSL cannot say (ALTER TABLE, in place).
  */
-import type { ObjectSources, SchemaSqlDialect } from '../../dump/types.js';
 import type {
   CheckConstraint,
   Column,
@@ -17,8 +16,8 @@ import type {
   View,
 } from '../../schema/model.js';
 import { foreignKeyIdentity } from '../../schema/normalize.js';
-import type { Connection } from '../dialect.js';
-import { quoteIdent, quoteLiteral } from './ddl.js';
+import type { Connection, ObjectSources, SchemaSql } from '../dialect.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 
 const q = quoteIdent;
 
@@ -336,7 +335,7 @@ function objectRank(o: SchemaObject): number {
   return i < 0 ? OBJECT_ORDER.length : i;
 }
 
-export const postgresSchemaSql: SchemaSqlDialect = {
+export const postgresSchemaSql: SchemaSql = {
   checksReferencesAtCreate: true,
   addForeignKey(table, foreignKey) {
     return [`ALTER TABLE ${q(table.name)} ADD ${foreignKeySql(foreignKey)}`];

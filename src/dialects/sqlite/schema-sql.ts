@@ -3,7 +3,6 @@
  * `generate` uses for changes the operation DSL cannot say (a table rebuild as SQLite's
  * documentation prescribes it: create the new table, copy, drop, rename, recreate).
  */
-import type { SchemaSqlDialect } from '../../dump/types.js';
 import type {
   Column,
   EnumType,
@@ -15,8 +14,8 @@ import type {
   Trigger,
   View,
 } from '../../schema/model.js';
-import type { Connection } from '../dialect.js';
-import { quoteIdent } from './ddl.js';
+import type { Connection, SchemaSql } from '../dialect.js';
+import { quoteIdent } from './quote.js';
 
 const q = quoteIdent;
 
@@ -134,7 +133,7 @@ function dependents(schema: Schema, table: string): { views: View[]; triggers: T
   };
 }
 
-export const sqliteSchemaSql: SchemaSqlDialect = {
+export const sqliteSchemaSql: SchemaSql = {
   checksReferencesAtCreate: false,
   addForeignKey(table, foreignKey) {
     return (
