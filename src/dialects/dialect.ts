@@ -26,6 +26,7 @@ import type { DoctorCheck } from '../doctor/check.js';
 import type { DbDoctorError } from '../errors.js';
 import type { ColumnDefault, ColumnType, Operation } from '../ops/types.js';
 import type {
+  Column,
   EnumType,
   ForeignKey,
   Index,
@@ -381,6 +382,16 @@ export interface SchemaSql {
   dropEnum(e: EnumType): string[];
   /** Adds `value` to enum `name` (after `before`, the value it follows), or null when impossible. */
   addEnumValue(name: string, value: string, before: string | null): string | null;
+  /**
+   * Statements that give enum type `from` the values of `to` (same name) where values go or
+   * move, converting each column of the type in `uses` (whose rows must hold values `to` keeps);
+   * or null when the dialect cannot (SQLite: enums are CHECKs, changed with their table).
+   */
+  replaceEnum(
+    from: EnumType,
+    to: EnumType,
+    uses: readonly { table: Table; column: Column }[],
+  ): string[] | null;
   createView(view: View, sources: ObjectSources): string[];
   dropView(view: View): string[];
   createTrigger(trigger: Trigger, sources: ObjectSources): string[];

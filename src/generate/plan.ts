@@ -422,6 +422,11 @@ export function invertRenames(renames: readonly Rename[]): Rename[] {
   );
 }
 
+/** An enum's values as a list in words. */
+function label(values: readonly string[]): string {
+  return `(${values.join(', ')})`;
+}
+
 function sameObject(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -473,13 +478,36 @@ export function planMigration(input: PlanInput): Plan {
     const old = from.enums[e.name];
     if (!old) ops.push({ kind: 'createEnum', name: e.name, values: [...e.values] });
     else if (!sameObject(old.values, e.values)) {
-      const appended = old.values.every((v, i) => e.values[i] === v);
-      if (appended)
-        for (const v of e.values.slice(old.values.length))
-          ops.push({ kind: 'addEnumValue', name: e.name, value: v });
+      const kept = e.values.filter((v) => old.values.includes(v));
+      const lastOld = Math.max(...old.values.map((v) => e.values.indexOf(v)));
+      if (sameObject(kept, old.values) && old.values.includes(e.values[0])) {
+        // Only values added, none first: after the last old one, the DSL's addEnumValue; between old ones,
+        // the dialect's "add after" (in order, so the value before exists by then).
+        for (const [i, v] of e.values.entries()) {
+          if (old.values.includes(v)) continue;
+          if (i > lastOld) ops.push({ kind: 'addEnumValue', name: e.name, value: v });
+          else {
+            const sql = writer.addEnumValue(e.name, v, e.values[i - 1]);
+            if (sql) ops.push(sqlOp([sql]));
+            else
+              unexpressed.push(`Enum type ${e.name} cannot get value ${v} where ${label(e.values)} puts it.`);
+          }
+        }
+        continue;
+      }
+      // Values go or move: the type is made again, its columns converted.
+      const type = `enum:${e.name}`;
+      const uses = Object.values(from.tables).flatMap((table) =>
+        table.columns.filter((column) => column.type === type).map((column) => ({ table, column })),
+      );
+      const arrays = Object.values(from.tables).some((t) =>
+        t.columns.some((c) => c.type.startsWith(`${e.name}[`) || c.type.startsWith(`${type}[`)),
+      );
+      const statements = arrays ? null : writer.replaceEnum(old, e, uses);
+      if (statements) ops.push(sqlOp(statements));
       else
         unexpressed.push(
-          `Enum type ${e.name} changes from (${old.values.join(', ')}) to (${e.values.join(', ')}): only values added at the end can be generated.`,
+          `Enum type ${e.name} changes from ${label(old.values)} to ${label(e.values)}: values that go or move need the type made again, which generate cannot do here${arrays ? ' (an array column uses it)' : ''}.`,
         );
     }
   }

@@ -42,7 +42,10 @@ export function exampleProjects(): Project[] {
   return projects;
 }
 
-/** The corpus's schemas as migration projects, or none (with the reason) when it is absent. */
+/**
+ * The corpus's schemas as migration projects of the dialects this run tests, or none (with the
+ * reason) when the corpus is absent.
+ */
 export function corpusProjects(): { projects: Project[]; skipped: string | null } {
   if (!fs.existsSync(CORPUS)) return { projects: [], skipped: `${CORPUS} is not present on this machine` };
   const read = (...p: string[]) => fs.readFileSync(path.join(CORPUS, ...p), 'utf8');
@@ -96,5 +99,12 @@ export function corpusProjects(): { projects: Project[]; skipped: string | null 
     { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite') },
     { name: 'corpus/vaultwarden', dialect: 'postgres', files: vaultwarden('postgresql') },
   ];
-  return { projects, skipped: null };
+  return { projects: projects.filter((p) => DIALECTS.includes(p.dialect)), skipped: null };
+}
+
+/** A project folder whose generated migrations can import 'dbdoctor' (this package, built). */
+export function linkPackage(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  const link = path.join(dir, 'node_modules', 'dbdoctor');
+  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link);
 }

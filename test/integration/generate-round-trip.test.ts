@@ -7,20 +7,11 @@ import { generateMigration } from '../../src/generate/generate.js';
 import { migrate } from '../../src/migrations/apply.js';
 import { pull } from '../../src/schema-file/pull.js';
 import { createTestDatabase, type TestDatabase, writeMigrations } from '../helpers/databases.js';
-import { corpusProjects, exampleProjects } from '../helpers/projects.js';
+import { corpusProjects, exampleProjects, linkPackage } from '../helpers/projects.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const corpus = corpusProjects();
 if (corpus.skipped) console.log(`# corpus generate round trips skipped: ${corpus.skipped}`);
-const only = process.env.DBDOCTOR_TEST_DIALECT;
-const projects = [...exampleProjects(), ...corpus.projects].filter((p) => !only || p.dialect === only);
-
-/** A project folder whose generated migrations can import 'dbdoctor' (this package, built). */
-export function linkPackage(dir: string): void {
-  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
-  const link = path.join(dir, 'node_modules', 'dbdoctor');
-  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link);
-}
+const projects = [...exampleProjects(), ...corpus.projects];
 
 describe('generate round trip: pull -> schema file -> generate from nothing -> apply -> doctor matches', () => {
   const databases: TestDatabase[] = [];

@@ -10,8 +10,7 @@ import { corpusProjects, exampleProjects } from '../helpers/projects.js';
 
 const corpus = corpusProjects();
 if (corpus.skipped) console.log(`# corpus schema.sql round trips skipped: ${corpus.skipped}`);
-const only = process.env.DBDOCTOR_TEST_DIALECT;
-const projects = [...exampleProjects(), ...corpus.projects].filter((p) => !only || p.dialect === only);
+const projects = [...exampleProjects(), ...corpus.projects];
 
 describe('schema.sql: the live schema written as SQL loads back into the same schema', () => {
   const databases: TestDatabase[] = [];

@@ -405,6 +405,20 @@ export const postgresSchemaSql: SchemaSql = {
   addEnumValue(name, value, before) {
     return `ALTER TYPE ${q(name)} ADD VALUE ${quoteLiteral(value)}${before === null ? '' : ` AFTER ${quoteLiteral(before)}`}`;
   },
+  replaceEnum(from, to, uses) {
+    // The type is made again under its name and each column converted through text, as
+    // ALTER TYPE cannot drop or reorder values; a default names the old type, so it is set again.
+    const old = `${from.name}__dbdoctor_old`;
+    const out = [`ALTER TYPE ${q(from.name)} RENAME TO ${q(old)}`, ...this.createEnum(to)];
+    for (const { table, column } of uses) {
+      const alter = `ALTER TABLE ${q(table.name)} ALTER COLUMN ${q(column.name)}`;
+      if (column.default !== null) out.push(`${alter} DROP DEFAULT`);
+      out.push(`${alter} TYPE ${q(to.name)} USING ${q(column.name)}::text::${q(to.name)}`);
+      if (column.default !== null) out.push(`${alter} SET DEFAULT ${column.default}`);
+    }
+    out.push(`DROP TYPE ${q(old)}`);
+    return out;
+  },
   createView(view, sources) {
     return [viewSql(view, sources)];
   },

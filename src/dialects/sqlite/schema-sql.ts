@@ -199,6 +199,9 @@ export const sqliteSchemaSql: SchemaSql = {
   addEnumValue() {
     return null;
   },
+  replaceEnum() {
+    return null;
+  },
   createView(view, sources) {
     return [viewSql(view, sources)];
   },
