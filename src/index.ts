@@ -19,7 +19,15 @@ export type {
 export { type DatabaseInput, openConnection } from './dialects/open.js';
 export { type DoctorFix, type DoctorOptions, type DoctorResult, doctor } from './doctor/doctor.js';
 export type { Finding, Severity } from './doctor/findings.js';
+export { renderSchemaSql } from './dump/index.js';
 export { DbDoctorError, isDbDoctorError } from './errors.js';
+export {
+  type GenerateOptions,
+  type GenerateResult,
+  generateMigration,
+  type Rename,
+  type RenameCandidate,
+} from './generate/generate.js';
 export { type MigrateOptions, type MigrateResult, migrate } from './migrations/apply.js';
 export type { BackupPolicy } from './migrations/backup.js';
 export { defineMigration, type MigrationContext, type MigrationDefinition } from './migrations/define.js';
@@ -53,3 +61,10 @@ export type {
   View,
 } from './schema/model.js';
 export { renderSchemaMermaid, renderSchemaText } from './schema/render.js';
+export {
+  defineSchema,
+  type IndexDefinition,
+  type SchemaDefinition,
+  type TableDefinition,
+} from './schema-file/definition.js';
+export { type PullOptions, type PullResult, pull } from './schema-file/pull.js';

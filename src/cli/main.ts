@@ -5,11 +5,13 @@ import { register as registerApply } from './apply.js';
 import { register as registerBackup } from './backup.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerDown } from './down.js';
+import { register as registerGenerate } from './generate.js';
 import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
 import { register as registerLint } from './lint.js';
 import { register as registerNew } from './new.js';
 import { writeOut } from './output.js';
+import { register as registerPull } from './pull.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
 import { register as registerSessions } from './sessions.js';
@@ -37,6 +39,8 @@ for (const register of [
   registerDoctor,
   registerLint,
   registerSchema,
+  registerPull,
+  registerGenerate,
   registerSessions,
 ]) {
   register(program);

@@ -8,6 +8,7 @@ import { introspectPostgres } from './introspect.js';
 import { PostgresLock } from './lock.js';
 import { postgresPhased } from './phased.js';
 import { POSTGRES_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
+import { postgresSchemaSql } from './schema-sql.js';
 import { createPostgresScratch } from './scratch.js';
 import { splitPostgresStatements } from './split.js';
 import { POSTGRES_URL_EXAMPLES, type PostgresTarget, parsePostgresUrl } from './url.js';
@@ -50,6 +51,7 @@ export const postgresDialect: Dialect = {
     return `postgres ${rows[0].v}`;
   },
   compiler: postgresCompiler,
+  schemaSql: postgresSchemaSql,
   healthChecks: postgresHealthChecks,
   // PostgreSQL enforces foreign keys inside transactions and never drops rows with a table
   // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.
