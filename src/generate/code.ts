@@ -2,7 +2,7 @@
  * Operations written as TypeScript: each one the builder call a person would write, so a
  * generated migration reads (and is reviewed) like a hand-written one.
  */
-import type { Operation } from '../ops/types.js';
+import type { Operation, SqlText } from '../ops/types.js';
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -92,8 +92,7 @@ export function operationCode(op: Operation, indent: string, used: Set<string>):
       return call('addEnumValue', [op.name, op.value], indent, used);
     case 'sql': {
       used.add('sql');
-      const text = (v: string | { sqlite: string; postgres: string }) =>
-        typeof v === 'string' ? template(v) : literal(v, indent);
+      const text = (v: SqlText) => (typeof v === 'string' ? template(v) : literal(v, indent));
       return `sql(${text(op.up)}${op.down === undefined ? '' : `, ${text(op.down)}`})`;
     }
   }
