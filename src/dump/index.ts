@@ -3,9 +3,16 @@
  * review sees every schema change; and the way back, a schema file loaded into a scratch
  * database and read into the model (what `generate` compares the migrations with).
  */
-import type { Connection, Dialect, ObjectSources, SchemaSql } from '../dialects/dialect.js';
+import type {
+  Connection,
+  Dialect,
+  IntrospectOptions,
+  ObjectSources,
+  SchemaSql,
+} from '../dialects/dialect.js';
 import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
+import { transactionControl } from '../migrations/transaction-control.js';
 import type { Schema } from '../schema/model.js';
 
 export type { ObjectSources, SchemaSql } from '../dialects/dialect.js';
@@ -50,6 +57,18 @@ export interface LoadedSchema {
   sources: ObjectSources;
 }
 
+/** Options of {@link loadSchemaScript} and {@link loadSchemaInto}. */
+export interface LoadOptions {
+  /** The file's name, for messages. */
+  file: string;
+  /** PostgreSQL schema the script's objects go to (made first when it is not `public`). */
+  schema?: string;
+  /** Tables left out of the model. */
+  exclude?: string[];
+  /** Introspection memo (see {@link IntrospectOptions.memo}). */
+  memo?: Map<string, unknown>;
+}
+
 /**
  * Runs a schema script in a scratch database made beside `conn` (SQLite: in memory;
  * PostgreSQL: a throwaway database, always dropped) and reads it back into the model.
@@ -58,16 +77,48 @@ export interface LoadedSchema {
 export async function loadSchemaScript(
   conn: Connection,
   script: string,
-  options: { file: string; schema?: string; exclude?: string[]; memo?: Map<string, unknown> },
+  options: LoadOptions,
 ): Promise<LoadedSchema> {
-  const dialect = conn.dialect;
-  const writer = schemaSqlOf(dialect);
-  const scratch = await dialect.createScratch(conn);
+  const scratch = await conn.dialect.createScratch(conn);
   try {
-    for (const s of writer.prepareScratch(options.schema)) await scratch.conn.exec(s);
-    for (const statement of dialect.splitStatements(script)) {
+    return await loadSchemaInto(scratch.conn, script, options);
+  } finally {
+    await scratch.dispose();
+  }
+}
+
+/**
+ * Runs a schema script in an empty (scratch) database and reads it back into the model. Where
+ * DDL is transactional the script runs in one transaction (one commit, not one per
+ * statement); if it fails there, it is rolled back and run again statement by statement, so a
+ * statement that refuses to run in a transaction (CREATE INDEX CONCURRENTLY, an enum value
+ * used where it is added) gets the same verdict as without one. Throws SCHEMA_FILE_FAILED
+ * naming the statement when the script does not run.
+ */
+export async function loadSchemaInto(
+  scratch: Connection,
+  script: string,
+  options: LoadOptions,
+): Promise<LoadedSchema> {
+  const dialect = scratch.dialect;
+  const writer = schemaSqlOf(dialect);
+  const statements = [...writer.prepareScratch(options.schema), ...dialect.splitStatements(script)];
+  let done = false;
+  // A script with its own BEGIN/COMMIT runs as written (a COMMIT would end this transaction).
+  if (dialect.capabilities.transactionalDdl && !statements.some((s) => transactionControl(s) !== null)) {
+    await scratch.begin();
+    try {
+      for (const statement of statements) await scratch.exec(statement);
+      await scratch.commit();
+      done = true;
+    } catch {
+      await scratch.rollback().catch(() => {});
+    }
+  }
+  if (!done) {
+    for (const statement of statements) {
       try {
-        await scratch.conn.exec(statement);
+        await scratch.exec(statement);
       } catch (e) {
         throw new DbDoctorError(
           'SCHEMA_FILE_FAILED',
@@ -81,14 +132,12 @@ export async function loadSchemaScript(
         );
       }
     }
-    const schema = await dialect.introspect(scratch.conn, {
-      schema: options.schema,
-      exclude: options.exclude ?? [],
-      memo: options.memo,
-    });
-    const sources = await writer.readSources(scratch.conn, options.schema);
-    return { schema, sources };
-  } finally {
-    await scratch.dispose();
   }
+  const schema = await dialect.introspect(scratch, {
+    schema: options.schema,
+    exclude: options.exclude ?? [],
+    memo: options.memo,
+  });
+  const sources = await writer.readSources(scratch, options.schema);
+  return { schema, sources };
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Connection } from '../dialects/dialect.js';
-import { type LoadedSchema, loadSchemaScript } from '../dump/index.js';
+import { type LoadedSchema, loadSchemaInto, loadSchemaScript } from '../dump/index.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { schemaOfDefinition } from './definition.js';
 
@@ -51,6 +51,32 @@ export async function readSchemaFile(
       memo: options.memo,
     });
   }
+  return readDefinitionFile(conn, file, label);
+}
+
+/**
+ * As {@link readSchemaFile}, but a SQL file runs in `scratch`, an empty database the caller
+ * keeps (`inScratch` then says it holds the desired schema); a TS/JS file is folded and leaves
+ * `scratch` empty.
+ */
+export async function readSchemaFileInto(
+  scratch: Connection,
+  file: string,
+  options: { schema?: string; memo?: Map<string, unknown> } = {},
+): Promise<LoadedSchema & { inScratch: boolean }> {
+  const label = path.basename(file);
+  if (isCodeSchemaFile(file))
+    return { ...(await readDefinitionFile(scratch, file, label)), inScratch: false };
+  const loaded = await loadSchemaInto(scratch, readText(file), {
+    file: label,
+    schema: options.schema,
+    memo: options.memo,
+  });
+  return { ...loaded, inScratch: true };
+}
+
+/** A TS/JS schema file's definition, folded on `conn`'s dialect. */
+async function readDefinitionFile(conn: Connection, file: string, label: string): Promise<LoadedSchema> {
   readText(file);
   let mod: Record<string, unknown>;
   try {
@@ -66,5 +92,10 @@ export async function readSchemaFile(
       cause: e,
     });
   }
-  return { schema: schemaOfDefinition(mod.default, conn.dialect.name, label), sources: {} };
+  let definition = mod.default as Record<string, unknown> | undefined;
+  // CommonJS interop (a project without "type": "module") nests the default export once more.
+  const hasTables = (d: Record<string, unknown> | undefined) => typeof d?.tables === 'object';
+  if (definition && !hasTables(definition) && hasTables(definition.default as Record<string, unknown>))
+    definition = definition.default as Record<string, unknown>;
+  return { schema: schemaOfDefinition(definition, conn.dialect.name, label), sources: {} };
 }

@@ -51,6 +51,8 @@ interface Case {
   renames?: Rename[];
   /** Dialects the case applies to (default: all). */
   only?: TestDialect[];
+  /** Where the migration is verified (default: on the schema file's database). */
+  verifiedOn?: 'replay';
   /** More to check on the result. */
   check?: (r: GenerateResult) => void;
 }
@@ -263,6 +265,22 @@ const CASES: Case[] = [
     down: ['alterColumn'],
   },
   {
+    // The head's view text is only in the migrations: verified on them, replayed.
+    name: 'change a view',
+    before: `${BASE}\nCREATE VIEW named AS SELECT id, name FROM users;`,
+    after: `${BASE}\nCREATE VIEW named AS SELECT id, email FROM users;`,
+    up: ['sql', 'sql'],
+    down: ['sql', 'sql'],
+    verifiedOn: 'replay',
+  },
+  {
+    name: 'add a view',
+    before: BASE,
+    after: `${BASE}\nCREATE VIEW named AS SELECT id, name FROM users WHERE name IS NOT NULL;`,
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
     name: 'rename a column with --rename',
     before: BASE,
     after: `${USERS.replace('name TEXT', 'full_name TEXT')};\n${POSTS};`,
@@ -334,6 +352,7 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
         assert.deepEqual(kinds(r.down), c.down, r.code ?? '');
         assert.deepEqual(r.fingerprint, { head: expected.before, desired: expected.after });
         assert.deepEqual(r.possibleRenames, []);
+        assert.equal(r.verifiedOn, c.verifiedOn ?? 'schema-file');
         c.check?.(r);
 
         await migrate(options);
@@ -364,6 +383,43 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
       assert.ok(r.lint.some((f) => f.id === 'breaking-change'));
       assert.equal(r.file, null);
       assert.deepEqual(fs.readdirSync(dir), ['001_before.sql'], 'write: false writes nothing');
+    });
+
+    it('a schema.ts (DSL vocabulary): verified on its schema given as SQL', async () => {
+      const db = await createTestDatabase(dialect);
+      databases.push(db);
+      linkPackage(db.dir);
+      const dir = writeMigrations(db.dir, {
+        '001_before.sql': sqlMigration(`${USERS.replace('PRIMARY KEY', 'PRIMARY KEY NOT NULL')};`),
+      });
+      const options = { database: db.url, dir, backup: { enabled: false } } as const;
+      await migrate(options);
+      const schemaFile = path.join(db.dir, 'schema.ts');
+      fs.writeFileSync(
+        schemaFile,
+        `import { defineSchema } from 'dbdoctor';
+export default defineSchema({
+  tables: {
+    users: {
+      columns: {
+        id: { type: 'integer', primaryKey: true },
+        email: { type: 'text', nullable: false },
+        name: { type: 'text' },
+        age: { type: 'integer', default: 0 },
+      },
+      indexes: [{ columns: ['email'], unique: true }],
+    },
+  },
+});
+`,
+      );
+      const r = await generateMigration({ ...options, name: 'from_ts', schemaFile });
+      assert.deepEqual(kinds(r.up), ['addColumn', 'createIndex'], r.code ?? '');
+      assert.equal(r.verifiedOn, 'schema-file');
+      await migrate(options);
+      assert.equal(fingerprint(await introspect({ database: db.url })), r.fingerprint.desired);
+      await rollback({ ...options, steps: 1 });
+      assert.equal(fingerprint(await introspect({ database: db.url })), r.fingerprint.head);
     });
   });
 }

@@ -301,6 +301,22 @@ describe('generate refuses what it cannot express or verify (PostgreSQL)', onlyO
     assert.match(e.message, /mood/);
   });
 
+  it('a value added to an enum an array column uses: written without a down, verified on the replay', async () => {
+    const args = project(
+      'nodown',
+      "CREATE TYPE mood AS ENUM ('a', 'b');\nCREATE TABLE t (id integer PRIMARY KEY, moods mood[]);",
+      "CREATE TYPE mood AS ENUM ('a', 'b', 'c');\nCREATE TABLE t (id integer PRIMARY KEY, moods mood[]);",
+    );
+    linkPackage(db.dir);
+    const r = await cli(['generate', 'add_c', ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = r.json<{ down: unknown; irreversible: string[]; verifiedOn: string; file: string }>();
+    assert.equal(doc.down, null);
+    assert.equal(doc.verifiedOn, 'replay');
+    assert.match(doc.irreversible.join('\n'), /array column/);
+    assert.match(fs.readFileSync(doc.file, 'utf8'), /there is no down/);
+  });
+
   it('a type change PostgreSQL cannot cast: GENERATE_UNVERIFIED, exit 1, nothing written', async () => {
     const args = project(
       'cast',
