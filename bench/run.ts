@@ -4,3 +4,4 @@ await import('./doctor.js');
 await import('./sessions.js');
 await import('./rebuild.js');
 await import('./mysql.js');
+await import('./generate.js');
