@@ -44,6 +44,8 @@ describe('generate round trip: pull -> schema file -> generate from nothing -> a
       assert.equal(first.empty, false);
       assert.ok(first.file && fs.existsSync(first.file));
       assert.deepEqual(first.irreversible, []);
+      // From nothing, the down drops everything: verified on the schema file's own database.
+      assert.equal(first.verifiedOn, 'schema-file');
 
       await migrate({ database: target.url, dir, backup: { enabled: false } });
       const result = await doctor({ database: target.url, dir, schema: project.schema, cacheDir: false });
