@@ -22,7 +22,7 @@ import {
   type TestDatabase,
   writeMigrations,
 } from '../helpers/databases.js';
-import { linkPackage } from '../helpers/projects.js';
+import { linkPackage, SCHEMA_SQL_DIALECTS } from '../helpers/projects.js';
 
 const PROJECT = {
   '001_users.sql': sqlMigration(
@@ -83,7 +83,7 @@ describe('schema-as-code commands: usage', () => {
   });
 });
 
-for (const dialect of DIALECTS) {
+for (const dialect of SCHEMA_SQL_DIALECTS) {
   describe(`pull, dump, generate and diff on ${dialect}`, () => {
     let db: TestDatabase;
     let dir: string;
@@ -328,6 +328,27 @@ describe('generate refuses what it cannot express or verify (PostgreSQL)', onlyO
     assert.deepEqual(fs.readdirSync(path.join(db.dir, 'cast')), ['001_before.sql']);
   });
 });
+
+for (const dialect of DIALECTS.filter((d) => !SCHEMA_SQL_DIALECTS.includes(d))) {
+  describe(`pull, dump, generate and diff on ${dialect}, which has no schema SQL role`, () => {
+    it('each is refused: SCHEMA_SQL_UNSUPPORTED, exit 1, nothing written', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = writeMigrations(db.dir, {});
+        fs.writeFileSync(path.join(db.dir, 'schema.sql'), 'CREATE TABLE t (id INTEGER PRIMARY KEY);\n');
+        for (const args of [['pull'], ['dump'], ['generate', 'x'], ['diff']]) {
+          const r = await cli([...args, '--url', db.url, '--dir', dir, '--json'], { cwd: db.dir });
+          const e = assertFails(r, 'SCHEMA_SQL_UNSUPPORTED', 1);
+          assert.match(e.message, new RegExp(dialect), args.join(' '));
+        }
+        assert.deepEqual(fs.readdirSync(dir), []);
+        assert.deepEqual(fs.readdirSync(db.dir).sort(), ['migrations', 'schema.sql']);
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
 
 describe('a dialect without the schema SQL role', () => {
   it('pull and generate refuse with SCHEMA_SQL_UNSUPPORTED, reading and writing nothing', async () => {
