@@ -12,7 +12,13 @@ export type { Finding, Severity } from './doctor/findings.js';
 export { DbDoctorError, isDbDoctorError } from './errors.js';
 export { type MigrateOptions, type MigrateResult, migrate } from './migrations/apply.js';
 export type { BackupPolicy } from './migrations/backup.js';
-export { defineMigration, type MigrationContext, type MigrationDefinition } from './migrations/define.js';
+export {
+  defineMigration,
+  type FunctionMigration,
+  type MigrationContext,
+  type MigrationDefinition,
+  type OperationsMigration,
+} from './migrations/define.js';
 export type { EngineOptions } from './migrations/engine.js';
 export type { MigrationEvent } from './migrations/events.js';
 export { discoverMigrations, type MigrationFile, parseSqlMigration } from './migrations/files.js';

@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfigFile } from '../config/config-file.js';
+import { loadDotEnv } from '../config/dotenv.js';
 import { parseDuration } from '../config/duration.js';
 import { secretsOfUrl } from '../config/url.js';
 import { DbDoctorError } from '../errors.js';
+import { formatNamed, locateMigrationsDir } from '../formats/index.js';
 import type { EngineOptions } from '../migrations/engine.js';
+import { refuseDefaultDatabase } from './default-database.js';
 import { concealInOutput } from './output.js';
 import { renderEvent } from './progress.js';
 
@@ -22,19 +25,30 @@ export interface GlobalOptions {
   keepBackups?: string;
   /** `doctor`: see DoctorOptions.scratchUrl. */
   scratchUrl?: string;
+  /** The migrations folder's layout (another tool's). */
+  format?: string;
 }
 
 /** The default database when nothing else names one. */
 export const DEFAULT_URL = 'sqlite:./dbdoctor.sqlite';
 
-/** Adds the shared options to a command. */
-export function withCommonOptions(cmd: Command): Command {
-  return cmd
+/** Adds the shared options to a command (`format: false` where `--format` means something else). */
+export function withCommonOptions(cmd: Command, opts: { format?: boolean } = {}): Command {
+  cmd
     .option(
       '--url <url>',
-      'database URL (default: $DATABASE_URL, the config file, or sqlite:./dbdoctor.sqlite)',
+      'database URL (default: $DATABASE_URL, also read from .env, the config file, or sqlite:./dbdoctor.sqlite)',
     )
-    .option('--dir <dir>', 'migrations folder (default: migrations)')
+    .option(
+      '--dir <dir>',
+      "migrations folder (default: migrations, else another tool's folder found: db/migrations, prisma/migrations, drizzle, …)",
+    );
+  if (opts.format !== false)
+    cmd.option(
+      '--format <tool>',
+      "the migrations folder's layout: dbmate, prisma, drizzle, golang-migrate, goose, sqlx, diesel, flyway (default: detected)",
+    );
+  return cmd
     .option('--config <file>', 'config file (default: ./dbdoctor.config.json if present)')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('--history-table <name>', 'history table name (default: dbdoctor_migrations)'))
@@ -52,14 +66,25 @@ export function engineOptions(
   opts: GlobalOptions,
 ): EngineOptions & { url: string; json: boolean; scratchUrl?: string; ignore: string[] } {
   const cwd = process.cwd();
+  // As dbmate and Prisma do: DATABASE_URL (and any ${VAR} of the config) may live in .env.
+  loadDotEnv(cwd);
   const { config, base } = loadConfigFile(opts.config, cwd);
-  const url = opts.url ?? process.env.DATABASE_URL ?? config.url ?? DEFAULT_URL;
+  const named = opts.url ?? process.env.DATABASE_URL ?? config.url;
+  const url = named ?? DEFAULT_URL;
   const pgPassword = process.env.PGPASSWORD;
   concealInOutput([...secretsOfUrl(url), ...(pgPassword ? [pgPassword] : [])]);
   // A relative sqlite path in the config file is relative to the config file.
   const fromConfig =
     opts.url === undefined && process.env.DATABASE_URL === undefined && config.url !== undefined;
-  const dir = opts.dir ? path.resolve(cwd, opts.dir) : path.resolve(base, config.dir ?? 'migrations');
+  const format = opts.format ?? config.format;
+  if (format !== undefined) formatNamed(format);
+  const located = opts.dir || config.dir ? null : locateMigrationsDir(base);
+  const dir = opts.dir
+    ? path.resolve(cwd, opts.dir)
+    : config.dir
+      ? path.resolve(base, config.dir)
+      : located!.dir;
+  if (named === undefined) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined);
   const keep = wholeNumberOption(opts.keepBackups, '--keep-backups', 0, 5) ?? config.backups?.keep;
   const json = opts.json ?? false;
   const scratchUrl = opts.scratchUrl ?? config.scratchUrl;
@@ -72,6 +97,7 @@ export function engineOptions(
     database: url,
     cwd: fromConfig ? base : cwd,
     dir,
+    format: format ?? located?.format ?? undefined,
     historyTable: opts.historyTable ?? config.historyTable,
     lockTimeoutMs: parseDuration(opts.lockTimeout ?? config.lockTimeout ?? '30s', 'lock timeout'),
     lockLeaseMs: opts.lockLease === undefined ? undefined : parseDuration(opts.lockLease, 'lock lease'),

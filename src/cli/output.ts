@@ -3,7 +3,7 @@ import { withoutPasswords } from '../dialects/postgres/cluster-statements.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 
 /** Codes that mean the command line (or the URL it names) is wrong: exit 2, not 1. */
-const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL', 'BAD_DURATION']);
+const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL', 'BAD_DURATION', 'CONFIG_INVALID', 'DATABASE_NOT_NAMED']);
 
 let secrets: readonly string[] = [];
 

@@ -8,7 +8,7 @@ const FORMATS = ['text', 'json', 'mermaid'] as const;
 
 /** `dbdoctor schema`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('schema'))
+  withCommonOptions(program.command('schema'), { format: false })
     .description("print the live schema (without dbdoctor's own tables); read-only")
     .option('--format <format>', 'text, json or mermaid (an ER diagram)', 'text')
     .option('--schema <name>', 'PostgreSQL schema to read (default: public)')

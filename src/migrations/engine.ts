@@ -13,6 +13,11 @@ export interface EngineOptions {
   database: DatabaseInput;
   /** The migrations folder. Default `migrations`. */
   dir?: string;
+  /**
+   * The folder's layout: `dbmate` (dbdoctor's own), `prisma`, `drizzle`, `golang-migrate`,
+   * `goose`, `sqlx`, `diesel` or `flyway`. Default: detected from the folder.
+   */
+  format?: string;
   /** History table name. Default `dbdoctor_migrations`. */
   historyTable?: string;
   /** How long to wait for another runner's lock, in ms. Default 30 s. */
@@ -67,9 +72,10 @@ export async function openSession(
 ): Promise<EngineSession> {
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   const table = historyTableName(options.historyTable);
-  const files = discoverMigrations(dir);
+  const files = discoverMigrations(dir, options.format);
   // Section errors too, before a SQLite file is created by opening it.
-  for (const f of files) if (f.kind === 'sql') parseSqlMigration(f.text ?? '', path.basename(f.file));
+  for (const f of files)
+    if (f.kind === 'sql' && !f.sections) parseSqlMigration(f.text ?? '', path.basename(f.file));
   const { conn, lock } = await openLocked(options, table, opts.mustExist);
   const history = new History(conn, table, await historySchemaOf(conn, table));
   return { conn, files, history, lock, options, close: () => conn.close() };

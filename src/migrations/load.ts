@@ -7,7 +7,7 @@ import { needsNoTransaction } from '../ops/run.js';
 import type { Operation } from '../ops/types.js';
 import { operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
-import { type MigrationFile, parseSqlMigration } from './files.js';
+import { type MigrationFile, parseSqlMigration, type SqlSection } from './files.js';
 import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
 
 /** One direction of a migration, ready to run. */
@@ -36,12 +36,15 @@ export interface LoadedMigration {
  */
 export async function loadMigration(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
-    const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
-    const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
+    // Another tool's layout was parsed by its format (src/formats/); dbdoctor's own here.
+    const parsed = file.sections ?? parseSqlMigration(file.text ?? '', path.basename(file.file));
+    const split = (s: SqlSection): string[] =>
+      s.chunks
+        ? s.chunks.flatMap((c) => (c.whole ? [c.sql] : dialect.splitStatements(c.sql)))
+        : dialect.splitStatements(s.sql);
+    const toStep = (s: SqlSection, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
-      statements: s.transaction
-        ? transactionalStatements(file, section, dialect.splitStatements(s.sql))
-        : dialect.splitStatements(s.sql),
+      statements: s.transaction ? transactionalStatements(file, section, split(s)) : split(s),
       transaction: s.transaction,
     });
     return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };

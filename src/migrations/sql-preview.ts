@@ -99,7 +99,10 @@ export async function previewSql(
     return { dialect, migrations: out };
   };
   if (options.database === undefined) {
-    const files = discoverMigrations(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
+    const files = discoverMigrations(
+      path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'),
+      options.format,
+    );
     return render(pick(files, files), options.dialect ?? 'sqlite', null);
   }
   const database = options.database;

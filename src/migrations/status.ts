@@ -43,7 +43,10 @@ export async function status(options: EngineOptions): Promise<StatusResult> {
   } catch (e) {
     if (!(e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND') || typeof options.database !== 'string')
       throw e;
-    const files = discoverMigrations(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
+    const files = discoverMigrations(
+      path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'),
+      options.format,
+    );
     const target = parseDatabaseUrl(options.database, options.cwd);
     return {
       dialect: target.dialect,
