@@ -2,7 +2,9 @@
  * dbdoctor: schema migrations for SQLite and PostgreSQL that know where your database
  * really is. Every CLI command is one of these functions first.
  */
-export { type ConfigFile, loadConfigFile } from './config/config-file.js';
+export { type AdoptOptions, type AdoptResult, adopt } from './adopt/adopt.js';
+export { ADOPT_TOOLS, type AdoptTool } from './adopt/tools.js';
+export { CONFIG_SCHEMA, type ConfigFile, configJsonSchema, loadConfigFile } from './config/config-file.js';
 export { parseDuration } from './config/duration.js';
 export { type DatabaseTarget, parseDatabaseUrl } from './config/url.js';
 export type { Capabilities, Connection, Dialect, DialectName, LockOwner } from './dialects/dialect.js';
@@ -10,6 +12,16 @@ export { type DatabaseInput, openConnection } from './dialects/open.js';
 export { type DoctorFix, type DoctorOptions, type DoctorResult, doctor } from './doctor/doctor.js';
 export type { Finding, Severity } from './doctor/findings.js';
 export { DbDoctorError, isDbDoctorError } from './errors.js';
+export {
+  detectFormat,
+  FORMAT_NAMES,
+  type FormatListing,
+  type FormatName,
+  formatNamed,
+  listMigrations,
+  type MigrationFormat,
+  type Uncovered,
+} from './formats/index.js';
 export { type MigrateOptions, type MigrateResult, migrate } from './migrations/apply.js';
 export type { BackupPolicy } from './migrations/backup.js';
 export {

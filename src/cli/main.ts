@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { register as registerAdopt } from './adopt.js';
 import { register as registerApply } from './apply.js';
 import { register as registerBackup } from './backup.js';
 import { register as registerDoctor } from './doctor.js';
@@ -37,6 +38,7 @@ for (const register of [
   registerLint,
   registerSchema,
   registerSessions,
+  registerAdopt,
 ]) {
   register(program);
 }

@@ -17,7 +17,8 @@ export function action<A extends unknown[]>(
     const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     const positional = args.slice(0, -2) as A;
     try {
-      const ctx = engineOptions(opts);
+      // `schema --format` is its output's format, not the migrations folder's layout.
+      const ctx = engineOptions(cmd.name() === 'schema' ? { ...opts, format: undefined } : opts);
       await fn(ctx, opts, ...positional);
     } catch (e) {
       process.exitCode = e instanceof ExitCode ? e.code : reportError(e, opts.json ?? false);

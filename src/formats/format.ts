@@ -155,7 +155,7 @@ export function finish(
     files: sorted.map((d) => ({
       id: d.id,
       name: d.name,
-      stem: `${d.id}_${d.name}`,
+      stem: d.repeatable ? d.id : `${d.id}_${d.name}`,
       file: d.file,
       kind: 'sql' as const,
       checksum: checksumOfParts(d.parts.map((p) => p.bytes)),
