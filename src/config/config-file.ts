@@ -18,7 +18,7 @@ export const CONFIG_SCHEMA = z.strictObject(
   {
     $schema: text().optional().describe('JSON Schema of this file, for editors.'),
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's literal ${VAR} syntax
-    url: text('must be a database URL (a string), e.g. "sqlite:./app.db" or "${DATABASE_URL}"')
+    url: text('must be a string (a database URL), e.g. "sqlite:./app.db" or "${DATABASE_URL}"')
       .optional()
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's literal ${VAR} syntax
       .describe('Database URL; ${VAR} is replaced by the environment variable VAR.'),
@@ -47,7 +47,7 @@ export const CONFIG_SCHEMA = z.strictObject(
       )
       .optional()
       .describe('SQLite backups before apply and down.'),
-    scratchUrl: text('must be a database URL (a string)')
+    scratchUrl: text('must be a string (a database URL)')
       .optional()
       .describe('doctor: a server of its own for the replay.'),
     ignore: z

@@ -57,7 +57,8 @@ export const flyway: MigrationFormat = {
   name: 'flyway',
   defaultDirs: ['sql', 'src/main/resources/db/migration', 'db/migration'],
   detect(dir) {
-    return walk(dir).some((p) => VERSIONED.test(path.basename(p)) || REPEATABLE.test(path.basename(p)));
+    // Its own files at the top of the folder: a project tree holding fixtures deep down is not one.
+    return entriesOf(dir).some((e) => VERSIONED.test(e) || REPEATABLE.test(e));
   },
   list(dir) {
     const stray: Uncovered[] = [];
@@ -125,7 +126,7 @@ export const flyway: MigrationFormat = {
 function walk(dir: string, rel = ''): string[] {
   const out: string[] = [];
   for (const entry of entriesOf(path.join(dir, rel))) {
-    if (hidden(entry)) continue;
+    if (hidden(entry) || entry === 'node_modules') continue;
     const r = path.join(rel, entry);
     if (isDir(path.join(dir, r))) out.push(...walk(dir, r));
     else out.push(r);

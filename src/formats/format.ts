@@ -173,7 +173,9 @@ export function finish(
 export function refuseBlocking(format: FormatName, dir: string, stray: readonly Uncovered[]): void {
   const blocking = stray.filter((u) => u.blocking);
   if (blocking.length > 0) {
-    const list = blocking.map((u) => `  - ${u.path}: ${u.reason}`).join('\n');
+    const shown = blocking.slice(0, 10).map((u) => `  - ${u.path}: ${u.reason}`);
+    if (blocking.length > 10) shown.push(`  … and ${blocking.length - 10} more (--json lists them all)`);
+    const list = shown.join('\n');
     throw new DbDoctorError(
       'UNCOVERED_MIGRATION_FILE',
       `${blocking.length === 1 ? 'A file' : `${blocking.length} files`} in ${dir} look${blocking.length === 1 ? 's' : ''} like ${blocking.length === 1 ? 'a migration' : 'migrations'} that the ${format} layout does not cover, so dbdoctor would not run ${blocking.length === 1 ? 'it' : 'them'}:\n${list}`,
