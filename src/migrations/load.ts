@@ -182,7 +182,9 @@ async function importDefinition(file: string): Promise<MigrationDefinition> {
       `Cannot load migration ${path.basename(file)}: ${errorMessage(e)}`,
       {
         unchanged: 'Nothing was done.',
-        hint: 'Fix the syntax or import error in the file; it must default-export defineMigration({ up, down }).',
+        hint: /Cannot find (package|module) ['"]dbdoctor['"]/.test(errorMessage(e))
+          ? "The migration imports 'dbdoctor', which the project does not have: run `npm i -D dbdoctor` (a type-only import, `import type { FunctionMigration } from 'dbdoctor'`, needs nothing)."
+          : 'Fix the syntax or import error in the file; it must default-export defineMigration({ up, down }).',
         cause: e,
       },
     );
