@@ -66,10 +66,12 @@ describe("a newcomer's first hour", () => {
     }
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's literal ${VAR} syntax
   it('${VAR} in the config file is read from the environment or .env; an unset one is CONFIG_INVALID naming the key', async () => {
     const cwd = tempProject({
       'dbdoctor.config.json': JSON.stringify({
         $schema: './dbdoctor.config.schema.json',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's literal ${VAR} syntax
         url: 'sqlite:${DB_FILE}',
       }),
       '.env': 'DB_FILE=./from-env.db\n',
