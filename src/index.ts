@@ -6,8 +6,18 @@ export { type AdoptOptions, type AdoptResult, adopt } from './adopt/adopt.js';
 export { ADOPT_TOOLS, type AdoptTool } from './adopt/tools.js';
 export { CONFIG_SCHEMA, type ConfigFile, configJsonSchema, loadConfigFile } from './config/config-file.js';
 export { parseDuration } from './config/duration.js';
-export { type DatabaseTarget, parseDatabaseUrl } from './config/url.js';
-export type { Capabilities, Connection, Dialect, DialectName, LockOwner } from './dialects/dialect.js';
+
+import './dialects/builtin.js';
+
+export { parseDatabaseUrl } from './config/url.js';
+export type {
+  Capabilities,
+  Connection,
+  DatabaseTarget,
+  Dialect,
+  DialectName,
+  LockOwner,
+} from './dialects/dialect.js';
 export { type DatabaseInput, openConnection } from './dialects/open.js';
 export { type DoctorFix, type DoctorOptions, type DoctorResult, doctor } from './doctor/doctor.js';
 export type { Finding, Severity } from './doctor/findings.js';
@@ -35,18 +45,17 @@ export type { EngineOptions } from './migrations/engine.js';
 export type { MigrationEvent } from './migrations/events.js';
 export { discoverMigrations, type MigrationFile, parseSqlMigration } from './migrations/files.js';
 export type { HistoryRow } from './migrations/history.js';
+export { type IntrospectOptions, introspect } from './migrations/introspect.js';
 export { type LintOptions, lint, type MigrationLintFinding } from './migrations/lint.js';
-export { compareFilesWithHistory, type MigrationState, type Problem } from './migrations/plan.js';
+export type { MigrationState, Problem } from './migrations/plan.js';
 export { backup, restore } from './migrations/restore.js';
 export { type RollbackOptions, type RollbackResult, rollback } from './migrations/rollback.js';
-export { splitStatements } from './migrations/split.js';
 export { type MigrationSql, previewSql } from './migrations/sql-preview.js';
 export { type ResolveAction, resolve, type StampResult, stamp } from './migrations/stamp.js';
 export { history, type StatusResult, status } from './migrations/status.js';
 export * from './ops/index.js';
 export { type ChangeKind, type DiffLabels, diff, type SchemaChange, type SchemaDiff } from './schema/diff.js';
 export { fingerprint } from './schema/fingerprint.js';
-export { type IntrospectOptions, introspect } from './schema/introspect.js';
 export type {
   CheckConstraint,
   Column,
@@ -61,5 +70,4 @@ export type {
   UniqueConstraint,
   View,
 } from './schema/model.js';
-export { normalizeExpression, normalizeSchema, normalizeType } from './schema/normalize.js';
 export { renderSchemaMermaid, renderSchemaText } from './schema/render.js';

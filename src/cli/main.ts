@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import '../dialects/builtin.js';
 import { register as registerAdopt } from './adopt.js';
 import { register as registerApply } from './apply.js';
 import { register as registerBackup } from './backup.js';

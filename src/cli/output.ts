@@ -1,5 +1,5 @@
 import { conceal } from '../config/url.js';
-import { withoutPasswords } from '../dialects/postgres/cluster-statements.js';
+import { maskSecretsInSql as withoutPasswords } from '../dialects/registry.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 
 /** Codes that mean the command line (or the URL it names) is wrong: exit 2, not 1. */
@@ -62,8 +62,8 @@ export function reportError(error: unknown, json: boolean): number {
 /**
  * `e` with the password literal of the failing statement it quotes (`CREATE ROLE … PASSWORD
  * '…'`, in `details.statement` and in the message's `statement:` part) shown as '***': the
- * statement is the user's, and may create a role. The same masking as the doctor's skipped
- * cluster statements ({@link withoutPasswords}).
+ * statement is the user's, and may create a role. Every registered dialect's masking
+ * (`EngineSql.maskSecrets`, the same as for the doctor's skipped cluster statements).
  */
 function withoutStatementPasswords(e: DbDoctorError): DbDoctorError {
   const statement = e.details.statement;

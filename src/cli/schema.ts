@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option('--schema <name>', 'PostgreSQL schema to read (default: public)')
     .action(
       action(async (ctx, opts) => {
-        const { introspect } = await import('../schema/introspect.js');
+        const { introspect } = await import('../migrations/introspect.js');
         const { renderSchemaMermaid, renderSchemaText } = await import('../schema/render.js');
         const format = String(opts.format);
         if (!(FORMATS as readonly string[]).includes(format)) {

@@ -202,7 +202,7 @@ async function examine(options: DoctorOptions): Promise<Examination> {
       } finally {
         await scratchServer?.close();
       }
-      findings.push(...(await healthFindings(conn, options.schema)));
+      findings.push(...(await healthFindings({ conn, schema: options.schema })));
       const sorted = sortFindings(findings);
       return {
         ok: !sorted.some((f) => f.severity === 'error'),

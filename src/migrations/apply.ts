@@ -151,7 +151,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
   if (findings.length > 0) options.onLint?.(findings);
   if (options.singleTransaction) {
-    const outside = loaded.find((m) => !runsInTransaction(m.up, session.conn.dialect.name));
+    const outside = loaded.find((m) => !runsInTransaction(m.up, session.conn.dialect));
     if (outside) {
       throw new DbDoctorError(
         'SINGLE_TRANSACTION_IMPOSSIBLE',

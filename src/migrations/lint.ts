@@ -1,6 +1,5 @@
 /** Linting pending DSL migrations against the live database (row counts decide "large"). */
 import type { Connection } from '../dialects/dialect.js';
-import { quoteIdent } from '../dialects/sqlite/ddl.js';
 import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
@@ -23,7 +22,7 @@ export interface LintOptions {
 async function cappedRows(conn: Connection, table: string, cap: number): Promise<number> {
   try {
     const rows = await conn.query<{ n: number | string }>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM ${quoteIdent(table)} LIMIT ${Math.floor(cap) + 1}) AS sample`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${conn.dialect.quoteIdent(table)} LIMIT ${Math.floor(cap) + 1}) AS sample`,
     );
     return Number(rows[0]?.n ?? 0);
   } catch (e) {

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Dialect, DialectName } from '../dialects/dialect.js';
+import type { Dialect } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
-import { needsNoTransaction } from '../ops/run.js';
 import type { Operation } from '../ops/types.js';
 import { operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
@@ -17,10 +16,14 @@ export type MigrationStep =
   /** DSL operations; `transaction` undefined means "unless an operation needs otherwise on this dialect". */
   | { kind: 'ops'; ops: readonly Operation[]; transaction: boolean | undefined };
 
-/** Whether a step runs inside a transaction on this dialect. */
-export function runsInTransaction(step: MigrationStep, dialect: DialectName): boolean {
+/**
+ * Whether a step runs inside a transaction on this dialect. Where DDL cannot roll back, none
+ * does: a transaction would claim an atomicity the database does not give.
+ */
+export function runsInTransaction(step: MigrationStep, dialect: Dialect): boolean {
+  if (!dialect.capabilities.transactionalDdl) return false;
   if (step.kind !== 'ops') return step.transaction;
-  return step.transaction ?? !needsNoTransaction(dialect, step.ops);
+  return step.transaction ?? !dialect.compiler.needsNoTransaction(step.ops);
 }
 
 /** A migration loaded for running: its up and (when it has one) down. */

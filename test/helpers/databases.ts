@@ -4,10 +4,43 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import '../../src/dialects/builtin.js';
 
-/** Every integration test runs once per dialect. */
-export const DIALECTS = ['sqlite', 'postgres'] as const;
-export type TestDialect = (typeof DIALECTS)[number];
+/** Every dialect the integration tests know. */
+const ALL_DIALECTS = ['sqlite', 'postgres'] as const;
+export type TestDialect = (typeof ALL_DIALECTS)[number];
+
+/**
+ * The dialects this run tests: all of them, or those DBDOCTOR_TEST_DIALECTS lists (comma
+ * separated, e.g. `sqlite` or `sqlite,postgres`). A name no test knows is an error, so a typo
+ * never passes by testing nothing.
+ */
+function selectedDialects(env: string | undefined): readonly TestDialect[] {
+  if (env === undefined || env.trim() === '') return ALL_DIALECTS;
+  const names = env
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  const unknown = names.filter((n) => !(ALL_DIALECTS as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new Error(`DBDOCTOR_TEST_DIALECTS names ${unknown.join(', ')}; known: ${ALL_DIALECTS.join(', ')}.`);
+  return ALL_DIALECTS.filter((d) => names.includes(d));
+}
+
+/** Every integration test runs once per selected dialect (see {@link selectedDialects}). */
+export const DIALECTS: readonly TestDialect[] = selectedDialects(process.env.DBDOCTOR_TEST_DIALECTS);
+
+/**
+ * Options for a suite that runs on one dialect only: skipped, saying why, when
+ * DBDOCTOR_TEST_DIALECTS leaves that dialect out.
+ */
+export function onlyOn(dialect: TestDialect): { skip: string | false } {
+  return {
+    skip: DIALECTS.includes(dialect)
+      ? false
+      : `${dialect} is not in DBDOCTOR_TEST_DIALECTS (${DIALECTS.join(',')})`,
+  };
+}
 
 let adminUrl: Promise<string> | null = null;
 

@@ -10,6 +10,7 @@ import {
   cli,
   createTestDatabase,
   DIALECTS,
+  onlyOn,
   rawExec,
   rawQuery,
   sqlMigration,
@@ -248,7 +249,7 @@ function startDoctor(db: TestDatabase, dir: string, line: RegExp) {
   return { child, closed, reached };
 }
 
-describe('PostgreSQL: the replay never touches the live server', () => {
+describe('PostgreSQL: the replay never touches the live server', onlyOn('postgres'), () => {
   const dbs: TestDatabase[] = [];
   const roles: string[] = [];
   after(async () => {

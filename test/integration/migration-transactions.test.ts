@@ -12,6 +12,7 @@ import {
   cli,
   createTestDatabase,
   DIALECTS,
+  onlyOn,
   rawExec,
   rawQuery,
   sqlMigration,
@@ -80,85 +81,89 @@ async function teamsProject(files: Record<string, string>): Promise<{ db: TestDa
   return { db, dir };
 }
 
-describe('SQLite: a hand-written table rebuild keeps every child row (drizzle-orm#5782)', () => {
-  it('(a) in a SQL file, applied by the CLI', async () => {
-    const { db, dir } = await teamsProject({ '002_rebuild.sql': sqlMigration(REBUILD_SQL) });
-    try {
-      const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      await assertChildrenIntact(db);
-      assert.deepEqual(await historyIds(db), ['001', '002']);
-      const notNull = await rawQuery(
-        db,
-        "SELECT [notnull] AS nn FROM pragma_table_info('teams') WHERE name = 'name'",
-      );
-      assert.equal(notNull[0]?.nn, 1, 'the rebuild itself happened');
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('(b) in a TS function migration using db.sql, applied by the CLI', async () => {
-    const { db, dir } = await teamsProject({ '002_rebuild.ts': tsMigration(REBUILD) });
-    try {
-      const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      await assertChildrenIntact(db);
-      assert.deepEqual(await historyIds(db), ['001', '002']);
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('(c) through the library, given an open better-sqlite3 Database with foreign keys on', async () => {
-    const { db, dir } = await teamsProject({ '002_rebuild.sql': sqlMigration(REBUILD_SQL) });
-    const handle = new Database(file(db));
-    try {
-      assert.equal(handle.pragma('foreign_keys', { simple: true }), 1);
-      const result = await migrate({ database: handle, dir, backup: { enabled: false } });
-      assert.equal(result.after, '002');
-      assert.equal(handle.pragma('foreign_keys', { simple: true }), 1, 'enforcement is back on afterwards');
-      assert.equal(handle.inTransaction, false);
-      await assertChildrenIntact(db);
-    } finally {
-      handle.close();
-      await db.drop();
-    }
-  });
-
-  it('(d) as the down of a migration, reverted by the CLI', async () => {
-    const { db, dir } = await teamsProject({
-      '002_index.sql': sqlMigration('CREATE INDEX ix_teams_name ON teams (name);', REBUILD_SQL),
+describe(
+  'SQLite: a hand-written table rebuild keeps every child row (drizzle-orm#5782)',
+  onlyOn('sqlite'),
+  () => {
+    it('(a) in a SQL file, applied by the CLI', async () => {
+      const { db, dir } = await teamsProject({ '002_rebuild.sql': sqlMigration(REBUILD_SQL) });
+      try {
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        await assertChildrenIntact(db);
+        assert.deepEqual(await historyIds(db), ['001', '002']);
+        const notNull = await rawQuery(
+          db,
+          "SELECT [notnull] AS nn FROM pragma_table_info('teams') WHERE name = 'name'",
+        );
+        assert.equal(notNull[0]?.nn, 1, 'the rebuild itself happened');
+      } finally {
+        await db.drop();
+      }
     });
-    try {
-      assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 0);
-      const r = await cli(['down', '--no-backup', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      await assertChildrenIntact(db);
-      assert.deepEqual(await historyIds(db), ['001']);
-    } finally {
-      await db.drop();
-    }
-  });
 
-  it('with --single-transaction, hand-written and DSL rebuilds alike', async () => {
-    const dsl = `export default { ops: [{ kind: 'alterColumn', table: 'teams', column: 'name', change: { nullable: true }, from: { nullable: false } }] };\n`;
-    const { db, dir } = await teamsProject({
-      '002_rebuild.sql': sqlMigration(REBUILD_SQL),
-      '003_back.mjs': dsl,
+    it('(b) in a TS function migration using db.sql, applied by the CLI', async () => {
+      const { db, dir } = await teamsProject({ '002_rebuild.ts': tsMigration(REBUILD) });
+      try {
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        await assertChildrenIntact(db);
+        assert.deepEqual(await historyIds(db), ['001', '002']);
+      } finally {
+        await db.drop();
+      }
     });
-    try {
-      const r = await cli(['apply', '--single-transaction', '--no-backup', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      await assertChildrenIntact(db);
-      assert.deepEqual(await historyIds(db), ['001', '002', '003']);
-    } finally {
-      await db.drop();
-    }
-  });
-});
 
-describe('SQLite: foreign_key_check before COMMIT', () => {
+    it('(c) through the library, given an open better-sqlite3 Database with foreign keys on', async () => {
+      const { db, dir } = await teamsProject({ '002_rebuild.sql': sqlMigration(REBUILD_SQL) });
+      const handle = new Database(file(db));
+      try {
+        assert.equal(handle.pragma('foreign_keys', { simple: true }), 1);
+        const result = await migrate({ database: handle, dir, backup: { enabled: false } });
+        assert.equal(result.after, '002');
+        assert.equal(handle.pragma('foreign_keys', { simple: true }), 1, 'enforcement is back on afterwards');
+        assert.equal(handle.inTransaction, false);
+        await assertChildrenIntact(db);
+      } finally {
+        handle.close();
+        await db.drop();
+      }
+    });
+
+    it('(d) as the down of a migration, reverted by the CLI', async () => {
+      const { db, dir } = await teamsProject({
+        '002_index.sql': sqlMigration('CREATE INDEX ix_teams_name ON teams (name);', REBUILD_SQL),
+      });
+      try {
+        assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 0);
+        const r = await cli(['down', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        await assertChildrenIntact(db);
+        assert.deepEqual(await historyIds(db), ['001']);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('with --single-transaction, hand-written and DSL rebuilds alike', async () => {
+      const dsl = `export default { ops: [{ kind: 'alterColumn', table: 'teams', column: 'name', change: { nullable: true }, from: { nullable: false } }] };\n`;
+      const { db, dir } = await teamsProject({
+        '002_rebuild.sql': sqlMigration(REBUILD_SQL),
+        '003_back.mjs': dsl,
+      });
+      try {
+        const r = await cli(['apply', '--single-transaction', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        await assertChildrenIntact(db);
+        assert.deepEqual(await historyIds(db), ['001', '002', '003']);
+      } finally {
+        await db.drop();
+      }
+    });
+  },
+);
+
+describe('SQLite: foreign_key_check before COMMIT', onlyOn('sqlite'), () => {
   it('refuses a migration that leaves an orphan, and rolls it back', async () => {
     const { db, dir } = await teamsProject({
       '002_orphan.sql': sqlMigration(
@@ -366,7 +371,7 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('sqlite: a rollback the database did itself is reported as such', () => {
+describe('sqlite: a rollback the database did itself is reported as such', onlyOn('sqlite'), () => {
   it('INSERT OR ROLLBACK ends the transaction with its error: rolled back, by the database', async () => {
     const db = await createTestDatabase('sqlite');
     try {
@@ -392,7 +397,7 @@ describe('sqlite: a rollback the database did itself is reported as such', () =>
   });
 });
 
-describe('library rollback() keeps children on SQLite too', () => {
+describe('library rollback() keeps children on SQLite too', onlyOn('sqlite'), () => {
   it('a DSL-free down given an open Database', async () => {
     const { db, dir } = await teamsProject({
       '002_index.sql': sqlMigration('CREATE INDEX ix_teams_name ON teams (name);', REBUILD_SQL),
@@ -410,7 +415,7 @@ describe('library rollback() keeps children on SQLite too', () => {
   });
 });
 
-describe('SQLite: a migration never leaves a view or trigger that cannot compile', () => {
+describe('SQLite: a migration never leaves a view or trigger that cannot compile', onlyOn('sqlite'), () => {
   const BASE_SQL =
     "CREATE TABLE accounts (id INTEGER PRIMARY KEY, kind TEXT, position INTEGER);\nINSERT INTO accounts (kind, position) VALUES ('internal', 1);";
   const cases: [string, string, RegExp][] = [

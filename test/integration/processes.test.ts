@@ -10,6 +10,7 @@ import {
   cli,
   createTestDatabase,
   DIALECTS,
+  onlyOn,
   rawQuery,
   sqlMigration,
   type TestDatabase,
@@ -175,7 +176,7 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('SQLite backup and restore', () => {
+describe('SQLite backup and restore', onlyOn('sqlite'), () => {
   it('backup, a destructive migration, restore: every row is back', async () => {
     const db = await createTestDatabase('sqlite');
     try {

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { doctor } from '../../src/doctor/doctor.js';
 import { migrate } from '../../src/migrations/apply.js';
+import { introspect } from '../../src/migrations/introspect.js';
 import { fingerprint } from '../../src/schema/fingerprint.js';
-import { introspect } from '../../src/schema/introspect.js';
 import {
   createTestDatabase,
   DIALECTS,

@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import pg from 'pg';
-import { splitStatements } from '../../src/index.js';
+import '../../src/dialects/builtin.js';
+import { splitStatements } from '../../src/migrations/split.js';
 import { createTestDatabase, type TestDatabase, type TestDialect } from '../helpers/databases.js';
 
 const SEED = Number(process.env.DBDOCTOR_FUZZ_SEED ?? 20261130);

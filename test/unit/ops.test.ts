@@ -25,8 +25,9 @@ import {
   renameColumn,
   sql,
 } from '../../src/ops/index.js';
-import { pgStatements } from '../../src/ops/postgres.js';
-import { editTable, sqliteSteps, widenEnumChecks } from '../../src/ops/sqlite.js';
+import '../../src/dialects/builtin.js';
+import { pgStatements } from '../../src/dialects/postgres/compile.js';
+import { editTable, sqliteSteps, widenEnumChecks } from '../../src/dialects/sqlite/compile.js';
 
 describe('SQLite CREATE TABLE surgery', () => {
   const SQL = `CREATE TABLE "t" (

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { conceal } from '../../config/url.js';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { Connection, Dialect, Row } from '../dialect.js';
+import type { PostgresTarget } from './url.js';
 
 /** Loads pg only when a PostgreSQL database is actually opened. */
 async function loadDriver(): Promise<typeof pg> {
@@ -9,20 +10,14 @@ async function loadDriver(): Promise<typeof pg> {
   return (mod.default ?? mod) as typeof pg;
 }
 
-/** Where to connect, as parsed by `parseDatabaseUrl`. */
-export interface PostgresTarget {
-  connectionString: string;
-  /** The location without secrets, for messages. */
-  display: string;
-  /** Strings that must never reach a message (passwords, decoded and as typed). */
-  secrets: readonly string[];
-}
+/** Where to connect: the parts of a parsed URL ({@link PostgresTarget}) pg needs. */
+export type PostgresConnectTarget = Pick<PostgresTarget, 'connectionString' | 'display' | 'secrets'>;
 
 /**
  * Opens a new pg Client. Throws `DB_NOT_FOUND` (no such database), `DB_AUTH_FAILED` (login
  * refused) or `DB_UNREACHABLE` (no server answers), naming `target.display` only.
  */
-export async function connectPostgres(target: PostgresTarget): Promise<pg.Client> {
+export async function connectPostgres(target: PostgresConnectTarget): Promise<pg.Client> {
   const { Client } = await loadDriver();
   let client: pg.Client | undefined;
   try {
@@ -190,4 +185,38 @@ export class PostgresConnection implements Connection {
   async close(): Promise<void> {
     await this.onClose();
   }
+}
+
+/** Opens a new client for a parsed PostgreSQL URL; closing the connection ends it. */
+export async function openPostgres(dialect: Dialect, target: PostgresTarget): Promise<PostgresConnection> {
+  const client = await connectPostgres(target);
+  return new PostgresConnection(client, dialect, target.display, () => client.end(), target.secrets);
+}
+
+function isPgPool(x: unknown): x is pg.Pool {
+  return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
+}
+
+function isPgClient(x: unknown): x is pg.Client {
+  return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
+}
+
+/** Whether `x` is a pg Pool or Client. */
+export function isPgHandle(x: unknown): x is pg.Pool | pg.Client {
+  return isPgPool(x) || isPgClient(x);
+}
+
+/**
+ * Wraps a caller's pg Pool (one client checked out, released on close) or Client (left open
+ * on close).
+ */
+export async function wrapPostgres(
+  dialect: Dialect,
+  handle: pg.Pool | pg.Client,
+): Promise<PostgresConnection> {
+  if (isPgPool(handle)) {
+    const client = await handle.connect();
+    return new PostgresConnection(client, dialect, 'postgres (pool)', async () => client.release());
+  }
+  return new PostgresConnection(handle, dialect, 'postgres (client)', async () => {});
 }

@@ -15,8 +15,8 @@ import {
 import type { IntrospectOptions } from '../dialect.js';
 import { nameFilter } from '../exclude.js';
 import { parseCreateIndex, parseCreateTable } from './create-sql.js';
-import { quoteIdent } from './ddl.js';
 import type { SqliteConnection } from './driver.js';
+import { quoteIdent } from './quote.js';
 
 interface MasterRow {
   type: 'table' | 'index' | 'view' | 'trigger';

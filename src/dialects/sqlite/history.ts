@@ -2,16 +2,6 @@ import type { EngineSql } from '../dialect.js';
 import { explainSqliteFailure } from './explain.js';
 import { captureSqliteSession } from './session.js';
 
-/** Double-quotes an identifier, doubling embedded quotes. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Single-quotes a string literal. */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

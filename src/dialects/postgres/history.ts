@@ -2,16 +2,6 @@ import type { EngineSql } from '../dialect.js';
 import { withoutPasswords } from './cluster-statements.js';
 import { capturePostgresSession, postgresHistorySchema } from './session.js';
 
-/** Double-quotes an identifier, doubling embedded quotes. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Quotes a string literal (standard_conforming_strings on, the default since 9.1). */
-export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
 function sqlState(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
 }

@@ -1,8 +1,8 @@
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
 import { OTHER_TOOLS_TABLES } from '../doctor/ignore.js';
 import { DbDoctorError } from '../errors.js';
-import { historyTableName } from '../migrations/engine.js';
-import type { Schema } from './model.js';
+import type { Schema } from '../schema/model.js';
+import { historyTableName } from './engine.js';
 
 /** Options of {@link introspect}. */
 export interface IntrospectOptions {

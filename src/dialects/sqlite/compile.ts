@@ -1,32 +1,73 @@
 /**
  * Compiling operations to SQLite: native statements where ALTER TABLE suffices, otherwise a
  * table rebuild (consecutive operations on one table share one). The rebuild itself runs in
- * dialects/sqlite/rebuild.ts, which reads the live CREATE TABLE text when it runs.
+ * rebuild.ts, which reads the live CREATE TABLE text when it runs.
  */
-import { quoteIdent } from '../dialects/sqlite/ddl.js';
-import { splitSqliteStatements } from '../dialects/sqlite/split.js';
+import { clauses, defaultSql, sqlFor } from '../../dialects/clauses.js';
+import { DbDoctorError, errorMessage, isDbDoctorError } from '../../errors.js';
+import {
+  enumCheckExpression,
+  enumCheckName,
+  enumValuesOf,
+  isEnumCheckOf,
+  isEnumRef,
+} from '../../ops/portable.js';
+import type {
+  ColumnDefault,
+  ColumnSpec,
+  ColumnType,
+  Operation,
+  PortableType,
+  TableSpec,
+} from '../../ops/types.js';
+import { normalizeExpression, normalizeType } from '../../schema/normalize.js';
+import type { ColumnModel, Connection, OperationCompiler, RunOperationsOptions } from '../dialect.js';
+import { quoteIdent, quoteLiteral, SQLITE_EXPRESSIONS } from './quote.js';
+import { readTableParts, rebuildTable, tableNames } from './rebuild.js';
+import { splitSqliteStatements } from './split.js';
 import {
   type CreateTableParts,
   editColumnItem,
   itemColumn,
   itemConstraintName,
   mentionsIdentifier,
-} from '../dialects/sqlite/table-sql.js';
-import { DbDoctorError } from '../errors.js';
-import { foreignKeyClause, nameList, referencesClause } from './clauses.js';
-import { enumValuesOf } from './fold.js';
-import {
-  columnTypeSql,
-  defaultSql,
-  enumCheckExpression,
-  enumCheckName,
-  isEnumCheckOf,
-  isEnumRef,
-} from './portable.js';
-import type { ColumnDefault, ColumnSpec, ColumnType, Operation, TableSpec } from './types.js';
+} from './table-sql.js';
 
 const q = quoteIdent;
-const list = nameList;
+const { nameList: list, foreignKeyClause, referencesClause } = clauses(quoteIdent);
+const quoting = { quoteIdent, quoteLiteral };
+
+const SQLITE_TYPES: Record<PortableType, string> = {
+  text: 'TEXT',
+  integer: 'INTEGER',
+  bigint: 'INTEGER',
+  boolean: 'INTEGER',
+  real: 'REAL',
+  numeric: 'NUMERIC',
+  timestamp: 'TEXT',
+  date: 'TEXT',
+  json: 'TEXT',
+  uuid: 'TEXT',
+  blob: 'BLOB',
+};
+
+/** The type a column is declared with: enums are TEXT with a CHECK. */
+function columnTypeSql(type: ColumnType): string {
+  return isEnumRef(type) ? 'TEXT' : SQLITE_TYPES[type];
+}
+
+const spelling = { name: 'sqlite', quoteLiteral, booleanLiteral: (b: boolean) => (b ? '1' : '0') };
+
+/** How DSL columns look on SQLite: the text of a default is kept as written. */
+export const sqliteColumns: ColumnModel = {
+  declaredType: columnTypeSql,
+  modelType: (type) => (isEnumRef(type) ? 'text' : normalizeType(columnTypeSql(type))),
+  modelDefault(value, _type) {
+    const sqlText = defaultSql(value, spelling);
+    return sqlText === null ? null : normalizeExpression(sqlText, SQLITE_EXPRESSIONS);
+  },
+  identity: 'autoincrement',
+};
 
 /** An operation that changes one table through a rebuild. */
 export type RebuildOperation = Extract<
@@ -54,7 +95,7 @@ export type SqliteStep =
 
 /** A column definition (enum CHECKs are separate table constraints, see {@link columnCheckItems}). */
 export function sqliteColumnSql(name: string, spec: ColumnSpec): string {
-  const parts = [q(name), columnTypeSql(spec.type, 'sqlite')];
+  const parts = [q(name), columnTypeSql(spec.type)];
   // PRIMARY KEY columns are NOT NULL on both dialects (SQLite would allow NULL otherwise).
   if (spec.primaryKey) parts.push(`PRIMARY KEY${spec.autoIncrement ? ' AUTOINCREMENT' : ''}`, 'NOT NULL');
   else if (spec.nullable === false) parts.push('NOT NULL');
@@ -66,8 +107,8 @@ export function sqliteColumnSql(name: string, spec: ColumnSpec): string {
 }
 
 /** The SQL after DEFAULT on SQLite, or null for no default. */
-function sqliteDefault(value: ColumnDefault | undefined, type: ColumnType): string | null {
-  const sql = defaultSql(value, type, 'sqlite');
+function sqliteDefault(value: ColumnDefault | undefined, _type: ColumnType): string | null {
+  const sql = defaultSql(value, spelling);
   return sql === null ? null : wrapDefault(sql);
 }
 
@@ -84,7 +125,7 @@ function wrapDefault(sql: string): string {
 export function columnCheckItems(name: string, spec: { type: ColumnSpec['type'] }): string[] {
   if (!isEnumRef(spec.type)) return [];
   return [
-    `CONSTRAINT ${q(enumCheckName(spec.type.enum, name))} CHECK (${enumCheckExpression(name, spec.type.values)})`,
+    `CONSTRAINT ${q(enumCheckName(spec.type.enum, name))} CHECK (${enumCheckExpression(name, spec.type.values, quoting)})`,
   ];
 }
 
@@ -137,7 +178,7 @@ function nativeStatements(op: Operation): string[] | null {
     case 'dropEnum':
       return []; // enums are CHECKs on the columns that use them
     case 'sql':
-      return splitSqliteStatements(typeof op.up === 'string' ? op.up : op.up.sqlite);
+      return splitSqliteStatements(sqlFor(op.up, 'sqlite'));
     // null: what SQLite cannot do in place, so the table is rebuilt (or the enum CHECKs widened).
     case 'dropColumn':
     case 'alterColumn':
@@ -244,7 +285,7 @@ export function editTable(parts: CreateTableParts, ops: readonly RebuildOperatio
         const i = columnIndex(op, op.column);
         const { type, nullable } = op.change;
         items[i] = editColumnItem(items[i] as string, {
-          typeSql: type === undefined ? undefined : columnTypeSql(type, 'sqlite'),
+          typeSql: type === undefined ? undefined : columnTypeSql(type),
           nullable,
           defaultSql:
             op.change.default === undefined ? undefined : sqliteDefault(op.change.default, type ?? 'text'),
@@ -291,7 +332,128 @@ export function widenEnumChecks(
     const column = constraint.slice(prefix.length);
     const values = enumValuesOf(it.replace(/\)\s*$/, ''));
     if (values.includes(value)) return it;
-    return `CONSTRAINT ${q(constraint)} CHECK (${enumCheckExpression(column, [...values, value])})`;
+    return `CONSTRAINT ${q(constraint)} CHECK (${enumCheckExpression(column, [...values, value], quoting)})`;
   });
   return changed ? { items, options: parts.options } : null;
 }
+
+/** The refusal of a dropColumn whose column a trigger or view still uses. */
+function columnInUse(
+  step: { table: string; column: string },
+  refusal: string,
+  broken: DbDoctorError,
+): DbDoctorError {
+  const dependent = broken.details.dependent as { type: string; name: string };
+  return new DbDoctorError(
+    'COLUMN_IN_USE',
+    `Cannot drop column "${step.column}" of "${step.table}": ${dependent.type} "${dependent.name}" uses it. SQLite refuses ALTER TABLE DROP COLUMN ("${refusal}"), and a rebuild would leave the ${dependent.type} broken ("${broken.details.sqliteError}").`,
+    {
+      unchanged: 'The migration was rolled back; the table, its triggers and views are as they were.',
+      hint: `Drop or rewrite ${dependent.type} "${dependent.name}" without "${step.column}" first, in the same migration (sql() before dropColumn).`,
+      details: { ...broken.details, sqliteRefusal: refusal },
+    },
+  );
+}
+
+async function runSqliteStep(
+  conn: Connection,
+  step: SqliteStep,
+  exec: (sql: string) => Promise<void>,
+  ran: string[],
+  options: RunOperationsOptions,
+): Promise<void> {
+  const rebuild = async (table: string, edit: ReturnType<typeof editTable>) => {
+    options.onStatement?.(`-- rebuild of "${table}"`);
+    const r = await rebuildTable(conn, table, edit.parts, {
+      droppedColumns: edit.droppedColumns,
+      copyBatchRows: options.copyBatchRows,
+      onProgress: options.onProgress,
+      onStatement: options.onStatement,
+    });
+    ran.push(...r.statements);
+  };
+  switch (step.kind) {
+    case 'sql':
+      for (const s of step.statements) await exec(s);
+      return;
+    case 'rebuild':
+      await rebuild(step.table, editTable(await readTableParts(conn, step.table), step.ops));
+      return;
+    case 'dropColumn': {
+      // Native DROP COLUMN (SQLite 3.35+) when SQLite allows it; it refuses an indexed, key,
+      // CHECKed or referenced column, and then the rebuild does it. It also refuses a column
+      // a trigger or view uses; the rebuild's check of recreated triggers and views catches
+      // that, and the refusal carries SQLite's first reason too.
+      const native = `ALTER TABLE ${quoteIdent(step.table)} DROP COLUMN ${quoteIdent(step.column)}`;
+      await conn.exec('SAVEPOINT dbdoctor_drop_column');
+      let refusal: string;
+      try {
+        options.onStatement?.(native);
+        await conn.exec(native);
+        await conn.exec('RELEASE dbdoctor_drop_column');
+        ran.push(native);
+        return;
+      } catch (e) {
+        refusal = errorMessage(e);
+        await conn.exec('ROLLBACK TO dbdoctor_drop_column');
+        await conn.exec('RELEASE dbdoctor_drop_column');
+      }
+      try {
+        await rebuild(step.table, editTable(await readTableParts(conn, step.table), [step.op]));
+      } catch (e) {
+        throw isDbDoctorError(e) && e.code === 'REBUILD_BREAKS_DEPENDENT' ? columnInUse(step, refusal, e) : e;
+      }
+      return;
+    }
+    case 'addEnumValue':
+      for (const table of await tableNames(conn)) {
+        const widened = widenEnumChecks(await readTableParts(conn, table), step.name, step.value);
+        if (widened) await rebuild(table, { parts: widened, droppedColumns: [] });
+      }
+      return;
+  }
+}
+
+/** Runs `ops` on SQLite: each step natively, by a rebuild, or by widening enum CHECKs. */
+export async function runSqliteOperations(
+  conn: Connection,
+  ops: readonly Operation[],
+  options: RunOperationsOptions = {},
+): Promise<string[]> {
+  const ran: string[] = [];
+  const exec = async (sql: string) => {
+    options.onStatement?.(sql);
+    ran.push(sql);
+    await (options.exec ? options.exec(sql) : conn.exec(sql));
+  };
+  for (const step of sqliteSteps(ops)) await runSqliteStep(conn, step, exec, ran, options);
+  return ran;
+}
+
+/** A schema-only in-memory copy of `source` (or an empty one) to preview rebuilds against. */
+async function previewDatabase(source: Connection | null): Promise<Connection> {
+  const { sqliteDialect } = await import('./index.js');
+  const scratch = await sqliteDialect.open(sqliteDialect.parseUrl('sqlite::memory:', process.cwd()), {});
+  // As during apply, where enforcement is switched off around a rebuild.
+  await scratch.exec('PRAGMA foreign_keys = OFF');
+  if (source) {
+    const rows = await source.query<{ sql: string }>(
+      "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
+    );
+    for (const r of rows) await scratch.exec(r.sql).catch(() => {});
+  }
+  return scratch;
+}
+
+/** The operation DSL on SQLite. */
+export const sqliteCompiler: OperationCompiler = {
+  columns: sqliteColumns,
+  // Every SQLite operation runs inside the migration's transaction.
+  needsNoTransaction: () => false,
+  run: runSqliteOperations,
+  previewDatabase,
+  rebuiltTables: (ops) =>
+    sqliteSteps(ops).flatMap((step) =>
+      step.kind === 'rebuild' || step.kind === 'dropColumn' ? [step.table] : [],
+    ),
+};
