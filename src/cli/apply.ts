@@ -37,7 +37,7 @@ export function register(program: Command): void {
           },
         });
         emit(ctx.json, r, () => {
-          const lines: string[] = [`database: ${r.database}`];
+          const lines: string[] = [`database: ${r.database}${r.exists ? '' : ' (does not exist yet)'}`];
           if (r.backup) lines.push(`backup: ${r.backup}`);
           if (r.applied.length === 0) lines.push(`Nothing to apply; database is at ${r.after ?? 'base'}.`);
           else {

@@ -1,11 +1,13 @@
 import path from 'node:path';
-import type { Connection, MigrationLock } from '../dialects/dialect.js';
+import { parseDatabaseUrl } from '../config/url.js';
+import type { Connection, Dialect, MigrationLock } from '../dialects/dialect.js';
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import type { BackupPolicy } from './backup.js';
 import type { EventListener } from './events.js';
 import { discoverMigrations, type MigrationFile, parseSqlMigration } from './files.js';
-import { DEFAULT_HISTORY_TABLE, History } from './history.js';
+import { DEFAULT_HISTORY_TABLE, History, type HistoryRow } from './history.js';
 
 /** Options every engine function takes. */
 export interface EngineOptions {
@@ -72,13 +74,18 @@ export async function openSession(
 ): Promise<EngineSession> {
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   const table = historyTableName(options.historyTable);
-  const files = discoverMigrations(dir, options.format);
-  // Section errors too, before a SQLite file is created by opening it.
-  for (const f of files)
-    if (f.kind === 'sql' && !f.sections) parseSqlMigration(f.text ?? '', path.basename(f.file));
+  const files = readMigrationFiles(dir, options.format);
   const { conn, lock } = await openLocked(options, table, opts.mustExist);
   const history = new History(conn, table, await historySchemaOf(conn, table));
   return { conn, files, history, lock, options, close: () => conn.close() };
+}
+
+/** The migration files of `dir`, with SQL section errors raised now, before any database is opened. */
+function readMigrationFiles(dir: string, format: string | undefined): MigrationFile[] {
+  const files = discoverMigrations(dir, format);
+  for (const f of files)
+    if (f.kind === 'sql' && !f.sections) parseSqlMigration(f.text ?? '', path.basename(f.file));
+  return files;
 }
 
 /**
@@ -153,4 +160,55 @@ export async function usingSession<T>(
   } finally {
     await session.close();
   }
+}
+
+/** What a read-only command sees: the files, and the database as it is, or as empty when it does not exist. */
+export interface ReadOnlyView {
+  files: MigrationFile[];
+  dialect: Dialect;
+  /** The open database; null when it does not exist yet (it reads as empty, and is not created). */
+  conn: Connection | null;
+  /** The database, as shown to people (no password). */
+  display: string;
+  exists: boolean;
+  /** Its history rows, oldest first (none when there is no history table). */
+  rows: HistoryRow[];
+}
+
+/**
+ * Runs a read-only command (`apply --dry-run`, `lint`, `sql`, `status`): the database is
+ * opened only when it exists, never created, and nothing is written to it (no history table,
+ * no lock table). A database that does not exist yet (`DB_NOT_FOUND`: a SQLite file not made)
+ * is seen as the empty database `apply` would start from.
+ */
+export async function readOnlyView<T>(
+  options: EngineOptions,
+  fn: (view: ReadOnlyView) => Promise<T>,
+): Promise<T> {
+  let opened = false;
+  try {
+    return await usingSession(
+      options,
+      async (session) => {
+        opened = true;
+        const rows = (await session.history.read()) ?? [];
+        const { conn, files } = session;
+        return fn({ files, dialect: conn.dialect, conn, display: conn.display, exists: true, rows });
+      },
+      { mustExist: true },
+    );
+  } catch (e) {
+    const absent = !opened && e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND';
+    if (!absent || typeof options.database !== 'string') throw e;
+  }
+  const target = parseDatabaseUrl(options.database, options.cwd);
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  return fn({
+    files: readMigrationFiles(dir, options.format),
+    dialect: dialectNamed(target.dialect),
+    conn: null,
+    display: target.display,
+    exists: false,
+    rows: [],
+  });
 }

@@ -1,9 +1,9 @@
 /** Linting pending DSL migrations against the live database (row counts decide "large"). */
-import type { Connection } from '../dialects/dialect.js';
+import type { Connection, Dialect } from '../dialects/dialect.js';
 import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
-import { type EngineOptions, usingSession } from './engine.js';
+import { type EngineOptions, readOnlyView } from './engine.js';
 import { type LoadedMigration, loadMigration } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
 
@@ -18,8 +18,12 @@ export interface LintOptions {
   largeTableRows?: number;
 }
 
-/** Rows of `table`, counted up to `cap` (enough to know "large"); 0 when it does not exist. */
-async function cappedRows(conn: Connection, table: string, cap: number): Promise<number> {
+/**
+ * Rows of `table`, counted up to `cap` (enough to know "large"); 0 when it does not exist, or
+ * when the database does not (`conn` null).
+ */
+async function cappedRows(conn: Connection | null, table: string, cap: number): Promise<number> {
+  if (conn === null) return 0;
   try {
     const rows = await conn.query<{ n: number | string }>(
       `SELECT count(*) AS n FROM (SELECT 1 FROM ${conn.dialect.quoteIdent(table)} LIMIT ${Math.floor(cap) + 1}) AS sample`,
@@ -33,7 +37,8 @@ async function cappedRows(conn: Connection, table: string, cap: number): Promise
 
 /** Lints the DSL migrations among `loaded` with the live row counts of the tables they touch. */
 export async function lintLoaded(
-  conn: Connection,
+  dialect: Dialect,
+  conn: Connection | null,
   loaded: readonly LoadedMigration[],
   options: LintOptions = {},
 ): Promise<MigrationLintFinding[]> {
@@ -48,7 +53,7 @@ export async function lintLoaded(
       if (table && !counts.has(table)) counts.set(table, await cappedRows(conn, table, large));
     }
     const found = lintOperations(ops, {
-      dialect: conn.dialect.name,
+      dialect: dialect.name,
       rows: (t) => counts.get(t) ?? 0,
       largeTableRows: large,
     });
@@ -71,17 +76,17 @@ export function lintError(findings: MigrationLintFinding[]): DbDoctorError {
   );
 }
 
-/** Lints every pending migration of a database: DSL lints, and migrations that cannot load. */
+/** Lints every pending migration of a database: DSL lints, and migrations that cannot load. Read-only. */
 export async function lint(
   options: EngineOptions & LintOptions,
 ): Promise<{ dialect: string; findings: MigrationLintFinding[] }> {
-  return usingSession(options, async (session) => {
-    const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
+  return readOnlyView(options, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
     const loaded: LoadedMigration[] = [];
     const findings: MigrationLintFinding[] = [];
     for (const f of state.pending) {
       try {
-        loaded.push(await loadMigration(f, session.conn.dialect));
+        loaded.push(await loadMigration(f, view.dialect));
       } catch (e) {
         if (!(e instanceof DbDoctorError)) throw e;
         findings.push({
@@ -93,7 +98,7 @@ export async function lint(
         });
       }
     }
-    findings.push(...(await lintLoaded(session.conn, loaded, options)));
-    return { dialect: session.conn.dialect.name, findings };
+    findings.push(...(await lintLoaded(view.dialect, view.conn, loaded, options)));
+    return { dialect: view.dialect.name, findings };
   });
 }

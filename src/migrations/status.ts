@@ -1,8 +1,4 @@
-import path from 'node:path';
-import { parseDatabaseUrl } from '../config/url.js';
-import { DbDoctorError } from '../errors.js';
-import { type EngineOptions, historyTableName, usingSession } from './engine.js';
-import { discoverMigrations } from './files.js';
+import { type EngineOptions, historyTableName, readOnlyView, usingSession } from './engine.js';
 import type { HistoryRow } from './history.js';
 import { compareFilesWithHistory, type Problem } from './plan.js';
 
@@ -22,42 +18,18 @@ export interface StatusResult {
 /** Where the database stands against the migration files. Read-only: creates nothing. */
 export async function status(options: EngineOptions): Promise<StatusResult> {
   historyTableName(options.historyTable);
-  try {
-    return await usingSession(
-      options,
-      async (session) => {
-        const rows = (await session.history.read()) ?? [];
-        const state = compareFilesWithHistory(session.files, rows);
-        return {
-          dialect: session.conn.dialect.name,
-          database: session.conn.display,
-          exists: true,
-          current: state.current,
-          applied: state.applied.map(toApplied),
-          pending: state.pending.map((f) => ({ id: f.id, name: f.name })),
-          problems: state.problems,
-        };
-      },
-      { mustExist: true },
-    );
-  } catch (e) {
-    if (!(e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND') || typeof options.database !== 'string')
-      throw e;
-    const files = discoverMigrations(
-      path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'),
-      options.format,
-    );
-    const target = parseDatabaseUrl(options.database, options.cwd);
+  return readOnlyView(options, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
     return {
-      dialect: target.dialect,
-      database: target.display,
-      exists: false,
-      current: null,
-      applied: [],
-      pending: files.map((f) => ({ id: f.id, name: f.name })),
-      problems: [],
+      dialect: view.dialect.name,
+      database: view.display,
+      exists: view.exists,
+      current: state.current,
+      applied: state.applied.map(toApplied),
+      pending: state.pending.map((f) => ({ id: f.id, name: f.name })),
+      problems: state.problems,
     };
-  }
+  });
 }
 
 function toApplied(r: HistoryRow) {

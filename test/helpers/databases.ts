@@ -6,6 +6,16 @@ import path from 'node:path';
 import pg from 'pg';
 import '../../src/dialects/builtin.js';
 
+/**
+ * The doctor caches expected schemas in the user's cache folder; tests keep theirs in a
+ * folder of this test process (inherited by the CLI processes it starts), removed at exit.
+ */
+if (process.env.DBDOCTOR_CACHE_DIR === undefined) {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-test-cache-'));
+  process.env.DBDOCTOR_CACHE_DIR = cacheDir;
+  process.on('exit', () => fs.rmSync(cacheDir, { recursive: true, force: true }));
+}
+
 /** Every dialect the integration tests know. */
 const ALL_DIALECTS = ['sqlite', 'postgres'] as const;
 export type TestDialect = (typeof ALL_DIALECTS)[number];
