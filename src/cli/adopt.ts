@@ -34,10 +34,6 @@ export function register(program: Command): void {
     )
     .option('--dry-run', 'show the plan and verify it; record nothing')
     .option('--scratch-url <url>', 'a server of its own for the doctor to replay the migrations on')
-    .addHelpText(
-      'after',
-      '\nExample:\n  dbdoctor adopt --dir prisma/migrations --url "$DATABASE_URL" --dry-run\n  dbdoctor adopt --from alembic --map ae1027a6acf=0003',
-    )
     .action(
       action(async (ctx, opts) => {
         const from = opts.from as string | undefined;

@@ -32,38 +32,71 @@ export interface GlobalOptions {
 /** The default database when nothing else names one. */
 export const DEFAULT_URL = 'sqlite:./dbdoctor.sqlite';
 
-/** Adds the shared options to a command (`format: false` where `--format` means something else). */
-export function withCommonOptions(cmd: Command, opts: { format?: boolean } = {}): Command {
-  cmd
-    .option(
+/** Which of the shared options a command takes: only those that apply appear in its --help. */
+export interface CommonOptionGroups {
+  /** `--url`: the command reads or changes a database (default true). */
+  url?: boolean;
+  /** `--dir`: it reads the migrations folder (default true). */
+  dir?: boolean;
+  /** `--format`: the folder's layout (false where `--format` means something else). */
+  format?: boolean;
+  /** `--history-table` (default true). */
+  history?: boolean;
+  /** `--lock-timeout` and `--lock-lease`: it takes the migration lock (default true). */
+  lock?: boolean;
+  /** False for commands that never open a database (`init`, `new`) even though they may name one. */
+  opensDatabase?: boolean;
+}
+
+/** Commands that never open a database: no default-database check for them. */
+const OPENS_NO_DATABASE = new WeakSet<Command>();
+
+/** Whether `cmd` opens a database (see {@link CommonOptionGroups.opensDatabase}). */
+export function opensDatabase(cmd: Command): boolean {
+  return !OPENS_NO_DATABASE.has(cmd);
+}
+
+/** Adds the shared options that apply to a command. */
+export function withCommonOptions(cmd: Command, groups: CommonOptionGroups = {}): Command {
+  if (groups.opensDatabase === false) OPENS_NO_DATABASE.add(cmd);
+  if (groups.url !== false)
+    cmd.option(
       '--url <url>',
       'database URL (default: $DATABASE_URL, also read from .env, the config file, or sqlite:./dbdoctor.sqlite)',
-    )
-    .option(
+    );
+  if (groups.dir !== false)
+    cmd.option(
       '--dir <dir>',
       "migrations folder (default: migrations, else another tool's folder found: db/migrations, prisma/migrations, drizzle, …)",
     );
-  if (opts.format !== false)
+  if (groups.format !== false)
     cmd.option(
       '--format <tool>',
       "the migrations folder's layout: dbmate, prisma, drizzle, golang-migrate, goose, sqlx, diesel, flyway (default: detected)",
     );
-  return cmd
+  cmd
     .option('--config <file>', 'config file (default: ./dbdoctor.config.json if present)')
-    .option('--json', 'print one JSON document on stdout')
-    .addOption(new Option('--history-table <name>', 'history table name (default: dbdoctor_migrations)'))
-    .addOption(new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'))
-    .addOption(
-      new Option(
-        '--lock-lease <duration>',
-        'SQLite: how long a lock stays valid unless renewed (default: 30s)',
-      ),
-    );
+    .option('--json', 'print one JSON document on stdout (with "ok")');
+  if (groups.history !== false)
+    cmd.addOption(new Option('--history-table <name>', 'history table name (default: dbdoctor_migrations)'));
+  if (groups.lock !== false)
+    cmd
+      .addOption(
+        new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'),
+      )
+      .addOption(
+        new Option(
+          '--lock-lease <duration>',
+          'SQLite: how long a lock stays valid unless renewed (default: 30s)',
+        ),
+      );
+  return cmd;
 }
 
 /** Resolves flags, environment and config file into engine options. */
 export function engineOptions(
   opts: GlobalOptions,
+  opens = true,
 ): EngineOptions & { url: string; json: boolean; scratchUrl?: string; ignore: string[] } {
   const cwd = process.cwd();
   // As dbmate and Prisma do: DATABASE_URL (and any ${VAR} of the config) may live in .env.
@@ -84,7 +117,7 @@ export function engineOptions(
     : config.dir
       ? path.resolve(base, config.dir)
       : located!.dir;
-  if (named === undefined) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined);
+  if (named === undefined && opens) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined);
   const keep = wholeNumberOption(opts.keepBackups, '--keep-backups', 0, 5) ?? config.backups?.keep;
   const json = opts.json ?? false;
   const scratchUrl = opts.scratchUrl ?? config.scratchUrl;

@@ -8,7 +8,12 @@ import { action } from './run.js';
 
 /** `dbdoctor init`: creates the migrations folder and a config file. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('init'))
+  withCommonOptions(program.command('init'), {
+    format: false,
+    history: false,
+    lock: false,
+    opensDatabase: false,
+  })
     .description('create migrations/ and dbdoctor.config.json in the current folder')
     .action(
       action(async (ctx, opts) => {

@@ -16,7 +16,7 @@ export function renderFinding(f: MigrationLintFinding): string {
 
 /** `dbdoctor lint`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('lint'))
+  withCommonOptions(program.command('lint'), { lock: false })
     .description('check pending migrations for unsafe changes (the checks apply runs); read-only')
     .option('--large-table-rows <n>', 'tables with at least this many rows are large (default 100000)')
     .action(

@@ -50,7 +50,7 @@ export const MAX_MIGRATION_NAME = 200;
 
 /** `dbdoctor new <name>`: an empty migration with a UTC timestamp id. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('new'))
+  withCommonOptions(program.command('new'), { url: false, history: false, lock: false, opensDatabase: false })
     .argument('<name>', 'what the migration does, e.g. add_active_trail_id')
     .option('--sql', 'write a SQL migration (default)')
     .option('--ts', 'write a TypeScript migration')

@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
 import { withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { ExitCode, emit } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor status`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('status'))
+  withCommonOptions(program.command('status'), { lock: false })
     .description('current revision, pending migrations and problems (read-only)')
+    .option('--exit-code', 'exit 1 while migrations are pending or a problem is found (for CI)')
     .action(
-      action(async (ctx) => {
+      action(async (ctx, opts) => {
         const { status } = await import('../migrations/status.js');
         const s = await status(ctx);
-        emit(ctx.json, s, () => {
+        const failing = opts.exitCode === true && (s.pending.length > 0 || s.problems.length > 0);
+        emit(ctx.json, { ok: !failing, ...s }, () => {
           const lines = [`database: ${s.database}${s.exists ? '' : ' (does not exist yet)'}`];
           lines.push(`current:  ${s.current ?? 'base (nothing applied)'}`);
           lines.push(`applied:  ${s.applied.length}`);
@@ -22,8 +24,10 @@ export function register(program: Command): void {
             if (s.pending.length > 20) lines.push(`  … and ${s.pending.length - 20} more`);
           }
           for (const p of s.problems) lines.push(`problem [${p.code}] ${p.message}\n  fix: ${p.fix}`);
+          if (failing) lines.push('not ok: migrations are pending or a problem was found (--exit-code)');
           return lines.join('\n');
         });
+        if (failing) throw new ExitCode(1);
       }),
     );
 }

@@ -165,9 +165,17 @@ export interface Connection {
 
 /** Owner of a migration lock, for messages. */
 export interface LockOwner {
+  /** The runner's host; with `kind: 'connection'`, the client address the server saw. */
   host: string;
+  /** The runner's process id; with `kind: 'connection'`, the server backend's. */
   pid: number;
   since: string;
+  /**
+   * `runner` (the default): host and pid name the dbdoctor process holding the lock.
+   * `connection`: a connection that did not say which runner it is (a caller's own pool):
+   * only its client address and server backend are known.
+   */
+  kind?: 'runner' | 'connection';
   /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
   expires?: string;
   detail?: string;

@@ -162,7 +162,7 @@ export class History {
       `Table ${this.table} is not a dbdoctor history table (it lacks dbdoctor's columns: seq, checksum, status); it belongs to something else, perhaps another migration tool.`,
       {
         unchanged: 'Nothing was changed; the table was only read.',
-        hint: `Leave --history-table out (dbdoctor keeps its own, ${DEFAULT_HISTORY_TABLE}) or name a table dbdoctor created. To take over another tool's history, run \`dbdoctor adopt\`.`,
+        hint: `Leave --history-table out (dbdoctor keeps its own, ${DEFAULT_HISTORY_TABLE}) or name a table dbdoctor created. To take over another tool's history, run \`dbdoctor adopt --history-table ${DEFAULT_HISTORY_TABLE}\` (it records in dbdoctor's own table and finds the other tool's by itself).`,
         details: { table: this.table },
         cause: e,
       },
