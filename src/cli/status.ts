@@ -24,6 +24,12 @@ export function register(program: Command): void {
             if (s.pending.length > 20) lines.push(`  … and ${s.pending.length - 20} more`);
           }
           for (const p of s.problems) lines.push(`problem [${p.code}] ${p.message}\n  fix: ${p.fix}`);
+          if (s.uncovered.length > 0) {
+            lines.push(`not run (the ${s.format} layout does not cover them): ${s.uncovered.length}`);
+            for (const u of s.uncovered.slice(0, 20)) lines.push(`  ${u.path}: ${u.reason}`);
+            if (s.uncovered.length > 20)
+              lines.push(`  … and ${s.uncovered.length - 20} more (--json lists them all)`);
+          }
           if (failing) lines.push('not ok: migrations are pending or a problem was found (--exit-code)');
           return lines.join('\n');
         });

@@ -4,9 +4,10 @@ import type { Connection, Dialect, MigrationLock } from '../dialects/dialect.js'
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
 import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
+import { type FormatListing, listMigrations, type Uncovered } from '../formats/index.js';
 import type { BackupPolicy } from './backup.js';
 import type { EventListener } from './events.js';
-import { discoverMigrations, type MigrationFile, parseSqlMigration } from './files.js';
+import { type MigrationFile, parseSqlMigration } from './files.js';
 import { DEFAULT_HISTORY_TABLE, History, type HistoryRow } from './history.js';
 
 /** Options every engine function takes. */
@@ -61,6 +62,10 @@ export function historyTableName(name: string | undefined): string {
 export interface EngineSession {
   conn: Connection;
   files: MigrationFile[];
+  /** Entries of the folder its layout does not cover (not run; the blocking ones stop earlier). */
+  uncovered: Uncovered[];
+  /** The folder's layout, as read. */
+  format: string;
   history: History;
   lock: MigrationLock;
   options: EngineOptions;
@@ -74,18 +79,18 @@ export async function openSession(
 ): Promise<EngineSession> {
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   const table = historyTableName(options.historyTable);
-  const files = readMigrationFiles(dir, options.format);
+  const { files, uncovered, format } = readMigrationFiles(dir, options.format);
   const { conn, lock } = await openLocked(options, table, opts.mustExist);
   const history = new History(conn, table, await historySchemaOf(conn, table));
-  return { conn, files, history, lock, options, close: () => conn.close() };
+  return { conn, files, uncovered, format, history, lock, options, close: () => conn.close() };
 }
 
 /** The migration files of `dir`, with SQL section errors raised now, before any database is opened. */
-function readMigrationFiles(dir: string, format: string | undefined): MigrationFile[] {
-  const files = discoverMigrations(dir, format);
-  for (const f of files)
+function readMigrationFiles(dir: string, format: string | undefined): FormatListing {
+  const listing = listMigrations(dir, format);
+  for (const f of listing.files)
     if (f.kind === 'sql' && !f.sections) parseSqlMigration(f.text ?? '', path.basename(f.file));
-  return files;
+  return listing;
 }
 
 /**
@@ -165,6 +170,10 @@ export async function usingSession<T>(
 /** What a read-only command sees: the files, and the database as it is, or as empty when it does not exist. */
 export interface ReadOnlyView {
   files: MigrationFile[];
+  /** Entries of the folder its layout does not cover: reported, never skipped in silence. */
+  uncovered: Uncovered[];
+  /** The folder's layout, as read. */
+  format: string;
   dialect: Dialect;
   /** The open database; null when it does not exist yet (it reads as empty, and is not created). */
   conn: Connection | null;
@@ -192,8 +201,17 @@ export async function readOnlyView<T>(
       async (session) => {
         opened = true;
         const rows = (await session.history.read()) ?? [];
-        const { conn, files } = session;
-        return fn({ files, dialect: conn.dialect, conn, display: conn.display, exists: true, rows });
+        const { conn, files, uncovered, format } = session;
+        return fn({
+          files,
+          uncovered,
+          format,
+          dialect: conn.dialect,
+          conn,
+          display: conn.display,
+          exists: true,
+          rows,
+        });
       },
       { mustExist: true },
     );
@@ -203,8 +221,11 @@ export async function readOnlyView<T>(
   }
   const target = parseDatabaseUrl(options.database, options.cwd);
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  const { files, uncovered, format } = readMigrationFiles(dir, options.format);
   return fn({
-    files: readMigrationFiles(dir, options.format),
+    files,
+    uncovered,
+    format,
     dialect: dialectNamed(target.dialect),
     conn: null,
     display: target.display,

@@ -13,6 +13,13 @@ export interface StatusResult {
   applied: { id: string; name: string; checksum: string; appliedAt: string; status: string }[];
   pending: { id: string; name: string }[];
   problems: { code: Problem['code']; id: string; message: string; fix: string }[];
+  /** The migrations folder's layout (dbmate is dbdoctor's own). */
+  format: string;
+  /**
+   * Entries of the folder that layout does not cover (a README, a stray folder): not run,
+   * listed so nothing is skipped in silence. One that looks like a migration stops every command.
+   */
+  uncovered: { path: string; reason: string }[];
 }
 
 /** Where the database stands against the migration files. Read-only: creates nothing. */
@@ -28,6 +35,8 @@ export async function status(options: EngineOptions): Promise<StatusResult> {
       applied: state.applied.map(toApplied),
       pending: state.pending.map((f) => ({ id: f.id, name: f.name })),
       problems: state.problems,
+      format: view.format,
+      uncovered: view.uncovered.map((u) => ({ path: u.path, reason: u.reason })),
     };
   });
 }

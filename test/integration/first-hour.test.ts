@@ -121,7 +121,7 @@ describe("a newcomer's first hour", () => {
     assert.ok(pkg.files.includes('dbdoctor.config.schema.json'), 'shipped in the package');
   });
 
-  it('a .cjs migration or a Go migration is UNCOVERED_MIGRATION_FILE; a README is not fatal', async () => {
+  it('a .cjs migration or a Go migration is UNCOVERED_MIGRATION_FILE; a README is not fatal, and status lists it', async () => {
     const db = await createTestDatabase('sqlite');
     for (const [files, name] of [
       [
@@ -148,6 +148,18 @@ describe("a newcomer's first hour", () => {
         fs.rmSync(path.join(cwd, 'migrations', name));
         const ok = await cli(['apply', '--url', db.url], { cwd });
         assert.equal(ok.code, 0, ok.stderr);
+        // What the layout does not cover is not run, and status says so: never skipped in silence.
+        fs.mkdirSync(path.join(cwd, 'migrations', 'old'));
+        const status = await cli(['status', '--url', db.url], { cwd });
+        assert.equal(status.code, 0, status.stderr);
+        assert.match(
+          status.stdout,
+          /not run \(the (dbmate|goose) layout does not cover them\): 2\n {2}README\.md: .*\n {2}old: /,
+        );
+        const doc = (await cli(['status', '--json', '--url', db.url], { cwd })).json<{
+          uncovered: { path: string }[];
+        }>();
+        assert.deepEqual(doc.uncovered.map((u) => u.path).sort(), ['README.md', 'old']);
         await rawQuery(db, 'DROP TABLE a');
         await rawQuery(db, 'DROP TABLE dbdoctor_migrations');
       } finally {
