@@ -33,7 +33,8 @@ export function register(program: Command): void {
           force: Boolean(opts.force),
           largeTableRows: largeTableRows(opts.largeTableRows),
           onLint: (findings) => {
-            for (const f of findings) writeErr(`${renderFinding(f)}\n`);
+            // What could not be judged is `lint`'s to say; apply shows what it found.
+            for (const f of findings) if (f.severity !== 'info') writeErr(`${renderFinding(f)}\n`);
           },
         });
         emit(ctx.json, r, () => {

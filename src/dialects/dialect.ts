@@ -335,6 +335,35 @@ export interface Dialect {
   guardMigration(conn: Connection): Promise<MigrationGuard | null>;
   /** Statements that commit in phases, where the dialect has them (PostgreSQL CONCURRENTLY). */
   readonly phased?: PhasedStatements;
+  /**
+   * Judges a SQL migration's statements with a real parser of this dialect's SQL, where the
+   * dialect has one; absent, `lint` says SQL migrations are not judged.
+   */
+  readonly sqlLinter?: SqlLinter;
+}
+
+/** What a SQL linter is told about the database (see {@link SqlLinter}). */
+export interface SqlLintContext {
+  /** Rows in a table, counted up to `largeTableRows + 1`; 0 when it does not exist. */
+  rows(table: string): Promise<number>;
+  /** Tables with at least this many rows are large. */
+  largeTableRows: number;
+}
+
+/** One thing a SQL linter found in a statement. */
+export interface SqlLintFinding {
+  id: string;
+  /** `error` blocks `apply` unless `--force`; `info` says what could not be judged. */
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  /** The safer way, or what to do. */
+  alternative: string;
+  table?: string;
+}
+
+/** Lints SQL migrations (PostgreSQL: with PostgreSQL's own parser, in the spirit of squawk). */
+export interface SqlLinter {
+  lint(statements: readonly string[], context: SqlLintContext): Promise<SqlLintFinding[]>;
 }
 
 /** Progress of a long operation step (a table rebuild copying rows), in rows. */

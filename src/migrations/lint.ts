@@ -35,23 +35,47 @@ async function cappedRows(conn: Connection | null, table: string, cap: number): 
   }
 }
 
-/** Lints the DSL migrations among `loaded` with the live row counts of the tables they touch. */
+/**
+ * Lints the pending migrations among `loaded` with the live row counts of the tables they
+ * touch: DSL operations everywhere; SQL migrations with the dialect's SQL linter (a real
+ * parser) where it has one. Where it has none, `sayUnjudged` adds an `info` finding per SQL
+ * migration saying it was not judged (the `lint` command; `apply` stays quiet about it).
+ */
 export async function lintLoaded(
   dialect: Dialect,
   conn: Connection | null,
   loaded: readonly LoadedMigration[],
-  options: LintOptions = {},
+  options: LintOptions & { sayUnjudged?: boolean } = {},
 ): Promise<MigrationLintFinding[]> {
   const large = options.largeTableRows ?? 100_000;
   const counts = new Map<string, number>();
+  const rows = async (table: string) => {
+    if (!counts.has(table)) counts.set(table, await cappedRows(conn, table, large));
+    return counts.get(table)!;
+  };
   const findings: MigrationLintFinding[] = [];
   for (const m of loaded) {
+    if (m.up.kind === 'sql') {
+      const linter = dialect.sqlLinter;
+      const found = linter
+        ? await linter.lint(m.up.statements, { rows, largeTableRows: large })
+        : options.sayUnjudged
+          ? [
+              {
+                id: 'sql-not-judged',
+                severity: 'info' as const,
+                message: `SQL migrations are not linted on ${dialect.name}: dbdoctor has no parser for its SQL.`,
+                alternative:
+                  'Review it by hand; the DSL migrations (`dbdoctor new --dsl`) are linted everywhere, and `dbdoctor sql` shows what runs.',
+              },
+            ]
+          : [];
+      findings.push(...found.map((f) => ({ ...f, migration: m.file.stem })));
+      continue;
+    }
     if (m.up.kind !== 'ops') continue;
     const ops: readonly Operation[] = m.up.ops;
-    for (const op of ops) {
-      const table = 'table' in op ? op.table : null;
-      if (table && !counts.has(table)) counts.set(table, await cappedRows(conn, table, large));
-    }
+    for (const op of ops) if ('table' in op) await rows(op.table);
     const found = lintOperations(ops, {
       dialect: dialect.name,
       rows: (t) => counts.get(t) ?? 0,
@@ -98,7 +122,7 @@ export async function lint(
         });
       }
     }
-    findings.push(...(await lintLoaded(view.dialect, view.conn, loaded, options)));
+    findings.push(...(await lintLoaded(view.dialect, view.conn, loaded, { ...options, sayUnjudged: true })));
     return { dialect: view.dialect.name, findings };
   });
 }

@@ -10,6 +10,7 @@ import { postgresPhased } from './phased.js';
 import { POSTGRES_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
 import { createPostgresScratch } from './scratch.js';
 import { splitPostgresStatements } from './split.js';
+import { postgresSqlLinter } from './sql-lint.js';
 import { POSTGRES_URL_EXAMPLES, type PostgresTarget, parsePostgresUrl } from './url.js';
 
 declare module '../dialect.js' {
@@ -55,4 +56,5 @@ export const postgresDialect: Dialect = {
   // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.
   guardMigration: async () => null,
   phased: postgresPhased,
+  sqlLinter: postgresSqlLinter,
 };
