@@ -32,6 +32,17 @@ export function register(program: Command): void {
           fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
           created.push(configFile);
         }
+        // Automatic backups land in backups/ beside the database: not for version control.
+        // (The doctor's cache lives in the user's cache folder, outside the project.)
+        const ignore = path.resolve('.gitignore');
+        const have = fs.existsSync(ignore) ? fs.readFileSync(ignore, 'utf8') : '';
+        const lines = have.split(/\r?\n/).map((l) => l.trim());
+        const missing = ['backups/'].filter((e) => !lines.includes(e) && !lines.includes(`/${e}`));
+        if (missing.length > 0) {
+          const sep = have === '' || have.endsWith('\n') ? '' : '\n';
+          fs.appendFileSync(ignore, `${sep}# dbdoctor's automatic backups\n${missing.join('\n')}\n`);
+          created.push(`${ignore} (${missing.join(', ')})`);
+        }
         emit(ctx.json, { created }, () =>
           created.length === 0
             ? 'Already initialised: nothing to create.'

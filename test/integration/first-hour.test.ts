@@ -256,4 +256,49 @@ describe("a newcomer's first hour", () => {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
   });
+
+  it('sqlite3: (dbmate) and file: (Prisma, relative to prisma/schema.prisma) URLs name the same file', async () => {
+    const cwd = tempProject({
+      '.env': 'DATABASE_URL="file:./dev.db"\n',
+      'prisma/schema.prisma': 'datasource db {\n  provider = "sqlite"\n  url = env("DATABASE_URL")\n}\n',
+      'prisma/migrations/migration_lock.toml': 'provider = "sqlite"\n',
+      'prisma/migrations/20240101000001_init/migration.sql': 'CREATE TABLE t (id INTEGER);\n',
+    });
+    try {
+      const r = await cli(['apply'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      // Where Prisma keeps it, and says so: not a new empty ./dev.db.
+      const file = path.join(cwd, 'prisma', 'dev.db');
+      assert.match(r.stdout, new RegExp(`^database: sqlite:${file.replace(/[.]/g, '\\.')}$`, 'm'));
+      assert.ok(fs.existsSync(file));
+      assert.ok(!fs.existsSync(path.join(cwd, 'dev.db')));
+      const dbmate = await cli(['status', '--json', '--url', 'sqlite3:prisma/dev.db'], { cwd });
+      assert.deepEqual(
+        (({ database, current }) => ({ database, current }))(
+          dbmate.json<{ database: string; current: string }>(),
+        ),
+        { database: `sqlite:${file}`, current: '20240101000001' },
+      );
+      const absolute = await cli(['status', '--json', '--url', `file:${file}`], { cwd });
+      assert.equal(absolute.json<{ current: string }>().current, '20240101000001');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('init adds backups/ to .gitignore once, keeping what is there', async () => {
+    const cwd = tempProject({ '.gitignore': 'node_modules' });
+    try {
+      const r = await cli(['init'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        fs.readFileSync(path.join(cwd, '.gitignore'), 'utf8'),
+        "node_modules\n# dbdoctor's automatic backups\nbackups/\n",
+      );
+      assert.equal((await cli(['init'], { cwd })).code, 0);
+      assert.equal(fs.readFileSync(path.join(cwd, '.gitignore'), 'utf8').match(/backups\//g)?.length, 1);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 });
