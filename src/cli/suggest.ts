@@ -29,7 +29,10 @@ function shellWord(value: string): string {
 
 /** A URL with its password (and any other secret it holds) shown as `***`. */
 function maskedUrl(url: string): string {
-  const withoutPassword = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@]*?:)[^/@]*@/i, '$1***@');
+  // The userinfo ends at the last @ before the path: a password may hold an unencoded @ or :.
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^?#]*)@([^@]*)$/i.exec(url);
+  const colon = m ? m[2]!.indexOf(':') : -1;
+  const withoutPassword = m && colon >= 0 ? `${m[1]}${m[2]!.slice(0, colon)}:***@${m[3]}` : url;
   return conceal(withoutPassword, secretsOfUrl(url));
 }
 
@@ -82,7 +85,10 @@ export function withCarriedOptions(text: string): string {
       .filter((c) => !new RegExp(`(^|\\s)${c.flag}(\\s|=|$)`).test(rest))
       .map((c) => ` ${c.flag} ${shellWord(c.value)}`)
       .join('');
-    return tick === '`' || rest.trim() === ''
+    // The suggestion ends where the backquote closes, or where nothing but arguments follow
+    // (`dbdoctor stamp 001` as a whole `fix`); otherwise prose follows and its end is unknown.
+    const whole = tick === '`' || /^(?:\s+[^\s();,|.]+(?:\.[^\s();,|.]+)*)*\s*$/.test(rest);
+    return whole
       ? `dbdoctor ${command}${rest.trimEnd()}${extra}${rest.slice(rest.trimEnd().length)}${tick}`
       : `dbdoctor ${command}${extra}${rest}${tick}`;
   });

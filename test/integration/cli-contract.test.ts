@@ -156,7 +156,7 @@ describe('the CLI contract', () => {
           assert.doesNotMatch(out, /hunter2secret/);
         // A command that does not take an option is not given it: `new` opens no database.
         const init = await cli(['init', '--dir', 'db sql', '--url', url], { cwd: db.dir });
-        assert.match(init.stdout, /Next: dbdoctor new --dir 'db sql' <name>/);
+        assert.match(init.stdout, /Next: dbdoctor new <name> --dir 'db sql'$/m);
       } finally {
         await db.drop();
       }
