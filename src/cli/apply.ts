@@ -37,7 +37,8 @@ export function register(program: Command): void {
           force: Boolean(opts.force),
           largeTableRows: largeTableRows(opts.largeTableRows),
           onLint: (findings) => {
-            for (const f of findings) writeErr(`${renderFinding(f)}\n`);
+            // What could not be judged is `lint`'s to say; apply shows what it found.
+            for (const f of findings) if (f.severity !== 'info') writeErr(`${renderFinding(f)}\n`);
           },
         });
         let dumped: string | null = null;
@@ -47,7 +48,7 @@ export function register(program: Command): void {
           dumped = (await pull({ ...ctx, format: 'sql', file, ignore: ctx.ignore })).file;
         }
         emit(ctx.json, dumped ? { ...r, dumped } : r, () => {
-          const lines: string[] = [`database: ${r.database}`];
+          const lines: string[] = [`database: ${r.database}${r.exists ? '' : ' (does not exist yet)'}`];
           if (r.backup) lines.push(`backup: ${r.backup}`);
           if (r.applied.length === 0) lines.push(`Nothing to apply; database is at ${r.after ?? 'base'}.`);
           else {

@@ -178,9 +178,17 @@ export interface Connection {
 
 /** Owner of a migration lock, for messages. */
 export interface LockOwner {
+  /** The runner's host; with `kind: 'connection'`, the client address the server saw. */
   host: string;
+  /** The runner's process id; with `kind: 'connection'`, the server backend's. */
   pid: number;
   since: string;
+  /**
+   * `runner` (the default): host and pid name the dbdoctor process holding the lock.
+   * `connection`: a connection that did not say which runner it is (a caller's own pool):
+   * only its client address and server backend are known.
+   */
+  kind?: 'runner' | 'connection';
   /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
   expires?: string;
   detail?: string;
@@ -346,6 +354,11 @@ export interface Dialect {
    * writer yet: `pull`, `dump`, `generate` and `diff` then refuse with `SCHEMA_SQL_UNSUPPORTED`.
    */
   readonly schemaSql?: SchemaSql;
+  /**
+   * Judges a SQL migration's statements with a real parser of this dialect's SQL, where the
+   * dialect has one; absent, `lint` says SQL migrations are not judged.
+   */
+  readonly sqlLinter?: SqlLinter;
 }
 
 /**
@@ -415,6 +428,30 @@ export interface SchemaSql {
   readSources(conn: Connection, schema?: string): Promise<ObjectSources>;
   /** Statements run before loading a schema file into a scratch database (PostgreSQL: the schema). */
   prepareScratch(schema: string | undefined): string[];
+}
+
+/** What a SQL linter is told about the database (see {@link SqlLinter}). */
+export interface SqlLintContext {
+  /** Rows in a table, counted up to `largeTableRows + 1`; 0 when it does not exist. */
+  rows(table: string): Promise<number>;
+  /** Tables with at least this many rows are large. */
+  largeTableRows: number;
+}
+
+/** One thing a SQL linter found in a statement. */
+export interface SqlLintFinding {
+  id: string;
+  /** `error` blocks `apply` unless `--force`; `info` says what could not be judged. */
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  /** The safer way, or what to do. */
+  alternative: string;
+  table?: string;
+}
+
+/** Lints SQL migrations (PostgreSQL: with PostgreSQL's own parser, in the spirit of squawk). */
+export interface SqlLinter {
+  lint(statements: readonly string[], context: SqlLintContext): Promise<SqlLintFinding[]>;
 }
 
 /** Progress of a long operation step (a table rebuild copying rows), in rows. */

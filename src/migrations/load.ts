@@ -6,7 +6,7 @@ import { invertOperations } from '../ops/inverse.js';
 import type { Operation } from '../ops/types.js';
 import { missingDialectSql, operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
-import { type MigrationFile, parseSqlMigration } from './files.js';
+import { type MigrationFile, parseSqlMigration, type SqlSection } from './files.js';
 import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
 
 /** One direction of a migration, ready to run. */
@@ -39,15 +39,20 @@ export interface LoadedMigration {
  */
 export async function loadMigration(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
-    const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
-    const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
+    // Another tool's layout was parsed by its format (src/formats/); dbdoctor's own here.
+    const parsed = file.sections ?? parseSqlMigration(file.text ?? '', path.basename(file.file));
+    const split = (s: SqlSection): string[] =>
+      s.chunks
+        ? s.chunks.flatMap((c) => (c.whole ? [c.sql] : dialect.splitStatements(c.sql)))
+        : dialect.splitStatements(s.sql);
+    const toStep = (s: SqlSection, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
       // Where no migration runs in a transaction (no transactional DDL), its own BEGIN … COMMIT
       // runs as written: there is no dbdoctor transaction for it to break.
       statements:
         s.transaction && dialect.capabilities.transactionalDdl
-          ? transactionalStatements(file, section, dialect.splitStatements(s.sql))
-          : dialect.splitStatements(s.sql),
+          ? transactionalStatements(file, section, split(s))
+          : split(s),
       transaction: s.transaction,
     });
     return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };
@@ -234,7 +239,9 @@ async function importDefinition(file: string): Promise<MigrationDefinition> {
       `Cannot load migration ${path.basename(file)}: ${errorMessage(e)}`,
       {
         unchanged: 'Nothing was done.',
-        hint: 'Fix the syntax or import error in the file; it must default-export defineMigration({ up, down }).',
+        hint: /Cannot find (package|module) ['"]dbdoctor['"]/.test(errorMessage(e))
+          ? "The migration imports 'dbdoctor', which the project does not have: run `npm i -D dbdoctor` (a type-only import, `import type { FunctionMigration } from 'dbdoctor'`, needs nothing)."
+          : 'Fix the syntax or import error in the file; it must default-export defineMigration({ up, down }).',
         cause: e,
       },
     );

@@ -9,6 +9,16 @@ import '../../src/dialects/builtin.js';
 import type { Capabilities } from '../../src/dialects/dialect.js';
 import { dialectNamed } from '../../src/dialects/registry.js';
 
+/**
+ * The doctor caches expected schemas in the user's cache folder; tests keep theirs in a
+ * folder of this test process (inherited by the CLI processes it starts), removed at exit.
+ */
+if (process.env.DBDOCTOR_CACHE_DIR === undefined) {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-test-cache-'));
+  process.env.DBDOCTOR_CACHE_DIR = cacheDir;
+  process.on('exit', () => fs.rmSync(cacheDir, { recursive: true, force: true }));
+}
+
 /** Every dialect the integration tests know. */
 const ALL_DIALECTS = ['sqlite', 'postgres', 'mysql'] as const;
 export type TestDialect = (typeof ALL_DIALECTS)[number];

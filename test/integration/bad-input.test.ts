@@ -317,12 +317,12 @@ describe('unreachable or malformed databases', () => {
     }
   });
 
-  it('a config file that is not JSON exits 1 and names the file', async () => {
+  it('a config file that is not JSON is bad usage (exit 2) and names the file', async () => {
     const db = await createTestDatabase('sqlite');
     try {
       fs.writeFileSync(path.join(db.dir, 'dbdoctor.config.json'), '{ url: nope');
       const r = await cli(['status'], { cwd: db.dir });
-      assert.equal(r.code, 1);
+      assert.equal(r.code, 2);
       assert.match(r.stderr, /CONFIG_INVALID.*dbdoctor\.config\.json/s);
     } finally {
       await db.drop();
@@ -357,7 +357,7 @@ describe('unreachable or malformed databases', () => {
     }
   });
 
-  it('config values of the wrong type are CONFIG_INVALID, never read as something else', async () => {
+  it('config values of the wrong type are CONFIG_INVALID (exit 2), never read as something else', async () => {
     const db = await createTestDatabase('sqlite');
     try {
       writeMigrations(db.dir, BASE);
@@ -378,7 +378,7 @@ describe('unreachable or malformed databases', () => {
           JSON.stringify({ url: db.url, ...(config as object) }),
         );
         const r = await cli(['apply'], { cwd: db.dir });
-        assert.equal(r.code, 1, `${JSON.stringify(config)}: ${r.stderr}`);
+        assert.equal(r.code, 2, `${JSON.stringify(config)}: ${r.stderr}`);
         assert.match(r.stderr, /^error \[CONFIG_INVALID\]/, r.stderr);
         assert.match(r.stderr, message);
       }

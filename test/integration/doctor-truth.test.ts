@@ -88,7 +88,10 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(result.matchesRange, { from: '001', to: '002' });
         const ambiguous = result.findings.find((f) => f.code === 'AMBIGUOUS_REVISION');
         assert.match(ambiguous!.message, /cannot tell 001\.\.002 apart: 002 changes no schema/);
-        assert.equal(result.findings.find((f) => f.code === 'NO_HISTORY')?.fix, 'dbdoctor stamp 001');
+        assert.equal(
+          result.findings.find((f) => f.code === 'NO_HISTORY')?.fix,
+          `dbdoctor stamp 001 --dir ${dir} --url ${db!.url}`,
+        );
         const text = await run('doctor');
         assert.match(text.stdout, /matches: {3}001\.\.002/);
 

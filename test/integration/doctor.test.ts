@@ -121,7 +121,8 @@ for (const dialect of DIALECTS) {
         const mismatch = result.findings.find((f) => f.code === 'REVISION_MISMATCH');
         assert.equal(mismatch?.severity, 'error');
         assert.match(mismatch!.message, /history says revision 002, but the schema matches revision 003/);
-        assert.equal(mismatch!.fix, 'dbdoctor stamp 003');
+        // The suggested command repeats the --dir and --url this run was given.
+        assert.equal(mismatch!.fix, `dbdoctor stamp 003 --dir ${dir} --url ${db.url}`);
 
         const fixed = await doctorJson('--fix');
         assert.equal(fixed.code, 0, JSON.stringify(fixed.result.findings));
@@ -157,7 +158,7 @@ for (const dialect of DIALECTS) {
         assert.equal(result.matches, '002');
         const finding = result.findings.find((f) => f.code === 'NO_HISTORY');
         assert.match(finding!.message, /no migration history; its schema matches revision 002 exactly/);
-        assert.equal(finding!.fix, 'dbdoctor stamp 002');
+        assert.equal(finding!.fix, `dbdoctor stamp 002 --dir ${dir} --url ${db.url}`);
 
         const fixed = await doctorJson('--fix');
         assert.equal(fixed.code, 0);

@@ -1,7 +1,7 @@
 /**
  * The dialect boundary, enforced: one folder per dialect under src/dialects/, registered by
- * src/dialects/builtin.ts alone; the core (migrations/, schema/, ops/, doctor/, and schema as
- * code: dump/, generate/, schema-file/) speaks only the
+ * src/dialects/builtin.ts alone; the core (migrations/, schema/, ops/, doctor/, schema as
+ * code: dump/, generate/, schema-file/, and the other tools' formats/ and adopt/) speaks only the
  * contract (dialect.ts) and the registry, and never branches on a dialect's name; schema/ is pure.
  */
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { isDbDoctorError } from '../../src/errors.js';
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
 const DIALECTS = path.join(SRC, 'dialects');
 const REGISTRATION = 'dialects/builtin.ts';
-const CORE = ['migrations', 'schema', 'ops', 'doctor', 'dump', 'generate', 'schema-file'];
+const CORE = ['migrations', 'schema', 'ops', 'doctor', 'dump', 'generate', 'schema-file', 'formats', 'adopt'];
 
 /**
  * Files that still import a dialect folder or the registration on their own, with the reason.

@@ -11,6 +11,7 @@ import { POSTGRES_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
 import { postgresSchemaSql } from './schema-sql.js';
 import { createPostgresScratch } from './scratch.js';
 import { splitPostgresStatements } from './split.js';
+import { postgresSqlLinter } from './sql-lint.js';
 import { POSTGRES_URL_EXAMPLES, type PostgresTarget, parsePostgresUrl } from './url.js';
 
 declare module '../dialect.js' {
@@ -57,4 +58,5 @@ export const postgresDialect: Dialect = {
   // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.
   guardMigration: async () => null,
   phased: postgresPhased,
+  sqlLinter: postgresSqlLinter,
 };

@@ -31,7 +31,7 @@ export const sqliteDialect: Dialect = {
     alterColumnInPlace: false,
     concurrentIndexes: false,
   },
-  urlSchemes: ['sqlite'],
+  urlSchemes: ['sqlite', 'sqlite3', 'file'],
   urlExamples: SQLITE_URL_EXAMPLES,
   parseUrl: parseSqliteUrl,
   open: async (target, options) => openSqlite(sqliteDialect, target as SqliteTarget, options),
