@@ -51,6 +51,14 @@ export interface CommonOptionGroups {
 /** Commands that never open a database: no default-database check for them. */
 const OPENS_NO_DATABASE = new WeakSet<Command>();
 
+/** Commands whose own `--format` is their output's format, not the migrations folder's layout. */
+const FORMAT_IS_OUTPUT = new WeakSet<Command>();
+
+/** Whether `cmd`'s `--format` names the migrations folder's layout (see {@link CommonOptionGroups.format}). */
+export function formatNamesLayout(cmd: Command): boolean {
+  return !FORMAT_IS_OUTPUT.has(cmd);
+}
+
 /** Whether `cmd` opens a database (see {@link CommonOptionGroups.opensDatabase}). */
 export function opensDatabase(cmd: Command): boolean {
   return !OPENS_NO_DATABASE.has(cmd);
@@ -59,6 +67,7 @@ export function opensDatabase(cmd: Command): boolean {
 /** Adds the shared options that apply to a command. */
 export function withCommonOptions(cmd: Command, groups: CommonOptionGroups = {}): Command {
   if (groups.opensDatabase === false) OPENS_NO_DATABASE.add(cmd);
+  if (groups.format === false) FORMAT_IS_OUTPUT.add(cmd);
   if (groups.url !== false)
     cmd.option(
       '--url <url>',

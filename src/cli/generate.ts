@@ -61,7 +61,7 @@ function describe(r: GenerateResult, verb: string): string[] {
 /** `dbdoctor generate <name>` and `dbdoctor diff`. */
 export function register(program: Command): void {
   const common = (cmd: Command) =>
-    withCommonOptions(cmd)
+    withCommonOptions(cmd, { lock: false })
       .option(
         '--schema-file <path>',
         'the desired schema, schema.sql or schema.ts (default: schema.sql beside the migrations folder)',

@@ -8,7 +8,7 @@ const FORMATS = ['sql', 'ts'] as const;
 
 /** `dbdoctor pull` and `dbdoctor dump`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('pull'))
+  withCommonOptions(program.command('pull'), { format: false })
     .description(
       'write the live schema as a schema file (schema.sql, or schema.ts in the DSL vocabulary) to edit and generate migrations from; --baseline also writes it as the first migration and stamps it',
     )
@@ -55,7 +55,7 @@ export function register(program: Command): void {
       }),
     );
 
-  withCommonOptions(program.command('dump'))
+  withCommonOptions(program.command('dump'), { lock: false })
     .description(
       'write the live schema to schema.sql (canonical order), so code review sees every schema change',
     )

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { engineOptions, type GlobalOptions, opensDatabase } from './context.js';
+import { engineOptions, formatNamesLayout, type GlobalOptions, opensDatabase } from './context.js';
 import { ExitCode, reportError } from './output.js';
 import { carryOptions } from './suggest.js';
 
@@ -19,9 +19,9 @@ export function action<A extends unknown[]>(
     const positional = args.slice(0, -2) as A;
     carryOptions(cmd, opts);
     try {
-      // `schema --format` is its output's format, not the migrations folder's layout.
+      // `schema --format` and `pull --format` are their output's format, not the folder's layout.
       const ctx = engineOptions(
-        cmd.name() === 'schema' ? { ...opts, format: undefined } : opts,
+        formatNamesLayout(cmd) ? opts : { ...opts, format: undefined },
         opensDatabase(cmd),
       );
       await fn(ctx, opts, ...positional);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { conceal, secretsOfUrl } from '../config/url.js';
+import { formatNamesLayout } from './context.js';
 
 /**
  * Suggested commands repeat the options that say which project and which database the user
@@ -64,8 +65,8 @@ export function carryOptions(cmd: Command, opts: Record<string, unknown>): void 
   for (const [key, flag] of CARRIED) {
     const value = opts[key];
     if (typeof value !== 'string' || cmd.getOptionValueSourceWithGlobals(key) !== 'cli') continue;
-    // `schema --format` is its output's format, not the migrations folder's layout.
-    if (key === 'format' && cmd.name() === 'schema') continue;
+    // `schema --format` and `pull --format` are their output's format, not the folder's layout.
+    if (key === 'format' && !formatNamesLayout(cmd)) continue;
     carried.push({ flag, value: key === 'url' ? maskedUrl(value) : value });
   }
 }

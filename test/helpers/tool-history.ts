@@ -23,7 +23,7 @@ export type Tool =
   | 'knex'
   | 'alembic';
 
-const DDL: Record<Tool, { sqlite: string[]; postgres: string[] }> = {
+const DDL: Record<Tool, Partial<Record<TestDatabase['dialect'], string[]>>> = {
   dbmate: {
     sqlite: ['create table if not exists "schema_migrations" (version varchar(128) primary key)'],
     postgres: ['create table if not exists public.schema_migrations (version varchar(128) primary key)'],
@@ -128,7 +128,9 @@ export function toolTable(tool: Tool, dialect: TestDatabase['dialect']): string 
 
 /** Creates the tool's history table on `db`, as the tool does on its first run. */
 export async function createToolTable(db: TestDatabase, tool: Tool): Promise<void> {
-  for (const sql of DDL[tool][db.dialect]) await rawQuery(db, sql);
+  const ddl = DDL[tool][db.dialect];
+  if (!ddl) throw new Error(`no ${tool} history table written for ${db.dialect} in this helper`);
+  for (const sql of ddl) await rawQuery(db, sql);
 }
 
 /** Flyway's checksum, computed as Flyway does: CRC-32 over each line's UTF-8 bytes, no line ends. */
