@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import '../src/dialects/builtin.js';
 import { migrate } from '../src/migrations/apply.js';
 
 const N = 500;

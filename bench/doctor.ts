@@ -17,9 +17,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import '../src/dialects/builtin.js';
 import { doctor } from '../src/doctor/doctor.js';
 import { migrate } from '../src/migrations/apply.js';
-import { introspect } from '../src/schema/introspect.js';
+import { introspect } from '../src/migrations/introspect.js';
 
 const TABLES = 1000;
 const MIGRATIONS = 500;

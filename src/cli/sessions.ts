@@ -8,6 +8,7 @@ import {
   describeSqliteError,
   isSqliteBusy,
 } from '../dialects/sqlite/driver.js';
+import type { SqliteTarget } from '../dialects/sqlite/url.js';
 import { DbDoctorError } from '../errors.js';
 import { SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
 import type { SessionStatus } from '../sessions/types.js';
@@ -172,8 +173,9 @@ export function register(program: Command): void {
 function sessionDatabaseError(ctx: Resolved): (e: unknown) => never {
   return (e) => {
     if (e instanceof DbDoctorError || typeof ctx.url !== 'string') throw e;
-    const target = parseDatabaseUrl(ctx.url, ctx.cwd);
-    if (target.dialect !== 'sqlite') throw e;
+    const parsed = parseDatabaseUrl(ctx.url, ctx.cwd);
+    if (parsed.dialect !== 'sqlite') throw e;
+    const target = parsed as SqliteTarget;
     if (isSqliteBusy(e)) throw busyTimeout(target.file, ctx.lockTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, e);
     throw describeSqliteError(e, target.file, target.mode === 'ro') ?? e;
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { dialectNames } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
@@ -6,16 +7,17 @@ import { action } from './run.js';
 
 /** `dbdoctor sql`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('sql'))
+  withCommonOptions(program.command('sql'), { lock: false })
     .description('print the SQL that apply would run (with --dialect: every migration, no database needed)')
     .option('--to <id>', 'stop after this migration')
-    .option('--dialect <dialect>', 'sqlite or postgres: render offline for this dialect')
+    .option('--dialect <dialect>', `${dialectNames().join(' or ')}: render offline for this dialect`)
     .action(
       action(async (ctx, opts) => {
         const { previewSql } = await import('../migrations/sql-preview.js');
         const dialect = opts.dialect as string | undefined;
-        if (dialect !== undefined && dialect !== 'sqlite' && dialect !== 'postgres') {
-          throw new DbDoctorError('BAD_USAGE', `--dialect must be sqlite or postgres, not "${dialect}".`, {
+        const known = dialectNames();
+        if (dialect !== undefined && !known.includes(dialect)) {
+          throw new DbDoctorError('BAD_USAGE', `--dialect must be ${known.join(' or ')}, not "${dialect}".`, {
             unchanged: 'Nothing was done.',
           });
         }

@@ -1,25 +1,137 @@
+/**
+ * The contract a database dialect provides. A dialect is one folder, `src/dialects/<name>/`,
+ * whose `index.ts` exports a {@link Dialect} object, plus one line in `src/dialects/builtin.ts`
+ * registering it. Code outside the dialect folders (migrations/, schema/, ops/, doctor/) uses
+ * only this contract and the registry (`registry.ts`): it reads capabilities, never names.
+ *
+ * Role files, the same name in every dialect folder (optional roles in brackets):
+ * - `index.ts`      the Dialect object
+ * - `url.ts`        URL parsing ({@link Dialect.parseUrl})
+ * - `driver.ts`     the Connection over the driver, opening and wrapping ({@link Dialect.open}, {@link Dialect.wrap})
+ * - `quote.ts`      identifier and literal quoting
+ * - `split.ts`      statement splitting ({@link Dialect.splitStatements})
+ * - `history.ts`    the SQL the migration engine needs ({@link EngineSql})
+ * - `session.ts`    history schema and session state capture (used by history.ts)
+ * - `lock.ts`       the migration lock ({@link Dialect.createLock})
+ * - `introspect.ts` reading the live schema ({@link Dialect.introspect})
+ * - `scratch.ts`    throwaway databases for the doctor's replay ({@link Dialect.createScratch})
+ * - `compile.ts`    the operation DSL compiler ({@link OperationCompiler})
+ * - `health.ts`     the dialect's doctor checks ({@link Dialect.healthChecks})
+ * - [`schema-sql.ts`] the schema model written as SQL: schema.sql, and what `generate` cannot say in the DSL ({@link SchemaSql})
+ * - [`backup.ts`]   online file backup ({@link BackupSupport})
+ * - [`guard.ts`]    what runs around a migration's transaction ({@link Dialect.guardMigration})
+ * - [`phased.ts`]   statements that commit in phases ({@link PhasedStatements})
+ */
+import type { DoctorCheck } from '../doctor/check.js';
 import type { DbDoctorError } from '../errors.js';
-import type { Schema } from '../schema/model.js';
+import type { ColumnDefault, ColumnType, Operation } from '../ops/types.js';
+import type {
+  Column,
+  EnumType,
+  ForeignKey,
+  Index,
+  Schema,
+  SchemaObject,
+  Table,
+  Trigger,
+  View,
+} from '../schema/model.js';
+import type { ExpressionSyntax } from '../schema/normalize.js';
 
-/** Names of the supported database dialects. */
-export type DialectName = 'sqlite' | 'postgres';
+/**
+ * A dialect's name, as URLs, `--dialect`, `MigrationContext.dialect` and `--json` output spell
+ * it. The built-in ones are `sqlite` and `postgres`; a registered dialect may add any other.
+ */
+export type DialectName = 'sqlite' | 'postgres' | (string & {});
+
+/**
+ * How a dialect stores the DSL's enums. `type`: a named type (`CREATE TYPE … AS ENUM`, listed
+ * in `Schema.enums`); `check`: a text column with a CHECK constraint per column
+ * (`enum_<enum>__<column>`), which adding a value widens; `inline`: the column's own type lists
+ * the values (MySQL's `ENUM('a','b')`), so the enum has no name in the database and exists only
+ * in the columns that use it.
+ */
+export type EnumStyle = 'type' | 'check' | 'inline';
 
 /**
  * What a dialect can do. Code outside the dialect folders branches on these, never on the
- * dialect's name.
+ * dialect's name. Every capability is read by the core (where, is said on each).
  */
 export interface Capabilities {
-  /** DDL runs inside transactions and rolls back with them. */
+  /**
+   * DDL runs inside transactions and rolls back with them. Where false, every migration runs
+   * as a `transaction: false` one (recorded started, then finished), so a crash shows as
+   * partially applied (read by migrations/load.ts `runsInTransaction`).
+   */
   readonly transactionalDdl: boolean;
-  /** The database is a local file that can be copied with an online backup API. */
+  /**
+   * The database is a local file that can be copied with an online backup API; then
+   * {@link Dialect.backup} is present (read by migrations/backup.ts and restore.ts).
+   */
   readonly onlineBackup: boolean;
-  /** Statements can wait for locks with a bounded `lock_timeout` and be retried. */
-  readonly statementLockTimeout: boolean;
-  /** Native enum types exist (`CREATE TYPE … AS ENUM`). */
-  readonly enumTypes: boolean;
-  /** `ALTER TABLE` can change a column's type, nullability or default in place. */
+  /** How the DSL's enums are stored (read by ops/fold.ts). */
+  readonly enumStyle: EnumStyle;
+  /**
+   * `ALTER TABLE` changes a column's type in place, rewriting the table under an exclusive
+   * lock (read by the `type-change-rewrites-table` lint in ops/lint.ts). Where false, the
+   * compiler rebuilds the table instead, and {@link OperationCompiler.rebuiltTables} names it.
+   */
   readonly alterColumnInPlace: boolean;
+  /**
+   * Indexes can be built without blocking writes (`CREATE INDEX CONCURRENTLY`): the
+   * `index-without-concurrently` lint asks for it on large tables (read by ops/lint.ts).
+   */
+  readonly concurrentIndexes: boolean;
 }
+
+/** A parsed database URL. Each dialect adds the fields its driver needs. */
+export interface DatabaseTarget {
+  /** The dialect that parsed it ({@link Dialect.name}). */
+  readonly dialect: DialectName;
+  /** Where it points, for messages: never a password. */
+  readonly display: string;
+  /** Strings the URL carries that must never reach output (passwords, decoded and as typed). */
+  readonly secrets?: readonly string[];
+}
+
+/**
+ * How a runner's connection treats "another connection holds the write lock" where the
+ * database reports it at once instead of waiting (SQLite's SQLITE_BUSY): as "not yet". A
+ * statement that may be retried is retried with backoff until `timeoutMs` has passed since the
+ * first refusal, then fails with `LOCK_TIMEOUT`.
+ */
+export interface BusyWait {
+  /** The most a statement waits in total, in ms (the runner's `--lock-timeout`). */
+  timeoutMs: number;
+  /** Called once per wait, when the first refusal is seen (to report who is holding it). */
+  onWait?: () => void;
+}
+
+/** Options when opening from a URL or wrapping a driver handle. */
+export interface OpenOptions {
+  /** Base folder for relative file paths. Default: the process's working folder. */
+  cwd?: string;
+  /** How long one statement waits for a lock inside the driver, in ms, where the driver has such a setting. */
+  busyTimeoutMs?: number;
+  /**
+   * Refuse to create a database that does not exist (read-only commands): `DB_NOT_FOUND`.
+   * Where opening never creates a database (a server), ignored.
+   */
+  mustExist?: boolean;
+  /**
+   * Wait out another connection's write lock up to this policy instead of failing; dbdoctor's
+   * runners pass their `--lock-timeout`. Ignored where statements wait for locks themselves.
+   */
+  busyWait?: BusyWait;
+}
+
+/**
+ * The driver objects a caller may pass instead of a URL, one entry per dialect (an open
+ * better-sqlite3 `Database`, a pg `Pool` or `Client`, ...). Each dialect's `index.ts` adds its
+ * own entry by declaration merging, so the core names no driver.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in each dialect folder
+export interface DriverHandles {}
 
 /** A row returned by a query. */
 export type Row = Record<string, unknown>;
@@ -66,9 +178,17 @@ export interface Connection {
 
 /** Owner of a migration lock, for messages. */
 export interface LockOwner {
+  /** The runner's host; with `kind: 'connection'`, the client address the server saw. */
   host: string;
+  /** The runner's process id; with `kind: 'connection'`, the server backend's. */
   pid: number;
   since: string;
+  /**
+   * `runner` (the default): host and pid name the dbdoctor process holding the lock.
+   * `connection`: a connection that did not say which runner it is (a caller's own pool):
+   * only its client address and server backend are known.
+   */
+  kind?: 'runner' | 'connection';
   /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
   expires?: string;
   detail?: string;
@@ -159,20 +279,48 @@ export interface FailureExplanation {
 
 /** Everything a dialect provides: capabilities plus role objects. */
 export interface Dialect {
+  /** The dialect's name (unique in the registry). */
   readonly name: DialectName;
   readonly capabilities: Capabilities;
+
+  /** URL schemes this dialect answers, without the colon (`postgres`, `postgresql`). */
+  readonly urlSchemes: readonly string[];
+  /** Example URLs, listed in `BAD_URL` hints (`postgres://user:pass@host:5432/db`). */
+  readonly urlExamples: readonly string[];
+  /**
+   * Parses a URL whose scheme is one of {@link urlSchemes}. Relative file paths resolve against
+   * `cwd`. Throws `BAD_URL` naming what is wrong, never repeating a secret the URL may hold.
+   */
+  parseUrl(url: string, cwd: string): DatabaseTarget;
+  /**
+   * Opens a connection to a target this dialect parsed. Throws `DB_NOT_FOUND`, `DB_UNREACHABLE`,
+   * `DB_AUTH_FAILED` (and the like) naming `target.display` only. The connection closes the
+   * driver on {@link Connection.close}.
+   */
+  open(target: DatabaseTarget, options: OpenOptions): Promise<Connection>;
+  /** Whether `handle` is one of this dialect's driver objects (see {@link DriverHandles}). */
+  accepts(handle: unknown): boolean;
+  /** The driver objects {@link accepts} takes, in words, for messages (`a pg Pool or a pg Client`). */
+  readonly handleDescription: string;
+  /** Wraps a caller's driver object it {@link accepts}; closing the connection leaves the handle open. */
+  wrap(handle: unknown, options: OpenOptions): Promise<Connection>;
+
   /** Quotes an identifier so any name (even a hostile one) is taken literally. */
   quoteIdent(name: string): string;
   /** Quotes a string literal. */
   quoteLiteral(value: string): string;
+  /** The lexical rules of this dialect's expressions, for normalizing them (schema/normalize.ts). */
+  readonly expressionSyntax: ExpressionSyntax;
+  /** The history, lock-timeout and error-classification SQL the migration engine needs. */
   readonly engine: EngineSql;
   /**
    * Splits a script into statements following this database's own lexer and client (quotes,
    * comments, bodies with `;` inside), never throwing: unterminated text runs to the end.
    */
   splitStatements(script: string): string[];
+  /** The cross-process migration lock, kept beside the history table `historyTable`. */
   createLock(conn: Connection, historyTable: string, options?: LockOptions): MigrationLock;
-  /** Online file backup and restore, where `capabilities.onlineBackup` is true. */
+  /** Online file backup and restore; present exactly when `capabilities.onlineBackup` is true. */
   readonly backup?: BackupSupport;
   /** Reads the live schema into the model. Read-only. */
   introspect(conn: Connection, options: IntrospectOptions): Promise<Schema>;
@@ -185,8 +333,13 @@ export interface Dialect {
   createScratch(conn: Connection, options?: ScratchOptions): Promise<ScratchDatabase>;
   /** A short text naming the server build (part of the fingerprint cache key). */
   serverVersion(conn: Connection): Promise<string>;
-  /** Dialect-specific health checks the doctor runs. */
-  readonly health: HealthChecks;
+  /** The operation DSL compiled for this dialect. */
+  readonly compiler: OperationCompiler;
+  /**
+   * The dialect's own doctor checks (integrity, invalid indexes, ...), run by the doctor after
+   * its migration checks, through the same contract as those.
+   */
+  readonly healthChecks: readonly DoctorCheck[];
   /**
    * Prepares `conn` for one transactional migration, outside any transaction: returns what must
    * run before its COMMIT and after its transaction ends, or null when the dialect needs
@@ -195,6 +348,183 @@ export interface Dialect {
   guardMigration(conn: Connection): Promise<MigrationGuard | null>;
   /** Statements that commit in phases, where the dialect has them (PostgreSQL CONCURRENTLY). */
   readonly phased?: PhasedStatements;
+  /**
+   * The schema model written as this dialect's SQL (schema.sql, and the statements `generate`
+   * writes where the operation DSL has no words for a change). Absent where the dialect has no
+   * writer yet: `pull`, `dump`, `generate` and `diff` then refuse with `SCHEMA_SQL_UNSUPPORTED`.
+   */
+  readonly schemaSql?: SchemaSql;
+  /**
+   * Judges a SQL migration's statements with a real parser of this dialect's SQL, where the
+   * dialect has one; absent, `lint` says SQL migrations are not judged.
+   */
+  readonly sqlLinter?: SqlLinter;
+}
+
+/**
+ * The database's own CREATE statement of objects whose model form is normalized for comparison
+ * and cannot be run again as it is (a PostgreSQL function body, a SQLite view with its case),
+ * keyed like the fingerprint keys them (`view:v`, `trigger:t` or on PostgreSQL `trigger:t on table`, `function:f(integer)`, ...).
+ */
+export type ObjectSources = Record<string, string>;
+
+/**
+ * A schema model written as one dialect's SQL: the whole schema in canonical order
+ * (schema.sql), and the statements that create, drop or change one object, which `generate`
+ * uses where the operation DSL cannot say a change. Pure except {@link readSources}.
+ */
+export interface SchemaSql {
+  /**
+   * CREATE TABLE checks that the tables its foreign keys name exist (PostgreSQL), so tables
+   * that name each other get those keys after both exist; SQLite checks nothing then.
+   */
+  readonly checksReferencesAtCreate: boolean;
+  /** Adds one foreign key to an existing table. */
+  addForeignKey(table: Table, foreignKey: ForeignKey): string[];
+  /** Every statement that creates `schema` in an empty database, in canonical order. */
+  schemaStatements(schema: Schema, sources: ObjectSources): string[];
+  /** Statements creating one table with its indexes (foreign keys inline or after). */
+  createTable(table: Table, schema: Schema): string[];
+  dropTable(table: Table): string[];
+  /**
+   * Statements that turn table `from` into `to` in place (same name), keeping its rows, or null
+   * when the dialect has no way to. `schema` is the whole schema after the change.
+   */
+  alterTable(from: Table, to: Table, schema: Schema, sources: ObjectSources): string[] | null;
+  createIndex(table: Table, index: Index): string;
+  dropIndex(table: Table, index: Index): string;
+  createEnum(e: EnumType): string[];
+  dropEnum(e: EnumType): string[];
+  /** Adds `value` to enum `name` (after `before`, the value it follows), or null when impossible. */
+  addEnumValue(name: string, value: string, before: string | null): string | null;
+  /**
+   * Statements that give enum type `from` the values of `to` (same name) where values go or
+   * move, converting each column of the type in `uses` (whose rows must hold values `to` keeps);
+   * or null when the dialect cannot (SQLite: enums are CHECKs, changed with their table).
+   */
+  replaceEnum(
+    from: EnumType,
+    to: EnumType,
+    uses: readonly { table: Table; column: Column }[],
+  ): string[] | null;
+  createView(view: View, sources: ObjectSources): string[];
+  dropView(view: View): string[];
+  createTrigger(trigger: Trigger, sources: ObjectSources): string[];
+  dropTrigger(trigger: Trigger): string[];
+  createObject(object: SchemaObject, sources: ObjectSources): string[];
+  /** What an object needs once the tables exist (PostgreSQL: a sequence's OWNED BY). */
+  afterTables(object: SchemaObject): string[];
+  /**
+   * Objects in creation order: those created before the tables, and those after them (they
+   * name a table or view, or depend on such), before the views.
+   */
+  orderObjects(
+    objects: SchemaObject[],
+    schema: Schema,
+    sources: ObjectSources,
+  ): { beforeTables: SchemaObject[]; afterTables: SchemaObject[] };
+  dropObject(object: SchemaObject): string[];
+  /** Reads {@link ObjectSources} from a live database (read-only). */
+  readSources(conn: Connection, schema?: string): Promise<ObjectSources>;
+  /** Statements run before loading a schema file into a scratch database (PostgreSQL: the schema). */
+  prepareScratch(schema: string | undefined): string[];
+}
+
+/** What a SQL linter is told about the database (see {@link SqlLinter}). */
+export interface SqlLintContext {
+  /** Rows in a table, counted up to `largeTableRows + 1`; 0 when it does not exist. */
+  rows(table: string): Promise<number>;
+  /** Tables with at least this many rows are large. */
+  largeTableRows: number;
+}
+
+/** One thing a SQL linter found in a statement. */
+export interface SqlLintFinding {
+  id: string;
+  /** `error` blocks `apply` unless `--force`; `info` says what could not be judged. */
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  /** The safer way, or what to do. */
+  alternative: string;
+  table?: string;
+}
+
+/** Lints SQL migrations (PostgreSQL: with PostgreSQL's own parser, in the spirit of squawk). */
+export interface SqlLinter {
+  lint(statements: readonly string[], context: SqlLintContext): Promise<SqlLintFinding[]>;
+}
+
+/** Progress of a long operation step (a table rebuild copying rows), in rows. */
+export interface OperationProgress {
+  table: string;
+  copied: number;
+  total: number;
+}
+
+/** Options of {@link OperationCompiler.run}. */
+export interface RunOperationsOptions {
+  /** Called with each statement as it runs (for error messages and `dbdoctor sql`). */
+  onStatement?: (sql: string) => void;
+  onProgress?: (p: OperationProgress) => void;
+  /** Rows a table rebuild copies per statement, where the dialect rebuilds tables. */
+  copyBatchRows?: number;
+  /**
+   * Runs one plain statement instead of `conn.exec` (the runner's retrying executor for
+   * migrations outside a transaction). Statements a rebuild runs itself always use `conn`.
+   */
+  exec?: (sql: string) => Promise<void>;
+}
+
+/**
+ * How the DSL's columns look on this dialect, declared and as introspection reports them, so
+ * folding operations (ops/fold.ts) gives what the database will show.
+ */
+export interface ColumnModel {
+  /** The type a column is declared with (`TEXT`, `timestamp with time zone`, `"mood"`). */
+  declaredType(type: ColumnType): string;
+  /** The model type introspection reports for a column of this type (normalized; `enum:<name>` for type-style enums). */
+  modelType(type: ColumnType): string;
+  /** The normalized default introspection reports for this default on a column of `type`, or null. */
+  modelDefault(value: ColumnDefault | undefined, type: ColumnType): string | null;
+  /** What introspection reports as `Column.identity` for an `autoIncrement` column. */
+  readonly identity: string;
+}
+
+/**
+ * The operation DSL compiled for one dialect: operations to statements, run on a live
+ * connection (SQLite plans table rebuilds that read the live table when they run).
+ */
+export interface OperationCompiler {
+  readonly columns: ColumnModel;
+  /** Whether `ops` must run outside a transaction on this dialect (CREATE INDEX CONCURRENTLY). */
+  needsNoTransaction(ops: readonly Operation[]): boolean;
+  /**
+   * Runs `ops` on `conn` (inside the migration's transaction unless {@link needsNoTransaction});
+   * returns every statement run, in order. Throws `BAD_OPERATION` (and rebuild errors such as
+   * `COLUMN_IN_USE`) as DbDoctorErrors; the caller rolls back.
+   */
+  run(conn: Connection, ops: readonly Operation[], options?: RunOperationsOptions): Promise<string[]>;
+  /**
+   * What this dialect cannot run among `ops` at all (a partial index where there are none),
+   * as a `BAD_OPERATION` naming the operation's index in `ops`; null when it can run them.
+   * Checked when a migration loads, before its history row is written or any statement runs,
+   * which matters where DDL is not transactional. Absent: everything is checked by {@link run}.
+   */
+  refuse?(ops: readonly Operation[]): { index: number; error: DbDoctorError } | null;
+  /**
+   * The SQL of each of `ops` without a database (a `sql` operation's text as written, not
+   * split into statements), where each operation compiles on its own;
+   * absent where some depend on the live tables (SQLite's rebuilds): then {@link previewDatabase}
+   * is present and `dbdoctor sql` runs them against it. Exactly one of the two is present.
+   */
+  statements?(ops: readonly Operation[]): string[];
+  /**
+   * A schema-only copy of `source` (or an empty database), to preview operations against as
+   * `apply` would run them. The caller closes it.
+   */
+  previewDatabase?(source: Connection | null): Promise<Connection>;
+  /** Tables `ops` rebuild by copying every row (empty where the dialect alters in place), for lints. */
+  rebuiltTables(ops: readonly Operation[]): string[];
 }
 
 /** What a dialect does around a migration's transaction (see {@link Dialect.guardMigration}). */
@@ -266,20 +596,6 @@ export interface ScratchDatabase {
   skipped: SkippedStatement[];
   /** Scratch databases of killed doctors removed before this one was made. */
   removedLeftovers: string[];
-}
-
-/** One problem a dialect health check found. */
-export interface HealthIssue {
-  code: string;
-  severity: 'error' | 'warning' | 'info';
-  message: string;
-  fix?: string;
-}
-
-/** Dialect-specific checks the doctor runs after the migration checks. */
-export interface HealthChecks {
-  /** Each check returns the problems it found (none when healthy). */
-  run(conn: Connection, options: { schema?: string }): Promise<HealthIssue[]>;
 }
 
 /** Progress of a backup or restore, in pages. */

@@ -1,65 +1,40 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import type pg from 'pg';
 import { parseDatabaseUrl } from '../config/url.js';
 import { DbDoctorError } from '../errors.js';
-import type { Connection, Dialect, DialectName } from './dialect.js';
-import { postgresDialect } from './postgres/dialect.js';
-import { connectPostgres, PostgresConnection } from './postgres/driver.js';
-import { sqliteDialect } from './sqlite/dialect.js';
-import {
-  type BusyWait,
-  openSqliteDatabase,
-  RETRYABLE_BUSY_MS,
-  SqliteConnection,
-  sqliteFileMissing,
-} from './sqlite/driver.js';
+import type { Connection, DialectName, DriverHandles, OpenOptions } from './dialect.js';
+import { dialectNamed, dialectOfHandle, registeredDialects } from './registry.js';
+
+export type { OpenOptions } from './dialect.js';
 
 /**
- * What a caller may pass as a database: a URL (see DESIGN.md), an open better-sqlite3
- * `Database`, a pg `Pool` or `Client`, or a dbdoctor `Connection`.
+ * What a caller may pass as a database: a URL (see DESIGN.md), an open driver object of a
+ * registered dialect (a better-sqlite3 `Database`, a pg `Pool` or `Client`), or a dbdoctor
+ * `Connection`.
  */
-export type DatabaseInput = string | BetterSqlite3.Database | pg.Pool | pg.Client | Connection;
-
-/** Options when opening from a URL. */
-export interface OpenOptions {
-  cwd?: string;
-  busyTimeoutMs?: number;
-  /** SQLite: refuse to create a database file that does not exist (read-only commands). */
-  mustExist?: boolean;
-  /**
-   * SQLite: wait out another connection's write lock (SQLITE_BUSY) up to this policy instead
-   * of failing; dbdoctor's runners pass their `--lock-timeout`. Ignored by PostgreSQL, where
-   * statements wait for locks themselves.
-   */
-  busyWait?: BusyWait;
-}
+export type DatabaseInput = string | Connection | DriverHandles[keyof DriverHandles];
 
 function isConnection(x: unknown): x is Connection {
   return typeof x === 'object' && x !== null && 'dialect' in x && 'exec' in x && 'begin' in x;
 }
 
-function isBetterSqlite(x: unknown): x is BetterSqlite3.Database {
-  return typeof x === 'object' && x !== null && 'prepare' in x && 'pragma' in x && 'backup' in x;
+function unsupported(): DbDoctorError {
+  return new DbDoctorError('BAD_DATABASE', 'Unsupported database value.', {
+    unchanged: 'No database was opened.',
+    hint: `Pass a URL string, ${registeredDialects()
+      .map((d) => d.handleDescription)
+      .join(', ')} or a dbdoctor Connection.`,
+  });
 }
 
-function isPgPool(x: unknown): x is pg.Pool {
-  return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
-}
-
-function isPgClient(x: unknown): x is pg.Client {
-  return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
-}
-
-/** The dialect object of a dialect name. */
-export function dialectNamed(name: DialectName): Dialect {
-  return name === 'sqlite' ? sqliteDialect : postgresDialect;
-}
-
-/** Which dialect a database input speaks, without opening it. */
-export function dialectOfInput(input: DatabaseInput, cwd?: string): Connection['dialect']['name'] {
+/**
+ * Which dialect a database input speaks, without opening it. Throws `BAD_URL` for a URL no
+ * dialect parses and `BAD_DATABASE` for an object no dialect accepts.
+ */
+export function dialectOfInput(input: DatabaseInput, cwd?: string): DialectName {
   if (isConnection(input)) return input.dialect.name;
   if (typeof input === 'string') return parseDatabaseUrl(input, cwd).dialect;
-  return isBetterSqlite(input) ? 'sqlite' : 'postgres';
+  const dialect = dialectOfHandle(input);
+  if (!dialect) throw unsupported();
+  return dialect.name;
 }
 
 /** Opens (or wraps) a database and returns a dbdoctor Connection. */
@@ -67,51 +42,11 @@ export async function openConnection(input: DatabaseInput, opts: OpenOptions = {
   if (isConnection(input)) return input;
   if (typeof input === 'string') {
     const target = parseDatabaseUrl(input, opts.cwd);
-    if (target.dialect === 'sqlite') {
-      if ((opts.mustExist || target.mode !== 'rwc') && !target.memory && sqliteFileMissing(target.file)) {
-        throw new DbDoctorError('DB_NOT_FOUND', `SQLite database ${target.file} does not exist.`, {
-          unchanged: 'No file was created.',
-          hint: 'Check --url / DATABASE_URL, or run `dbdoctor apply` to create and migrate it.',
-        });
-      }
-      const db = openSqliteDatabase(target.file, {
-        // A runner that waits for locks itself must not sleep inside SQLite while opening.
-        busyTimeoutMs: opts.busyWait
-          ? Math.min(RETRYABLE_BUSY_MS, opts.busyWait.timeoutMs)
-          : opts.busyTimeoutMs,
-        readonly: target.mode === 'ro',
-        mustExist: target.mode !== 'rwc',
-      });
-      return withBusyWait(new SqliteConnection(db, sqliteDialect, true), opts.busyWait);
-    }
-    const client = await connectPostgres(target);
-    return new PostgresConnection(
-      client,
-      postgresDialect,
-      target.display,
-      () => client.end(),
-      target.secrets,
-    );
+    return dialectNamed(target.dialect).open(target, opts);
   }
-  if (isBetterSqlite(input)) {
-    return withBusyWait(new SqliteConnection(input, sqliteDialect, false), opts.busyWait);
-  }
-  if (isPgPool(input)) {
-    const client = await input.connect();
-    return new PostgresConnection(client, postgresDialect, 'postgres (pool)', async () => client.release());
-  }
-  if (isPgClient(input)) {
-    return new PostgresConnection(input, postgresDialect, 'postgres (client)', async () => {});
-  }
-  throw new DbDoctorError('BAD_DATABASE', 'Unsupported database value.', {
-    unchanged: 'No database was opened.',
-    hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
-  });
-}
-
-function withBusyWait(conn: SqliteConnection, busyWait: BusyWait | undefined): SqliteConnection {
-  conn.busyWait = busyWait ?? null;
-  return conn;
+  const dialect = dialectOfHandle(input);
+  if (!dialect) throw unsupported();
+  return dialect.wrap(input, opts);
 }
 
 /** Runs `fn` inside a transaction on `conn`, rolling back if it throws. */

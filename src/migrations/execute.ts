@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Connection, MigrationGuard, Row } from '../dialects/dialect.js';
-import type { RebuildProgress } from '../dialects/sqlite/rebuild.js';
+import type { Connection, MigrationGuard, OperationProgress, Row } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
-import { runOperations } from '../ops/run.js';
 import type { MigrationContext } from './define.js';
 import type { EventListener } from './events.js';
 import { type History, HistoryWriteError } from './history.js';
@@ -124,10 +122,10 @@ async function runStep(
   conn: Connection,
   step: MigrationStep,
   tracker: StatementTracker,
-  onProgress?: (p: RebuildProgress) => void,
+  onProgress?: (p: OperationProgress) => void,
   beforeStatement?: () => Promise<void>,
 ): Promise<void> {
-  const transactional = runsInTransaction(step, conn.dialect.name);
+  const transactional = runsInTransaction(step, conn.dialect);
   if (step.kind === 'sql') {
     tracker.total = step.statements.length;
     for (const [i, statement] of step.statements.entries()) {
@@ -139,7 +137,7 @@ async function runStep(
     return;
   }
   if (step.kind === 'ops') {
-    await runOperations(conn, step.ops, {
+    await conn.dialect.compiler.run(conn, step.ops, {
       onStatement: (sql) => {
         if (transactional) refuseTransactionControl(conn, sql);
         tracker.note(sql);
@@ -156,7 +154,7 @@ async function runStep(
   if (transactional) await assertStillInTransaction(conn, tracker);
 }
 
-function rebuildProgress(onEvent: EventListener | undefined): ((p: RebuildProgress) => void) | undefined {
+function rebuildProgress(onEvent: EventListener | undefined): ((p: OperationProgress) => void) | undefined {
   return onEvent ? (p) => onEvent({ type: 'rebuild-progress', ...p }) : undefined;
 }
 
@@ -256,7 +254,7 @@ async function executeGuarded(
   opts: ExecuteOptions,
 ): Promise<number> {
   // Set up outside the transaction (SQLite: foreign key enforcement off, which a transaction ignores).
-  const guard = runsInTransaction(step, conn.dialect.name) ? await conn.dialect.guardMigration(conn) : null;
+  const guard = runsInTransaction(step, conn.dialect) ? await conn.dialect.guardMigration(conn) : null;
   try {
     return await executeStep(conn, history, migration, direction, step, opts, guard);
   } finally {
@@ -274,7 +272,7 @@ async function executeStep(
   guard: MigrationGuard | null,
 ): Promise<number> {
   const started = Date.now();
-  if (!runsInTransaction(step, conn.dialect.name)) {
+  if (!runsInTransaction(step, conn.dialect)) {
     await runOutsideTransaction(conn, history, migration, direction, step, opts);
     return Date.now() - started;
   }
@@ -457,6 +455,8 @@ export function failedInTransaction(
 /** A history row for a migration that has started and not finished (partially applied). */
 async function recordStarted(history: History, migration: LoadedMigration, total: number): Promise<void> {
   const f = migration.file;
+  // A repeatable run again replaces its row.
+  if (f.repeatable) await history.remove(f.id);
   await history.insert({
     id: f.id,
     name: f.name,
@@ -476,10 +476,8 @@ async function recordInTransaction(
   statements: number,
 ): Promise<void> {
   const f = migration.file;
-  if (direction === 'down') {
-    await history.remove(f.id);
-    return;
-  }
+  if (direction === 'down' || f.repeatable) await history.remove(f.id);
+  if (direction === 'down') return;
   await history.insert({
     id: f.id,
     name: f.name,
@@ -607,7 +605,7 @@ async function runOutsideTransaction(
         await execute(statement);
       }
     } else if (step.kind === 'ops') {
-      await runOperations(conn, step.ops, {
+      await conn.dialect.compiler.run(conn, step.ops, {
         onStatement: (sql) => tracker.note(sql),
         onProgress: rebuildProgress(opts.onEvent),
         exec: execute,

@@ -1,5 +1,5 @@
 import type { Dialect, DialectName } from '../dialects/dialect.js';
-import { dialectNamed } from '../dialects/open.js';
+import { dialectNamed } from '../dialects/registry.js';
 
 /**
  * Splits a SQL script into statements the way the database's own client would: SQLite like

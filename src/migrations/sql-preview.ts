@@ -1,10 +1,8 @@
 import path from 'node:path';
-import type { Connection, DialectName, Row } from '../dialects/dialect.js';
-import { dialectNamed, openConnection } from '../dialects/open.js';
-import { pgStatements } from '../ops/postgres.js';
-import { runOperations } from '../ops/run.js';
+import type { Connection, Dialect, DialectName, Row } from '../dialects/dialect.js';
+import { dialectNamed, registeredDialects } from '../dialects/registry.js';
 import { resolveTarget } from './apply.js';
-import { type EngineOptions, usingSession } from './engine.js';
+import { type EngineOptions, readOnlyView } from './engine.js';
 import { compareIds, discoverMigrations, type MigrationFile } from './files.js';
 import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
@@ -21,13 +19,13 @@ export interface MigrationSql {
 
 /**
  * Statements of a loaded migration's up step. TS/JS functions run against a recorder. DSL
- * operations compile statically on PostgreSQL (`scratch` is null there); on SQLite they run
- * against `scratch`, a schema-only copy kept in step with the earlier migrations, so a table
- * rebuild shows its exact statements.
+ * operations compile statically where the dialect's compiler can (`scratch` is null there);
+ * elsewhere (SQLite) they run against `scratch`, a schema-only copy kept in step with the
+ * earlier migrations, so a table rebuild shows its exact statements.
  */
 async function statementsOf(
   m: LoadedMigration,
-  dialect: DialectName,
+  dialect: Dialect,
   scratch: Connection | null,
 ): Promise<MigrationSql> {
   const base = { id: m.file.id, name: m.file.name, transaction: runsInTransaction(m.up, dialect) };
@@ -37,14 +35,19 @@ async function statementsOf(
     return { ...base, statements: up.statements, recorded: false };
   }
   if (up.kind === 'ops') {
-    const statements = scratch ? await runOperations(scratch, up.ops) : up.ops.flatMap(pgStatements);
+    const { compiler } = dialect;
+    const statements = compiler.statements
+      ? compiler.statements(up.ops)
+      : scratch
+        ? await compiler.run(scratch, up.ops)
+        : [];
     return { ...base, statements, recorded: false };
   }
   const statements: string[] = [];
   const note = (text: string, params?: readonly unknown[]) =>
     statements.push(params && params.length > 0 ? `${text} /* params: ${JSON.stringify(params)} */` : text);
   await up.run({
-    dialect,
+    dialect: dialect.name,
     sql: async (text, params) => {
       note(text, params);
       if (scratch) await scratch.query(text, params ?? []).catch(() => {});
@@ -55,20 +58,6 @@ async function statementsOf(
     },
   });
   return { ...base, statements, recorded: true };
-}
-
-/** A schema-only SQLite copy of `source` (or an empty one) to preview rebuilds against. */
-async function sqliteScratch(source: Connection | null): Promise<Connection> {
-  const scratch = await openConnection('sqlite::memory:');
-  // As during apply, where enforcement is switched off around a rebuild.
-  await scratch.exec('PRAGMA foreign_keys = OFF');
-  if (source) {
-    const rows = await source.query<{ sql: string }>(
-      "SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid",
-    );
-    for (const r of rows) await scratch.exec(r.sql).catch(() => {});
-  }
-  return scratch;
 }
 
 /**
@@ -87,24 +76,33 @@ export async function previewSql(
     const target = resolveTarget(all, options.to);
     return files.filter((f) => compareIds(f.id, target.id) <= 0);
   };
-  const render = async (files: MigrationFile[], dialect: DialectName, live: Connection | null) => {
+  const render = async (files: MigrationFile[], dialect: Dialect, live: Connection | null) => {
     const out: MigrationSql[] = [];
-    const scratch = dialect === 'sqlite' ? await sqliteScratch(live) : null;
+    // Where operations compile only against live tables, a copy of the schema stands in.
+    const scratch = dialect.compiler.statements
+      ? null
+      : ((await dialect.compiler.previewDatabase?.(live)) ?? null);
     try {
-      for (const f of files)
-        out.push(await statementsOf(await loadMigration(f, dialectNamed(dialect)), dialect, scratch));
+      for (const f of files) out.push(await statementsOf(await loadMigration(f, dialect), dialect, scratch));
     } finally {
       await scratch?.close();
     }
-    return { dialect, migrations: out };
+    return { dialect: dialect.name, migrations: out };
   };
   if (options.database === undefined) {
-    const files = discoverMigrations(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
-    return render(pick(files, files), options.dialect ?? 'sqlite', null);
+    const files = discoverMigrations(
+      path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'),
+      options.format,
+    );
+    // Without a database or --dialect, the first registered dialect (SQLite).
+    const dialect = options.dialect === undefined ? registeredDialects()[0] : dialectNamed(options.dialect);
+    if (!dialect) throw new Error('internal: no dialect is registered');
+    return render(pick(files, files), dialect, null);
   }
   const database = options.database;
-  return usingSession({ ...options, database }, async (session) => {
-    const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
-    return render(pick(state.pending, session.files), session.conn.dialect.name, session.conn);
+  // Read-only: a database that does not exist yet is not created; all its migrations are pending.
+  return readOnlyView({ ...options, database }, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
+    return render(pick(state.pending, view.files), view.dialect, view.conn);
   });
 }

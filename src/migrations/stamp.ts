@@ -1,7 +1,6 @@
 import type { Connection } from '../dialects/dialect.js';
 import { inTransaction } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
-import { pgStatements } from '../ops/postgres.js';
 import { resolveTarget } from './apply.js';
 import { type EngineOptions, usingSession, withLock } from './engine.js';
 import { compareIds, highestId, type MigrationFile } from './files.js';
@@ -85,7 +84,7 @@ async function refuseInvalidIndexes(
     step?.kind === 'sql'
       ? step.statements
       : step?.kind === 'ops'
-        ? step.ops.flatMap(pgStatements).flatMap((s) => conn.dialect.splitStatements(s))
+        ? (conn.dialect.compiler.statements?.(step.ops) ?? []).flatMap((s) => conn.dialect.splitStatements(s))
         : [];
   const invalid = new Set<string>();
   for (const sql of statements) {

@@ -4,20 +4,20 @@
  * (types, defaults and SQLite's enum CHECKs spelled the way each database reports them), so
  * it can be compared by fingerprint with a live database.
  */
-import type { DialectName } from '../dialects/dialect.js';
-import { renameIdentifier } from '../dialects/sqlite/table-sql.js';
+import type { Dialect, DialectName } from '../dialects/dialect.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import type { CheckConstraint, Column, ForeignKey, Index, Schema, Table } from '../schema/model.js';
 import { emptySchema } from '../schema/model.js';
 import { normalizeAction, normalizeExpression, normalizeSchema } from '../schema/normalize.js';
+import { renameIdentifier } from '../schema/sql-tokens.js';
 import {
   columnTypeOfModel,
   enumCheckExpression,
   enumCheckName,
+  enumValuesOf,
   isEnumCheckOf,
   isEnumRef,
-  modelDefault,
-  modelType,
 } from './portable.js';
 import type { ColumnSpec, ForeignKeySpec, Operation, TableSpec } from './types.js';
 
@@ -36,18 +36,14 @@ function foldError(op: Operation, message: string): DbDoctorError {
 }
 
 /** A model column for a DSL column. */
-export function modelColumn(
-  name: string,
-  spec: ColumnSpec,
-  dialect: DialectName,
-  inPrimaryKey: boolean,
-): Column {
-  const identity = spec.autoIncrement ? (dialect === 'sqlite' ? 'autoincrement' : 'by default') : null;
+export function modelColumn(name: string, spec: ColumnSpec, dialect: Dialect, inPrimaryKey: boolean): Column {
+  const columns = dialect.compiler.columns;
+  const identity = spec.autoIncrement ? columns.identity : null;
   return {
     name,
-    type: modelType(spec.type, dialect),
+    type: columns.modelType(spec.type),
     nullable: inPrimaryKey || spec.primaryKey ? false : (spec.nullable ?? true),
-    default: modelDefault(spec.default, spec.type, dialect),
+    default: columns.modelDefault(spec.default, spec.type),
     generated: null,
     collation: null,
     identity,
@@ -65,18 +61,22 @@ function modelForeignKey(spec: ForeignKeySpec): ForeignKey {
   };
 }
 
-function enumCheck(column: string, spec: ColumnSpec, dialect: DialectName): CheckConstraint[] {
-  if (dialect !== 'sqlite' || !isEnumRef(spec.type)) return [];
+/** The CHECK standing for an enum column, where enums are CHECKs. */
+function enumCheck(column: string, spec: ColumnSpec, dialect: Dialect): CheckConstraint[] {
+  if (dialect.capabilities.enumStyle !== 'check' || !isEnumRef(spec.type)) return [];
   return [
     {
       name: enumCheckName(spec.type.enum, column),
-      expression: normalizeExpression(enumCheckExpression(column, spec.type.values)),
+      expression: normalizeExpression(
+        enumCheckExpression(column, spec.type.values, dialect),
+        dialect.expressionSyntax,
+      ),
     },
   ];
 }
 
 /** What a column declaration adds besides the column: unique, foreign key, enum check. */
-function columnExtras(table: Table, name: string, spec: ColumnSpec, dialect: DialectName): void {
+function columnExtras(table: Table, name: string, spec: ColumnSpec, dialect: Dialect): void {
   if (spec.unique) table.uniques.push({ name: null, columns: [name] });
   if (spec.references) {
     table.foreignKeys.push(
@@ -92,7 +92,7 @@ function columnExtras(table: Table, name: string, spec: ColumnSpec, dialect: Dia
 }
 
 /** The model table for a createTable. */
-export function modelTable(name: string, spec: TableSpec, dialect: DialectName): Table {
+export function modelTable(name: string, spec: TableSpec, dialect: Dialect): Table {
   const columnPk = Object.entries(spec.columns)
     .filter(([, c]) => c.primaryKey)
     .map(([n]) => n);
@@ -113,7 +113,10 @@ export function modelTable(name: string, spec: TableSpec, dialect: DialectName):
   for (const u of spec.unique ?? []) table.uniques.push({ name: null, columns: [...u] });
   for (const fk of spec.foreignKeys ?? []) table.foreignKeys.push(modelForeignKey(fk));
   for (const c of spec.checks ?? [])
-    table.checks.push({ name: c.name, expression: normalizeExpression(c.expression, dialect) });
+    table.checks.push({
+      name: c.name,
+      expression: normalizeExpression(c.expression, dialect.expressionSyntax),
+    });
   return table;
 }
 
@@ -138,8 +141,9 @@ function findIndex(schema: Schema, name: string): { table: Table; index: Index }
 }
 
 /** Applies one operation to `schema` in place. Returns false for raw SQL (effect unknown). */
-function foldOne(schema: Schema, op: Operation): boolean {
-  const dialect = schema.dialect;
+function foldOne(schema: Schema, op: Operation, dialect: Dialect): boolean {
+  const syntax = dialect.expressionSyntax;
+  const columns = dialect.compiler.columns;
   switch (op.kind) {
     case 'createTable':
       if (schema.tables[op.table]) throw foldError(op, `table "${op.table}" already exists.`);
@@ -183,13 +187,13 @@ function foldOne(schema: Schema, op: Operation): boolean {
       const c = columnOf(t, op.column, op);
       const { change } = op;
       if (change.type !== undefined) {
-        c.type = modelType(change.type, dialect);
+        c.type = columns.modelType(change.type);
         t.checks = t.checks.filter((k) => !isEnumCheckOf(k.name, op.column));
         t.checks.push(...enumCheck(op.column, { type: change.type }, dialect));
       }
       if (change.nullable !== undefined) c.nullable = change.nullable;
       if (change.default !== undefined) {
-        c.default = modelDefault(change.default, change.type ?? columnTypeOfModel(c.type, dialect), dialect);
+        c.default = columns.modelDefault(change.default, change.type ?? columnTypeOfModel(c.type, dialect));
       }
       return true;
     }
@@ -204,11 +208,11 @@ function foldOne(schema: Schema, op: Operation): boolean {
       for (const u of t.uniques) u.columns = u.columns.map(swap);
       for (const i of t.indexes) {
         for (const k of i.keys) if (k.column === op.column) k.column = op.to;
-        if (i.where) i.where = normalizeExpression(renameIdentifier(i.where, op.column, op.to), dialect);
+        if (i.where) i.where = normalizeExpression(renameIdentifier(i.where, op.column, op.to), syntax);
       }
       for (const f of t.foreignKeys) f.columns = f.columns.map(swap);
       for (const k of t.checks)
-        k.expression = normalizeExpression(renameIdentifier(k.expression, op.column, op.to), dialect);
+        k.expression = normalizeExpression(renameIdentifier(k.expression, op.column, op.to), syntax);
       for (const other of Object.values(schema.tables))
         for (const f of other.foreignKeys)
           if (f.referencedTable === op.table) f.referencedColumns = f.referencedColumns.map(swap);
@@ -222,7 +226,7 @@ function foldOne(schema: Schema, op: Operation): boolean {
         name: op.name,
         unique: op.spec.unique ?? false,
         keys: op.columns.map((column) => ({ column, expression: null, descending: false, collation: null })),
-        where: op.spec.where ? normalizeExpression(op.spec.where, dialect) : null,
+        where: op.spec.where ? normalizeExpression(op.spec.where, syntax) : null,
         method: null,
       });
       return true;
@@ -246,7 +250,7 @@ function foldOne(schema: Schema, op: Operation): boolean {
     case 'addCheck':
       tableOf(schema, op.table, op).checks.push({
         name: op.spec.name,
-        expression: normalizeExpression(op.spec.expression, dialect),
+        expression: normalizeExpression(op.spec.expression, syntax),
       });
       return true;
     case 'dropCheck': {
@@ -257,13 +261,18 @@ function foldOne(schema: Schema, op: Operation): boolean {
       return true;
     }
     case 'createEnum':
-      if (dialect === 'postgres') schema.enums[op.name] = { name: op.name, values: [...op.values] };
+      // Where enums are CHECKs, the type exists only in the columns that use it.
+      if (dialect.capabilities.enumStyle === 'type')
+        schema.enums[op.name] = { name: op.name, values: [...op.values] };
       return true;
     case 'dropEnum':
       delete schema.enums[op.name];
       return true;
     case 'addEnumValue':
-      if (dialect === 'postgres') {
+      // Inline enums have no name in the database: which columns were declared with this
+      // enum is not known, so the compiler refuses it as well (see inlineEnumValueError).
+      if (dialect.capabilities.enumStyle === 'inline') throw inlineEnumValueError(op);
+      if (dialect.capabilities.enumStyle === 'type') {
         const e = schema.enums[op.name];
         if (!e) throw foldError(op, `enum "${op.name}" does not exist.`);
         e.values.push(op.value);
@@ -273,7 +282,10 @@ function foldOne(schema: Schema, op: Operation): boolean {
             if (!c.name?.startsWith(`${enumCheckName(op.name, '')}`)) continue;
             const column = c.name.slice(enumCheckName(op.name, '').length);
             const values = enumValuesOf(c.expression);
-            c.expression = normalizeExpression(enumCheckExpression(column, [...values, op.value]));
+            c.expression = normalizeExpression(
+              enumCheckExpression(column, [...values, op.value], dialect),
+              syntax,
+            );
           }
         }
       }
@@ -283,16 +295,27 @@ function foldOne(schema: Schema, op: Operation): boolean {
   }
 }
 
-/** The values listed in an enum CHECK's IN list. */
-export function enumValuesOf(expression: string): string[] {
-  const list = /\bin\s*\((.*)\)\s*$/i.exec(expression)?.[1] ?? '';
-  return [...list.matchAll(/'((?:[^']|'')*)'/g)].map((m) => (m[1] as string).replace(/''/g, "'"));
+/**
+ * `addEnumValue` where enums are inline column types (MySQL's ENUM('a','b')): the database
+ * keeps no enum name, so the columns declared with the enum cannot be found; each column is
+ * widened with its own alterColumn instead.
+ */
+export function inlineEnumValueError(op: Extract<Operation, { kind: 'addEnumValue' }>): DbDoctorError {
+  return new DbDoctorError(
+    'BAD_OPERATION',
+    `addEnumValue("${op.name}", "${op.value}"): on this dialect an enum is the inline type of each column that uses it (ENUM('a','b')), with no name in the database, so the columns of enum "${op.name}" cannot be found.`,
+    {
+      unchanged: 'Nothing was run.',
+      hint: `Widen each column instead: alterColumn(table, column, { type: enumType('${op.name}', [...values, '${op.value}']) }, { type: enumType('${op.name}', values) }).`,
+    },
+  );
 }
 
 /** Folds `ops` into a copy of `base` (default: an empty schema of `dialect`). */
 export function foldOperations(ops: readonly Operation[], dialect: DialectName, base?: Schema): FoldResult {
   const schema: Schema = structuredClone(base ?? emptySchema(dialect));
+  const rules = dialectNamed(schema.dialect);
   let opaque = false;
-  for (const op of ops) if (!foldOne(schema, op)) opaque = true;
+  for (const op of ops) if (!foldOne(schema, op, rules)) opaque = true;
   return { schema: normalizeSchema(schema), opaque };
 }

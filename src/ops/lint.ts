@@ -3,13 +3,14 @@
  * Pure: the caller supplies how many rows each table has (see migrations/lint.ts).
  */
 import type { DialectName } from '../dialects/dialect.js';
-import { sqliteSteps } from './sqlite.js';
+import { dialectNamed } from '../dialects/registry.js';
 import type { Operation } from './types.js';
 
 /** One lint finding. `error` blocks `apply` unless `--force`. */
 export interface LintFinding {
   id: string;
-  severity: 'error' | 'warning';
+  /** `info` says what could not be judged; it never fails `lint`. */
+  severity: 'error' | 'warning' | 'info';
   message: string;
   /** The safer way to make the change. */
   alternative: string;
@@ -25,9 +26,19 @@ export interface LintContext {
   largeTableRows?: number;
 }
 
+/**
+ * A row count as a message states it: rows are counted only up to `large + 1` (enough to know
+ * "large"), so a count above `large` is a lower bound, said as such.
+ */
+export function rowCount(n: number, large: number): string {
+  return n > large ? `more than ${large} rows` : `${n} row${n === 1 ? '' : 's'}`;
+}
+
 /** The lints every operation list is checked against. */
 export function lintOperations(ops: readonly Operation[], context: LintContext): LintFinding[] {
   const large = context.largeTableRows ?? 100_000;
+  const dialect = dialectNamed(context.dialect);
+  const { capabilities } = dialect;
   const findings: LintFinding[] = [];
   const created = new Set<string>();
   const rows = (table: string) => (created.has(table) ? 0 : context.rows(table));
@@ -52,23 +63,23 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
           });
         break;
       case 'createIndex':
-        if (context.dialect === 'postgres' && !op.spec.concurrently && rows(op.table) >= large)
+        if (capabilities.concurrentIndexes && !op.spec.concurrently && rows(op.table) >= large)
           findings.push({
             id: 'index-without-concurrently',
             severity: 'error',
             table: op.table,
-            message: `CREATE INDEX "${op.name}" on "${op.table}" (about ${rows(op.table)} rows) blocks writes to it until the index is built.`,
+            message: `CREATE INDEX "${op.name}" on "${op.table}" (${rowCount(rows(op.table), large)}) blocks writes to it until the index is built.`,
             alternative:
               'createIndex(..., { concurrently: true }) builds it without blocking writes (the migration then runs outside a transaction).',
           });
         break;
       case 'alterColumn':
-        if (context.dialect === 'postgres' && op.change.type !== undefined && rows(op.table) >= large)
+        if (capabilities.alterColumnInPlace && op.change.type !== undefined && rows(op.table) >= large)
           findings.push({
             id: 'type-change-rewrites-table',
             severity: 'error',
             table: op.table,
-            message: `Changing the type of "${op.table}"."${op.column}" rewrites the whole table (about ${rows(op.table)} rows) under an exclusive lock.`,
+            message: `Changing the type of "${op.table}"."${op.column}" rewrites the whole table (${rowCount(rows(op.table), large)}) under an exclusive lock.`,
             alternative:
               'Add a new column, backfill it in batches, switch the application over, then drop the old column.',
           });
@@ -96,20 +107,18 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
         break;
     }
   }
-  if (context.dialect === 'sqlite') {
-    for (const step of sqliteSteps(ops)) {
-      if (step.kind !== 'rebuild' && step.kind !== 'dropColumn') continue;
-      const n = rows(step.table);
-      if (n >= large)
-        findings.push({
-          id: 'large-sqlite-rebuild',
-          severity: 'warning',
-          table: step.table,
-          message: `This rebuilds "${step.table}" (about ${n} rows): every row is copied while the database's write lock is held.`,
-          alternative:
-            'Run it at a quiet time; group changes to the table in one migration so they share one rebuild.',
-        });
-    }
+  for (const table of dialect.compiler.rebuiltTables(ops)) {
+    const n = rows(table);
+    if (n >= large)
+      findings.push({
+        // The id predates other dialects with rebuilds; scripts match on it.
+        id: 'large-sqlite-rebuild',
+        severity: 'warning',
+        table,
+        message: `This rebuilds "${table}" (${rowCount(n, large)}): every row is copied while the database's write lock is held.`,
+        alternative:
+          'Run it at a quiet time; group changes to the table in one migration so they share one rebuild.',
+      });
   }
   return findings;
 }

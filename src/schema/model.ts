@@ -143,7 +143,8 @@ export interface SchemaObject {
 
 /** A whole schema. Maps are keyed by name; {@link normalizeSchema} sorts them. */
 export interface Schema {
-  dialect: 'sqlite' | 'postgres';
+  /** The dialect's name (`sqlite`, `postgres`, ...). */
+  dialect: string;
   tables: Record<string, Table>;
   enums: Record<string, EnumType>;
   views: Record<string, View>;

@@ -86,11 +86,26 @@ export function normalizeType(raw: string): string {
 }
 
 /**
- * Whose lexical rules an expression follows. SQLite quotes identifiers with "", `` and [],
- * and folds identifiers case-insensitively even when quoted; PostgreSQL uses [] for arrays
- * and `::` for casts, and folds only unquoted identifiers (to lower case).
+ * The lexical rules an expression follows, as far as normalizing needs them; each dialect
+ * gives its own ({@link Dialect.expressionSyntax}). SQLite quotes identifiers with "", `` and
+ * [], and folds identifiers case-insensitively even when quoted; PostgreSQL uses [] for arrays
+ * and `::` for casts, folds only unquoted identifiers (to lower case) and has E'…' strings.
  */
-export type ExpressionSyntax = 'sqlite' | 'postgres';
+export interface ExpressionSyntax {
+  /** Identifiers compare case-insensitively even when quoted (they are folded to lower case). */
+  readonly foldsQuotedIdentifiers: boolean;
+  /** Characters that open a quoted identifier besides `"` (`[` closes with `]`). */
+  readonly identifierQuotes: readonly string[];
+  /** `E'…'` strings, which take backslash escapes, exist. */
+  readonly escapeStrings: boolean;
+}
+
+/** The rules assumed when none are given: the most lenient (SQLite's). */
+export const LENIENT_EXPRESSIONS: ExpressionSyntax = {
+  foldsQuotedIdentifiers: true,
+  identifierQuotes: ['`', '['],
+  escapeStrings: false,
+};
 
 interface ExprToken {
   kind: 'word' | 'ident' | 'string' | 'number' | 'op';
@@ -150,7 +165,7 @@ function quoteEnd(text: string, i: number, close: string): number {
 /** An identifier as it compares: bare when it needs no quotes, `"…"` otherwise. */
 function identToken(name: string, syntax: ExpressionSyntax): ExprToken {
   // SQLite matches identifiers case-insensitively, quoted or not (lang_keywords.html).
-  const folded = syntax === 'sqlite' ? name.toLowerCase() : name;
+  const folded = syntax.foldsQuotedIdentifiers ? name.toLowerCase() : name;
   if (/^[a-z_][a-z0-9_$]*$/.test(folded)) return { kind: 'ident', text: folded };
   return { kind: 'ident', text: `"${folded.replaceAll('"', '""')}"` };
 }
@@ -173,7 +188,7 @@ function expressionTokens(raw: string, syntax: ExpressionSyntax): ExprToken[] {
       const end = quoteEnd(text, i, "'");
       tokens.push({ kind: 'string', text: text.slice(i, end) });
       i = end;
-    } else if (ch === '"' || (syntax === 'sqlite' && (ch === '`' || ch === '['))) {
+    } else if (ch === '"' || syntax.identifierQuotes.includes(ch)) {
       const close = ch === '[' ? ']' : ch;
       const end = quoteEnd(text, i, close);
       const inner = text.slice(i + 1, end - 1);
@@ -187,7 +202,7 @@ function expressionTokens(raw: string, syntax: ExpressionSyntax): ExprToken[] {
     } else if (WORD_START.test(ch)) {
       let j = i + 1;
       while (j < text.length && WORD_CONT.test(text[j])) j++;
-      if (syntax === 'postgres' && j === i + 1 && /[eE]/.test(ch) && text[j] === "'") {
+      if (syntax.escapeStrings && j === i + 1 && /[eE]/.test(ch) && text[j] === "'") {
         // E'…' strings take backslash escapes; the deparser writes them for backslashes.
         let k = j + 1;
         while (k < text.length && text[k] !== "'") k += text[k] === '\\' ? 2 : 1;
@@ -340,9 +355,9 @@ function joinTokens(tokens: ExprToken[]): string {
  * comparison, as TOKENS, never as raw text: spacing (`price>=0` = `price >= 0`), keyword and
  * identifier case (both dialects fold unquoted names), quotes on identifiers that need none,
  * comments and parentheses around the whole expression do not count; strings are kept
- * exactly. `syntax` picks the lexical rules (see {@link ExpressionSyntax}); default SQLite's.
+ * exactly. `syntax` picks the lexical rules (see {@link ExpressionSyntax}); default {@link LENIENT_EXPRESSIONS}.
  */
-export function normalizeExpression(raw: string, syntax: ExpressionSyntax = 'sqlite'): string {
+export function normalizeExpression(raw: string, syntax: ExpressionSyntax = LENIENT_EXPRESSIONS): string {
   const tokens = expressionTokens(raw, syntax);
   // A string literal cast to text means the string (PostgreSQL adds these when it deparses).
   const dropped = new Set<number>();

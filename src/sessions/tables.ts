@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DialectName } from '../dialects/dialect.js';
+import '../dialects/builtin.js';
 import { dialectOfInput } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
 import { type MigrateOptions, type MigrateResult, migrate } from '../migrations/apply.js';

@@ -1,24 +1,39 @@
 /**
- * The migration projects the round-trip and mutation tests load: every example project
- * (always) and the schemas of the shared corpus (only on a machine that has ../shared/corpus).
+ * Migration projects to test against: every example (examples/<name>/<dialect>) and, where the
+ * shared corpus is present on the machine, its real-world schemas.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { introspect } from '../../src/schema/introspect.js';
+import '../../src/dialects/builtin.js';
+import { dialectNamed } from '../../src/dialects/registry.js';
+import type { introspect } from '../../src/migrations/introspect.js';
 import { DIALECTS, type TestDialect } from './databases.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+/**
+ * The dialects under test that write and read schema SQL (the contract's optional `schemaSql`
+ * role, which pull, dump, generate and diff need); the others are named, so a run says what it
+ * left out.
+ */
+export const SCHEMA_SQL_DIALECTS: readonly TestDialect[] = DIALECTS.filter(
+  (d) => dialectNamed(d).schemaSql !== undefined,
+);
+for (const d of DIALECTS) {
+  if (!SCHEMA_SQL_DIALECTS.includes(d))
+    console.log(`# schema-as-code tests skipped on ${d}: the dialect has no schemaSql role yet`);
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+/** The shared corpus of public schemas (present only on the project's machines). */
 export const CORPUS = path.resolve(ROOT, '../shared/corpus');
 
-/** A migration project to load, from the examples or the shared corpus. */
+/** A migration project: files by name, the dialect, the PostgreSQL schema its tables live in. */
 export interface Project {
   name: string;
   dialect: TestDialect;
   files: Record<string, string>;
-  /** PostgreSQL schema the project's tables live in. */
   schema?: string;
-  /** What SOURCE.md says the loaded schema has, to prove the load really happened. */
+  /** What SOURCE.md says the loaded schema has, to prove the load really happened (-1: any). */
   tables: number;
   check?: (s: Awaited<ReturnType<typeof introspect>>) => void;
 }
@@ -31,10 +46,11 @@ const dumpSql = (sql: string) =>
     "SELECT pg_catalog.set_config('search_path', 'public', false);",
   );
 
-export function exampleProjects(): Project[] {
+/** Every example project, both dialects where it has them. */
+export function exampleProjects(dialects: readonly TestDialect[] = SCHEMA_SQL_DIALECTS): Project[] {
   const projects: Project[] = [];
-  for (const example of fs.readdirSync(path.join(ROOT, 'examples'))) {
-    for (const dialect of DIALECTS) {
+  for (const example of fs.readdirSync(path.join(ROOT, 'examples')).sort()) {
+    for (const dialect of dialects) {
       const dir = path.join(ROOT, 'examples', example, dialect);
       if (!fs.existsSync(dir)) continue;
       const files = Object.fromEntries(
@@ -46,7 +62,12 @@ export function exampleProjects(): Project[] {
   return projects;
 }
 
-export function corpusProjects(): Project[] {
+/**
+ * The corpus's schemas as migration projects of the dialects this run tests, or none (with the
+ * reason) when the corpus is absent.
+ */
+export function corpusProjects(): { projects: Project[]; skipped: string | null } {
+  if (!fs.existsSync(CORPUS)) return { projects: [], skipped: `${CORPUS} is not present on this machine` };
   const read = (...p: string[]) => fs.readFileSync(path.join(CORPUS, ...p), 'utf8');
   const vaultwarden = (folder: string): Record<string, string> =>
     Object.fromEntries(
@@ -59,7 +80,7 @@ export function corpusProjects(): Project[] {
         ]),
     );
   const chinookPg = read('chinook', 'Chinook_PostgreSql.sql');
-  return [
+  const projects: Project[] = [
     {
       name: 'corpus/chinook',
       dialect: 'sqlite',
@@ -110,11 +131,14 @@ export function corpusProjects(): Project[] {
       tables: -1,
     },
     { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite'), tables: 28 },
-    {
-      name: 'corpus/vaultwarden',
-      dialect: 'postgres',
-      files: vaultwarden('postgresql'),
-      tables: 28,
-    },
+    { name: 'corpus/vaultwarden', dialect: 'postgres', files: vaultwarden('postgresql'), tables: 28 },
   ];
+  return { projects: projects.filter((p) => SCHEMA_SQL_DIALECTS.includes(p.dialect)), skipped: null };
+}
+
+/** A project folder whose generated migrations can import 'dbdoctor' (this package, built). */
+export function linkPackage(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  const link = path.join(dir, 'node_modules', 'dbdoctor');
+  if (!fs.existsSync(link)) fs.symlinkSync(ROOT, link);
 }

@@ -6,14 +6,13 @@
  * and of every example and corpus history, the incremental schema must equal a full read.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { openConnection } from '../../src/dialects/open.js';
 import { createTestDatabase, DIALECTS, type TestDatabase, type TestDialect } from '../helpers/databases.js';
-import { CORPUS, corpusProjects, exampleProjects } from '../helpers/projects.js';
+import { corpusProjects, exampleProjects } from '../helpers/projects.js';
 
 /** Migrations whose DDL changes what other objects' text prints, or drops parts only. */
-const TRICKY: Record<TestDialect, string[]> = {
+const TRICKY: Partial<Record<TestDialect, string[]>> = {
   postgres: [
     `CREATE TYPE mood AS ENUM ('sad', 'ok');
      CREATE FUNCTION pos(x integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT x > 0';
@@ -57,19 +56,32 @@ const TRICKY: Record<TestDialect, string[]> = {
   ],
 };
 
+/**
+ * The dialects whose introspection reads incrementally (it uses the memo); the others read
+ * everything after every migration, so incremental equals full by construction.
+ */
+const INCREMENTAL = DIALECTS.filter((d) => TRICKY[d] !== undefined);
+for (const d of DIALECTS)
+  if (!INCREMENTAL.includes(d))
+    console.log(
+      `# incremental replay not tested on ${d}: its introspection re-reads everything after each migration`,
+    );
+const corpus = corpusProjects();
+if (corpus.skipped) console.log(`# corpus histories skipped: ${corpus.skipped}`);
+
 const histories: { name: string; dialect: TestDialect; migrations: string[]; schema?: string }[] = [
-  ...DIALECTS.map((d) => ({ name: 'tricky DDL', dialect: d, migrations: TRICKY[d] })),
-  ...[...exampleProjects(), ...(fs.existsSync(CORPUS) ? corpusProjects() : [])].map((p) => ({
-    name: p.name,
-    dialect: p.dialect,
-    schema: p.schema,
-    migrations: Object.keys(p.files)
-      .sort()
-      .map((f) => p.files[f].replace(/^-- migrate:up\n/, '').replace(/\n-- migrate:down[\s\S]*$/, '')),
-  })),
+  ...INCREMENTAL.map((d) => ({ name: 'tricky DDL', dialect: d, migrations: TRICKY[d] ?? [] })),
+  ...[...exampleProjects(INCREMENTAL), ...corpus.projects.filter((p) => INCREMENTAL.includes(p.dialect))].map(
+    (p) => ({
+      name: p.name,
+      dialect: p.dialect,
+      schema: p.schema,
+      migrations: Object.keys(p.files)
+        .sort()
+        .map((f) => p.files[f].replace(/^-- migrate:up\n/, '').replace(/\n-- migrate:down[\s\S]*$/, '')),
+    }),
+  ),
 ];
-if (!fs.existsSync(CORPUS))
-  console.log(`# corpus histories skipped: ${CORPUS} is not present on this machine`);
 
 describe('incremental introspection during the replay equals a full read after every migration', () => {
   const databases: TestDatabase[] = [];

@@ -14,6 +14,7 @@ import {
   type CliResult,
   createTestDatabase,
   DIALECTS,
+  onlyOn,
   sqlMigration,
   type TestDatabase,
   tableNames,
@@ -168,59 +169,63 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('SQLite double-quoted string literals (this better-sqlite3 is built with SQLITE_DQS=0)', () => {
-  let db: TestDatabase;
-  beforeEach(async () => {
-    db = await createTestDatabase('sqlite');
-  });
-  afterEach(() => db.drop());
-
-  const expectExplained = async (dir: string, file: string, line: number) => {
-    const r = await runCli(['apply', '--url', db.url, '--dir', dir, '--json'], { cwd: db.dir });
-    assertCleanError(r, 'SQLITE_DOUBLE_QUOTED_STRING');
-    assert.match(r.stderr, new RegExp(`${file} line ${line}\\): "internal" is a double-quoted string`));
-    assert.match(r.stderr, /'internal' instead of "internal"/);
-    assert.match(r.stderr, /rolled back; the database is still at revision 001/);
-    const err = r.json<{ error: { code: string; line: number } }>().error;
-    assert.equal(err.code, 'SQLITE_DOUBLE_QUOTED_STRING');
-    assert.equal(err.line, line);
-    assert.ok(!(await tableNames(db)).includes('config'), 'nothing of the migration was applied');
-  };
-
-  it('in a SQL migration: names the literal, the line and the fix', async () => {
-    const dir = writeMigrations(db.dir, {
-      ...GOOD,
-      '002_config.sql':
-        '-- migrate:up\nCREATE TABLE config (category TEXT);\nINSERT INTO config VALUES (\'x\');\nUPDATE config SET category = "internal";\n',
+describe(
+  'SQLite double-quoted string literals (this better-sqlite3 is built with SQLITE_DQS=0)',
+  onlyOn('sqlite'),
+  () => {
+    let db: TestDatabase;
+    beforeEach(async () => {
+      db = await createTestDatabase('sqlite');
     });
-    await expectExplained(dir, '002_config.sql', 4);
-  });
+    afterEach(() => db.drop());
 
-  it('in a TS migration', async () => {
-    const dir = writeMigrations(db.dir, {
-      ...GOOD,
-      '002_config.ts': `export default {
+    const expectExplained = async (dir: string, file: string, line: number) => {
+      const r = await runCli(['apply', '--url', db.url, '--dir', dir, '--json'], { cwd: db.dir });
+      assertCleanError(r, 'SQLITE_DOUBLE_QUOTED_STRING');
+      assert.match(r.stderr, new RegExp(`${file} line ${line}\\): "internal" is a double-quoted string`));
+      assert.match(r.stderr, /'internal' instead of "internal"/);
+      assert.match(r.stderr, /rolled back; the database is still at revision 001/);
+      const err = r.json<{ error: { code: string; line: number } }>().error;
+      assert.equal(err.code, 'SQLITE_DOUBLE_QUOTED_STRING');
+      assert.equal(err.line, line);
+      assert.ok(!(await tableNames(db)).includes('config'), 'nothing of the migration was applied');
+    };
+
+    it('in a SQL migration: names the literal, the line and the fix', async () => {
+      const dir = writeMigrations(db.dir, {
+        ...GOOD,
+        '002_config.sql':
+          '-- migrate:up\nCREATE TABLE config (category TEXT);\nINSERT INTO config VALUES (\'x\');\nUPDATE config SET category = "internal";\n',
+      });
+      await expectExplained(dir, '002_config.sql', 4);
+    });
+
+    it('in a TS migration', async () => {
+      const dir = writeMigrations(db.dir, {
+        ...GOOD,
+        '002_config.ts': `export default {
   async up(db: { sql(s: string): Promise<void> }) {
     await db.sql('CREATE TABLE config (category TEXT)');
     await db.sql('UPDATE config SET category = "internal"');
   },
 };
 `,
+      });
+      await expectExplained(dir, '002_config.ts', 4);
     });
-    await expectExplained(dir, '002_config.ts', 4);
-  });
 
-  it('a double-quoted name that is a real column still works, and a missing one is a plain failure', async () => {
-    const dir = writeMigrations(db.dir, {
-      ...GOOD,
-      '002_ok.sql': sqlMigration('CREATE TABLE t ("internal" TEXT);\nUPDATE t SET "internal" = \'x\';'),
-      '003_missing.sql': sqlMigration('UPDATE t SET internal = nope;'),
+    it('a double-quoted name that is a real column still works, and a missing one is a plain failure', async () => {
+      const dir = writeMigrations(db.dir, {
+        ...GOOD,
+        '002_ok.sql': sqlMigration('CREATE TABLE t ("internal" TEXT);\nUPDATE t SET "internal" = \'x\';'),
+        '003_missing.sql': sqlMigration('UPDATE t SET internal = nope;'),
+      });
+      const r = await runCli(['apply', '--url', db.url, '--dir', dir], { cwd: db.dir });
+      assertCleanError(r, 'MIGRATION_FAILED');
+      assert.match(r.stderr, /003_missing failed/);
     });
-    const r = await runCli(['apply', '--url', db.url, '--dir', dir], { cwd: db.dir });
-    assertCleanError(r, 'MIGRATION_FAILED');
-    assert.match(r.stderr, /003_missing failed/);
-  });
-});
+  },
+);
 
 describe('dbdoctor new with a name too long for a file name', () => {
   let db: TestDatabase;

@@ -9,6 +9,7 @@ import {
   CLI_PATH,
   cli,
   createTestDatabase,
+  onlyOn,
   pgAdminUrl,
   rawExec,
   rawQuery,
@@ -43,124 +44,131 @@ async function waitForRow(
 
 type Status = { current: string | null; pending: { id: string }[]; problems: { code: string; id: string }[] };
 
-describe('PostgreSQL history is pinned to its schema and survives session changes', () => {
-  it('a migration that runs SET search_path TO app, public leaves the history in public; the next migration and status agree', async () => {
-    const db = await createTestDatabase('postgres');
-    try {
-      const dir = writeMigrations(db.dir, {
-        '001_app.sql': sqlMigration(
-          'CREATE SCHEMA app;\nSET search_path TO app, public;\nCREATE TABLE a (id INT);',
-        ),
-        '002_b.sql': sqlMigration('CREATE TABLE b (id INT);'),
-      });
-      const r = await cli(['apply', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      const where = await rawQuery(
-        db,
-        "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'dbdoctor_migrations'",
-      );
-      assert.deepEqual(where, [{ s: 'public' }]);
-      // 002 ran with the search_path reset: b is in public, not in app.
-      assert.deepEqual(
-        await rawQuery(db, "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'b'"),
-        [{ s: 'public' }],
-      );
-      const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
-      assert.equal(s.current, '002');
-      assert.deepEqual(s.pending, []);
-      assert.deepEqual(s.problems, []);
-      const again = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
-      assert.equal(again.code, 0, again.stderr);
-      assert.deepEqual(again.json<{ applied: unknown[] }>().applied, []);
-    } finally {
-      await db.drop();
-    }
-  });
+describe(
+  'PostgreSQL history is pinned to its schema and survives session changes',
+  onlyOn('postgres'),
+  () => {
+    it('a migration that runs SET search_path TO app, public leaves the history in public; the next migration and status agree', async () => {
+      const db = await createTestDatabase('postgres');
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_app.sql': sqlMigration(
+            'CREATE SCHEMA app;\nSET search_path TO app, public;\nCREATE TABLE a (id INT);',
+          ),
+          '002_b.sql': sqlMigration('CREATE TABLE b (id INT);'),
+        });
+        const r = await cli(['apply', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        const where = await rawQuery(
+          db,
+          "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'dbdoctor_migrations'",
+        );
+        assert.deepEqual(where, [{ s: 'public' }]);
+        // 002 ran with the search_path reset: b is in public, not in app.
+        assert.deepEqual(
+          await rawQuery(
+            db,
+            "SELECT table_schema AS s FROM information_schema.tables WHERE table_name = 'b'",
+          ),
+          [{ s: 'public' }],
+        );
+        const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
+        assert.equal(s.current, '002');
+        assert.deepEqual(s.pending, []);
+        assert.deepEqual(s.problems, []);
+        const again = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.deepEqual(again.json<{ applied: unknown[] }>().applied, []);
+      } finally {
+        await db.drop();
+      }
+    });
 
-  it("a pg_dump-style file starting with set_config('search_path', '', false) applies and is recorded in public", async () => {
-    const db = await createTestDatabase('postgres');
-    try {
-      const dir = writeMigrations(db.dir, {
-        '001_dump.sql': sqlMigration(
-          [
-            'SET statement_timeout = 0;',
-            "SELECT pg_catalog.set_config('search_path', '', false);",
-            'CREATE TABLE public.t (id integer NOT NULL);',
-            'ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);',
-          ].join('\n'),
-        ),
-        '002_u.sql': sqlMigration('CREATE TABLE u (id INT);'),
-      });
-      const r = await cli(['apply', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 0, r.stderr);
-      const rows = await rawQuery(db, 'SELECT id, status FROM public.dbdoctor_migrations ORDER BY seq');
-      assert.deepEqual(rows, [
-        { id: '001', status: 'applied' },
-        { id: '002', status: 'applied' },
-      ]);
-      const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
-      assert.equal(s.current, '002');
-      assert.deepEqual(s.problems, []);
-    } finally {
-      await db.drop();
-    }
-  });
+    it("a pg_dump-style file starting with set_config('search_path', '', false) applies and is recorded in public", async () => {
+      const db = await createTestDatabase('postgres');
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_dump.sql': sqlMigration(
+            [
+              'SET statement_timeout = 0;',
+              "SELECT pg_catalog.set_config('search_path', '', false);",
+              'CREATE TABLE public.t (id integer NOT NULL);',
+              'ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);',
+            ].join('\n'),
+          ),
+          '002_u.sql': sqlMigration('CREATE TABLE u (id INT);'),
+        });
+        const r = await cli(['apply', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        const rows = await rawQuery(db, 'SELECT id, status FROM public.dbdoctor_migrations ORDER BY seq');
+        assert.deepEqual(rows, [
+          { id: '001', status: 'applied' },
+          { id: '002', status: 'applied' },
+        ]);
+        const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<Status>();
+        assert.equal(s.current, '002');
+        assert.deepEqual(s.problems, []);
+      } finally {
+        await db.drop();
+      }
+    });
 
-  it("a failing history write is reported as dbdoctor's HISTORY_WRITE_FAILED, not as the user's statement", async () => {
-    const db = await createTestDatabase('postgres');
-    const role = `dbdoctor_test_role_${randomBytes(4).toString('hex')}`;
-    try {
-      await rawExec(db, `CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role};`);
-      const dir = writeMigrations(db.dir, {
-        '001_t.sql': sqlMigration('CREATE TABLE t0 (id INT);'),
-        '002_role.sql': sqlMigration(
-          `CREATE TABLE t (id INT);\nSET ROLE ${role};\nCREATE TABLE t2 (id INT);`,
-        ),
-      });
-      const r = await cli(['apply', '--url', db.url, '--dir', dir]);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /HISTORY_WRITE_FAILED/);
-      assert.match(r.stderr, /dbdoctor's own bookkeeping failed \(it could not record 002 as applied\)/);
-      assert.match(r.stderr, /dbdoctor statement: INSERT INTO "public"\."dbdoctor_migrations"/);
-      assert.doesNotMatch(r.stderr, /statement 3 of 3/);
-      assert.deepEqual(await rawQuery(db, "SELECT to_regclass('public.t') AS t"), [{ t: null }]);
-      assert.deepEqual(await rawQuery(db, 'SELECT id FROM dbdoctor_migrations ORDER BY seq'), [
-        { id: '001' },
-      ]);
-    } finally {
-      await db.drop();
-      await rawExec(db, `DROP ROLE IF EXISTS ${role}`).catch(() => {});
-      const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
-      await admin.connect();
-      await admin.query(`DROP ROLE IF EXISTS ${role}`);
-      await admin.end();
-    }
-  });
+    it("a failing history write is reported as dbdoctor's HISTORY_WRITE_FAILED, not as the user's statement", async () => {
+      const db = await createTestDatabase('postgres');
+      const role = `dbdoctor_test_role_${randomBytes(4).toString('hex')}`;
+      try {
+        await rawExec(db, `CREATE ROLE ${role}; GRANT CREATE, USAGE ON SCHEMA public TO ${role};`);
+        const dir = writeMigrations(db.dir, {
+          '001_t.sql': sqlMigration('CREATE TABLE t0 (id INT);'),
+          '002_role.sql': sqlMigration(
+            `CREATE TABLE t (id INT);\nSET ROLE ${role};\nCREATE TABLE t2 (id INT);`,
+          ),
+        });
+        const r = await cli(['apply', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /HISTORY_WRITE_FAILED/);
+        assert.match(r.stderr, /dbdoctor's own bookkeeping failed \(it could not record 002 as applied\)/);
+        assert.match(r.stderr, /dbdoctor statement: INSERT INTO "public"\."dbdoctor_migrations"/);
+        assert.doesNotMatch(r.stderr, /statement 3 of 3/);
+        assert.deepEqual(await rawQuery(db, "SELECT to_regclass('public.t') AS t"), [{ t: null }]);
+        assert.deepEqual(await rawQuery(db, 'SELECT id FROM dbdoctor_migrations ORDER BY seq'), [
+          { id: '001' },
+        ]);
+      } finally {
+        await db.drop();
+        await rawExec(db, `DROP ROLE IF EXISTS ${role}`).catch(() => {});
+        const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]*$/, '/postgres') });
+        await admin.connect();
+        await admin.query(`DROP ROLE IF EXISTS ${role}`);
+        await admin.end();
+      }
+    });
 
-  it("a caller's client gets its search_path and role back after migrations that changed them", async () => {
-    const db = await createTestDatabase('postgres');
-    const client = await connect(db);
-    try {
-      await client.query('SET search_path TO public; SET work_mem = 1234');
-      const dir = writeMigrations(db.dir, {
-        '001_t.sql': sqlMigration('CREATE TABLE t (id INT);'),
-        '002_app.sql': sqlMigration(
-          "CREATE SCHEMA app;\nGRANT ALL ON dbdoctor_migrations TO pg_monitor;\nSET search_path TO app;\nSET work_mem = '8MB';\nSET application_name = 'changed';\nSET ROLE pg_monitor;",
-        ),
-      });
-      await migrate({ database: client, dir });
-      const { rows } = await client.query(
-        "SELECT current_setting('search_path') AS sp, current_setting('work_mem') AS wm, current_setting('application_name') AS app, current_setting('role') AS role",
-      );
-      assert.deepEqual(rows, [{ sp: 'public', wm: '1234kB', app: '', role: 'none' }]);
-    } finally {
-      await client.end();
-      await db.drop();
-    }
-  });
-});
+    it("a caller's client gets its search_path and role back after migrations that changed them", async () => {
+      const db = await createTestDatabase('postgres');
+      const client = await connect(db);
+      try {
+        await client.query('SET search_path TO public; SET work_mem = 1234');
+        const dir = writeMigrations(db.dir, {
+          '001_t.sql': sqlMigration('CREATE TABLE t (id INT);'),
+          '002_app.sql': sqlMigration(
+            "CREATE SCHEMA app;\nGRANT ALL ON dbdoctor_migrations TO pg_monitor;\nSET search_path TO app;\nSET work_mem = '8MB';\nSET application_name = 'changed';\nSET ROLE pg_monitor;",
+          ),
+        });
+        await migrate({ database: client, dir });
+        const { rows } = await client.query(
+          "SELECT current_setting('search_path') AS sp, current_setting('work_mem') AS wm, current_setting('application_name') AS app, current_setting('role') AS role",
+        );
+        assert.deepEqual(rows, [{ sp: 'public', wm: '1234kB', app: '', role: 'none' }]);
+      } finally {
+        await client.end();
+        await db.drop();
+      }
+    });
+  },
+);
 
-describe('PostgreSQL down outside a transaction', () => {
+describe('PostgreSQL down outside a transaction', onlyOn('postgres'), () => {
   it('a down SIGKILLed mid-way shows as partially reverted, blocks apply and down, and resolve settles it', async () => {
     const db = await createTestDatabase('postgres');
     const holder = await connect(db);
@@ -294,7 +302,7 @@ async function indexValidity(db: TestDatabase, name: string) {
   return rawQuery(db, 'SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)', [name]);
 }
 
-describe('CREATE INDEX CONCURRENTLY is never retried blindly', () => {
+describe('CREATE INDEX CONCURRENTLY is never retried blindly', onlyOn('postgres'), () => {
   for (const ifNotExists of [false, true]) {
     it(`after lock_timeout inside CREATE INDEX CONCURRENTLY${ifNotExists ? ' IF NOT EXISTS' : ''}, the invalid index is named, never recorded as applied`, async () => {
       const db = await createTestDatabase('postgres');
@@ -414,80 +422,84 @@ async function assertHistoryStays(db: TestDatabase, url: string, dir: string): P
   assert.deepEqual(after.problems, []);
 }
 
-describe('PostgreSQL history is found where it is, whatever current_schema() says now (red-team 3)', () => {
-  const a = sqlMigration(
-    "CREATE TABLE a (id serial PRIMARY KEY, v text);\nINSERT INTO a (v) VALUES ('precious');",
-  );
-  const b = sqlMigration('CREATE TABLE b (id serial PRIMARY KEY);');
+describe(
+  'PostgreSQL history is found where it is, whatever current_schema() says now (red-team 3)',
+  onlyOn('postgres'),
+  () => {
+    const a = sqlMigration(
+      "CREATE TABLE a (id serial PRIMARY KEY, v text);\nINSERT INTO a (v) VALUES ('precious');",
+    );
+    const b = sqlMigration('CREATE TABLE b (id serial PRIMARY KEY);');
 
-  it('a migration that runs ALTER DATABASE … SET search_path = app, public: status and apply still use the history in public', async () => {
-    const db = await createTestDatabase('postgres');
-    try {
-      const dir = writeMigrations(db.dir, {
-        '001_a.sql': a,
-        '002_schema.sql': sqlMigration(
-          `CREATE SCHEMA app;\nALTER DATABASE "${databaseName(db)}" SET search_path = app, public;`,
-        ),
-        '003_b.sql': b,
-      });
-      await assertHistoryStays(db, db.url, dir);
-    } finally {
-      await db.drop();
-    }
-  });
-
-  it('a migration that creates the schema named like the login role ("$user" in search_path): status and apply still use the history in public', async () => {
-    const db = await createTestDatabase('postgres');
-    const role = `dbdoctor_test_role_${randomBytes(4).toString('hex')}`;
-    try {
-      await rawExec(db, `CREATE ROLE ${role} LOGIN`);
-      await rawExec(db, `GRANT ALL ON SCHEMA public TO ${role}`);
-      await rawExec(db, `GRANT CREATE ON DATABASE "${databaseName(db)}" TO ${role}`);
-      const url = new URL(db.url);
-      url.username = role;
-      url.password = '';
-      const dir = writeMigrations(db.dir, {
-        '001_a.sql': a,
-        '002_userschema.sql': sqlMigration(`CREATE SCHEMA ${role};`),
-        '003_b.sql': b,
-      });
-      await assertHistoryStays(db, url.href, dir);
-    } finally {
-      await db.drop();
-      const admin = new pg.Client({ connectionString: await pgAdminUrl() });
-      await admin.connect();
-      await admin.query(`DROP ROLE IF EXISTS ${role}`);
-      await admin.end();
-    }
-  });
-
-  it('history tables of that name in two schemas: HISTORY_AMBIGUOUS naming both, nothing run', async () => {
-    const db = await createTestDatabase('postgres');
-    try {
-      const dir = writeMigrations(db.dir, { '001_a.sql': a });
-      const r0 = await cli(['apply', '--url', db.url, '--dir', dir]);
-      assert.equal(r0.code, 0, r0.stderr);
-      await rawExec(
-        db,
-        'CREATE SCHEMA other; CREATE TABLE other.dbdoctor_migrations (LIKE public.dbdoctor_migrations)',
-      );
-      writeMigrations(db.dir, { '002_b.sql': b });
-      for (const cmd of ['status', 'apply']) {
-        const r = await cli([cmd, '--url', db.url, '--dir', dir]);
-        assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stderr, /HISTORY_AMBIGUOUS/);
-        assert.match(r.stderr, /"other"\."dbdoctor_migrations"/);
-        assert.match(r.stderr, /"public"\."dbdoctor_migrations"/);
-        assert.match(r.stderr, /historyTable/);
+    it('a migration that runs ALTER DATABASE … SET search_path = app, public: status and apply still use the history in public', async () => {
+      const db = await createTestDatabase('postgres');
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_a.sql': a,
+          '002_schema.sql': sqlMigration(
+            `CREATE SCHEMA app;\nALTER DATABASE "${databaseName(db)}" SET search_path = app, public;`,
+          ),
+          '003_b.sql': b,
+        });
+        await assertHistoryStays(db, db.url, dir);
+      } finally {
+        await db.drop();
       }
-      assert.deepEqual(await rawQuery(db, "SELECT to_regclass('public.b') AS t"), [{ t: null }]);
-    } finally {
-      await db.drop();
-    }
-  });
-});
+    });
 
-describe('resolve --applied never records an INVALID index as done (red-team 12)', () => {
+    it('a migration that creates the schema named like the login role ("$user" in search_path): status and apply still use the history in public', async () => {
+      const db = await createTestDatabase('postgres');
+      const role = `dbdoctor_test_role_${randomBytes(4).toString('hex')}`;
+      try {
+        await rawExec(db, `CREATE ROLE ${role} LOGIN`);
+        await rawExec(db, `GRANT ALL ON SCHEMA public TO ${role}`);
+        await rawExec(db, `GRANT CREATE ON DATABASE "${databaseName(db)}" TO ${role}`);
+        const url = new URL(db.url);
+        url.username = role;
+        url.password = '';
+        const dir = writeMigrations(db.dir, {
+          '001_a.sql': a,
+          '002_userschema.sql': sqlMigration(`CREATE SCHEMA ${role};`),
+          '003_b.sql': b,
+        });
+        await assertHistoryStays(db, url.href, dir);
+      } finally {
+        await db.drop();
+        const admin = new pg.Client({ connectionString: await pgAdminUrl() });
+        await admin.connect();
+        await admin.query(`DROP ROLE IF EXISTS ${role}`);
+        await admin.end();
+      }
+    });
+
+    it('history tables of that name in two schemas: HISTORY_AMBIGUOUS naming both, nothing run', async () => {
+      const db = await createTestDatabase('postgres');
+      try {
+        const dir = writeMigrations(db.dir, { '001_a.sql': a });
+        const r0 = await cli(['apply', '--url', db.url, '--dir', dir]);
+        assert.equal(r0.code, 0, r0.stderr);
+        await rawExec(
+          db,
+          'CREATE SCHEMA other; CREATE TABLE other.dbdoctor_migrations (LIKE public.dbdoctor_migrations)',
+        );
+        writeMigrations(db.dir, { '002_b.sql': b });
+        for (const cmd of ['status', 'apply']) {
+          const r = await cli([cmd, '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stderr, /HISTORY_AMBIGUOUS/);
+          assert.match(r.stderr, /"other"\."dbdoctor_migrations"/);
+          assert.match(r.stderr, /"public"\."dbdoctor_migrations"/);
+          assert.match(r.stderr, /historyTable/);
+        }
+        assert.deepEqual(await rawQuery(db, "SELECT to_regclass('public.b') AS t"), [{ t: null }]);
+      } finally {
+        await db.drop();
+      }
+    });
+  },
+);
+
+describe('resolve --applied never records an INVALID index as done (red-team 12)', onlyOn('postgres'), () => {
   it('after a failed unique CREATE INDEX CONCURRENTLY, resolve --applied says INDEX_INVALID naming the index and its DROP; the PARTIAL message names it once', async () => {
     const db = await createTestDatabase('postgres');
     try {

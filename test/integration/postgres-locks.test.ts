@@ -4,9 +4,16 @@ import pg from 'pg';
 import { DbDoctorError } from '../../src/errors.js';
 import { migrate } from '../../src/migrations/apply.js';
 import type { MigrationEvent } from '../../src/migrations/events.js';
-import { cli, createTestDatabase, rawQuery, sqlMigration, writeMigrations } from '../helpers/databases.js';
+import {
+  cli,
+  createTestDatabase,
+  onlyOn,
+  rawQuery,
+  sqlMigration,
+  writeMigrations,
+} from '../helpers/databases.js';
 
-describe('PostgreSQL locking', () => {
+describe('PostgreSQL locking', onlyOn('postgres'), () => {
   it('CREATE INDEX CONCURRENTLY runs under the runner lock while other runners wait, without deadlock', async () => {
     const db = await createTestDatabase('postgres');
     try {
@@ -164,7 +171,7 @@ describe('PostgreSQL locking', () => {
   });
 });
 
-describe('library API: workers migrating at start-up', () => {
+describe('library API: workers migrating at start-up', onlyOn('postgres'), () => {
   it('several migrate() calls sharing a pg Pool and racing from one process apply once', async () => {
     const db = await createTestDatabase('postgres');
     const pool = new pg.Pool({ connectionString: db.url, max: 6 });

@@ -20,7 +20,13 @@ import {
   type SessionData,
   type SessionStore,
 } from '../../src/sessions/index.js';
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../helpers/databases.js';
+import {
+  createTestDatabase,
+  DIALECTS,
+  pendingOn,
+  SESSIONS_PENDING,
+  type TestDatabase,
+} from '../helpers/databases.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -50,7 +56,7 @@ function testCatalog() {
 type Backend = 'memory' | (typeof DIALECTS)[number];
 
 for (const backend of ['memory', ...DIALECTS] as Backend[]) {
-  describe(`examples/sessions on ${backend}`, () => {
+  describe(`examples/sessions on ${backend}`, pendingOn(backend, SESSIONS_PENDING), () => {
     let db: TestDatabase | null = null;
     const clock = manualClock();
     const stores: SessionStore<SessionData>[] = [];

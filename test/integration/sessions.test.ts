@@ -11,7 +11,14 @@ import {
   type SessionData,
   type SessionStore,
 } from '../../src/sessions/index.js';
-import { createTestDatabase, DIALECTS, rawQuery, type TestDatabase } from '../helpers/databases.js';
+import {
+  createTestDatabase,
+  DIALECTS,
+  pendingOn,
+  rawQuery,
+  SESSIONS_PENDING,
+  type TestDatabase,
+} from '../helpers/databases.js';
 
 const WORKER = path.resolve(import.meta.dirname, '../fixtures/session-worker.ts');
 const MINUTE = 60_000;
@@ -35,7 +42,7 @@ function runWorker(...args: string[]): Promise<number | null> {
 type Backend = 'memory' | (typeof DIALECTS)[number];
 
 for (const backend of ['memory', ...DIALECTS] as Backend[]) {
-  describe(`session store on ${backend}`, () => {
+  describe(`session store on ${backend}`, pendingOn(backend, SESSIONS_PENDING), () => {
     let db: TestDatabase | null = null;
     const clock = manualClock();
     let store: SessionStore<SessionData>;

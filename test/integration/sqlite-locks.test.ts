@@ -11,6 +11,7 @@ import {
   CLI_PATH,
   cli,
   createTestDatabase,
+  onlyOn,
   rawExec,
   rawQuery,
   sqlMigration,
@@ -108,7 +109,7 @@ function assertNoInternal(stderr: string): void {
   assert.doesNotMatch(stderr, /INTERNAL|\n\s+at /, 'a user-facing error, no stack trace');
 }
 
-describe('SQLite: waiting runners wait (item 10)', () => {
+describe('SQLite: waiting runners wait (item 10)', onlyOn('sqlite'), () => {
   it('12 CLI applies and 8 library migrate() calls wait for a slow migration; it runs once, all succeed', async () => {
     const db = await createTestDatabase('sqlite');
     try {
@@ -336,7 +337,7 @@ async function plantLock(
   }
 }
 
-describe('SQLite: lock liveness by lease (item 11)', () => {
+describe('SQLite: lock liveness by lease (item 11)', onlyOn('sqlite'), () => {
   const cases = [
     { name: 'another host, pid 1, lease expired', host: 'elsewhere', pidNs: 'pid:[1]' },
     {
@@ -428,15 +429,18 @@ describe('SQLite: lock liveness by lease (item 11)', () => {
   });
 });
 
-describe('a runner that lost its SQLite lock writes nothing more (issue 9, red-team 15)', () => {
-  it('a transaction:false migration whose lock row was taken over while it waited runs no statement, records nothing and exits 1 with LOCK_LOST', async (t) => {
-    const db = await createTestDatabase('sqlite');
-    try {
-      const waiting = JSON.stringify(path.join(db.dir, 'waiting'));
-      const go = JSON.stringify(path.join(db.dir, 'go'));
-      const dir = writeMigrations(db.dir, {
-        '001_ledger.sql': sqlMigration('CREATE TABLE ledger (who TEXT);'),
-        '002_data.ts': `import fs from 'node:fs';
+describe(
+  'a runner that lost its SQLite lock writes nothing more (issue 9, red-team 15)',
+  onlyOn('sqlite'),
+  () => {
+    it('a transaction:false migration whose lock row was taken over while it waited runs no statement, records nothing and exits 1 with LOCK_LOST', async (t) => {
+      const db = await createTestDatabase('sqlite');
+      try {
+        const waiting = JSON.stringify(path.join(db.dir, 'waiting'));
+        const go = JSON.stringify(path.join(db.dir, 'go'));
+        const dir = writeMigrations(db.dir, {
+          '001_ledger.sql': sqlMigration('CREATE TABLE ledger (who TEXT);'),
+          '002_data.ts': `import fs from 'node:fs';
 interface Ctx { sql(text: string, params?: unknown[]): Promise<void> }
 export default {
   transaction: false,
@@ -447,31 +451,34 @@ export default {
   },
 };
 `,
-      });
-      const runner = start(['apply', '--no-backup', '--lock-lease', '1s', '--url', db.url, '--dir', dir]);
-      t.after(() => runner.child.kill('SIGKILL'));
-      await until('the migration to wait for its go-file', () => fs.existsSync(path.join(db.dir, 'waiting')));
-      // What a takeover does to the row: another runner's token.
-      await rawExec(db, "UPDATE dbdoctor_migrations_lock SET token = 'another-runner'");
-      fs.writeFileSync(path.join(db.dir, 'go'), '');
-      assert.equal(await runner.exit, 1, runner.stderr());
-      assert.match(runner.stderr(), /LOCK_LOST/);
-      assert.match(runner.stderr(), /lost the migration lock/);
-      assert.match(runner.stderr(), /dbdoctor status/);
-      assertNoInternal(runner.stderr());
-      assert.deepEqual(await rawQuery(db, 'SELECT * FROM ledger'), []);
-      const rows = await rawQuery(db, "SELECT id, status FROM dbdoctor_migrations WHERE id = '002'");
-      assert.ok(
-        rows.every((r) => r.status !== 'applied'),
-        JSON.stringify(rows),
-      );
-    } finally {
-      await db.drop();
-    }
-  });
-});
+        });
+        const runner = start(['apply', '--no-backup', '--lock-lease', '1s', '--url', db.url, '--dir', dir]);
+        t.after(() => runner.child.kill('SIGKILL'));
+        await until('the migration to wait for its go-file', () =>
+          fs.existsSync(path.join(db.dir, 'waiting')),
+        );
+        // What a takeover does to the row: another runner's token.
+        await rawExec(db, "UPDATE dbdoctor_migrations_lock SET token = 'another-runner'");
+        fs.writeFileSync(path.join(db.dir, 'go'), '');
+        assert.equal(await runner.exit, 1, runner.stderr());
+        assert.match(runner.stderr(), /LOCK_LOST/);
+        assert.match(runner.stderr(), /lost the migration lock/);
+        assert.match(runner.stderr(), /dbdoctor status/);
+        assertNoInternal(runner.stderr());
+        assert.deepEqual(await rawQuery(db, 'SELECT * FROM ledger'), []);
+        const rows = await rawQuery(db, "SELECT id, status FROM dbdoctor_migrations WHERE id = '002'");
+        assert.ok(
+          rows.every((r) => r.status !== 'applied'),
+          JSON.stringify(rows),
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  },
+);
 
-describe('SQLite backups are never deleted by mistake (items 12, 15)', () => {
+describe('SQLite backups are never deleted by mistake (items 12, 15)', onlyOn('sqlite'), () => {
   const one = { '001_a.sql': sqlMigration('CREATE TABLE a (x INTEGER);', 'DROP TABLE a;') };
   const two = { ...one, '002_b.sql': sqlMigration('CREATE TABLE b (x INTEGER);', 'DROP TABLE b;') };
 

@@ -11,10 +11,10 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Connection } from '../../src/dialects/dialect.js';
 import { openConnection } from '../../src/dialects/open.js';
+import { runSqliteOperations as runOperations } from '../../src/dialects/sqlite/compile.js';
 import { type RebuildProgress, readTableParts, rebuildTable } from '../../src/dialects/sqlite/rebuild.js';
 import { addColumn, alterColumn, dropColumn, migrate, type Operation } from '../../src/index.js';
-import { runOperations } from '../../src/ops/run.js';
-import { cli, createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { cli, createTestDatabase, onlyOn, type TestDatabase } from '../helpers/databases.js';
 
 const fileOf = (db: TestDatabase) => db.url.replace(/^sqlite:/, '');
 
@@ -89,7 +89,7 @@ const P53 = 1n << 53n;
 
 const touchV = alterColumn('t', 'v', { nullable: false, default: '' }, { nullable: true, default: null });
 
-describe('SQLite rebuilds copy every row exactly', () => {
+describe('SQLite rebuilds copy every row exactly', onlyOn('sqlite'), () => {
   it('ids near 2^63-1 and -2^63, beyond ±2^53 and random 64-bit ids all survive a ranged copy', async () => {
     const db = await createTestDatabase('sqlite');
     try {
@@ -283,7 +283,7 @@ function schemaAndRows(db: TestDatabase): unknown {
   }
 }
 
-describe('SQLite rebuilds never resurrect a trigger or view SQLite would refuse', () => {
+describe('SQLite rebuilds never resurrect a trigger or view SQLite would refuse', onlyOn('sqlite'), () => {
   const base = (dependent: string) => `CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, c TEXT);
 CREATE TABLE log (what TEXT);
 INSERT INTO t (a, c) VALUES ('x', 'y');

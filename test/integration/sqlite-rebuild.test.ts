@@ -14,7 +14,7 @@ import {
   type Operation,
   status,
 } from '../../src/index.js';
-import { CLI_PATH, cli, createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { CLI_PATH, cli, createTestDatabase, onlyOn, type TestDatabase } from '../helpers/databases.js';
 
 function migrationFile(ops: readonly Operation[], extra: Record<string, unknown> = {}): string {
   return `export default ${JSON.stringify({ ops, ...extra }, null, 2)};\n`;
@@ -49,7 +49,7 @@ function open(db: TestDatabase): Database.Database {
 
 const _file = (db: TestDatabase) => db.url.replace(/^sqlite:/, '');
 
-describe('SQLite table rebuilds keep everything of and around the table', () => {
+describe('SQLite table rebuilds keep everything of and around the table', onlyOn('sqlite'), () => {
   it('an ON DELETE CASCADE child keeps every row when its parent is rebuilt (foreign keys on)', async () => {
     const db = await createTestDatabase('sqlite');
     try {

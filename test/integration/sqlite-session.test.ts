@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, createTestDatabase, rawQuery, sqlMigration, writeMigrations } from '../helpers/databases.js';
+import {
+  cli,
+  createTestDatabase,
+  onlyOn,
+  rawQuery,
+  sqlMigration,
+  writeMigrations,
+} from '../helpers/databases.js';
 
-describe('SQLite history is pinned to main and survives session changes', () => {
+describe('SQLite history is pinned to main and survives session changes', onlyOn('sqlite'), () => {
   it('a TEMP table named like the history, an ATTACH and query_only in a migration change nothing of dbdoctor', async () => {
     const db = await createTestDatabase('sqlite');
     try {

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { parse as parsePgConnectionString } from 'pg-connection-string';
 import { parseDuration } from '../../src/config/duration.js';
 import { conceal, parseDatabaseUrl } from '../../src/config/url.js';
+import '../../src/dialects/builtin.js';
+import type { PostgresTarget } from '../../src/dialects/postgres/url.js';
 import { DbDoctorError } from '../../src/errors.js';
 
 describe('database URLs', () => {
@@ -14,7 +16,10 @@ describe('database URLs', () => {
       mode: 'rwc',
       display: 'sqlite:/srv/data/app.db',
     });
-    assert.equal((parseDatabaseUrl('sqlite:///abs/app.db') as { file: string }).file, '/abs/app.db');
+    assert.equal(
+      (parseDatabaseUrl('sqlite:///abs/app.db') as unknown as { file: string }).file,
+      '/abs/app.db',
+    );
     assert.equal(parseDatabaseUrl('sqlite::memory:').dialect, 'sqlite');
     const pg = parseDatabaseUrl('postgresql://u:secret@db.example:5433/app');
     assert.equal(pg.dialect, 'postgres');
@@ -23,7 +28,7 @@ describe('database URLs', () => {
 
   for (const bad of [
     '',
-    'mysql://x/y',
+    'oracle://x/y',
     'postgres://',
     'postgres://host',
     'sqlite:',
@@ -44,7 +49,7 @@ describe('database URLs: what is shown is what pg connects to, and never a secre
   const pgTarget = (url: string) => {
     const t = parseDatabaseUrl(url);
     assert.equal(t.dialect, 'postgres');
-    return t as Extract<ReturnType<typeof parseDatabaseUrl>, { dialect: 'postgres' }>;
+    return t as PostgresTarget;
   };
 
   for (const [url, display] of [
@@ -86,7 +91,7 @@ describe('database URLs: what is shown is what pg connects to, and never a secre
     [`postgres://u:p@ss/w:rd${SECRET}@127.0.0.1/db`, /must be percent-encoded \(%2F\)/],
     [`postgres://u:12/${SECRET}@127.0.0.1/db`, /must be percent-encoded \(%2F\)/],
     [`postgres://u:pa?ss${SECRET}@h/db`, /not a valid URL|port|no database/],
-    [`mysql://root:${SECRET}@h/db`, /scheme "mysql:"/],
+    [`oracle://root:${SECRET}@h/db`, /scheme "oracle:"/],
   ] as const) {
     it(`refuses ${url} with BAD_URL, without repeating it`, () => {
       assert.throws(

@@ -25,8 +25,9 @@ import {
   renameColumn,
   sql,
 } from '../../src/ops/index.js';
-import { pgStatements } from '../../src/ops/postgres.js';
-import { editTable, sqliteSteps, widenEnumChecks } from '../../src/ops/sqlite.js';
+import '../../src/dialects/builtin.js';
+import { pgStatements } from '../../src/dialects/postgres/compile.js';
+import { editTable, sqliteSteps, widenEnumChecks } from '../../src/dialects/sqlite/compile.js';
 
 describe('SQLite CREATE TABLE surgery', () => {
   const SQL = `CREATE TABLE "t" (
@@ -205,6 +206,19 @@ describe('PostgreSQL statements', () => {
       ['CREATE INDEX CONCURRENTLY "we""ird_a b_idx" ON "we""ird" ("a b") WHERE a IS NULL'],
     );
     assert.deepEqual(pgStatements(createEnum('e', ["it's"])), [`CREATE TYPE "e" AS ENUM ('it''s')`]);
+  });
+
+  it('drops the old default before a type change that also sets a new one (it may not cast)', () => {
+    assert.deepEqual(pgStatements(alterColumn('t', 'c', { type: 'boolean', default: true })), [
+      'ALTER TABLE "t" ALTER COLUMN "c" DROP DEFAULT',
+      'ALTER TABLE "t" ALTER COLUMN "c" TYPE boolean USING "c"::boolean',
+      'ALTER TABLE "t" ALTER COLUMN "c" SET DEFAULT true',
+    ]);
+    assert.deepEqual(pgStatements(alterColumn('t', 'c', { type: 'text' }, { default: 1 })), [
+      'ALTER TABLE "t" ALTER COLUMN "c" DROP DEFAULT',
+      'ALTER TABLE "t" ALTER COLUMN "c" TYPE text USING "c"::text',
+      'ALTER TABLE "t" ALTER COLUMN "c" SET DEFAULT 1',
+    ]);
   });
 });
 

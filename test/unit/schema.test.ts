@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { modernValueFunctions } from '../../src/dialects/postgres/canonical.js';
+import { POSTGRES_EXPRESSIONS } from '../../src/dialects/postgres/quote.js';
 import { parseCreateIndex, parseCreateTable } from '../../src/dialects/sqlite/create-sql.js';
 import { ExpectedSchemas } from '../../src/doctor/expected.js';
 import { locateRevision } from '../../src/doctor/locate.js';
@@ -86,17 +87,17 @@ describe('normalizeExpression', () => {
   it('keeps strings exactly; SQLite identifiers lose quotes and case, PostgreSQL quoted names keep theirs', () => {
     assert.equal(normalizeExpression(`"MixedCase" = 'It''s'`), `mixedcase = 'It''s'`);
     assert.equal(normalizeExpression('[Col] + `Other`'), 'col + other');
-    assert.equal(normalizeExpression(`"MixedCase" = 'It''s'`, 'postgres'), `"MixedCase" = 'It''s'`);
-    assert.equal(normalizeExpression('"status" = 1', 'postgres'), 'status = 1');
+    assert.equal(normalizeExpression(`"MixedCase" = 'It''s'`, POSTGRES_EXPRESSIONS), `"MixedCase" = 'It''s'`);
+    assert.equal(normalizeExpression('"status" = 1', POSTGRES_EXPRESSIONS), 'status = 1');
   });
 
   it('reads PostgreSQL brackets as arrays, not as quoted names', () => {
     assert.equal(
-      normalizeExpression("status = ANY (ARRAY['new'::text, 'done'::text])", 'postgres'),
+      normalizeExpression("status = ANY (ARRAY['new'::text, 'done'::text])", POSTGRES_EXPRESSIONS),
       "status = any (array['new', 'done'])",
     );
     assert.equal(
-      normalizeExpression("((status)::text = ANY ('{a,b}'::text[]))", 'postgres'),
+      normalizeExpression("((status)::text = ANY ('{a,b}'::text[]))", POSTGRES_EXPRESSIONS),
       "status::text = any ('{a,b}'::text[])",
     );
   });

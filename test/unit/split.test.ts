@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import '../../src/dialects/builtin.js';
 import { splitStatements } from '../../src/migrations/split.js';
 
 const both = ['sqlite', 'postgres'] as const;

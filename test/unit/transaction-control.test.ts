@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import '../../src/dialects/builtin.js';
 import { splitStatements } from '../../src/migrations/split.js';
 import { transactionControl, unwrapTransaction } from '../../src/migrations/transaction-control.js';
 

@@ -9,9 +9,9 @@
  * default, generated column, index key and index predicate is compared as EXPLAIN prints it.
  */
 
-import { quoteIdent } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
-import { tokenizePostgres } from './lexer.js';
+import { quoteIdent } from './quote.js';
+import { tokenizePostgres } from './split.js';
 
 /** How long a canonicalizing EXPLAIN may wait for a table lock before the text is used as is. */
 const LOCK_TIMEOUT = '5s';

@@ -1,4 +1,4 @@
-import { tokenizePostgres } from './lexer.js';
+import { tokenizePostgres } from './split.js';
 
 /*
  * Statements whose effect reaches beyond the database they run in. Roles, tablespaces and

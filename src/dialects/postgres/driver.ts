@@ -1,7 +1,9 @@
+import os from 'node:os';
 import type pg from 'pg';
 import { conceal } from '../../config/url.js';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { Connection, Dialect, Row } from '../dialect.js';
+import type { PostgresTarget } from './url.js';
 
 /** Loads pg only when a PostgreSQL database is actually opened. */
 async function loadDriver(): Promise<typeof pg> {
@@ -9,26 +11,35 @@ async function loadDriver(): Promise<typeof pg> {
   return (mod.default ?? mod) as typeof pg;
 }
 
-/** Where to connect, as parsed by `parseDatabaseUrl`. */
-export interface PostgresTarget {
-  connectionString: string;
-  /** The location without secrets, for messages. */
-  display: string;
-  /** Strings that must never reach a message (passwords, decoded and as typed). */
-  secrets: readonly string[];
+/**
+ * The application_name a runner's connection carries (`dbdoctor pid 4242 on build-7`, at most
+ * the server's 63 bytes): pg_stat_activity then says which runner holds the migration lock,
+ * not only which server backend. Read back by {@link runnerOfApplicationName}.
+ */
+export function runnerApplicationName(): string {
+  return `dbdoctor pid ${process.pid} on ${os.hostname()}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 63);
 }
+
+/** The runner an application_name written by {@link runnerApplicationName} names, or null. */
+export function runnerOfApplicationName(name: string): { pid: number; host: string } | null {
+  const m = /^dbdoctor pid (\d+) on (.+)$/.exec(name);
+  return m ? { pid: Number(m[1]), host: m[2]! } : null;
+}
+
+/** Where to connect: the parts of a parsed URL ({@link PostgresTarget}) pg needs. */
+export type PostgresConnectTarget = Pick<PostgresTarget, 'connectionString' | 'display' | 'secrets'>;
 
 /**
  * Opens a new pg Client. Throws `DB_NOT_FOUND` (no such database), `DB_AUTH_FAILED` (login
  * refused) or `DB_UNREACHABLE` (no server answers), naming `target.display` only.
  */
-export async function connectPostgres(target: PostgresTarget): Promise<pg.Client> {
+export async function connectPostgres(target: PostgresConnectTarget): Promise<pg.Client> {
   const { Client } = await loadDriver();
   let client: pg.Client | undefined;
   try {
     client = new Client({
       connectionString: target.connectionString,
-      application_name: 'dbdoctor',
+      application_name: runnerApplicationName(),
       connectionTimeoutMillis: 10_000,
     });
     // An idle client whose server goes away emits 'error'; without a listener Node would crash.
@@ -190,4 +201,49 @@ export class PostgresConnection implements Connection {
   async close(): Promise<void> {
     await this.onClose();
   }
+}
+
+/** Opens a new client for a parsed PostgreSQL URL; closing the connection ends it. */
+export async function openPostgres(dialect: Dialect, target: PostgresTarget): Promise<PostgresConnection> {
+  const client = await connectPostgres(target);
+  return new PostgresConnection(client, dialect, target.display, () => client.end(), target.secrets);
+}
+
+function isPgPool(x: unknown): x is pg.Pool {
+  return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
+}
+
+/**
+ * `connectionParameters` is pg's own: other drivers' connections also have `query` and
+ * `connect` (a mysql2 Connection does), and must not be taken for a pg Client.
+ */
+function isPgClient(x: unknown): x is pg.Client {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'query' in x &&
+    'connect' in x &&
+    'connectionParameters' in x &&
+    !('totalCount' in x)
+  );
+}
+
+/** Whether `x` is a pg Pool or Client. */
+export function isPgHandle(x: unknown): x is pg.Pool | pg.Client {
+  return isPgPool(x) || isPgClient(x);
+}
+
+/**
+ * Wraps a caller's pg Pool (one client checked out, released on close) or Client (left open
+ * on close).
+ */
+export async function wrapPostgres(
+  dialect: Dialect,
+  handle: pg.Pool | pg.Client,
+): Promise<PostgresConnection> {
+  if (isPgPool(handle)) {
+    const client = await handle.connect();
+    return new PostgresConnection(client, dialect, 'postgres (pool)', async () => client.release());
+  }
+  return new PostgresConnection(handle, dialect, 'postgres (client)', async () => {});
 }

@@ -1,5 +1,6 @@
-import type { HealthChecks, HealthIssue } from '../dialect.js';
-import { quoteIdent } from './ddl.js';
+import type { DoctorCheck } from '../../doctor/check.js';
+import type { Finding } from '../../doctor/findings.js';
+import { quoteIdent } from './quote.js';
 
 const INVALID_INDEXES_SQL = `
 SELECT i.relname AS index_name, c.relname AS table_name
@@ -14,17 +15,22 @@ ORDER BY i.relname`;
  * PostgreSQL checks: invalid indexes, the ones a failed or interrupted
  * `CREATE INDEX CONCURRENTLY` leaves behind. They slow every write and serve no reads.
  */
-export const postgresHealth: HealthChecks = {
-  async run(conn, options) {
-    const schema = options.schema ?? 'public';
-    const rows = await conn.query<{ index_name: string; table_name: string }>(INVALID_INDEXES_SQL, [schema]);
-    return rows.map(
-      (r): HealthIssue => ({
-        code: 'INVALID_INDEX',
-        severity: 'error',
-        message: `Index ${r.index_name} on ${r.table_name} is INVALID (left by a failed CREATE INDEX CONCURRENTLY): it slows writes and is never used for reads.`,
-        fix: `REINDEX INDEX CONCURRENTLY ${quoteIdent(schema)}.${quoteIdent(r.index_name)}; (or DROP INDEX CONCURRENTLY and re-run the migration that creates it)`,
-      }),
-    );
+export const postgresHealthChecks: readonly DoctorCheck[] = [
+  {
+    code: 'INVALID_INDEX',
+    async run({ conn, schema: chosen }) {
+      const schema = chosen ?? 'public';
+      const rows = await conn.query<{ index_name: string; table_name: string }>(INVALID_INDEXES_SQL, [
+        schema,
+      ]);
+      return rows.map(
+        (r): Finding => ({
+          code: 'INVALID_INDEX',
+          severity: 'error',
+          message: `Index ${r.index_name} on ${r.table_name} is INVALID (left by a failed CREATE INDEX CONCURRENTLY): it slows writes and is never used for reads.`,
+          fix: `REINDEX INDEX CONCURRENTLY ${quoteIdent(schema)}.${quoteIdent(r.index_name)}; (or DROP INDEX CONCURRENTLY and re-run the migration that creates it)`,
+        }),
+      );
+    },
   },
-};
+];

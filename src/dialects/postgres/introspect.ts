@@ -20,9 +20,9 @@ import {
   type ExpressionBatch,
   modernValueFunctions,
 } from './canonical.js';
-import { quoteLiteral } from './ddl.js';
 import type { PostgresConnection } from './driver.js';
-import { tokenizePostgres } from './lexer.js';
+import { POSTGRES_EXPRESSIONS, quoteLiteral } from './quote.js';
+import { tokenizePostgres } from './split.js';
 
 // Each query reads one kind of object for every table of the schema at once, so the cost
 // does not grow with a round trip per table.
@@ -414,9 +414,12 @@ function withExtras<T extends object>(object: T, extras: string[]): T & { extras
 /** Table options: everything CREATE TABLE says about the table as a whole. */
 function tableOptions(t: TableRow): string[] {
   const options: string[] = [];
-  if (t.kind === 'p') options.push(`partition by ${normalizeExpression(t.partition_key ?? '', 'postgres')}`);
+  if (t.kind === 'p')
+    options.push(`partition by ${normalizeExpression(t.partition_key ?? '', POSTGRES_EXPRESSIONS)}`);
   if (t.partition_bound !== null)
-    options.push(`partition of ${t.parents[0]} ${normalizeExpression(t.partition_bound, 'postgres')}`);
+    options.push(
+      `partition of ${t.parents[0]} ${normalizeExpression(t.partition_bound, POSTGRES_EXPRESSIONS)}`,
+    );
   else if (t.parents.length > 0) options.push(`inherits (${t.parents.join(', ')})`);
   if (t.persistence === 'u') options.push('unlogged');
   if (t.rls) options.push('row level security');
@@ -449,7 +452,7 @@ function attach(table: Table, key: string, definition: string): void {
 }
 
 function addObject(schema: Schema, kind: string, name: string, definition: string): void {
-  putObject(schema, { kind, name, definition: normalizeExpression(definition, 'postgres') });
+  putObject(schema, { kind, name, definition: normalizeExpression(definition, POSTGRES_EXPRESSIONS) });
 }
 
 /**
@@ -869,7 +872,7 @@ async function readSchema(
     options.memo,
   );
   const canon: Canon = (table, text) =>
-    normalizeExpression(canonical.get(canonicalKey(table, text)) ?? text, 'postgres');
+    normalizeExpression(canonical.get(canonicalKey(table, text)) ?? text, POSTGRES_EXPRESSIONS);
 
   const schema: Schema = { dialect: 'postgres', tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };
   for (const t of tables) {
@@ -909,7 +912,7 @@ async function readSchema(
       );
     else if (c.type === 'x') {
       // Names are not compared (see Table): an exclusion constraint is its definition.
-      const definition = normalizeExpression(c.definition ?? '', 'postgres');
+      const definition = normalizeExpression(c.definition ?? '', POSTGRES_EXPRESSIONS);
       attach(table, definition, definition);
     } else if (c.type === 'f') {
       const fk: ForeignKey = {
@@ -930,7 +933,7 @@ async function readSchema(
   }
   for (const p of policies) {
     const table = tableOf(p.table_name);
-    if (table) attach(table, `policy ${p.name}`, normalizeExpression(p.definition, 'postgres'));
+    if (table) attach(table, `policy ${p.name}`, normalizeExpression(p.definition, POSTGRES_EXPRESSIONS));
   }
   for (const o of objects) {
     if (o.owner !== null && excluded.has(o.owner)) continue;
@@ -939,7 +942,10 @@ async function readSchema(
   for (const e of enums) if (!excluded.has(e.name)) schema.enums[e.name] = { name: e.name, values: e.labels };
   for (const v of views) {
     if (excluded.has(v.name)) continue;
-    const body = normalizeExpression(modernValueFunctions(v.definition.replace(/;\s*$/, '')), 'postgres');
+    const body = normalizeExpression(
+      modernValueFunctions(v.definition.replace(/;\s*$/, '')),
+      POSTGRES_EXPRESSIONS,
+    );
     schema.views[v.name] = { name: v.name, definition: v.kind === 'm' ? `materialized: ${body}` : body };
   }
   for (const g of triggers) {
@@ -948,7 +954,7 @@ async function readSchema(
     schema.triggers[`${g.name} on ${g.table_name}`] = {
       name: g.name,
       table: g.table_name,
-      definition: normalizeExpression(modernValueFunctions(g.definition), 'postgres'),
+      definition: normalizeExpression(modernValueFunctions(g.definition), POSTGRES_EXPRESSIONS),
     };
   }
   return normalizeSchema(schema);

@@ -12,9 +12,9 @@ import type {
   SkippedStatement,
 } from '../dialect.js';
 import { clusterWideReason, withoutPasswords } from './cluster-statements.js';
-import { quoteIdent, quoteLiteral } from './ddl.js';
 import { PostgresConnection } from './driver.js';
-import { splitPostgresStatements } from './lexer.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
+import { splitPostgresStatements } from './split.js';
 
 /** Prefix of every scratch database, so a leftover one is recognisable. */
 export const SCRATCH_PREFIX = 'dbdoctor_scratch_';

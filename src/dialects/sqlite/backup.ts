@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { BackupSupport, Connection, CopyProgress } from '../dialect.js';
-import { quoteIdent } from './ddl.js';
 import { openSqliteDatabase, type SqliteConnection, type SqliteDatabase } from './driver.js';
+import { quoteIdent } from './quote.js';
 
 /** Pages copied per step; small enough to report progress on large files. */
 const PAGES_PER_STEP = 2048;

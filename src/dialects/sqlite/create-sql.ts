@@ -1,80 +1,14 @@
 /**
  * Reads the parts of SQLite's stored CREATE TABLE / CREATE INDEX text that no PRAGMA reports:
- * CHECK constraints, column collations, AUTOINCREMENT, generated column expressions, index
+ * CHECK constraints, foreign key constraint names, column collations, AUTOINCREMENT, generated
+ * column expressions, index
  * key expressions and partial-index WHERE clauses. SQLite keeps the statement exactly as
  * written, so this is a tokenizer plus a walk over the top-level parts, not a full parser.
  */
 
-export interface Token {
-  /** Upper-cased for words, the raw text otherwise. */
-  text: string;
-  kind: 'word' | 'quoted' | 'string' | 'punct';
-  start: number;
-  end: number;
-}
+export { type Token, tokenize, unquoteIdent } from '../../schema/sql-tokens.js';
 
-/** Splits SQL into words, quoted names, strings and punctuation (comments dropped). */
-export function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i];
-    if (/\s/.test(ch)) {
-      i++;
-      continue;
-    }
-    if (ch === '-' && sql[i + 1] === '-') {
-      while (i < sql.length && sql[i] !== '\n') i++;
-      continue;
-    }
-    if (ch === '/' && sql[i + 1] === '*') {
-      const close = sql.indexOf('*/', i + 2);
-      i = close < 0 ? sql.length : close + 2;
-      continue;
-    }
-    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
-      const closeCh = ch === '[' ? ']' : ch;
-      let j = i + 1;
-      while (j < sql.length) {
-        if (sql[j] === closeCh) {
-          if (closeCh !== ']' && sql[j + 1] === closeCh) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        j++;
-      }
-      tokens.push({
-        text: sql.slice(i, j + 1),
-        kind: ch === "'" ? 'string' : 'quoted',
-        start: i,
-        end: j + 1,
-      });
-      i = j + 1;
-      continue;
-    }
-    if (/[A-Za-z0-9_$\u0080-\uffff]/.test(ch)) {
-      let j = i;
-      while (j < sql.length && /[A-Za-z0-9_$.\u0080-\uffff]/.test(sql[j])) j++;
-      tokens.push({ text: sql.slice(i, j).toUpperCase(), kind: 'word', start: i, end: j });
-      i = j;
-      continue;
-    }
-    tokens.push({ text: ch, kind: 'punct', start: i, end: i + 1 });
-    i++;
-  }
-  return tokens;
-}
-
-/** The identifier a token names, without its quotes. */
-export function unquoteIdent(raw: string): string {
-  const first = raw[0];
-  if (first === '"' || first === '`' || first === "'")
-    return raw.slice(1, -1).replaceAll(first + first, first);
-  if (first === '[') return raw.slice(1, -1);
-  return raw;
-}
+import { type Token, tokenize, unquoteIdent } from '../../schema/sql-tokens.js';
 
 /** Index of the `)` matching the `(` at `open`. */
 export function matchingParen(tokens: Token[], open: number): number {
@@ -115,15 +49,21 @@ export interface CreateTableExtras {
   autoincrement: Set<string>;
   /** Column name -> generation expression. */
   generated: Map<string, string>;
+  /**
+   * Every foreign key in declaration order with its `CONSTRAINT` name or null (PRAGMA
+   * foreign_key_list has no names).
+   */
+  foreignKeyNames: { name: string | null; columns: string[] }[];
 }
 
-/** Reads CHECKs, collations, AUTOINCREMENT and generated expressions from a CREATE TABLE. */
+/** Reads CHECKs, foreign key names, collations, AUTOINCREMENT and generated expressions from a CREATE TABLE. */
 export function parseCreateTable(sql: string): CreateTableExtras {
   const extras: CreateTableExtras = {
     checks: [],
     collations: new Map(),
     autoincrement: new Set(),
     generated: new Map(),
+    foreignKeyNames: [],
   };
   const tokens = tokenize(sql);
   const open = tokens.findIndex((t) => t.text === '(');
@@ -162,6 +102,17 @@ export function parseCreateTable(sql: string): CreateTableExtras {
         const end = matchingParen(tokens, i + 1);
         extras.generated.set(column, textOf(i + 2, end));
         i = end;
+      } else if (t.text === 'FOREIGN' && tokens[i + 1]?.text === 'KEY' && tokens[i + 2]?.text === '(') {
+        const end = matchingParen(tokens, i + 2);
+        const columns = splitTopLevel(tokens, i + 3, end).map(([a, b]) =>
+          unquoteIdent(sql.slice(tokens[a].start, tokens[b - 1].end)),
+        );
+        extras.foreignKeyNames.push({ name: constraintName, columns });
+        constraintName = null;
+        i = end;
+      } else if (t.text === 'REFERENCES' && column) {
+        extras.foreignKeyNames.push({ name: constraintName, columns: [column] });
+        constraintName = null;
       } else if (['PRIMARY', 'UNIQUE', 'NOT', 'NULL', 'DEFAULT', 'REFERENCES', 'FOREIGN'].includes(t.text)) {
         constraintName = null;
       }

@@ -9,7 +9,7 @@
 import { errorMessage } from '../../errors.js';
 import type { Connection } from '../dialect.js';
 import { tokenize } from './create-sql.js';
-import { quoteIdent as q } from './ddl.js';
+import { quoteIdent as q } from './quote.js';
 
 /** A view or trigger as `sqlite_schema` holds it. */
 export interface Dependent {

@@ -3,7 +3,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DbDoctorError, errorMessage } from '../../errors.js';
-import type { Connection, Dialect, Row } from '../dialect.js';
+import type { BusyWait, Connection, Dialect, OpenOptions, Row } from '../dialect.js';
+import type { SqliteTarget } from './url.js';
+
+export type { BusyWait } from '../dialect.js';
 
 const require = createRequire(import.meta.url);
 
@@ -11,18 +14,6 @@ const require = createRequire(import.meta.url);
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 /** How long SQLite's own handler waits on a statement the runner can retry itself, in ms. */
 export const RETRYABLE_BUSY_MS = 50;
-
-/**
- * How a runner's connection treats SQLITE_BUSY / SQLITE_LOCKED ("another connection holds the
- * write lock"): as "not yet". A statement that may be retried is retried with backoff until
- * `timeoutMs` has passed since the first refusal, then fails with `LOCK_TIMEOUT`.
- */
-export interface BusyWait {
-  /** The most a statement waits in total, in ms (the runner's `--lock-timeout`). */
-  timeoutMs: number;
-  /** Called once per wait, when the first refusal is seen (to report who is holding it). */
-  onWait?: () => void;
-}
 
 /**
  * SQLITE_BUSY (another connection holds a conflicting file lock) and SQLITE_LOCKED (a
@@ -391,4 +382,43 @@ function toSqliteValue(v: unknown): unknown {
  */
 function numbered(values: readonly unknown[]): Record<string, unknown> {
   return Object.fromEntries(values.map((v, i) => [String(i + 1), v]));
+}
+
+function withBusyWait(conn: SqliteConnection, busyWait: BusyWait | undefined): SqliteConnection {
+  conn.busyWait = busyWait ?? null;
+  return conn;
+}
+
+/**
+ * Opens the file of a parsed SQLite URL. A file that does not exist is `DB_NOT_FOUND` when the
+ * caller said it must exist or the URL's mode is not `rwc`; no file is created then.
+ */
+export function openSqlite(dialect: Dialect, target: SqliteTarget, opts: OpenOptions): SqliteConnection {
+  if ((opts.mustExist || target.mode !== 'rwc') && !target.memory && sqliteFileMissing(target.file)) {
+    throw new DbDoctorError('DB_NOT_FOUND', `SQLite database ${target.file} does not exist.`, {
+      unchanged: 'No file was created.',
+      hint: 'Check --url / DATABASE_URL, or run `dbdoctor apply` to create and migrate it.',
+    });
+  }
+  const db = openSqliteDatabase(target.file, {
+    // A runner that waits for locks itself must not sleep inside SQLite while opening.
+    busyTimeoutMs: opts.busyWait ? Math.min(RETRYABLE_BUSY_MS, opts.busyWait.timeoutMs) : opts.busyTimeoutMs,
+    readonly: target.mode === 'ro',
+    mustExist: target.mode !== 'rwc',
+  });
+  return withBusyWait(new SqliteConnection(db, dialect, true), opts.busyWait);
+}
+
+/** Whether `x` is a better-sqlite3 Database. */
+export function isBetterSqlite(x: unknown): x is BetterSqlite3.Database {
+  return typeof x === 'object' && x !== null && 'prepare' in x && 'pragma' in x && 'backup' in x;
+}
+
+/** Wraps a caller's better-sqlite3 Database (left open on close). */
+export function wrapSqlite(
+  dialect: Dialect,
+  db: BetterSqlite3.Database,
+  opts: OpenOptions,
+): SqliteConnection {
+  return withBusyWait(new SqliteConnection(db, dialect, false), opts.busyWait);
 }

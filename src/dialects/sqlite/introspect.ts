@@ -22,8 +22,8 @@ import {
   tokenize,
   unquoteIdent,
 } from './create-sql.js';
-import { quoteIdent } from './ddl.js';
 import type { SqliteConnection } from './driver.js';
+import { quoteIdent } from './quote.js';
 
 interface MasterRow {
   type: 'table' | 'index' | 'view' | 'trigger';
@@ -242,7 +242,16 @@ function readTable(
     byId.set(fk.id, list);
   }
   const deferred = deferredForeignKeys(row.sql ?? '');
-  const foreignKeys: ForeignKey[] = [...byId.values()].map((parts) => {
+  // PRAGMA lists foreign keys last-declared first (id 0) and without names: names come from the
+  // text, in declaration order (each checked by its columns).
+  const declared = extras.foreignKeyNames;
+  const names = new Map<number, string>();
+  for (const [id, parts] of byId) {
+    const d = declared[declared.length - 1 - id];
+    const columns = [...parts].sort((a, b) => a.seq - b.seq).map((p) => p.from.toLowerCase());
+    if (d?.name && d.columns.map((c) => c.toLowerCase()).join() === columns.join()) names.set(id, d.name);
+  }
+  const foreignKeys: ForeignKey[] = [...byId.entries()].map(([id, parts]) => {
     parts.sort((a, b) => a.seq - b.seq);
     const key = foreignKeyKey(
       parts.map((p) => p.from),
@@ -250,7 +259,7 @@ function readTable(
     );
     return {
       ...(deferred.has(key) ? { extras: ['deferrable initially deferred'] } : {}),
-      name: null,
+      name: names.get(id) ?? null,
       columns: parts.map((p) => p.from),
       referencedTable: parts[0].table,
       referencedColumns: parts.map((p) => p.to ?? ''),

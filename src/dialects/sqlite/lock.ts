@@ -5,8 +5,8 @@ import { DbDoctorError } from '../../errors.js';
 import { processAlive } from '../../host.js';
 import type { LockOptions, LockOwner, MigrationLock } from '../dialect.js';
 import { waitForLock } from '../lock-wait.js';
-import { quoteIdent } from './ddl.js';
 import { isSqliteBusy, type SqliteConnection } from './driver.js';
+import { quoteIdent } from './quote.js';
 
 /** Default lease of the lock row: how long it stays valid without renewal. */
 export const DEFAULT_LOCK_LEASE_MS = 30_000;

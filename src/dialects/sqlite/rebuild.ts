@@ -11,8 +11,8 @@
 import { DbDoctorError } from '../../errors.js';
 import type { Connection } from '../dialect.js';
 import { parseCreateIndex } from './create-sql.js';
-import { quoteIdent } from './ddl.js';
 import { compileProblem, type Dependent, storedColumns } from './dependents.js';
+import { quoteIdent } from './quote.js';
 import { type CreateTableParts, joinCreateTable, mentionsIdentifier, splitCreateTable } from './table-sql.js';
 
 const q = quoteIdent;

@@ -1,6 +1,6 @@
 /** The connection state a SQLite migration may change that the runner depends on. */
 import type { Connection } from '../dialect.js';
-import { quoteIdent } from './ddl.js';
+import { quoteIdent } from './quote.js';
 
 async function attachedNames(conn: Connection): Promise<Set<string>> {
   const rows = await conn.query<{ name: string }>('PRAGMA database_list');

@@ -4,7 +4,9 @@
  * definition) is kept byte for byte, which is what makes a rebuild lossless.
  */
 import { matchingParen, splitTopLevel, type Token, tokenize, unquoteIdent } from './create-sql.js';
-import { quoteIdent } from './ddl.js';
+import { quoteIdent } from './quote.js';
+
+export { renameIdentifier } from '../../schema/sql-tokens.js';
 
 /** A CREATE TABLE statement cut into its top-level parts. */
 export interface CreateTableParts {
@@ -56,32 +58,6 @@ export function mentionsIdentifier(sql: string, identifier: string): boolean {
       (t.kind === 'word' && (t.text === wanted || t.text.split('.').includes(wanted))) ||
       (t.kind === 'quoted' && unquoteIdent(sql.slice(t.start, t.end)).toUpperCase() === wanted),
   );
-}
-
-/**
- * SQL text with identifier `from` renamed to `to`, keeping each occurrence's quoting (as
- * SQLite's RENAME COLUMN does): bare words (also parts of `t.col`) any case, `"quoted"` names
- * exactly; strings and comments are left alone.
- */
-export function renameIdentifier(sql: string, from: string, to: string): string {
-  const lower = from.toLowerCase();
-  let out = '';
-  let last = 0;
-  for (const t of tokenize(sql)) {
-    const original = sql.slice(t.start, t.end);
-    let replaced = original;
-    if (t.kind === 'word') {
-      replaced = original
-        .split('.')
-        .map((part) => (part.toLowerCase() === lower ? to : part))
-        .join('.');
-    } else if (t.kind === 'quoted' && original.startsWith('"') && unquoteIdent(original) === from) {
-      replaced = quoteIdent(to);
-    }
-    out += sql.slice(last, t.start) + replaced;
-    last = t.end;
-  }
-  return out + sql.slice(last);
 }
 
 /** Words that start a column constraint (after the column's type). */

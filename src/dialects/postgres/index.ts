@@ -1,0 +1,62 @@
+import type pg from 'pg';
+import type { Connection, Dialect } from '../dialect.js';
+import { postgresCompiler } from './compile.js';
+import { isPgHandle, openPostgres, type PostgresConnection, wrapPostgres } from './driver.js';
+import { postgresHealthChecks } from './health.js';
+import { postgresEngineSql } from './history.js';
+import { introspectPostgres } from './introspect.js';
+import { PostgresLock } from './lock.js';
+import { postgresPhased } from './phased.js';
+import { POSTGRES_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
+import { postgresSchemaSql } from './schema-sql.js';
+import { createPostgresScratch } from './scratch.js';
+import { splitPostgresStatements } from './split.js';
+import { postgresSqlLinter } from './sql-lint.js';
+import { POSTGRES_URL_EXAMPLES, type PostgresTarget, parsePostgresUrl } from './url.js';
+
+declare module '../dialect.js' {
+  interface DriverHandles {
+    /** A pg Pool (one client is checked out and released) or Client. */
+    postgres: pg.Pool | pg.Client;
+  }
+}
+
+/** The PostgreSQL dialect: role objects over pg. */
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  capabilities: {
+    transactionalDdl: true,
+    onlineBackup: false,
+    enumStyle: 'type',
+    alterColumnInPlace: true,
+    concurrentIndexes: true,
+  },
+  urlSchemes: ['postgres', 'postgresql'],
+  urlExamples: POSTGRES_URL_EXAMPLES,
+  parseUrl: (url) => parsePostgresUrl(url),
+  open: (target) => openPostgres(postgresDialect, target as PostgresTarget),
+  accepts: isPgHandle,
+  handleDescription: 'a pg Pool or a pg Client',
+  wrap: (handle) => wrapPostgres(postgresDialect, handle as pg.Pool | pg.Client),
+  quoteIdent,
+  quoteLiteral,
+  expressionSyntax: POSTGRES_EXPRESSIONS,
+  engine: postgresEngineSql,
+  splitStatements: splitPostgresStatements,
+  createLock: (conn: Connection, historyTable: string) =>
+    new PostgresLock(conn as PostgresConnection, historyTable),
+  introspect: (conn, options) => introspectPostgres(conn as PostgresConnection, options),
+  createScratch: (conn, options) => createPostgresScratch(conn, postgresDialect, options),
+  async serverVersion(conn) {
+    const rows = await conn.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    return `postgres ${rows[0].v}`;
+  },
+  compiler: postgresCompiler,
+  schemaSql: postgresSchemaSql,
+  healthChecks: postgresHealthChecks,
+  // PostgreSQL enforces foreign keys inside transactions and never drops rows with a table
+  // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.
+  guardMigration: async () => null,
+  phased: postgresPhased,
+  sqlLinter: postgresSqlLinter,
+};

@@ -1,0 +1,59 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Connection, Dialect, LockOptions } from '../dialect.js';
+import { sqliteBackup } from './backup.js';
+import { sqliteCompiler } from './compile.js';
+import { isBetterSqlite, openSqlite, type SqliteConnection, wrapSqlite } from './driver.js';
+import { guardSqliteMigration } from './guard.js';
+import { sqliteHealthChecks } from './health.js';
+import { sqliteEngineSql } from './history.js';
+import { introspectSqlite } from './introspect.js';
+import { SqliteLock } from './lock.js';
+import { quoteIdent, quoteLiteral, SQLITE_EXPRESSIONS } from './quote.js';
+import { sqliteSchemaSql } from './schema-sql.js';
+import { createSqliteScratch } from './scratch.js';
+import { splitSqliteStatements } from './split.js';
+import { parseSqliteUrl, SQLITE_URL_EXAMPLES, type SqliteTarget } from './url.js';
+
+declare module '../dialect.js' {
+  interface DriverHandles {
+    /** An open better-sqlite3 Database. */
+    sqlite: BetterSqlite3.Database;
+  }
+}
+
+/** The SQLite dialect: role objects over better-sqlite3. */
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  capabilities: {
+    transactionalDdl: true,
+    onlineBackup: true,
+    enumStyle: 'check',
+    alterColumnInPlace: false,
+    concurrentIndexes: false,
+  },
+  urlSchemes: ['sqlite', 'sqlite3', 'file'],
+  urlExamples: SQLITE_URL_EXAMPLES,
+  parseUrl: parseSqliteUrl,
+  open: async (target, options) => openSqlite(sqliteDialect, target as SqliteTarget, options),
+  accepts: isBetterSqlite,
+  handleDescription: 'a better-sqlite3 Database',
+  wrap: async (handle, options) => wrapSqlite(sqliteDialect, handle as BetterSqlite3.Database, options),
+  quoteIdent,
+  quoteLiteral,
+  expressionSyntax: SQLITE_EXPRESSIONS,
+  engine: sqliteEngineSql,
+  splitStatements: splitSqliteStatements,
+  backup: sqliteBackup,
+  createLock: (conn: Connection, historyTable: string, options?: LockOptions) =>
+    new SqliteLock(conn as SqliteConnection, historyTable, options),
+  introspect: async (conn, options) => introspectSqlite(conn as SqliteConnection, options),
+  createScratch: () => createSqliteScratch(sqliteDialect),
+  async serverVersion(conn) {
+    const rows = await conn.query<{ v: string }>('SELECT sqlite_version() AS v');
+    return `sqlite ${rows[0].v}`;
+  },
+  compiler: sqliteCompiler,
+  schemaSql: sqliteSchemaSql,
+  healthChecks: sqliteHealthChecks,
+  guardMigration: guardSqliteMigration,
+};
