@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { dialectNames } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { emitContent } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor sql`. */
@@ -29,7 +29,7 @@ export function register(program: Command): void {
           dialect,
           to: opts.to as string | undefined,
         });
-        emit(ctx.json, { ...r, script: byHandScript(r.dialect, r.migrations) }, () =>
+        emitContent(ctx.json, { ...r, script: byHandScript(r.dialect, r.migrations) }, () =>
           byHandScript(r.dialect, r.migrations).trimEnd(),
         );
       }),
