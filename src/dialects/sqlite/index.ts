@@ -12,6 +12,7 @@ import { quoteIdent, quoteLiteral, SQLITE_EXPRESSIONS } from './quote.js';
 import { sqliteSchemaSql } from './schema-sql.js';
 import { createSqliteScratch } from './scratch.js';
 import { splitSqliteStatements } from './split.js';
+import { sqliteSqlLinter } from './sql-lint.js';
 import { parseSqliteUrl, SQLITE_URL_EXAMPLES, type SqliteTarget } from './url.js';
 
 declare module '../dialect.js' {
@@ -56,4 +57,5 @@ export const sqliteDialect: Dialect = {
   schemaSql: sqliteSchemaSql,
   healthChecks: sqliteHealthChecks,
   guardMigration: guardSqliteMigration,
+  sqlLinter: sqliteSqlLinter,
 };
