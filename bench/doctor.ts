@@ -162,13 +162,15 @@ async function doctorBench(tmp: string): Promise<void> {
   });
   const warm = await median(() => timed(() => doctor({ database: `sqlite:${file}`, dir, cacheDir })));
   const floor = await median(() => timed(() => warmDoctorFloor(dir, file)));
-  const cli = await median(() =>
-    timed(() =>
-      execFileSync(process.execPath, [CLI, 'doctor', '--json', '--url', `sqlite:${file}`, '--dir', dir], {
-        stdio: 'pipe',
-      }),
-    ),
-  );
+  // The CLI keeps its cache in the user's cache folder: one of its own here, filled by one
+  // untimed run, so every timed run is warm and nothing is left in the user's.
+  const cliRun = () =>
+    execFileSync(process.execPath, [CLI, 'doctor', '--json', '--url', `sqlite:${file}`, '--dir', dir], {
+      stdio: 'pipe',
+      env: { ...process.env, DBDOCTOR_CACHE_DIR: path.join(tmp, 'cli-cache') },
+    });
+  cliRun();
+  const cli = await median(() => timed(cliRun));
   console.log(
     `SQLite doctor, ${MIGRATIONS} migrations, cold cache (replays all): ${fmt(cold)} vs applying the same history ${fmt(applied)} = ${ratio(cold, applied)} (target <= 2x)`,
   );
