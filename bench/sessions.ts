@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { SWEEP_BATCH } from '../src/sessions/backend.js';
 import {
   installSessionTables,
   MemoryStore,
   openSessionStore,
   type SessionStore,
 } from '../src/sessions/index.js';
-import { SWEEP_BATCH } from '../src/sessions/sql-backend.js';
 
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);

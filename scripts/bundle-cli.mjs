@@ -10,7 +10,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'pg', 'tsx', 'tsx/*'],
+  external: ['better-sqlite3', 'pg', 'redis', 'tsx', 'tsx/*'],
   // Bundled CommonJS (commander) calls require(); ESM has none, so give it one.
   banner: {
     js: "import { createRequire as __dbdoctorCreateRequire } from 'node:module';\nconst require = __dbdoctorCreateRequire(import.meta.url);",

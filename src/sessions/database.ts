@@ -8,14 +8,25 @@ import type { PostgresTarget } from '../dialects/postgres/url.js';
 import { isBetterSqlite, openSqliteDatabase } from '../dialects/sqlite/driver.js';
 import type { SqliteTarget } from '../dialects/sqlite/url.js';
 import { DbDoctorError } from '../errors.js';
+import {
+  isRedisClient,
+  isRedisUrl,
+  openRedis,
+  type RedisCommander,
+  type RedisConnection,
+} from './redis/client.js';
 
-/** What a session store or throttle may be opened on: a URL, a better-sqlite3 Database, a pg Pool or Client. */
-export type SessionDatabaseInput = Exclude<DatabaseInput, { dialect: unknown }>;
+/**
+ * What a session store or throttle may be opened on: a URL (`sqlite:`, `postgres://`,
+ * `redis://`), a better-sqlite3 Database, a pg Pool or Client, or a node-redis client.
+ */
+export type SessionDatabaseInput = Exclude<DatabaseInput, { dialect: unknown }> | RedisCommander;
 
 /** An open handle for the session features; `close` closes only what was opened here. */
 export type SessionDatabase =
   | { dialect: 'sqlite'; db: BetterSqlite3.Database; close: () => Promise<void> }
-  | { dialect: 'postgres'; pool: Pick<pg.Pool, 'query'>; close: () => Promise<void> };
+  | { dialect: 'postgres'; pool: Pick<pg.Pool, 'query'>; close: () => Promise<void> }
+  | { dialect: 'redis'; redis: RedisConnection; close: () => Promise<void> };
 
 /**
  * Opens (or wraps) the database for a session store or login throttle, then builds on it
@@ -24,7 +35,7 @@ export type SessionDatabase =
  */
 export async function withSessionDatabase<R>(
   input: SessionDatabaseInput,
-  options: { cwd?: string; poolSize: number; applicationName: string; busyTimeoutMs?: number },
+  options: SessionOpenOptions,
   build: (database: SessionDatabase) => R,
 ): Promise<R> {
   const database = await openSessionDatabase(input, options);
@@ -36,11 +47,25 @@ export async function withSessionDatabase<R>(
   }
 }
 
+/** How {@link withSessionDatabase} opens a URL. */
+export interface SessionOpenOptions {
+  cwd?: string;
+  poolSize: number;
+  applicationName: string;
+  busyTimeoutMs?: number;
+  /** Redis: prefix of every key (default `dbdoctor:`, or the URL's `?prefix=`). */
+  keyPrefix?: string;
+}
+
 async function openSessionDatabase(
   input: SessionDatabaseInput,
-  options: { cwd?: string; poolSize: number; applicationName: string; busyTimeoutMs?: number },
+  options: SessionOpenOptions,
 ): Promise<SessionDatabase> {
   const keepOpen = async () => {};
+  if (isRedisUrl(input) || isRedisClient(input)) {
+    const redis = await openRedis(input, options.keyPrefix);
+    return { dialect: 'redis', redis, close: redis.close };
+  }
   if (typeof input !== 'string') {
     if (isBetterSqlite(input))
       return { dialect: 'sqlite', db: input as BetterSqlite3.Database, close: keepOpen };
@@ -48,7 +73,7 @@ async function openSessionDatabase(
       return { dialect: 'postgres', pool: input as pg.Pool, close: keepOpen };
     throw new DbDoctorError('BAD_DATABASE', 'Unsupported database value for a session store or throttle.', {
       unchanged: 'Nothing was opened.',
-      hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or a pg Client.',
+      hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or Client, or a node-redis client.',
     });
   }
   const parsed = parseDatabaseUrl(input, options.cwd);

@@ -1,12 +1,14 @@
 import type pg from 'pg';
-import { missingTables, type SessionBackend, type SessionRow } from './sql-backend.js';
+import { missingTables, type SessionBackend, type StoredSession, SWEEP_BATCH } from './backend.js';
 import type { SessionStatus } from './types.js';
 
-const COLUMNS = 'key, data, status, created_at, last_activity, expires_at, ttl_ms';
+// The data comes back as jsonb's own text (the store parses it once, and compare-and-set
+// sends that text back: jsonb equality ignores its rendering).
+const COLUMNS = 'key, data::text AS data, status, created_at, last_activity, expires_at, ttl_ms';
 
 interface Raw {
   key: string;
-  data: Record<string, unknown>;
+  data: string;
   status: SessionStatus;
   created_at: string;
   last_activity: string;
@@ -14,7 +16,7 @@ interface Raw {
   ttl_ms: string;
 }
 
-function toRow(r: Raw): SessionRow {
+function toRow(r: Raw): StoredSession {
   // BIGINT arrives as a string; epoch milliseconds fit a double exactly.
   return {
     key: r.key,
@@ -31,10 +33,13 @@ function toRow(r: Raw): SessionRow {
 export type PgQueryable = Pick<pg.Pool, 'query'>;
 
 /**
- * PostgreSQL session statements. Each operation is one statement, so `merge` is atomic
- * without a transaction: `data || patch` merges top-level keys under the row lock.
+ * PostgreSQL session statements: each operation is one statement, atomic under the row lock
+ * without a transaction, so a Client shared with other work is never left inside one.
  */
 export class PostgresSessionBackend implements SessionBackend {
+  readonly name = 'PostgreSQL';
+  readonly sweepBatchSize = SWEEP_BATCH;
+
   constructor(
     private readonly db: PgQueryable,
     private readonly onClose: () => Promise<void>,
@@ -53,17 +58,17 @@ export class PostgresSessionBackend implements SessionBackend {
     }
   }
 
-  async upsert(r: SessionRow): Promise<void> {
+  async put(r: StoredSession): Promise<void> {
     await this.q(
-      `INSERT INTO dbdoctor_sessions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO dbdoctor_sessions (key, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (key) DO UPDATE SET data = excluded.data, status = excluded.status, created_at = excluded.created_at,
          last_activity = excluded.last_activity, expires_at = excluded.expires_at, ttl_ms = excluded.ttl_ms`,
-      [r.key, JSON.stringify(r.data), r.status, r.createdAt, r.lastActivity, r.expiresAt, r.ttlMs],
-      'dbdoctor_sessions_upsert',
+      [r.key, r.data, r.status, r.createdAt, r.lastActivity, r.expiresAt, r.ttlMs],
+      'dbdoctor_sessions_put',
     );
   }
 
-  async find(key: string): Promise<SessionRow | undefined> {
+  async find(key: string): Promise<StoredSession | undefined> {
     const res = await this.q<Raw>(
       `SELECT ${COLUMNS} FROM dbdoctor_sessions WHERE key = $1`,
       [key],
@@ -72,7 +77,7 @@ export class PostgresSessionBackend implements SessionBackend {
     return res.rows[0] && toRow(res.rows[0]);
   }
 
-  async deleteIfExpired(key: string, now: number): Promise<void> {
+  async removeIfExpired(key: string, now: number): Promise<void> {
     await this.q(
       'DELETE FROM dbdoctor_sessions WHERE key = $1 AND expires_at <= $2',
       [key, now],
@@ -80,41 +85,51 @@ export class PostgresSessionBackend implements SessionBackend {
     );
   }
 
-  async merge(
+  async replaceData(
     key: string,
-    patch: Record<string, unknown>,
+    expected: string,
+    data: string,
     now: number,
-    maxBytes: number,
-  ): Promise<SessionRow | undefined> {
-    const res = await this.q<Raw>(
-      `UPDATE dbdoctor_sessions SET data = data || $2::jsonb, last_activity = $3, expires_at = $3 + ttl_ms
-       WHERE key = $1 AND expires_at > $3 AND octet_length((data || $2::jsonb)::text) <= $4
-       RETURNING ${COLUMNS}`,
-      [key, JSON.stringify(patch), now, maxBytes],
-      'dbdoctor_sessions_merge',
+    ttlMs: number | null,
+  ): Promise<StoredSession | undefined> {
+    const res = await this.q<Omit<Raw, 'data'>>(
+      `UPDATE dbdoctor_sessions SET data = $2::jsonb, ttl_ms = coalesce($5::bigint, ttl_ms), last_activity = $4,
+         expires_at = $4 + coalesce($5::bigint, ttl_ms)
+       WHERE key = $1 AND data = $3::jsonb AND expires_at > $4
+       RETURNING key, status, created_at, last_activity, expires_at, ttl_ms`,
+      [key, data, expected, now, ttlMs],
+      'dbdoctor_sessions_replace',
     );
-    return res.rows[0] && toRow(res.rows[0]);
+    const r = res.rows[0];
+    return r && toRow({ ...r, data });
   }
 
-  async slide(key: string, now: number, status: SessionStatus | null): Promise<boolean> {
+  async slide(
+    key: string,
+    now: number,
+    ttlMs: number | null,
+    status: SessionStatus | null,
+  ): Promise<boolean> {
     const res = await this.q(
-      'UPDATE dbdoctor_sessions SET last_activity = $2, expires_at = $2 + ttl_ms, status = coalesce($3, status) WHERE key = $1 AND expires_at > $2',
-      [key, now, status],
+      `UPDATE dbdoctor_sessions SET ttl_ms = coalesce($3::bigint, ttl_ms), last_activity = $2,
+         expires_at = $2 + coalesce($3::bigint, ttl_ms), status = coalesce($4, status)
+       WHERE key = $1 AND expires_at > $2`,
+      [key, now, ttlMs, status],
       'dbdoctor_sessions_slide',
     );
     return (res.rowCount ?? 0) > 0;
   }
 
-  async remove(key: string): Promise<boolean> {
-    const res = await this.q(
-      'DELETE FROM dbdoctor_sessions WHERE key = $1',
-      [key],
+  async removeLive(key: string, now: number): Promise<boolean> {
+    const res = await this.q<{ live: boolean }>(
+      'DELETE FROM dbdoctor_sessions WHERE key = $1 RETURNING expires_at > $2 AS live',
+      [key, now],
       'dbdoctor_sessions_remove',
     );
-    return (res.rowCount ?? 0) > 0;
+    return res.rows[0]?.live === true;
   }
 
-  async sweepBatch(now: number, limit: number): Promise<number> {
+  async sweepStep(now: number, limit: number): Promise<{ removed: number; done: boolean }> {
     // SKIP LOCKED: two sweepers (or a sweeper and a request) never wait on each other. By
     // ctid (a TID scan) rather than by key: 2-3x faster than re-finding each key in the index.
     const res = await this.q(
@@ -123,7 +138,8 @@ export class PostgresSessionBackend implements SessionBackend {
       [now, limit],
       'dbdoctor_sessions_sweep',
     );
-    return res.rowCount ?? 0;
+    const removed = res.rowCount ?? 0;
+    return { removed, done: removed < limit };
   }
 
   async list(
@@ -132,10 +148,12 @@ export class PostgresSessionBackend implements SessionBackend {
     includeExpired: boolean,
     limit: number,
     offset: number,
-  ) {
+  ): Promise<StoredSession[]> {
+    // COLLATE "C": ties in code point order, as on every other backend, whatever the
+    // database's collation.
     const res = await this.q<Raw>(
       `SELECT ${COLUMNS} FROM dbdoctor_sessions WHERE ($1::text IS NULL OR status = $1) AND ($2 OR expires_at > $3)
-       ORDER BY last_activity DESC LIMIT $4 OFFSET $5`,
+       ORDER BY last_activity DESC, key COLLATE "C" LIMIT $4 OFFSET $5`,
       [status, includeExpired, now, limit, offset],
     );
     return res.rows.map(toRow);

@@ -1,7 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { missingTables, type SessionBackend, type SessionRow } from './sql-backend.js';
+import { missingTables, type SessionBackend, type StoredSession } from './backend.js';
 import type { SessionStatus } from './types.js';
-import { checkData } from './validate.js';
 
 const COLUMNS = 'key, data, status, created_at, last_activity, expires_at, ttl_ms';
 
@@ -15,10 +14,10 @@ interface Raw {
   ttl_ms: number;
 }
 
-function toRow(r: Raw): SessionRow {
+function toRow(r: Raw): StoredSession {
   return {
     key: r.key,
-    data: JSON.parse(r.data),
+    data: r.data,
     status: r.status,
     createdAt: r.created_at,
     lastActivity: r.last_activity,
@@ -27,15 +26,17 @@ function toRow(r: Raw): SessionRow {
   };
 }
 
+/** How many expired sessions one SQLite sweep statement deletes (a few ms of write lock). */
+export const SQLITE_SWEEP_BATCH = 2000;
+
 /**
- * SQLite session statements over better-sqlite3, prepared once. Synchronous underneath, so
- * a read-modify-write inside `BEGIN IMMEDIATE` is atomic across processes.
+ * SQLite session statements over better-sqlite3, prepared once. Each is one statement, so
+ * atomic across processes; the data is compared as the exact text the store wrote.
  */
 export class SqliteSessionBackend implements SessionBackend {
+  readonly name = 'SQLite';
+  readonly sweepBatchSize = SQLITE_SWEEP_BATCH;
   private readonly s: Record<string, BetterSqlite3.Statement>;
-  private readonly mergeTx: BetterSqlite3.Transaction<
-    (key: string, patch: Record<string, unknown>, now: number, maxBytes: number) => SessionRow | undefined
-  >;
 
   constructor(
     readonly db: BetterSqlite3.Database,
@@ -43,27 +44,31 @@ export class SqliteSessionBackend implements SessionBackend {
   ) {
     try {
       this.s = {
-        upsert: db.prepare(
+        put: db.prepare(
           `INSERT INTO dbdoctor_sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (key) DO UPDATE SET data = excluded.data, status = excluded.status, created_at = excluded.created_at,
              last_activity = excluded.last_activity, expires_at = excluded.expires_at, ttl_ms = excluded.ttl_ms`,
         ),
         find: db.prepare(`SELECT ${COLUMNS} FROM dbdoctor_sessions WHERE key = ?`),
-        findLive: db.prepare(`SELECT ${COLUMNS} FROM dbdoctor_sessions WHERE key = ? AND expires_at > ?`),
-        deleteIfExpired: db.prepare('DELETE FROM dbdoctor_sessions WHERE key = ? AND expires_at <= ?'),
-        setData: db.prepare(
-          'UPDATE dbdoctor_sessions SET data = ?, last_activity = ?, expires_at = ? + ttl_ms WHERE key = ?',
+        removeIfExpired: db.prepare('DELETE FROM dbdoctor_sessions WHERE key = ? AND expires_at <= ?'),
+        replaceData: db.prepare(
+          `UPDATE dbdoctor_sessions SET data = ?, ttl_ms = coalesce(?, ttl_ms), last_activity = ?,
+             expires_at = ? + coalesce(?, ttl_ms)
+           WHERE key = ? AND data = ? AND expires_at > ? RETURNING ${COLUMNS}`,
         ),
         slide: db.prepare(
-          'UPDATE dbdoctor_sessions SET last_activity = ?, expires_at = ? + ttl_ms, status = coalesce(?, status) WHERE key = ? AND expires_at > ?',
+          `UPDATE dbdoctor_sessions SET ttl_ms = coalesce(?, ttl_ms), last_activity = ?, expires_at = ? + coalesce(?, ttl_ms),
+             status = coalesce(?, status) WHERE key = ? AND expires_at > ?`,
         ),
-        remove: db.prepare('DELETE FROM dbdoctor_sessions WHERE key = ?'),
+        removeLive: db.prepare(
+          'DELETE FROM dbdoctor_sessions WHERE key = ? RETURNING expires_at > ? AS live',
+        ),
         sweep: db.prepare(
           'DELETE FROM dbdoctor_sessions WHERE rowid IN (SELECT rowid FROM dbdoctor_sessions WHERE expires_at <= ? LIMIT ?)',
         ),
         list: db.prepare(
           `SELECT ${COLUMNS} FROM dbdoctor_sessions WHERE (? IS NULL OR status = ?) AND (? = 1 OR expires_at > ?)
-           ORDER BY last_activity DESC LIMIT ? OFFSET ?`,
+           ORDER BY last_activity DESC, key LIMIT ? OFFSET ?`,
         ),
         count: db.prepare('SELECT count(*) AS n FROM dbdoctor_sessions WHERE expires_at > ?'),
         clear: db.prepare('DELETE FROM dbdoctor_sessions'),
@@ -71,60 +76,49 @@ export class SqliteSessionBackend implements SessionBackend {
     } catch (e) {
       throw missingTables(e);
     }
-    this.mergeTx = db.transaction(
-      (key: string, patch: Record<string, unknown>, now: number, maxBytes: number) => {
-        const raw = this.s.findLive!.get(key, now) as Raw | undefined;
-        if (!raw) return undefined;
-        const row = toRow(raw);
-        row.data = checkData({ ...row.data, ...patch } as never, maxBytes);
-        row.lastActivity = now;
-        row.expiresAt = now + row.ttlMs;
-        this.s.setData!.run(JSON.stringify(row.data), now, now, key);
-        return row;
-      },
-    );
   }
 
-  async upsert(r: SessionRow): Promise<void> {
-    this.s.upsert!.run(
-      r.key,
-      JSON.stringify(r.data),
-      r.status,
-      r.createdAt,
-      r.lastActivity,
-      r.expiresAt,
-      r.ttlMs,
-    );
+  async put(r: StoredSession): Promise<void> {
+    this.s.put!.run(r.key, r.data, r.status, r.createdAt, r.lastActivity, r.expiresAt, r.ttlMs);
   }
 
-  async find(key: string): Promise<SessionRow | undefined> {
+  async find(key: string): Promise<StoredSession | undefined> {
     const raw = this.s.find!.get(key) as Raw | undefined;
     return raw && toRow(raw);
   }
 
-  async deleteIfExpired(key: string, now: number): Promise<void> {
-    this.s.deleteIfExpired!.run(key, now);
+  async removeIfExpired(key: string, now: number): Promise<void> {
+    this.s.removeIfExpired!.run(key, now);
   }
 
-  async merge(
+  async replaceData(
     key: string,
-    patch: Record<string, unknown>,
+    expected: string,
+    data: string,
     now: number,
-    maxBytes: number,
-  ): Promise<SessionRow | undefined> {
-    return this.mergeTx.immediate(key, patch, now, maxBytes);
+    ttlMs: number | null,
+  ): Promise<StoredSession | undefined> {
+    const raw = this.s.replaceData!.get(data, ttlMs, now, now, ttlMs, key, expected, now) as Raw | undefined;
+    return raw && toRow(raw);
   }
 
-  async slide(key: string, now: number, status: SessionStatus | null): Promise<boolean> {
-    return this.s.slide!.run(now, now, status, key, now).changes > 0;
+  async slide(
+    key: string,
+    now: number,
+    ttlMs: number | null,
+    status: SessionStatus | null,
+  ): Promise<boolean> {
+    return this.s.slide!.run(ttlMs, now, now, ttlMs, status, key, now).changes > 0;
   }
 
-  async remove(key: string): Promise<boolean> {
-    return this.s.remove!.run(key).changes > 0;
+  async removeLive(key: string, now: number): Promise<boolean> {
+    const r = this.s.removeLive!.get(key, now) as { live: number } | undefined;
+    return r !== undefined && r.live === 1;
   }
 
-  async sweepBatch(now: number, limit: number): Promise<number> {
-    return this.s.sweep!.run(now, limit).changes;
+  async sweepStep(now: number, limit: number): Promise<{ removed: number; done: boolean }> {
+    const removed = this.s.sweep!.run(now, limit).changes;
+    return { removed, done: removed < limit };
   }
 
   async list(
@@ -133,7 +127,7 @@ export class SqliteSessionBackend implements SessionBackend {
     includeExpired: boolean,
     limit: number,
     offset: number,
-  ) {
+  ): Promise<StoredSession[]> {
     return (this.s.list!.all(status, status, includeExpired ? 1 : 0, now, limit, offset) as Raw[]).map(toRow);
   }
 

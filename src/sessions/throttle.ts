@@ -1,26 +1,32 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { parseDuration } from '../config/duration.js';
+import { DbDoctorError, errorMessage } from '../errors.js';
+import { missingTables } from './backend.js';
 import { type SessionDatabaseInput, withSessionDatabase } from './database.js';
-import { missingTables } from './sql-backend.js';
+import { redisThrottleCounts } from './redis/throttle.js';
 import type { Ttl } from './types.js';
 import { checkKey } from './validate.js';
 
 /** Options of {@link openLoginThrottle}. */
 export interface ThrottleOptions {
-  /** Failures within `window` that lock the key. Default 5. */
+  /** Failures within any span of `window` that lock the key (1 to 10,000). Default 5. */
   maxFailures?: number;
-  /** The window failures are counted in. Default 15 minutes. */
+  /** The sliding window failures are counted in. Default 15 minutes. */
   window?: Ttl;
   /** How long a key stays locked. Default 15 minutes. */
   lockFor?: Ttl;
+  /** Milliseconds since the epoch; inject one in tests so they never sleep. Default Date.now. */
   clock?: () => number;
   cwd?: string;
+  /** Redis: prefix of every key dbdoctor uses (default `dbdoctor:`, or the URL's `?prefix=`). */
+  keyPrefix?: string;
 }
 
 /** Where a key stands. */
 export interface ThrottleState {
   allowed: boolean;
+  /** Failures in the window that ends now. */
   failures: number;
   /** Epoch ms until which the key is locked, or null. */
   lockedUntil: number | null;
@@ -28,7 +34,12 @@ export interface ThrottleState {
   retryAfterMs: number;
 }
 
-/** A login throttle whose counts live in the database, so every worker shares them (report 003). */
+/**
+ * A login throttle whose counts live in the database, so every worker shares them (report
+ * 003). The window slides exactly: the times of the latest `maxFailures` failures are kept,
+ * and the failure that makes `maxFailures` within any span of `window` locks the key, so no
+ * span of `window` ever holds more than `maxFailures` allowed failures.
+ */
 export interface LoginThrottle {
   /** Records one failure, atomically, and returns the state after it. */
   hit(key: string): Promise<ThrottleState>;
@@ -39,136 +50,259 @@ export interface LoginThrottle {
   close(): Promise<void>;
 }
 
-// One statement per hit: the upsert decides "new window or one more failure" and "lock now"
-// under the row's write lock, so concurrent hits from many processes are all counted.
-const HIT_SQL = (p: (n: number) => string) => `
-INSERT INTO dbdoctor_login_attempts AS a (key, failures, window_start, locked_until)
-VALUES (${p(1)}, 1, ${p(2)}, CASE WHEN 1 >= ${p(4)} THEN ${p(2)} + ${p(5)} ELSE NULL END)
-ON CONFLICT (key) DO UPDATE SET
-  failures = CASE WHEN a.window_start <= ${p(2)} - ${p(3)} THEN 1 ELSE a.failures + 1 END,
-  window_start = CASE WHEN a.window_start <= ${p(2)} - ${p(3)} THEN ${p(2)} ELSE a.window_start END,
-  locked_until = CASE
-    WHEN (CASE WHEN a.window_start <= ${p(2)} - ${p(3)} THEN 1 ELSE a.failures + 1 END) >= ${p(4)}
-      AND (a.locked_until IS NULL OR a.locked_until <= ${p(2)}) THEN ${p(2)} + ${p(5)}
-    ELSE a.locked_until END
-RETURNING failures, window_start, locked_until`;
-
-interface Counts {
-  failures: number | string;
-  window_start: number | string;
-  locked_until: number | string | null;
+/** The stored counts of one key: the latest failure times and the lock. */
+export interface ThrottleCounts {
+  times: number[];
+  lockedUntil: number | null;
 }
 
-class DatabaseThrottle implements LoginThrottle {
-  private readonly max: number;
-  private readonly windowMs: number;
-  private readonly lockMs: number;
+/** The rules, in one place: what each backend's single atomic step computes. */
+export interface ThrottleRules {
+  max: number;
+  windowMs: number;
+  lockMs: number;
+}
+
+/** Applies one failure at `now` to `before` (the SQLite step, and the model of the others). */
+export function applyFailure(
+  before: ThrottleCounts | undefined,
+  now: number,
+  rules: ThrottleRules,
+): ThrottleCounts {
+  const times = (before?.times ?? []).filter((t) => t > now - rules.windowMs);
+  times.push(now);
+  times.sort((a, b) => a - b);
+  while (times.length > rules.max) times.shift();
+  let lockedUntil = before?.lockedUntil ?? null;
+  if (times.length >= rules.max && (lockedUntil === null || lockedUntil <= now))
+    lockedUntil = now + rules.lockMs;
+  return { times, lockedUntil };
+}
+
+/** How one backend stores counts; each method is one atomic step. */
+export interface ThrottleBackend {
+  readonly name: string;
+  hit(key: string, now: number, rules: ThrottleRules): Promise<ThrottleCounts>;
+  read(key: string): Promise<ThrottleCounts | undefined>;
+  reset(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function whole(value: unknown, what: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  throw new DbDoctorError(
+    'BAD_OPTION',
+    `${what} must be a whole number from ${min} to ${max} (got ${String(value)}).`,
+    {
+      unchanged: 'No throttle was opened.',
+      hint: `Leave ${what} out for the default.`,
+    },
+  );
+}
+
+function positiveDuration(value: Ttl | undefined, what: string): number {
+  const ms = parseDuration(value ?? '15m', what);
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new DbDoctorError(
+      'BAD_DURATION',
+      `Invalid ${what}: "${String(value)}" (it must be at least 1 ms).`,
+      {
+        unchanged: 'No throttle was opened.',
+        hint: 'Use a positive number of milliseconds or a string like 15m.',
+      },
+    );
+  }
+  return ms;
+}
+
+class Throttle implements LoginThrottle {
+  private readonly rules: ThrottleRules;
   private readonly clock: () => number;
 
   constructor(
-    private readonly run: (sql: 'hit' | 'check' | 'reset', params: unknown[]) => Promise<Counts | undefined>,
-    private readonly onClose: () => Promise<void>,
+    private readonly backend: ThrottleBackend,
     options: ThrottleOptions,
   ) {
-    this.max = options.maxFailures ?? 5;
-    this.windowMs = parseDuration(options.window ?? '15m', 'throttle window');
-    this.lockMs = parseDuration(options.lockFor ?? '15m', 'throttle lock');
+    this.rules = {
+      max: whole(options.maxFailures, 'maxFailures', 1, 10_000, 5),
+      windowMs: positiveDuration(options.window, 'throttle window'),
+      lockMs: positiveDuration(options.lockFor, 'throttle lock'),
+    };
     this.clock = options.clock ?? Date.now;
   }
 
-  private state(row: Counts | undefined, now: number): ThrottleState {
-    if (!row) return { allowed: true, failures: 0, lockedUntil: null, retryAfterMs: 0 };
-    const lockedUntil = row.locked_until === null ? null : Number(row.locked_until);
-    const inWindow = Number(row.window_start) > now - this.windowMs;
+  private async guard<R>(op: string, write: boolean, run: () => Promise<R>): Promise<R> {
+    try {
+      return await run();
+    } catch (e) {
+      if (e instanceof DbDoctorError) throw e;
+      throw new DbDoctorError(
+        'SESSION_STORE_FAILED',
+        `The ${this.backend.name} login throttle failed during ${op}: ${errorMessage(e)}`,
+        {
+          unchanged: write
+            ? 'The database did not confirm the change: it may or may not have been applied.'
+            : 'Nothing was changed.',
+          hint: `Check that the ${this.backend.name} server is reachable and the session tables are installed, then retry.`,
+          cause: e,
+        },
+      );
+    }
+  }
+
+  private state(counts: ThrottleCounts | undefined, now: number): ThrottleState {
+    const failures = counts
+      ? counts.times.filter((t) => t > now - this.rules.windowMs && t <= now).length
+      : 0;
+    const lockedUntil = counts?.lockedUntil ?? null;
     const locked = lockedUntil !== null && lockedUntil > now;
     return {
       allowed: !locked,
-      failures: inWindow ? Number(row.failures) : 0,
+      failures,
       lockedUntil: locked ? lockedUntil : null,
       retryAfterMs: locked ? lockedUntil - now : 0,
     };
   }
 
-  async hit(key: string): Promise<ThrottleState> {
-    const now = this.clock();
-    return this.state(await this.run('hit', [checkKey(key), now, this.windowMs, this.max, this.lockMs]), now);
+  hit(key: string): Promise<ThrottleState> {
+    return this.guard('hit', true, async () => {
+      const k = checkKey(key);
+      const now = this.clock();
+      return this.state(await this.backend.hit(k, now, this.rules), now);
+    });
   }
 
-  async check(key: string): Promise<ThrottleState> {
-    const now = this.clock();
-    return this.state(await this.run('check', [checkKey(key)]), now);
+  check(key: string): Promise<ThrottleState> {
+    return this.guard('check', false, async () => {
+      const k = checkKey(key);
+      const counts = await this.backend.read(k);
+      return this.state(counts, this.clock());
+    });
   }
 
-  async reset(key: string): Promise<void> {
-    await this.run('reset', [checkKey(key)]);
+  reset(key: string): Promise<void> {
+    return this.guard('reset', true, async () => this.backend.reset(checkKey(key)));
   }
 
   close(): Promise<void> {
-    return this.onClose();
+    return this.guard('close', false, () => this.backend.close());
   }
 }
 
-const CHECK_SQL = (p: (n: number) => string) =>
-  `SELECT failures, window_start, locked_until FROM dbdoctor_login_attempts WHERE key = ${p(1)}`;
-const RESET_SQL = (p: (n: number) => string) => `DELETE FROM dbdoctor_login_attempts WHERE key = ${p(1)}`;
-
-function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>, options: ThrottleOptions) {
-  // Named parameters let the SQL reuse a value by name, as PostgreSQL's $n do.
-  const p = (n: number) => `@p${n}`;
-  let statements: Record<string, BetterSqlite3.Statement>;
+function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>): ThrottleBackend {
+  let read: BetterSqlite3.Statement;
+  let write: BetterSqlite3.Statement;
+  let reset: BetterSqlite3.Statement;
   try {
-    statements = {
-      hit: db.prepare(HIT_SQL(p)),
-      check: db.prepare(CHECK_SQL(p)),
-      reset: db.prepare(RESET_SQL(p)),
-    };
+    read = db.prepare('SELECT failure_times, locked_until FROM dbdoctor_login_attempts WHERE key = ?');
+    write = db.prepare(
+      `INSERT INTO dbdoctor_login_attempts (key, failures, window_start, locked_until, failure_times) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+         locked_until = excluded.locked_until, failure_times = excluded.failure_times`,
+    );
+    reset = db.prepare('DELETE FROM dbdoctor_login_attempts WHERE key = ?');
   } catch (e) {
     throw missingTables(e);
   }
-  const run = async (which: 'hit' | 'check' | 'reset', params: unknown[]) => {
-    const stmt = statements[which]!;
-    const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
-    if (which !== 'reset') return stmt.get(named) as Counts | undefined;
-    stmt.run(named);
-    return undefined;
+  const get = (key: string): ThrottleCounts | undefined => {
+    const row = read.get(key) as { failure_times: string; locked_until: number | null } | undefined;
+    return row && { times: JSON.parse(row.failure_times) as number[], lockedUntil: row.locked_until };
   };
-  return new DatabaseThrottle(run, onClose, options);
+  // Read and write in one BEGIN IMMEDIATE: better-sqlite3 is synchronous, so this is atomic
+  // across every process sharing the file.
+  const hit = db.transaction((key: string, now: number, rules: ThrottleRules) => {
+    const after = applyFailure(get(key), now, rules);
+    write.run(key, after.times.length, after.times[0] ?? now, after.lockedUntil, JSON.stringify(after.times));
+    return after;
+  });
+  return {
+    name: 'SQLite',
+    hit: async (key, now, rules) => hit.immediate(key, now, rules),
+    read: async (key) => get(key),
+    reset: async (key) => void reset.run(key),
+    close: onClose,
+  };
 }
 
-function postgresThrottle(
-  db: Pick<pg.Pool, 'query'>,
-  onClose: () => Promise<void>,
-  options: ThrottleOptions,
-) {
-  const p = (n: number) => (n === 1 ? `$${n}::text` : `$${n}::bigint`);
-  const sql = { hit: HIT_SQL(p), check: CHECK_SQL(p), reset: RESET_SQL(p) };
-  const run = async (which: 'hit' | 'check' | 'reset', params: unknown[]) => {
+// One statement per hit: under the row's lock, the latest failure times (newer than the
+// window, at most max, plus this one) and the lock are computed from the row as it is.
+const PG_KEPT = `(SELECT coalesce(array_agg(t ORDER BY t), '{}') FROM (
+    SELECT t FROM unnest(a.failure_times || $2::bigint) AS t WHERE t > $2::bigint - $3::bigint ORDER BY t DESC LIMIT $4::int) AS recent)`;
+const PG_HIT = `
+INSERT INTO dbdoctor_login_attempts AS a (key, failures, window_start, locked_until, failure_times)
+VALUES ($1, 1, $2::bigint, CASE WHEN 1 >= $4::int THEN $2::bigint + $5::bigint END, ARRAY[$2::bigint])
+ON CONFLICT (key) DO UPDATE SET
+  failure_times = ${PG_KEPT},
+  failures = cardinality(${PG_KEPT}),
+  window_start = coalesce((${PG_KEPT})[1], $2::bigint),
+  locked_until = CASE
+    WHEN cardinality(${PG_KEPT}) >= $4::int AND (a.locked_until IS NULL OR a.locked_until <= $2::bigint)
+      THEN $2::bigint + $5::bigint
+    ELSE a.locked_until END
+RETURNING failure_times, locked_until`;
+
+function postgresThrottle(db: Pick<pg.Pool, 'query'>, onClose: () => Promise<void>): ThrottleBackend {
+  const q = async (name: string, text: string, values: unknown[]) => {
     try {
-      const res = await db.query<Counts & pg.QueryResultRow>({
-        name: `dbdoctor_throttle_${which}`,
-        text: sql[which],
-        values: params,
+      return await db.query<{ failure_times: string[]; locked_until: string | null } & pg.QueryResultRow>({
+        name,
+        text,
+        values,
       });
-      return res.rows[0];
     } catch (e) {
-      if ((e as { code?: string }).code === '42P01') throw missingTables(e);
+      if ((e as { code?: string }).code === '42P01' || (e as { code?: string }).code === '42703')
+        throw missingTables(e);
       throw e;
     }
   };
-  return new DatabaseThrottle(run, onClose, options);
+  const counts = (row: { failure_times: string[]; locked_until: string | null } | undefined) =>
+    row && {
+      times: row.failure_times.map(Number),
+      lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
+    };
+  return {
+    name: 'PostgreSQL',
+    hit: async (key, now, rules) =>
+      counts(
+        (await q('dbdoctor_throttle_hit2', PG_HIT, [key, now, rules.windowMs, rules.max, rules.lockMs]))
+          .rows[0],
+      ) as ThrottleCounts,
+    read: async (key) =>
+      counts(
+        (
+          await q(
+            'dbdoctor_throttle_read2',
+            'SELECT failure_times, locked_until FROM dbdoctor_login_attempts WHERE key = $1',
+            [key],
+          )
+        ).rows[0],
+      ),
+    reset: async (key) =>
+      void (await q('dbdoctor_throttle_reset', 'DELETE FROM dbdoctor_login_attempts WHERE key = $1', [key])),
+    close: onClose,
+  };
 }
 
-/** Opens a login throttle on a URL, a better-sqlite3 Database or a pg Pool/Client. */
+/**
+ * Opens a login throttle on a URL (`sqlite:`, `postgres://`, `redis://`), a better-sqlite3
+ * Database, a pg Pool/Client or a node-redis client.
+ */
 export async function openLoginThrottle(
   database: SessionDatabaseInput,
   options: ThrottleOptions = {},
 ): Promise<LoginThrottle> {
   return withSessionDatabase(
     database,
-    { cwd: options.cwd, poolSize: 5, applicationName: 'dbdoctor throttle' },
-    (opened) =>
-      opened.dialect === 'sqlite'
-        ? sqliteThrottle(opened.db, opened.close, options)
-        : postgresThrottle(opened.pool, opened.close, options),
+    { cwd: options.cwd, poolSize: 5, applicationName: 'dbdoctor throttle', keyPrefix: options.keyPrefix },
+    (opened) => {
+      const backend =
+        opened.dialect === 'sqlite'
+          ? sqliteThrottle(opened.db, opened.close)
+          : opened.dialect === 'postgres'
+            ? postgresThrottle(opened.pool, opened.close)
+            : redisThrottleCounts(opened.redis.client, opened.redis.prefix, opened.close);
+      return new Throttle(backend, options);
+    },
   );
 }
