@@ -61,7 +61,8 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
     readonly backend: SessionBackend,
     options: StoreOptions = {},
   ) {
-    this.clock = options.clock ?? Date.now;
+    // Read Date.now at each call (not once here), so a clock mocked later is seen too.
+    this.clock = options.clock ?? (() => Date.now());
     this.defaultTtlMs = ttlMs(options.defaultTtl, DEFAULT_TTL_MS);
     this.maxBytes = wholeNumber(options.maxDataBytes, 'maxDataBytes', 2) ?? DEFAULT_MAX_DATA_BYTES;
   }

@@ -129,7 +129,8 @@ class Throttle implements LoginThrottle {
       windowMs: positiveDuration(options.window, 'throttle window'),
       lockMs: positiveDuration(options.lockFor, 'throttle lock'),
     };
-    this.clock = options.clock ?? Date.now;
+    // Read Date.now at each call (not once here), so a clock mocked later is seen too.
+    this.clock = options.clock ?? (() => Date.now());
   }
 
   private async guard<R>(op: string, write: boolean, run: () => Promise<R>): Promise<R> {
