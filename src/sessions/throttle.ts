@@ -36,9 +36,10 @@ export interface ThrottleState {
 
 /**
  * A login throttle whose counts live in the database, so every worker shares them (report
- * 003). The window slides exactly: the times of the latest `maxFailures` failures are kept,
- * and the failure that makes `maxFailures` within any span of `window` locks the key, so no
- * span of `window` ever holds more than `maxFailures` allowed failures.
+ * 003). The window slides exactly: the times of the latest `maxFailures` failures are kept;
+ * the failure that makes `maxFailures` within the window locks the key for `lockFor`, and a
+ * key is refused while locked or while its window holds `maxFailures` failures, so no span
+ * of `window` ever holds more than `maxFailures` allowed failures.
  */
 export interface LoginThrottle {
   /** Records one failure, atomically, and returns the state after it. */
@@ -152,17 +153,26 @@ class Throttle implements LoginThrottle {
     }
   }
 
+  /**
+   * A key is refused while it is locked, and while the window ending now already holds
+   * `maxFailures` failures (so a lock shorter than the window never lets a span hold more);
+   * it may try again when both have passed.
+   */
   private state(counts: ThrottleCounts | undefined, now: number): ThrottleState {
-    const failures = counts
-      ? counts.times.filter((t) => t > now - this.rules.windowMs && t <= now).length
-      : 0;
+    const { max, windowMs } = this.rules;
+    const inWindow = (counts?.times ?? [])
+      .filter((t) => t > now - windowMs && t <= now)
+      .sort((a, b) => a - b);
     const lockedUntil = counts?.lockedUntil ?? null;
-    const locked = lockedUntil !== null && lockedUntil > now;
+    const lockWait = lockedUntil !== null && lockedUntil > now ? lockedUntil - now : 0;
+    const windowWait =
+      inWindow.length >= max ? (inWindow[inWindow.length - max] as number) + windowMs - now : 0;
+    const retryAfterMs = Math.max(lockWait, windowWait);
     return {
-      allowed: !locked,
-      failures,
-      lockedUntil: locked ? lockedUntil : null,
-      retryAfterMs: locked ? lockedUntil - now : 0,
+      allowed: retryAfterMs === 0,
+      failures: inWindow.length,
+      lockedUntil: retryAfterMs === 0 ? null : now + retryAfterMs,
+      retryAfterMs,
     };
   }
 

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createClient } from 'redis';
 import {
@@ -159,3 +161,21 @@ export function manualClock(start = 1_700_000_000_000) {
   let now = start;
   return { now: () => now, advance: (ms: number) => (now += ms), set: (ms: number) => (now = ms) };
 }
+
+const WORKER = path.resolve(import.meta.dirname, '../fixtures/session-worker.ts');
+
+/** Runs the session worker fixture in its own process; resolves with its exit code and stderr. */
+export function runWorker(...args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Path of the worker fixture, for tests that drive it over stdin/stdout themselves. */
+export const SESSION_WORKER = WORKER;

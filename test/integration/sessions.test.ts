@@ -1,8 +1,6 @@
 // The session store contract: one suite, run on every backend (memory, SQLite, PostgreSQL,
 // Redis). Each test states behaviour every backend must show identically.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -13,25 +11,12 @@ import {
   type BackendUnderTest,
   backendUnderTest,
   manualClock,
+  runWorker,
   SESSION_BACKENDS,
   type SessionBackendName,
 } from '../helpers/session-backends.js';
 
-const WORKER = path.resolve(import.meta.dirname, '../fixtures/session-worker.ts');
 const MINUTE = 60_000;
-
-/** Runs the worker fixture; resolves with its exit code and stderr. */
-export function runWorker(...args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
 
 const code = (c: string) => (e: Error & { code?: string }) => e.code === c;
 
