@@ -9,7 +9,7 @@ export {
   type ExpressStoreOptions,
   expressSessionStore,
 } from './express.js';
-export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { MemoryBackend, MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export type { RedisCommander } from './redis/client.js';
 export { openSessionStore, SqlSessionStore, type SqlStoreOptions } from './sql-store.js';
 export { BackendStore } from './store.js';
