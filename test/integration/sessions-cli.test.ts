@@ -62,7 +62,15 @@ for (const dialect of DIALECTS) {
         assert.equal(doc.total, 2);
         assert.equal(doc.idsMasked, false);
         assert.deepEqual(doc.sessions.map((s) => s.key).sort(), ['live-1', 'live-2']);
-        const abandoned = await cli(['sessions', 'list', '--url', db.url, '--status', 'abandoned', '--show-ids']);
+        const abandoned = await cli([
+          'sessions',
+          'list',
+          '--url',
+          db.url,
+          '--status',
+          'abandoned',
+          '--show-ids',
+        ]);
         assert.match(abandoned.stdout, /^live-2 +abandoned/m);
         assert.doesNotMatch(abandoned.stdout, /live-1/);
         const withExpired = await cli(['sessions', 'list', '--url', db.url, '--include-expired', '--json']);
@@ -147,7 +155,15 @@ describe('dbdoctor sessions on Redis', () => {
       for (let i = 0; i < 3; i++) await store.create(`old-${i}`, { i }, { ttl: 1 });
       await store.close();
       await new Promise((r) => setTimeout(r, 5)); // a 1 ms TTL against the real clock the CLI uses
-      const listed = await cli(['sessions', 'list', '--url', redis.url, '--json', '--show-ids', '--include-expired']);
+      const listed = await cli([
+        'sessions',
+        'list',
+        '--url',
+        redis.url,
+        '--json',
+        '--show-ids',
+        '--include-expired',
+      ]);
       assert.equal(listed.code, 0, listed.stderr);
       assert.equal(listed.json<{ total: number }>().total, 1);
       assert.equal(listed.json<{ sessions: unknown[] }>().sessions.length, 4);
