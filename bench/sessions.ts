@@ -1,15 +1,21 @@
 /**
  * Session store benchmarks: get, touch, create, and sweep of 100,000 expired sessions for
- * each backend, against floors in the same run: a plain Map with expiry (memory), and the
- * same SQL through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg. Floors parse the
- * JSON data they read, as any store must.
+ * each backend, against floors in the same run: a Map of JSON text with expiry (memory: the
+ * least a store that hands out copies does, as express-session's MemoryStore), the same SQL
+ * through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg, and plain node-redis
+ * commands (SET PX, GET, PEXPIRE, an expiry index swept in batches). Floors parse the JSON
+ * data they read, as any store must. connect-redis runs the same workload for scale.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { RedisStore } from 'connect-redis';
 import pg from 'pg';
+import { createClient } from 'redis';
 import { SWEEP_BATCH } from '../src/sessions/backend.js';
+import { REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
+import { SQLITE_SWEEP_BATCH } from '../src/sessions/sqlite-backend.js';
 import {
   installSessionTables,
   MemoryStore,
@@ -20,6 +26,8 @@ import {
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
 const PG_OPS = Number(process.env.BENCH_SESSION_PG_OPS ?? 3000);
+const REDIS_OPS = Number(process.env.BENCH_SESSION_REDIS_OPS ?? 5000);
+const REDIS_URL = process.env.DBDOCTOR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
@@ -67,7 +75,14 @@ function storeOps(store: SessionStore, clock: { now: number }, fill: Ops['fill']
   };
 }
 
-async function measure(name: string, ours: Ops, floor: Ops, n: number, report: string[]): Promise<void> {
+async function measure(
+  name: string,
+  ours: Ops,
+  floor: Ops,
+  n: number,
+  report: string[],
+  options: { sweep?: boolean } = {},
+): Promise<void> {
   const now = 1_700_000_000_000;
   const row = async (op: string, run: (o: Ops) => Promise<void>, setup?: (o: Ops) => Promise<void>) => {
     // Interleave floor and ours and keep each one's best, so drift hits both alike.
@@ -105,6 +120,7 @@ async function measure(name: string, ours: Ops, floor: Ops, n: number, report: s
       `${name} sweep x${SWEEP_N}, for context: one unbounded DELETE through the raw driver ${fmt(Math.min(...t))}`,
     );
   }
+  if (options.sweep === false) return;
   // Only the sweep is timed; the 100,000 expired sessions are put there first, untimed.
   await row(
     'sweep',
@@ -117,7 +133,32 @@ async function measure(name: string, ours: Ops, floor: Ops, n: number, report: s
   );
 }
 
-/** A Map with expiry: the least any memory store can do. */
+/**
+ * A Map of JSON text with expiry: the least a memory store that hands out copies can do
+ * (express-session's MemoryStore does exactly this: JSON.stringify on set, JSON.parse on get).
+ */
+function jsonMapFloor(): Ops {
+  const m = new Map<string, { json: string; expiresAt: number; ttl: number }>();
+  return {
+    fill: (count, now, ttl) => {
+      for (let i = 0; i < count; i++) m.set(`e${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl });
+    },
+    create: (i, now, ttl) => void m.set(`k${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl }),
+    get: (i, now) => {
+      const e = m.get(`k${i}`);
+      return e && e.expiresAt > now ? JSON.parse(e.json) : undefined;
+    },
+    touch: (i, now) => {
+      const e = m.get(`k${i}`);
+      if (e && e.expiresAt > now) e.expiresAt = now + e.ttl;
+    },
+    sweep: (now) => {
+      for (const [k, e] of m) if (e.expiresAt <= now) m.delete(k);
+    },
+  };
+}
+
+/** A Map with expiry sharing the caller's objects (no copies): for context only. */
 function mapFloor(): Ops {
   const m = new Map<string, { data: unknown; expiresAt: number; ttl: number }>();
   return {
@@ -170,6 +211,7 @@ function sqliteFloor(file: string): Ops {
   const sweepBatch = db.prepare(
     'DELETE FROM dbdoctor_sessions WHERE rowid IN (SELECT rowid FROM dbdoctor_sessions WHERE expires_at <= ? LIMIT ?)',
   );
+  const batch = SQLITE_SWEEP_BATCH;
   return {
     fill: sqliteFill(db),
     create: (i, now, ttl) => upsert.run(`k${i}`, JSON.stringify(DATA), now, now, now + ttl, ttl),
@@ -179,7 +221,7 @@ function sqliteFloor(file: string): Ops {
     },
     touch: (i, now) => slide.run(now, now, `k${i}`, now),
     sweep: (now) => {
-      while (sweepBatch.run(now, SWEEP_BATCH).changes === SWEEP_BATCH);
+      while (sweepBatch.run(now, batch).changes === batch);
     },
     sweepUnbounded: (now) => db.prepare('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?').run(now),
   };
@@ -222,22 +264,107 @@ function pgFloor(pool: pg.Pool): Ops {
   };
 }
 
-/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres (default all). */
-const BACKENDS = new Set((process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres').split(','));
+/**
+ * Plain node-redis commands: SET with PX, GET, PEXPIRE, and an expiry index (a sorted set)
+ * swept in batches of the store's size: what any Redis session store must do at least.
+ */
+function redisFloor(client: ReturnType<typeof createClient>, prefix: string): Ops {
+  const index = `${prefix}expires`;
+  return {
+    fill: async (count, now, ttl) => {
+      for (let i = 0; i < count; i += 1000) {
+        const multi = client.multi();
+        for (let j = i; j < Math.min(count, i + 1000); j++) {
+          multi.set(`${prefix}e${j}`, JSON.stringify(DATA), { PX: ttl + 60_000 });
+          multi.zAdd(index, { score: now + ttl, value: `e${j}` });
+        }
+        await multi.exec();
+      }
+    },
+    create: (i, _now, ttl) => client.set(`${prefix}k${i}`, JSON.stringify(DATA), { PX: ttl }),
+    get: async (i) => {
+      const v = await client.get(`${prefix}k${i}`);
+      return v && JSON.parse(v);
+    },
+    touch: (i, _now) => client.pExpire(`${prefix}k${i}`, TTL),
+    sweep: async (now) => {
+      for (;;) {
+        const due = await client.zRangeByScore(index, '-inf', now, { LIMIT: { offset: 0, count: REDIS_SWEEP_BATCH } });
+        if (due.length === 0) return;
+        await client
+          .multi()
+          .del(due.map((m) => `${prefix}${m}`))
+          .zRem(index, due)
+          .exec();
+        if (due.length < REDIS_SWEEP_BATCH) return;
+      }
+    },
+  };
+}
+
+/** connect-redis (express-session's most used store) on the same workload, for scale. */
+function connectRedisOps(client: ReturnType<typeof createClient>, prefix: string): Ops {
+  const store = new RedisStore({ client, prefix, ttl: TTL / 1000 });
+  const sess = DATA as unknown as Parameters<RedisStore['set']>[1];
+  return {
+    fill: () => {},
+    create: (i) => store.set(`k${i}`, sess),
+    get: (i) => store.get(`k${i}`),
+    touch: (i) => store.touch(`k${i}`, sess),
+    sweep: () => {},
+  };
+}
+
+/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres,redis (default all). */
+const BACKENDS = new Set((process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres,redis').split(','));
 
 async function benchMemory(report: string[]): Promise<void> {
   const memClock = { now: 0 };
   const memStore = new MemoryStore({ clock: () => memClock.now });
-  await measure(
-    'memory',
-    storeOps(memStore, memClock, async (count, now, ttl) => {
-      memClock.now = now;
-      for (let i = 0; i < count; i++) await memStore.create(`e${i}`, DATA, { ttl });
-    }),
-    mapFloor(),
-    OPS * 5,
-    report,
-  );
+  const ours = storeOps(memStore, memClock, async (count, now, ttl) => {
+    memClock.now = now;
+    for (let i = 0; i < count; i++) await memStore.create(`e${i}`, DATA, { ttl });
+  });
+  await measure('memory', ours, jsonMapFloor(), OPS * 5, report);
+  // For context: what copying costs against a Map that shares the caller's objects.
+  await measure('memory (vs a Map without copies, context)', ours, mapFloor(), OPS * 5, report, { sweep: false });
+}
+
+async function benchRedis(report: string[]): Promise<void> {
+  const tag = `dbdoctor-bench:${process.pid}:`;
+  const client = createClient({ url: REDIS_URL });
+  client.on('error', () => {});
+  await client.connect();
+  const oursPrefix = `${tag}ours:`;
+  const redisClock = { now: 0 };
+  const store = await openSessionStore(`${REDIS_URL}?prefix=${encodeURIComponent(oursPrefix)}`, {
+    clock: () => redisClock.now,
+  });
+  // The store's own fill: sessions in its hashes and indexes, 1,000 per pipeline.
+  const fill: Ops['fill'] = async (count, now, ttl) => {
+    redisClock.now = now;
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      pending.push(store.create(`e${i}`, DATA, { ttl }));
+      if (pending.length === 1000) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+  };
+  try {
+    await measure('Redis', storeOps(store, redisClock, fill), redisFloor(client, `${tag}floor:`), REDIS_OPS, report);
+    await measure(
+      'Redis (connect-redis on the same floor, for scale)',
+      connectRedisOps(client, `${tag}connect:`),
+      redisFloor(client, `${tag}floor2:`),
+      REDIS_OPS,
+      report,
+      { sweep: false },
+    );
+  } finally {
+    await store.close();
+    for await (const keys of client.scanIterator({ MATCH: `${tag}*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
+    await client.close();
+  }
 }
 
 async function benchSqlite(report: string[], tmp: string): Promise<void> {
@@ -294,6 +421,7 @@ try {
   if (BACKENDS.has('memory')) await benchMemory(report);
   if (BACKENDS.has('sqlite')) await benchSqlite(report, tmp);
   if (BACKENDS.has('postgres')) await benchPostgres(report);
+  if (BACKENDS.has('redis')) await benchRedis(report);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -16,9 +16,13 @@ export interface StoredSession {
   ttlMs: number;
 }
 
+/** A backend's answer: a promise, or (memory, SQLite: synchronous underneath) the value itself. */
+export type Answer<T> = T | Promise<T>;
+
 /**
  * What one backend (memory, SQLite, PostgreSQL, Redis) does for a session store: single,
- * atomic steps on stored sessions. Everything a caller can observe (validation, expiry,
+ * atomic steps on stored sessions. A backend that answers at once returns the value, not a
+ * promise: the store then skips an await on its hot paths (get, touch, create). Everything a caller can observe (validation, expiry,
  * merge semantics, copies, errors) lives in the store above it, once for every backend.
  * Keys and values are always bound parameters or script arguments, never text in a query.
  */
@@ -28,11 +32,11 @@ export interface SessionBackend {
   /** How many expired sessions one sweep step removes at most. */
   readonly sweepBatchSize: number;
   /** Creates or replaces the session. */
-  put(session: StoredSession): Promise<void>;
+  put(session: StoredSession): Answer<void>;
   /** The stored session, expired or not, or undefined. */
-  find(key: string): Promise<StoredSession | undefined>;
+  find(key: string): Answer<StoredSession | undefined>;
   /** Removes the session only if it expired by `now`. */
-  removeIfExpired(key: string, now: number): Promise<void>;
+  removeIfExpired(key: string, now: number): Answer<void>;
   /**
    * Compare-and-set: when the session is unexpired at `now` and its data is still `expected`
    * (the text `find` returned), stores `data`, slides the expiry (with `ttlMs` as the new TTL
@@ -45,13 +49,13 @@ export interface SessionBackend {
     data: string,
     now: number,
     ttlMs: number | null,
-  ): Promise<StoredSession | undefined>;
+  ): Answer<StoredSession | undefined>;
   /** Slides the expiry (new TTL and status when given) of an unexpired session; false if none. */
-  slide(key: string, now: number, ttlMs: number | null, status: SessionStatus | null): Promise<boolean>;
+  slide(key: string, now: number, ttlMs: number | null, status: SessionStatus | null): Answer<boolean>;
   /** Removes the session; true when it was unexpired at `now`. */
-  removeLive(key: string, now: number): Promise<boolean>;
+  removeLive(key: string, now: number): Answer<boolean>;
   /** Removes up to `limit` sessions expired by `now`; `done` when no more are due. */
-  sweepStep(now: number, limit: number): Promise<{ removed: number; done: boolean }>;
+  sweepStep(now: number, limit: number): Answer<{ removed: number; done: boolean }>;
   /**
    * Sessions ordered by lastActivity descending, then key in code point order (UTF-8 byte
    * order), filtered by status and expiry, paged.
@@ -62,11 +66,11 @@ export interface SessionBackend {
     includeExpired: boolean,
     limit: number,
     offset: number,
-  ): Promise<StoredSession[]>;
+  ): Answer<StoredSession[]>;
   /** Number of sessions unexpired at `now`. */
-  count(now: number): Promise<number>;
-  clear(): Promise<void>;
-  close(): Promise<void>;
+  count(now: number): Answer<number>;
+  clear(): Answer<void>;
+  close(): Answer<void>;
 }
 
 /** How many expired sessions one SQL sweep statement deletes: bounded so no lock is held for long. */

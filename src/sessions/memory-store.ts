@@ -52,7 +52,7 @@ export class MemoryBackend implements SessionBackend {
     this.sessions.delete(e.key);
   }
 
-  async put(s: StoredSession): Promise<void> {
+  put(s: StoredSession): void {
     const old = this.sessions.get(s.key);
     if (old !== undefined) this.drop(old);
     const e: Entry = {
@@ -74,23 +74,23 @@ export class MemoryBackend implements SessionBackend {
     }
   }
 
-  async find(key: string): Promise<StoredSession | undefined> {
+  find(key: string): StoredSession | undefined {
     // The store only reads the fields and never hands this object out.
     return this.use(key);
   }
 
-  async removeIfExpired(key: string, now: number): Promise<void> {
+  removeIfExpired(key: string, now: number): void {
     const e = this.sessions.get(key);
     if (e !== undefined && e.expiresAt <= now) this.drop(e);
   }
 
-  async replaceData(
+  replaceData(
     key: string,
     expected: string,
     data: string,
     now: number,
     ttlMs: number | null,
-  ): Promise<StoredSession | undefined> {
+  ): StoredSession | undefined {
     const e = this.use(key);
     if (e === undefined || e.expiresAt <= now || e.data !== expected) return undefined;
     e.data = data;
@@ -102,12 +102,7 @@ export class MemoryBackend implements SessionBackend {
     return { ...e };
   }
 
-  async slide(
-    key: string,
-    now: number,
-    ttlMs: number | null,
-    status: SessionStatus | null,
-  ): Promise<boolean> {
+  slide(key: string, now: number, ttlMs: number | null, status: SessionStatus | null): boolean {
     const e = this.use(key);
     if (e === undefined || e.expiresAt <= now) return false;
     if (status !== null) e.status = status;
@@ -119,14 +114,14 @@ export class MemoryBackend implements SessionBackend {
     return true;
   }
 
-  async removeLive(key: string, now: number): Promise<boolean> {
+  removeLive(key: string, now: number): boolean {
     const e = this.sessions.get(key);
     if (e === undefined) return false;
     this.drop(e);
     return e.expiresAt > now;
   }
 
-  async sweepStep(now: number, limit: number): Promise<{ removed: number; done: boolean }> {
+  sweepStep(now: number, limit: number): { removed: number; done: boolean } {
     let removed = 0;
     const visited = this.due.drain(
       now,
@@ -143,13 +138,13 @@ export class MemoryBackend implements SessionBackend {
     return { removed, done: visited < limit };
   }
 
-  async list(
+  list(
     now: number,
     status: SessionStatus | null,
     includeExpired: boolean,
     limit: number,
     offset: number,
-  ): Promise<StoredSession[]> {
+  ): StoredSession[] {
     const out: Entry[] = [];
     for (const e of this.sessions.values()) {
       if (status !== null && e.status !== status) continue;
@@ -160,13 +155,13 @@ export class MemoryBackend implements SessionBackend {
     return out.slice(offset, offset + limit);
   }
 
-  async count(now: number): Promise<number> {
+  count(now: number): number {
     let n = 0;
     for (const e of this.sessions.values()) if (e.expiresAt > now) n++;
     return n;
   }
 
-  async clear(): Promise<void> {
+  clear(): void {
     this.sessions.clear();
     this.due.clear();
   }

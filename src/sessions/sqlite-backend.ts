@@ -78,64 +78,59 @@ export class SqliteSessionBackend implements SessionBackend {
     }
   }
 
-  async put(r: StoredSession): Promise<void> {
+  put(r: StoredSession): void {
     this.s.put!.run(r.key, r.data, r.status, r.createdAt, r.lastActivity, r.expiresAt, r.ttlMs);
   }
 
-  async find(key: string): Promise<StoredSession | undefined> {
+  find(key: string): StoredSession | undefined {
     const raw = this.s.find!.get(key) as Raw | undefined;
     return raw && toRow(raw);
   }
 
-  async removeIfExpired(key: string, now: number): Promise<void> {
+  removeIfExpired(key: string, now: number): void {
     this.s.removeIfExpired!.run(key, now);
   }
 
-  async replaceData(
+  replaceData(
     key: string,
     expected: string,
     data: string,
     now: number,
     ttlMs: number | null,
-  ): Promise<StoredSession | undefined> {
+  ): StoredSession | undefined {
     const raw = this.s.replaceData!.get(data, ttlMs, now, now, ttlMs, key, expected, now) as Raw | undefined;
     return raw && toRow(raw);
   }
 
-  async slide(
-    key: string,
-    now: number,
-    ttlMs: number | null,
-    status: SessionStatus | null,
-  ): Promise<boolean> {
+  slide(key: string, now: number, ttlMs: number | null, status: SessionStatus | null): boolean {
     return this.s.slide!.run(ttlMs, now, now, ttlMs, status, key, now).changes > 0;
   }
 
-  async removeLive(key: string, now: number): Promise<boolean> {
+  removeLive(key: string, now: number): boolean {
     const r = this.s.removeLive!.get(key, now) as { live: number } | undefined;
     return r !== undefined && r.live === 1;
   }
 
-  async sweepStep(now: number, limit: number): Promise<{ removed: number; done: boolean }> {
+  sweepStep(now: number, limit: number): { removed: number; done: boolean } {
     const removed = this.s.sweep!.run(now, limit).changes;
     return { removed, done: removed < limit };
   }
 
-  async list(
+  list(
     now: number,
     status: SessionStatus | null,
     includeExpired: boolean,
     limit: number,
     offset: number,
-  ): Promise<StoredSession[]> {
+  ): StoredSession[] {
     return (this.s.list!.all(status, status, includeExpired ? 1 : 0, now, limit, offset) as Raw[]).map(toRow);
   }
 
-  async count(now: number): Promise<number> {
+  count(now: number): number {
     return (this.s.count!.get(now) as { n: number }).n;
   }
 
-  async clear(): Promise<void> {
+  clear(): void {
     this.s.clear!.run();
   }
 

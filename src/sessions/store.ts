@@ -67,24 +67,20 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
     this.maxBytes = wholeNumber(options.maxDataBytes, 'maxDataBytes', 2) ?? DEFAULT_MAX_DATA_BYTES;
   }
 
-  /** Runs one operation; any error that is not already a DbDoctorError is explained. */
-  private async guard<R>(op: Operation, run: () => Promise<R>): Promise<R> {
-    try {
-      return await run();
-    } catch (e) {
-      if (e instanceof DbDoctorError) throw e;
-      throw new DbDoctorError(
-        'SESSION_STORE_FAILED',
-        `The ${this.backend.name} session store failed during ${op}: ${errorMessage(e)}`,
-        {
-          unchanged: READS.has(op)
-            ? 'Nothing was changed.'
-            : 'The database did not confirm the change: it may or may not have been applied.',
-          hint: `Check that the ${this.backend.name} server is reachable and the session tables are installed, then retry.`,
-          cause: e,
-        },
-      );
-    }
+  /** The error to report for `e` met during `op`: a DbDoctorError as it is, else explained. */
+  private explain(e: unknown, op: Operation): DbDoctorError {
+    if (e instanceof DbDoctorError) return e;
+    return new DbDoctorError(
+      'SESSION_STORE_FAILED',
+      `The ${this.backend.name} session store failed during ${op}: ${errorMessage(e)}`,
+      {
+        unchanged: READS.has(op)
+          ? 'Nothing was changed.'
+          : 'The database did not confirm the change: it may or may not have been applied.',
+        hint: `Check that the ${this.backend.name} server is reachable and the session tables are installed, then retry.`,
+        cause: e,
+      },
+    );
   }
 
   private session(row: StoredSession, data: T): Session<T> {
@@ -108,8 +104,8 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
     return options?.ttl === undefined ? null : ttlMs(options.ttl, this.defaultTtlMs);
   }
 
-  create(key: string | null | undefined, data: T, options: { ttl?: Ttl } = {}): Promise<Session<T>> {
-    return this.guard('create', async () => {
+  async create(key: string | null | undefined, data: T, options: { ttl?: Ttl } = {}): Promise<Session<T>> {
+    try {
       const k = key == null ? generateKey() : checkKey(key);
       const ttl = ttlMs(options?.ttl, this.defaultTtlMs);
       const json = serializeData(data, this.maxBytes);
@@ -124,14 +120,18 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
         ttlMs: ttl,
       };
       await this.backend.put(row);
-      return this.parsed(row);
-    });
+      // The caller's own object: the store keeps only the JSON text.
+      return this.session(row, data);
+    } catch (e) {
+      throw this.explain(e, 'create');
+    }
   }
 
-  get(key: string): Promise<Session<T> | null> {
-    return this.guard('get', async () => {
+  async get(key: string): Promise<Session<T> | null> {
+    try {
       const k = checkKey(key);
-      const row = await this.backend.find(k);
+      const found = this.backend.find(k);
+      const row = found instanceof Promise ? await found : found;
       if (!row) return null;
       const now = this.clock();
       if (row.expiresAt <= now) {
@@ -139,11 +139,13 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
         return null;
       }
       return this.parsed(row);
-    });
+    } catch (e) {
+      throw this.explain(e, 'get');
+    }
   }
 
-  update(key: string, patch: Partial<T>, options?: SlideOptions): Promise<Session<T> | null> {
-    return this.guard('update', async () => {
+  async update(key: string, patch: Partial<T>, options?: SlideOptions): Promise<Session<T> | null> {
+    try {
       const k = checkKey(key);
       checkJson(patch);
       const ttl = this.slideTtl(options);
@@ -171,19 +173,28 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
           hint: 'Retry the update; if it keeps happening, fewer writers should update one session at once.',
         },
       );
-    });
+    } catch (e) {
+      throw this.explain(e, 'update');
+    }
   }
 
-  touch(key: string, options?: SlideOptions): Promise<boolean> {
-    return this.guard('touch', async () => {
+  async touch(key: string, options?: SlideOptions): Promise<boolean> {
+    try {
       const k = checkKey(key);
       const ttl = this.slideTtl(options);
-      return this.backend.slide(k, this.clock(), ttl, null);
-    });
+      const slid = this.backend.slide(k, this.clock(), ttl, null);
+      return slid instanceof Promise ? await slid : slid;
+    } catch (e) {
+      throw this.explain(e, 'touch');
+    }
   }
 
-  private setStatus(op: 'complete' | 'abandon', key: string, status: SessionStatus): Promise<boolean> {
-    return this.guard(op, async () => this.backend.slide(checkKey(key), this.clock(), null, status));
+  private async setStatus(op: 'complete' | 'abandon', key: string, status: SessionStatus): Promise<boolean> {
+    try {
+      return await this.backend.slide(checkKey(key), this.clock(), null, status);
+    } catch (e) {
+      throw this.explain(e, op);
+    }
   }
 
   complete(key: string): Promise<boolean> {
@@ -194,8 +205,8 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
     return this.setStatus('abandon', key, 'abandoned');
   }
 
-  validate(key: string): Promise<Validation<T>> {
-    return this.guard('validate', async () => {
+  async validate(key: string): Promise<Validation<T>> {
+    try {
       const k = checkKey(key);
       const row = await this.backend.find(k);
       if (!row) return { valid: false, reason: 'not_found', session: null };
@@ -207,15 +218,21 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
         reason = 'expired';
       } else if (row.status !== 'active') reason = row.status;
       return reason === null ? { valid: true, session } : { valid: false, reason, session };
-    });
+    } catch (e) {
+      throw this.explain(e, 'validate');
+    }
   }
 
-  delete(key: string): Promise<boolean> {
-    return this.guard('delete', async () => this.backend.removeLive(checkKey(key), this.clock()));
+  async delete(key: string): Promise<boolean> {
+    try {
+      return await this.backend.removeLive(checkKey(key), this.clock());
+    } catch (e) {
+      throw this.explain(e, 'delete');
+    }
   }
 
-  sweep(options: SweepOptions = {}): Promise<number> {
-    return this.guard('sweep', async () => {
+  async sweep(options: SweepOptions = {}): Promise<number> {
+    try {
       const now = this.clock();
       let total = 0;
       for (;;) {
@@ -227,11 +244,13 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
         // process waiting for the write lock, in before the next batch.
         await yieldToEventLoop();
       }
-    });
+    } catch (e) {
+      throw this.explain(e, 'sweep');
+    }
   }
 
-  list(options: ListOptions = {}): Promise<Session<T>[]> {
-    return this.guard('list', async () => {
+  async list(options: ListOptions = {}): Promise<Session<T>[]> {
+    try {
       const status = checkStatus(options.status);
       const limit = wholeNumber(options.limit, 'limit', 0) ?? DEFAULT_LIST_LIMIT;
       const offset = wholeNumber(options.offset, 'offset', 0) ?? 0;
@@ -243,18 +262,32 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
         offset,
       );
       return rows.map((r) => this.parsed(r));
-    });
+    } catch (e) {
+      throw this.explain(e, 'list');
+    }
   }
 
-  count(): Promise<number> {
-    return this.guard('count', async () => this.backend.count(this.clock()));
+  async count(): Promise<number> {
+    try {
+      return await this.backend.count(this.clock());
+    } catch (e) {
+      throw this.explain(e, 'count');
+    }
   }
 
-  clear(): Promise<void> {
-    return this.guard('clear', async () => this.backend.clear());
+  async clear(): Promise<void> {
+    try {
+      return await this.backend.clear();
+    } catch (e) {
+      throw this.explain(e, 'clear');
+    }
   }
 
-  close(): Promise<void> {
-    return this.guard('close', async () => this.backend.close());
+  async close(): Promise<void> {
+    try {
+      return await this.backend.close();
+    } catch (e) {
+      throw this.explain(e, 'close');
+    }
   }
 }

@@ -135,6 +135,44 @@ export function jsonBytes(json: string): number {
   return Buffer.byteLength(json, 'utf8');
 }
 
+/**
+ * Whether `value` is plain JSON as far as types go (what JSON.stringify would silently change
+ * or drop is not): one walk, no strings built. Strings are checked afterwards, on the JSON text.
+ */
+function plainJson(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (depth > MAX_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!plainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in value) {
+        if (Object.hasOwn(value, k) && !plainJson((value as Record<string, unknown>)[k], depth + 1))
+          return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * JSON.stringify writes U+0000 as \u0000 and a lone surrogate as \udXXX (paired ones as they
+ * are), so one search of the text finds every NUL and lone surrogate in any string or key;
+ * an escape counts only after an even run of backslashes (`\\u0000` is a backslash and text).
+ */
+const UNSTORABLE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f])/;
+
 function tooLarge(bytes: number, maxBytes: number, after: 'create' | 'update'): DbDoctorError {
   return new DbDoctorError(
     'SESSION_DATA_TOO_LARGE',
@@ -160,11 +198,16 @@ export function serializeData(
 ): string {
   if (data === null || typeof data !== 'object' || Array.isArray(data))
     throw notJson('data', 'not an object');
-  const bad = whereNotJson(data, 'data', 0);
-  if (bad) throw notJson(bad.path, bad.what);
-  const json = JSON.stringify(data);
-  const bytes = jsonBytes(json);
-  if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, after);
+  const json = plainJson(data, 0) ? JSON.stringify(data) : null;
+  if (json === null || (json.includes('\\') && UNSTORABLE_ESCAPE.test(json))) {
+    const bad = whereNotJson(data, 'data', 0) ?? { path: 'data', what: 'not storable JSON' };
+    throw notJson(bad.path, bad.what);
+  }
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit: count exactly only near the limit.
+  if (json.length * 3 > maxBytes) {
+    const bytes = jsonBytes(json);
+    if (bytes > maxBytes) throw tooLarge(bytes, maxBytes, after);
+  }
   return json;
 }
 
