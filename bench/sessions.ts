@@ -14,14 +14,14 @@ import { RedisStore } from 'connect-redis';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { SWEEP_BATCH } from '../src/sessions/backend.js';
-import { REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
-import { SQLITE_SWEEP_BATCH } from '../src/sessions/sqlite-backend.js';
 import {
   installSessionTables,
   MemoryStore,
   openSessionStore,
   type SessionStore,
 } from '../src/sessions/index.js';
+import { REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
+import { SQLITE_SWEEP_BATCH } from '../src/sessions/sqlite-backend.js';
 
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
@@ -141,7 +141,8 @@ function jsonMapFloor(): Ops {
   const m = new Map<string, { json: string; expiresAt: number; ttl: number }>();
   return {
     fill: (count, now, ttl) => {
-      for (let i = 0; i < count; i++) m.set(`e${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl });
+      for (let i = 0; i < count; i++)
+        m.set(`e${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl });
     },
     create: (i, now, ttl) => void m.set(`k${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl }),
     get: (i, now) => {
@@ -289,7 +290,9 @@ function redisFloor(client: ReturnType<typeof createClient>, prefix: string): Op
     touch: (i, _now) => client.pExpire(`${prefix}k${i}`, TTL),
     sweep: async (now) => {
       for (;;) {
-        const due = await client.zRangeByScore(index, '-inf', now, { LIMIT: { offset: 0, count: REDIS_SWEEP_BATCH } });
+        const due = await client.zRangeByScore(index, '-inf', now, {
+          LIMIT: { offset: 0, count: REDIS_SWEEP_BATCH },
+        });
         if (due.length === 0) return;
         await client
           .multi()
@@ -327,7 +330,9 @@ async function benchMemory(report: string[]): Promise<void> {
   });
   await measure('memory', ours, jsonMapFloor(), OPS * 5, report);
   // For context: what copying costs against a Map that shares the caller's objects.
-  await measure('memory (vs a Map without copies, context)', ours, mapFloor(), OPS * 5, report, { sweep: false });
+  await measure('memory (vs a Map without copies, context)', ours, mapFloor(), OPS * 5, report, {
+    sweep: false,
+  });
 }
 
 async function benchRedis(report: string[]): Promise<void> {
@@ -351,7 +356,13 @@ async function benchRedis(report: string[]): Promise<void> {
     await Promise.all(pending);
   };
   try {
-    await measure('Redis', storeOps(store, redisClock, fill), redisFloor(client, `${tag}floor:`), REDIS_OPS, report);
+    await measure(
+      'Redis',
+      storeOps(store, redisClock, fill),
+      redisFloor(client, `${tag}floor:`),
+      REDIS_OPS,
+      report,
+    );
     await measure(
       'Redis (connect-redis on the same floor, for scale)',
       connectRedisOps(client, `${tag}connect:`),
@@ -362,7 +373,8 @@ async function benchRedis(report: string[]): Promise<void> {
     );
   } finally {
     await store.close();
-    for await (const keys of client.scanIterator({ MATCH: `${tag}*`, COUNT: 1000 })) if (keys.length) await client.del(keys);
+    for await (const keys of client.scanIterator({ MATCH: `${tag}*`, COUNT: 1000 }))
+      if (keys.length) await client.del(keys);
     await client.close();
   }
 }
