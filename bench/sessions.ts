@@ -85,19 +85,24 @@ async function measure(
 ): Promise<void> {
   const now = 1_700_000_000_000;
   const row = async (op: string, run: (o: Ops) => Promise<void>, setup?: (o: Ops) => Promise<void>) => {
-    // Interleave floor and ours and keep each one's best, so drift hits both alike.
+    // Interleave floor and ours (alternating which goes first), keep each one's best, and
+    // also the median of the paired ratios: on a shared machine a busy moment spoils one
+    // pair, not the figure.
     const f: number[] = [];
     const o: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      await setup?.(floor);
-      f.push(await timed(() => run(floor)));
-      await setup?.(ours);
-      o.push(await timed(() => run(ours)));
+      const pair = r % 2 === 0 ? [floor, ours] : [ours, floor];
+      for (const x of pair) {
+        await setup?.(x);
+        (x === floor ? f : o).push(await timed(() => run(x)));
+      }
     }
     const fb = Math.min(...f);
     const ob = Math.min(...o);
+    const paired = o.map((t, i) => t / (f[i] as number)).sort((a, b) => a - b);
+    const median = paired[Math.floor(paired.length / 2)] as number;
     report.push(
-      `${name} ${op} x${op === 'sweep' ? SWEEP_N : n}: ours ${fmt(ob)} vs floor ${fmt(fb)} = ${ratio(ob, fb)}`,
+      `${name} ${op} x${op === 'sweep' ? SWEEP_N : n}: ours ${fmt(ob)} vs floor ${fmt(fb)} = ${ratio(ob, fb)} (median of paired ratios ${median.toFixed(2)}x)`,
     );
   };
   await row('create', async (x) => {
