@@ -63,6 +63,13 @@ export class ExpiryBuckets<E extends Queued> {
     this.entries++;
   }
 
+  /** Queues `entry` for its current due time, doing nothing if it is in that bucket already. */
+  requeue(entry: E): void {
+    const bucket = entry.queuedIn as Bucket<E> | null;
+    if (bucket !== null && bucket.n === Math.floor(this.timeOf(entry) / this.width)) return;
+    this.add(entry);
+  }
+
   /** Takes `entry` out of the queue, if it is queued. */
   remove(entry: E): void {
     const bucket = entry.queuedIn as Bucket<E> | null;

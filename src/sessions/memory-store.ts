@@ -54,7 +54,18 @@ export class MemoryBackend implements SessionBackend {
 
   put(s: StoredSession): void {
     const old = this.sessions.get(s.key);
-    if (old !== undefined) this.drop(old);
+    if (old !== undefined) {
+      // Replaced in place: the same entry, moved in the expiry queue only if its bucket changes.
+      old.data = s.data;
+      old.status = s.status;
+      old.createdAt = s.createdAt;
+      old.lastActivity = s.lastActivity;
+      old.expiresAt = s.expiresAt;
+      old.ttlMs = s.ttlMs;
+      this.due.requeue(old);
+      this.use(s.key);
+      return;
+    }
     const e: Entry = {
       key: s.key,
       data: s.data,
@@ -98,7 +109,7 @@ export class MemoryBackend implements SessionBackend {
     e.lastActivity = now;
     e.expiresAt = now + e.ttlMs;
     // A shorter TTL can move the due time earlier than the bucket it is queued in.
-    if (ttlMs !== null) this.due.add(e);
+    if (ttlMs !== null) this.due.requeue(e);
     return { ...e };
   }
 
@@ -110,7 +121,7 @@ export class MemoryBackend implements SessionBackend {
     e.lastActivity = now;
     e.expiresAt = now + e.ttlMs;
     // A later due time is found by the sweep (it re-queues); an earlier one must move now.
-    if (ttlMs !== null) this.due.add(e);
+    if (ttlMs !== null) this.due.requeue(e);
     return true;
   }
 
