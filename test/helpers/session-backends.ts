@@ -14,13 +14,16 @@ import {
   type SessionStore,
   type ThrottleOptions,
 } from '../../src/sessions/index.js';
-import { createTestDatabase, type TestDatabase } from './databases.js';
+import { createTestDatabase, DIALECTS, type TestDatabase, type TestDialect } from './databases.js';
 
-/** Every backend a session store runs on; the contract tests run once per backend. */
-export const SESSION_BACKENDS = ['memory', 'sqlite', 'postgres', 'redis'] as const;
-export type SessionBackendName = (typeof SESSION_BACKENDS)[number];
+export type SessionBackendName = 'memory' | TestDialect | 'redis';
+/**
+ * Every backend a session store runs on; the contract tests run once per backend. The SQL
+ * ones follow DBDOCTOR_TEST_DIALECTS, as every integration test does.
+ */
+export const SESSION_BACKENDS: readonly SessionBackendName[] = ['memory', ...DIALECTS, 'redis'];
 /** The backends another process can share (everything but memory). */
-export const SHARED_BACKENDS = ['sqlite', 'postgres', 'redis'] as const;
+export const SHARED_BACKENDS: readonly Exclude<SessionBackendName, 'memory'>[] = [...DIALECTS, 'redis'];
 
 export const REDIS_URL = process.env.DBDOCTOR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -13,7 +13,7 @@ import {
   manualClock,
   runWorker,
   SESSION_BACKENDS,
-  type SessionBackendName,
+  SHARED_BACKENDS,
 } from '../helpers/session-backends.js';
 
 const MINUTE = 60_000;
@@ -435,7 +435,7 @@ describe('every backend answers a random sequence of calls identically', () => {
   });
 });
 
-for (const name of ['sqlite', 'postgres', 'redis'] as const satisfies readonly SessionBackendName[]) {
+for (const name of SHARED_BACKENDS) {
   describe(`session store across processes on ${name}`, () => {
     let b: BackendUnderTest;
     before(async () => {
@@ -508,7 +508,7 @@ for (const name of ['sqlite', 'postgres', 'redis'] as const satisfies readonly S
 
 describe('no raw driver error reaches the caller', () => {
   it('a connection closed under the store: SESSION_STORE_FAILED with what may have changed, on SQLite, PostgreSQL and Redis', async () => {
-    for (const name of ['sqlite', 'postgres', 'redis'] as const) {
+    for (const name of SHARED_BACKENDS) {
       const b = await backendUnderTest(name);
       try {
         let store: SessionStore<SessionData>;
