@@ -76,11 +76,11 @@ export interface SessionBackend {
 /** How many expired sessions one SQL sweep statement deletes: bounded so no lock is held for long. */
 export const SWEEP_BATCH = 5000;
 
-/** The session tables are missing: say how to create them. */
+/** The session tables are missing, or miss a later migration: say how to create them. */
 export function missingTables(e: unknown): DbDoctorError {
   return new DbDoctorError(
     'SESSION_TABLES_MISSING',
-    `The session tables do not exist in this database (${(e as Error).message}).`,
+    `The session tables do not exist in this database, or lack a later session migration (${(e as Error).message}).`,
     {
       unchanged: 'Nothing was changed.',
       hint: 'Create them once, in their own history namespace: `dbdoctor sessions install --url <url>` or `await installSessionTables({ database })`; or copy them into your migrations (`dbdoctor sessions copy --dir <migrations>`) and run `dbdoctor apply`.',
