@@ -1,7 +1,17 @@
 // The login throttle on every shared backend: an exact sliding window, atomic across processes.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { rawQuery } from '../helpers/databases.js';
+import { migrate } from '../../src/migrations/apply.js';
+import {
+  installSessionTables,
+  listSessionMigrations,
+  openLoginThrottle,
+  openSessionStore,
+  SESSIONS_HISTORY_TABLE,
+} from '../../src/sessions/index.js';
+import { createTestDatabase, DIALECTS, rawQuery } from '../helpers/databases.js';
 import {
   type BackendUnderTest,
   backendUnderTest,
@@ -154,6 +164,54 @@ for (const name of SHARED_BACKENDS) {
           "SELECT failures FROM dbdoctor_login_attempts WHERE key = 'shared-ip'",
         );
         assert.equal(Number(rows[0]!.failures), 100);
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`upgrading the session tables on ${dialect}`, () => {
+    it('a database with only the first session migration: the throttle names the fix; install adds the column and keeps sessions', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        // The first version's tables, applied in the sessions' own history namespace.
+        const first = listSessionMigrations(dialect)[0]!;
+        const dir = path.join(db.dir, 'first-only');
+        fs.mkdirSync(dir);
+        fs.copyFileSync(first.path, path.join(dir, first.file));
+        await migrate({
+          database: db.url,
+          dir,
+          historyTable: SESSIONS_HISTORY_TABLE,
+          backup: { enabled: false },
+        });
+        const store = await openSessionStore(db.url);
+        await store.create('kept', { a: 1 }, { ttl: '1h' });
+        await store.close();
+        // SQLite says so at open (statements are prepared then), PostgreSQL at the first hit.
+        const attempt = async () => {
+          const old = await openLoginThrottle(db.url);
+          try {
+            await old.hit('ip');
+          } finally {
+            await old.close();
+          }
+        };
+        await assert.rejects(
+          attempt,
+          (e: Error & { code?: string; hint?: string }) =>
+            e.code === 'SESSION_TABLES_MISSING' && /sessions install/.test(e.hint ?? ''),
+        );
+        const r = await installSessionTables({ database: db.url });
+        assert.equal(r.applied.length, 1);
+        const throttle = await openLoginThrottle(db.url);
+        assert.equal((await throttle.hit('ip')).failures, 1);
+        await throttle.close();
+        const after = await openSessionStore(db.url);
+        assert.deepEqual((await after.get('kept'))?.data, { a: 1 });
+        await after.close();
+      } finally {
+        await db.drop();
       }
     });
   });
