@@ -276,6 +276,20 @@ for (const name of SESSION_BACKENDS) {
       }
       assert.equal(await small.get('bad'), null);
       assert.deepEqual((await small.get('ok'))?.data, {});
+      // The message names what the value is: its own class, never an inherited "Object".
+      class Cookie {
+        maxAge = 1;
+      }
+      await assert.rejects(
+        small.create('bad', { cookie: new Cookie() } as never),
+        /data\.cookie is an instance of Cookie, not a plain object/,
+      );
+      function Legacy() {}
+      Legacy.prototype = { maxAge: 1 }; // no own constructor: `.constructor` would say Object
+      await assert.rejects(
+        small.create('bad', { cookie: new (Legacy as unknown as new () => object)() } as never),
+        /data\.cookie is an object with a custom prototype, not a plain object/,
+      );
       for (const ttl of [
         0,
         -1,
