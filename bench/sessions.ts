@@ -33,6 +33,11 @@ const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1
 const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
 const TTL = 30 * 60_000;
 
+/** Where measured rows go. */
+interface Report {
+  push(line: string): void;
+}
+
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
@@ -80,7 +85,7 @@ async function measure(
   ours: Ops,
   floor: Ops,
   n: number,
-  report: string[],
+  report: Report,
   options: { sweep?: boolean } = {},
 ): Promise<void> {
   const now = 1_700_000_000_000;
@@ -326,7 +331,7 @@ function connectRedisOps(client: ReturnType<typeof createClient>, prefix: string
 /** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres,redis (default all). */
 const BACKENDS = new Set((process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres,redis').split(','));
 
-async function benchMemory(report: string[]): Promise<void> {
+async function benchMemory(report: Report): Promise<void> {
   const memClock = { now: 0 };
   const memStore = new MemoryStore({ clock: () => memClock.now });
   const ours = storeOps(memStore, memClock, async (count, now, ttl) => {
@@ -340,7 +345,7 @@ async function benchMemory(report: string[]): Promise<void> {
   });
 }
 
-async function benchRedis(report: string[]): Promise<void> {
+async function benchRedis(report: Report): Promise<void> {
   const tag = `dbdoctor-bench:${process.pid}:`;
   const client = createClient({ url: REDIS_URL });
   client.on('error', () => {});
@@ -384,7 +389,7 @@ async function benchRedis(report: string[]): Promise<void> {
   }
 }
 
-async function benchSqlite(report: string[], tmp: string): Promise<void> {
+async function benchSqlite(report: Report, tmp: string): Promise<void> {
   const oursFile = path.join(tmp, 'ours.sqlite');
   const floorFile = path.join(tmp, 'floor.sqlite');
   for (const f of [oursFile, floorFile]) {
@@ -401,7 +406,7 @@ async function benchSqlite(report: string[], tmp: string): Promise<void> {
   await measure('SQLite', storeOps(sqliteStore, sqlClock, sqliteFill(sqliteDb)), floor, OPS, report);
 }
 
-async function benchPostgres(report: string[]): Promise<void> {
+async function benchPostgres(report: Report): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN });
   await admin.connect();
   const names = [`dbdoctor_bench_s1_${process.pid}`, `dbdoctor_bench_s2_${process.pid}`];
@@ -415,6 +420,8 @@ async function benchPostgres(report: string[]): Promise<void> {
     for (const u of urls) await installSessionTables({ database: u });
     const oursPool = new pg.Pool({ connectionString: urls[0], max: 1 });
     const floorPool = new pg.Pool({ connectionString: urls[1], max: 1 });
+    // An idle client dropped by the server emits 'error'; without a listener Node would crash.
+    for (const p of [oursPool, floorPool]) p.on('error', () => {});
     const pgClock = { now: 0 };
     const pgStore = await openSessionStore(oursPool, { clock: () => pgClock.now });
     await measure(
@@ -432,7 +439,7 @@ async function benchPostgres(report: string[]): Promise<void> {
   }
 }
 
-const report: string[] = [];
+const report: Report = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
 try {
   if (BACKENDS.has('memory')) await benchMemory(report);
@@ -442,4 +449,3 @@ try {
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-for (const line of report) console.log(line);
