@@ -439,7 +439,8 @@ async function benchPostgres(report: Report): Promise<void> {
   }
 }
 
-const report: Report = [];
+// Each row is printed as soon as it is measured, so a later failure loses nothing.
+const report: Report = { push: (line) => console.log(line) };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
 try {
   if (BACKENDS.has('memory')) await benchMemory(report);
