@@ -3,3 +3,5 @@ await import('./apply.js');
 await import('./doctor.js');
 await import('./sessions.js');
 await import('./rebuild.js');
+await import('./mysql.js');
+await import('./generate.js');

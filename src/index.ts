@@ -2,7 +2,9 @@
  * dbdoctor: schema migrations for SQLite and PostgreSQL that know where your database
  * really is. Every CLI command is one of these functions first.
  */
-export { type ConfigFile, loadConfigFile } from './config/config-file.js';
+export { type AdoptOptions, type AdoptResult, adopt } from './adopt/adopt.js';
+export { ADOPT_TOOLS, type AdoptTool } from './adopt/tools.js';
+export { CONFIG_SCHEMA, type ConfigFile, configJsonSchema, loadConfigFile } from './config/config-file.js';
 export { parseDuration } from './config/duration.js';
 
 import './dialects/builtin.js';
@@ -19,10 +21,34 @@ export type {
 export { type DatabaseInput, openConnection } from './dialects/open.js';
 export { type DoctorFix, type DoctorOptions, type DoctorResult, doctor } from './doctor/doctor.js';
 export type { Finding, Severity } from './doctor/findings.js';
+export { renderSchemaSql } from './dump/index.js';
 export { DbDoctorError, isDbDoctorError } from './errors.js';
+export {
+  detectFormat,
+  FORMAT_NAMES,
+  type FormatListing,
+  type FormatName,
+  formatNamed,
+  listMigrations,
+  type MigrationFormat,
+  type Uncovered,
+} from './formats/index.js';
+export {
+  type GenerateOptions,
+  type GenerateResult,
+  generateMigration,
+  type Rename,
+  type RenameCandidate,
+} from './generate/generate.js';
 export { type MigrateOptions, type MigrateResult, migrate } from './migrations/apply.js';
 export type { BackupPolicy } from './migrations/backup.js';
-export { defineMigration, type MigrationContext, type MigrationDefinition } from './migrations/define.js';
+export {
+  defineMigration,
+  type FunctionMigration,
+  type MigrationContext,
+  type MigrationDefinition,
+  type OperationsMigration,
+} from './migrations/define.js';
 export type { EngineOptions } from './migrations/engine.js';
 export type { MigrationEvent } from './migrations/events.js';
 export { discoverMigrations, type MigrationFile, parseSqlMigration } from './migrations/files.js';
@@ -53,3 +79,10 @@ export type {
   View,
 } from './schema/model.js';
 export { renderSchemaMermaid, renderSchemaText } from './schema/render.js';
+export {
+  defineSchema,
+  type IndexDefinition,
+  type SchemaDefinition,
+  type TableDefinition,
+} from './schema-file/definition.js';
+export { type PullOptions, type PullResult, pull } from './schema-file/pull.js';

@@ -18,6 +18,10 @@ export function register(program: Command): void {
     .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
     .option('--force', 'apply even when lints find unsafe changes (see `dbdoctor lint`)')
     .option(
+      '--dump [file]',
+      'after applying, write the live schema to schema.sql (or [file]), as `dbdoctor dump` does',
+    )
+    .option(
       '--large-table-rows <n>',
       'tables with at least this many rows are large for the lints (default 100000)',
     )
@@ -33,11 +37,18 @@ export function register(program: Command): void {
           force: Boolean(opts.force),
           largeTableRows: largeTableRows(opts.largeTableRows),
           onLint: (findings) => {
-            for (const f of findings) writeErr(`${renderFinding(f)}\n`);
+            // What could not be judged is `lint`'s to say; apply shows what it found.
+            for (const f of findings) if (f.severity !== 'info') writeErr(`${renderFinding(f)}\n`);
           },
         });
-        emit(ctx.json, r, () => {
-          const lines: string[] = [`database: ${r.database}`];
+        let dumped: string | null = null;
+        if (opts.dump !== undefined && !r.dryRun) {
+          const { pull } = await import('../schema-file/pull.js');
+          const file = typeof opts.dump === 'string' ? opts.dump : undefined;
+          dumped = (await pull({ ...ctx, format: 'sql', file, ignore: ctx.ignore })).file;
+        }
+        emit(ctx.json, dumped ? { ...r, dumped } : r, () => {
+          const lines: string[] = [`database: ${r.database}${r.exists ? '' : ' (does not exist yet)'}`];
           if (r.backup) lines.push(`backup: ${r.backup}`);
           if (r.applied.length === 0) lines.push(`Nothing to apply; database is at ${r.after ?? 'base'}.`);
           else {
@@ -48,6 +59,7 @@ export function register(program: Command): void {
               `${r.dryRun ? 'would move' : 'database moved'} from ${r.before ?? 'base'} to ${r.after ?? 'base'}.`,
             );
           }
+          if (dumped) lines.push(`wrote ${dumped}`);
           return lines.join('\n');
         });
       }),

@@ -27,7 +27,8 @@ export function register(program: Command): void {
         emit(
           ctx.json,
           r,
-          () => `restored ${r.restored}\nthe database as it was before is saved in ${r.safetyBackup}`,
+          () =>
+            `database: ${r.database}\nrestored ${r.restored}\nthe database as it was before is saved in ${r.safetyBackup}`,
         );
       }),
     );

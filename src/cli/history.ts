@@ -5,7 +5,7 @@ import { action } from './run.js';
 
 /** `dbdoctor history`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('history'))
+  withCommonOptions(program.command('history'), { lock: false })
     .description('applied migrations, oldest first')
     .action(
       action(async (ctx) => {

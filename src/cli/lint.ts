@@ -16,8 +16,10 @@ export function renderFinding(f: MigrationLintFinding): string {
 
 /** `dbdoctor lint`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('lint'))
-    .description('check pending migrations for unsafe changes (the checks apply runs); read-only')
+  withCommonOptions(program.command('lint'), { lock: false })
+    .description(
+      'check pending migrations (DSL, and SQL on PostgreSQL with its own parser) for unsafe changes (the checks apply runs); read-only',
+    )
     .option('--large-table-rows <n>', 'tables with at least this many rows are large (default 100000)')
     .action(
       action(async (ctx, opts) => {
@@ -27,7 +29,7 @@ export function register(program: Command): void {
         emit(ctx.json, { ok: errors === 0, ...r }, () =>
           r.findings.length === 0
             ? 'No unsafe changes in pending migrations.'
-            : `${r.findings.map(renderFinding).join('\n')}\n${errors} error(s), ${r.findings.length - errors} warning(s).`,
+            : `${r.findings.map(renderFinding).join('\n')}\n${errors} error(s), ${r.findings.filter((f) => f.severity === 'warning').length} warning(s).`,
         );
         if (errors > 0) throw new ExitCode(1);
       }),

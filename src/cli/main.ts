@@ -1,21 +1,26 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import '../dialects/builtin.js';
+import { register as registerAdopt } from './adopt.js';
 import { register as registerApply } from './apply.js';
 import { register as registerBackup } from './backup.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerDown } from './down.js';
+import { addExamples } from './examples.js';
+import { register as registerGenerate } from './generate.js';
 import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
 import { register as registerLint } from './lint.js';
 import { register as registerNew } from './new.js';
 import { writeOut } from './output.js';
+import { register as registerPull } from './pull.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
 import { register as registerSessions } from './sessions.js';
 import { register as registerSql } from './sql.js';
 import { register as registerStamp } from './stamp.js';
 import { register as registerStatus } from './status.js';
+import { learnCommands } from './suggest.js';
 
 const program = new Command('dbdoctor')
   .description('Schema migrations for SQLite and PostgreSQL that know where your database really is.')
@@ -37,10 +42,15 @@ for (const register of [
   registerDoctor,
   registerLint,
   registerSchema,
+  registerPull,
+  registerGenerate,
   registerSessions,
+  registerAdopt,
 ]) {
   register(program);
 }
+learnCommands(program);
+addExamples(program);
 // Subcommands (e.g. `sessions sweep`) need the override too, or commander exits on its own.
 const overrideExits = (cmd: Command): void => {
   for (const sub of cmd.commands) {

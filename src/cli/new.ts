@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DbDoctorError, errorMessage } from '../errors.js';
-import { discoverMigrations, timestampId } from '../migrations/files.js';
+import { detectFormat, formatNamed } from '../formats/index.js';
+import { type MigrationFile, timestampId } from '../migrations/files.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -14,16 +15,19 @@ const SQL_TEMPLATE = `-- migrate:up
 
 `;
 
-const TS_TEMPLATE = `import { defineMigration } from 'dbdoctor';
+// A type-only import: erased when the file runs, so it works where dbdoctor is run with npx
+// and not installed in the project. The template refuses to apply until it is written.
+const TS_TEMPLATE = `import type { FunctionMigration } from 'dbdoctor';
 
-export default defineMigration({
+export default {
   async up(db) {
-    await db.sql('');
+    throw new Error('This migration is still the empty template from \`dbdoctor new\`: write its up (and down).');
+    // await db.sql('CREATE TABLE ...');
   },
   async down(db) {
-    await db.sql('');
+    // await db.sql('DROP TABLE ...');
   },
-});
+} satisfies FunctionMigration;
 `;
 
 const DSL_TEMPLATE = `import { addColumn, createIndex, defineMigration } from 'dbdoctor';
@@ -46,7 +50,7 @@ export const MAX_MIGRATION_NAME = 200;
 
 /** `dbdoctor new <name>`: an empty migration with a UTC timestamp id. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('new'))
+  withCommonOptions(program.command('new'), { url: false, history: false, lock: false, opensDatabase: false })
     .argument('<name>', 'what the migration does, e.g. add_active_trail_id')
     .option('--sql', 'write a SQL migration (default)')
     .option('--ts', 'write a TypeScript migration')
@@ -81,19 +85,47 @@ export function register(program: Command): void {
         } catch (e) {
           throw cannotWrite(dir, e);
         }
-        const existing = discoverMigrations(dir);
-        let id = timestampId(new Date());
+        const format = ctx.format ? formatNamed(ctx.format) : detectFormat(dir);
+        const existing = format.list(dir).files;
+        let id = format.nextId?.(existing) ?? sequentialId(format.name, existing) ?? timestampId(new Date());
         // Two `new` calls in one second must not collide.
         while (existing.some((f) => f.id === id)) id = String(BigInt(id) + 1n);
-        const ext = opts.ts || opts.dsl ? 'ts' : 'sql';
-        const file = path.join(dir, `${id}_${name}.${ext}`);
-        const template = opts.dsl ? DSL_TEMPLATE : ext === 'ts' ? TS_TEMPLATE : SQL_TEMPLATE;
-        try {
-          fs.writeFileSync(file, template, { flag: 'wx' });
-        } catch (e) {
-          throw cannotWrite(file, e);
+        let files: Record<string, string>;
+        if (format.name === 'dbmate') {
+          const ext = opts.ts || opts.dsl ? 'ts' : 'sql';
+          files = {
+            [`${id}_${name}.${ext}`]: opts.dsl ? DSL_TEMPLATE : ext === 'ts' ? TS_TEMPLATE : SQL_TEMPLATE,
+          };
+        } else if (opts.ts || opts.dsl || !format.scaffold) {
+          throw new DbDoctorError(
+            'BAD_USAGE',
+            format.scaffold
+              ? `${dir} is laid out for ${format.name}, which has SQL migrations only.`
+              : `${dir} is laid out for ${format.name}, whose own tool writes new migrations (its journal lists them).`,
+            {
+              unchanged: 'No file was created.',
+              hint: format.scaffold
+                ? `Run \`dbdoctor new ${name}\` without --ts/--dsl for a ${format.name} SQL migration.`
+                : 'Run `drizzle-kit generate --custom --name ' + name + '`, then dbdoctor apply.',
+            },
+          );
+        } else {
+          files = format.scaffold(id, name);
         }
-        emit(ctx.json, { id, file }, () => `created ${file}`);
+        const written: string[] = [];
+        for (const [rel, text] of Object.entries(files)) {
+          const file = path.join(dir, rel);
+          try {
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, text, { flag: 'wx' });
+          } catch (e) {
+            throw cannotWrite(file, e);
+          }
+          written.push(file);
+        }
+        emit(ctx.json, { id, file: written[0], files: written, format: format.name }, () =>
+          written.map((f) => `created ${f}`).join('\n'),
+        );
       }),
     );
 }
@@ -109,4 +141,16 @@ function cannotWrite(target: string, e: unknown): DbDoctorError {
     details: { file: target, errno: code },
     cause: e,
   });
+}
+
+/**
+ * Another tool's folder numbered 1, 2, 3 (goose -s, golang-migrate -seq) goes on numbering:
+ * the highest id plus one, as wide as the others. Null where ids are timestamps or absent.
+ */
+function sequentialId(format: string, existing: readonly MigrationFile[]): string | null {
+  if (format === 'dbmate' || existing.length === 0) return null;
+  const ids = existing.map((f) => f.id);
+  if (!ids.every((id) => /^\d{1,8}$/.test(id))) return null;
+  const top = ids.reduce((m, id) => (BigInt(id) > m ? BigInt(id) : m), 0n);
+  return String(top + 1n).padStart(ids[ids.length - 1]!.length, '0');
 }

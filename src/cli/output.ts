@@ -1,9 +1,10 @@
 import { conceal } from '../config/url.js';
 import { maskSecretsInSql as withoutPasswords } from '../dialects/registry.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
+import { carriedInJson, withCarriedOptions } from './suggest.js';
 
 /** Codes that mean the command line (or the URL it names) is wrong: exit 2, not 1. */
-const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL', 'BAD_DURATION']);
+const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_URL', 'BAD_DURATION', 'CONFIG_INVALID', 'DATABASE_NOT_NAMED']);
 
 let secrets: readonly string[] = [];
 
@@ -20,9 +21,12 @@ export function writeOut(text: string): void {
   process.stdout.write(conceal(text, secrets));
 }
 
-/** Writes to stderr with the registered secrets concealed. */
+/**
+ * Writes to stderr with the registered secrets concealed; the commands it suggests repeat the
+ * user's --dir, --url (masked) and --history-table (see suggest.ts).
+ */
 export function writeErr(text: string): void {
-  process.stderr.write(conceal(text, secrets));
+  process.stderr.write(conceal(withCarriedOptions(text), secrets));
 }
 
 /** Thrown by commands to end with an exit code without printing anything more. */
@@ -32,11 +36,15 @@ export class ExitCode extends Error {
   }
 }
 
-/** Prints the command's result: JSON on stdout, or the human text on stdout. */
-export function emit(json: boolean, doc: unknown, text: () => string): void {
-  if (json) writeOut(`${JSON.stringify(doc, null, 2)}\n`);
+/**
+ * Prints the command's result: one JSON document on stdout (with `ok`: true unless the
+ * document says otherwise), or the human text on stdout. Suggested commands in either repeat
+ * the user's options (see suggest.ts).
+ */
+export function emit(json: boolean, doc: object, text: () => string): void {
+  if (json) writeOut(`${JSON.stringify(carriedInJson({ ok: true, ...doc }), null, 2)}\n`);
   else {
-    const t = text();
+    const t = withCarriedOptions(text());
     if (t) writeOut(t.endsWith('\n') ? t : `${t}\n`);
   }
 }
@@ -50,7 +58,7 @@ export function reportError(error: unknown, json: boolean): number {
     if (e.unchanged) lines.push(`  ${e.unchanged}`);
     if (e.hint) lines.push(`  next: ${e.hint.split('\n').join('\n        ')}`);
     writeErr(`${lines.join('\n')}\n`);
-    if (json) writeOut(`${JSON.stringify({ ok: false, error: e.toJSON() }, null, 2)}\n`);
+    if (json) writeOut(`${JSON.stringify(carriedInJson({ ok: false, error: e.toJSON() }), null, 2)}\n`);
   } else {
     writeErr(`error [INTERNAL]: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
     if (json)

@@ -1,3 +1,4 @@
+import { describeOwner } from '../dialects/lock-wait.js';
 import type { MigrationEvent } from '../migrations/events.js';
 import { writeErr } from './output.js';
 
@@ -15,7 +16,7 @@ export function renderEvent(e: MigrationEvent): void {
     case 'lock-wait':
       progress(
         e.holder
-          ? `waiting for the migration lock held by pid ${e.holder.pid} on ${e.holder.host}…`
+          ? `waiting for the migration lock held by ${describeOwner(e.holder)}…`
           : 'waiting for the migration lock…',
       );
       return;

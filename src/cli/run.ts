@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { engineOptions, type GlobalOptions } from './context.js';
+import { engineOptions, formatNamesLayout, type GlobalOptions, opensDatabase } from './context.js';
 import { ExitCode, reportError } from './output.js';
+import { carryOptions } from './suggest.js';
 
 /** Context a command's action receives. */
 export type Resolved = ReturnType<typeof engineOptions>;
@@ -16,8 +17,13 @@ export function action<A extends unknown[]>(
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     const positional = args.slice(0, -2) as A;
+    carryOptions(cmd, opts);
     try {
-      const ctx = engineOptions(opts);
+      // `schema --format` and `pull --format` are their output's format, not the folder's layout.
+      const ctx = engineOptions(
+        formatNamesLayout(cmd) ? opts : { ...opts, format: undefined },
+        opensDatabase(cmd),
+      );
       await fn(ctx, opts, ...positional);
     } catch (e) {
       process.exitCode = e instanceof ExitCode ? e.code : reportError(e, opts.json ?? false);

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { emit, writeOut } from './output.js';
 import { action } from './run.js';
 
 const FORMATS = ['text', 'json', 'mermaid'] as const;
 
 /** `dbdoctor schema`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('schema'))
+  withCommonOptions(program.command('schema'), { format: false, lock: false })
     .description("print the live schema (without dbdoctor's own tables); read-only")
     .option('--format <format>', 'text, json or mermaid (an ER diagram)', 'text')
     .option('--schema <name>', 'PostgreSQL schema to read (default: public)')
@@ -29,10 +29,12 @@ export function register(program: Command): void {
           historyTable: ctx.historyTable,
           schema: opts.schema as string | undefined,
         });
-        const asJson = ctx.json || format === 'json';
-        emit(asJson, schema, () =>
-          format === 'mermaid' ? renderSchemaMermaid(schema) : renderSchemaText(schema),
-        );
+        // --json is the CLI's result document (with `ok`); --format json is the schema alone.
+        if (!ctx.json && format === 'json') writeOut(`${JSON.stringify(schema, null, 2)}\n`);
+        else
+          emit(ctx.json, schema, () =>
+            format === 'mermaid' ? renderSchemaMermaid(schema) : renderSchemaText(schema),
+          );
       }),
     );
 }

@@ -7,7 +7,7 @@ import { action } from './run.js';
 
 /** `dbdoctor sql`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('sql'))
+  withCommonOptions(program.command('sql'), { lock: false })
     .description('print the SQL that apply would run (with --dialect: every migration, no database needed)')
     .option('--to <id>', 'stop after this migration')
     .option('--dialect <dialect>', `${dialectNames().join(' or ')}: render offline for this dialect`)

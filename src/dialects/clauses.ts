@@ -2,7 +2,7 @@
  * SQL clauses the DSL compilers of several dialects spell alike (the FOREIGN KEY grammar,
  * literal defaults), given the dialect's quoting. Shared helpers, not a dialect.
  */
-import type { ColumnDefault, ColumnSpec, ForeignKeyActions, ForeignKeySpec } from '../ops/types.js';
+import type { ColumnDefault, ColumnSpec, ForeignKeyActions, ForeignKeySpec, SqlText } from '../ops/types.js';
 import type { DialectName } from './dialect.js';
 
 /** The clauses, spelled with one dialect's identifier quoting. */
@@ -58,13 +58,13 @@ export function defaultSql(value: ColumnDefault | undefined, spelling: DefaultSp
   if (typeof value === 'boolean') return spelling.booleanLiteral(value);
   if ('now' in value) return 'CURRENT_TIMESTAMP';
   if (typeof value.sql === 'string') return value.sql;
-  const text = (value.sql as Readonly<Record<string, string>>)[spelling.name];
+  const text = value.sql[spelling.name];
   if (typeof text !== 'string') throw new TypeError(`sqlDefault() has no SQL for dialect ${spelling.name}.`);
   return text;
 }
 
 /** The text of a `sql` operation for dialect `name`: the one text, or the dialect's own. */
-export function sqlFor(up: string | Readonly<Record<string, string>>, name: DialectName): string {
+export function sqlFor(up: SqlText, name: DialectName): string {
   if (typeof up === 'string') return up;
   const text = up[name];
   if (typeof text !== 'string') throw new TypeError(`sql() has no SQL for dialect ${name}.`);

@@ -17,6 +17,7 @@
  * - `scratch.ts`    throwaway databases for the doctor's replay ({@link Dialect.createScratch})
  * - `compile.ts`    the operation DSL compiler ({@link OperationCompiler})
  * - `health.ts`     the dialect's doctor checks ({@link Dialect.healthChecks})
+ * - [`schema-sql.ts`] the schema model written as SQL: schema.sql, and what `generate` cannot say in the DSL ({@link SchemaSql})
  * - [`backup.ts`]   online file backup ({@link BackupSupport})
  * - [`guard.ts`]    what runs around a migration's transaction ({@link Dialect.guardMigration})
  * - [`phased.ts`]   statements that commit in phases ({@link PhasedStatements})
@@ -24,7 +25,17 @@
 import type { DoctorCheck } from '../doctor/check.js';
 import type { DbDoctorError } from '../errors.js';
 import type { ColumnDefault, ColumnType, Operation } from '../ops/types.js';
-import type { Schema } from '../schema/model.js';
+import type {
+  Column,
+  EnumType,
+  ForeignKey,
+  Index,
+  Schema,
+  SchemaObject,
+  Table,
+  Trigger,
+  View,
+} from '../schema/model.js';
 import type { ExpressionSyntax } from '../schema/normalize.js';
 
 /**
@@ -36,9 +47,11 @@ export type DialectName = 'sqlite' | 'postgres' | (string & {});
 /**
  * How a dialect stores the DSL's enums. `type`: a named type (`CREATE TYPE … AS ENUM`, listed
  * in `Schema.enums`); `check`: a text column with a CHECK constraint per column
- * (`enum_<enum>__<column>`), which adding a value widens.
+ * (`enum_<enum>__<column>`), which adding a value widens; `inline`: the column's own type lists
+ * the values (MySQL's `ENUM('a','b')`), so the enum has no name in the database and exists only
+ * in the columns that use it.
  */
-export type EnumStyle = 'type' | 'check';
+export type EnumStyle = 'type' | 'check' | 'inline';
 
 /**
  * What a dialect can do. Code outside the dialect folders branches on these, never on the
@@ -165,9 +178,17 @@ export interface Connection {
 
 /** Owner of a migration lock, for messages. */
 export interface LockOwner {
+  /** The runner's host; with `kind: 'connection'`, the client address the server saw. */
   host: string;
+  /** The runner's process id; with `kind: 'connection'`, the server backend's. */
   pid: number;
   since: string;
+  /**
+   * `runner` (the default): host and pid name the dbdoctor process holding the lock.
+   * `connection`: a connection that did not say which runner it is (a caller's own pool):
+   * only its client address and server backend are known.
+   */
+  kind?: 'runner' | 'connection';
   /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
   expires?: string;
   detail?: string;
@@ -327,6 +348,110 @@ export interface Dialect {
   guardMigration(conn: Connection): Promise<MigrationGuard | null>;
   /** Statements that commit in phases, where the dialect has them (PostgreSQL CONCURRENTLY). */
   readonly phased?: PhasedStatements;
+  /**
+   * The schema model written as this dialect's SQL (schema.sql, and the statements `generate`
+   * writes where the operation DSL has no words for a change). Absent where the dialect has no
+   * writer yet: `pull`, `dump`, `generate` and `diff` then refuse with `SCHEMA_SQL_UNSUPPORTED`.
+   */
+  readonly schemaSql?: SchemaSql;
+  /**
+   * Judges a SQL migration's statements with a real parser of this dialect's SQL, where the
+   * dialect has one; absent, `lint` says SQL migrations are not judged.
+   */
+  readonly sqlLinter?: SqlLinter;
+}
+
+/**
+ * The database's own CREATE statement of objects whose model form is normalized for comparison
+ * and cannot be run again as it is (a PostgreSQL function body, a SQLite view with its case),
+ * keyed like the fingerprint keys them (`view:v`, `trigger:t`, `function:f(integer)`, ...).
+ */
+export type ObjectSources = Record<string, string>;
+
+/**
+ * A schema model written as one dialect's SQL: the whole schema in canonical order
+ * (schema.sql), and the statements that create, drop or change one object, which `generate`
+ * uses where the operation DSL cannot say a change. Pure except {@link readSources}.
+ */
+export interface SchemaSql {
+  /**
+   * CREATE TABLE checks that the tables its foreign keys name exist (PostgreSQL), so tables
+   * that name each other get those keys after both exist; SQLite checks nothing then.
+   */
+  readonly checksReferencesAtCreate: boolean;
+  /** Adds one foreign key to an existing table. */
+  addForeignKey(table: Table, foreignKey: ForeignKey): string[];
+  /** Every statement that creates `schema` in an empty database, in canonical order. */
+  schemaStatements(schema: Schema, sources: ObjectSources): string[];
+  /** Statements creating one table with its indexes (foreign keys inline or after). */
+  createTable(table: Table, schema: Schema): string[];
+  dropTable(table: Table): string[];
+  /**
+   * Statements that turn table `from` into `to` in place (same name), keeping its rows, or null
+   * when the dialect has no way to. `schema` is the whole schema after the change.
+   */
+  alterTable(from: Table, to: Table, schema: Schema, sources: ObjectSources): string[] | null;
+  createIndex(table: Table, index: Index): string;
+  dropIndex(table: Table, index: Index): string;
+  createEnum(e: EnumType): string[];
+  dropEnum(e: EnumType): string[];
+  /** Adds `value` to enum `name` (after `before`, the value it follows), or null when impossible. */
+  addEnumValue(name: string, value: string, before: string | null): string | null;
+  /**
+   * Statements that give enum type `from` the values of `to` (same name) where values go or
+   * move, converting each column of the type in `uses` (whose rows must hold values `to` keeps);
+   * or null when the dialect cannot (SQLite: enums are CHECKs, changed with their table).
+   */
+  replaceEnum(
+    from: EnumType,
+    to: EnumType,
+    uses: readonly { table: Table; column: Column }[],
+  ): string[] | null;
+  createView(view: View, sources: ObjectSources): string[];
+  dropView(view: View): string[];
+  createTrigger(trigger: Trigger, sources: ObjectSources): string[];
+  dropTrigger(trigger: Trigger): string[];
+  createObject(object: SchemaObject, sources: ObjectSources): string[];
+  /** What an object needs once the tables exist (PostgreSQL: a sequence's OWNED BY). */
+  afterTables(object: SchemaObject): string[];
+  /**
+   * Objects in creation order: those created before the tables, and those after them (they
+   * name a table or view, or depend on such), before the views.
+   */
+  orderObjects(
+    objects: SchemaObject[],
+    schema: Schema,
+    sources: ObjectSources,
+  ): { beforeTables: SchemaObject[]; afterTables: SchemaObject[] };
+  dropObject(object: SchemaObject): string[];
+  /** Reads {@link ObjectSources} from a live database (read-only). */
+  readSources(conn: Connection, schema?: string): Promise<ObjectSources>;
+  /** Statements run before loading a schema file into a scratch database (PostgreSQL: the schema). */
+  prepareScratch(schema: string | undefined): string[];
+}
+
+/** What a SQL linter is told about the database (see {@link SqlLinter}). */
+export interface SqlLintContext {
+  /** Rows in a table, counted up to `largeTableRows + 1`; 0 when it does not exist. */
+  rows(table: string): Promise<number>;
+  /** Tables with at least this many rows are large. */
+  largeTableRows: number;
+}
+
+/** One thing a SQL linter found in a statement. */
+export interface SqlLintFinding {
+  id: string;
+  /** `error` blocks `apply` unless `--force`; `info` says what could not be judged. */
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  /** The safer way, or what to do. */
+  alternative: string;
+  table?: string;
+}
+
+/** Lints SQL migrations (PostgreSQL: with PostgreSQL's own parser, in the spirit of squawk). */
+export interface SqlLinter {
+  lint(statements: readonly string[], context: SqlLintContext): Promise<SqlLintFinding[]>;
 }
 
 /** Progress of a long operation step (a table rebuild copying rows), in rows. */
@@ -379,6 +504,13 @@ export interface OperationCompiler {
    * `COLUMN_IN_USE`) as DbDoctorErrors; the caller rolls back.
    */
   run(conn: Connection, ops: readonly Operation[], options?: RunOperationsOptions): Promise<string[]>;
+  /**
+   * What this dialect cannot run among `ops` at all (a partial index where there are none),
+   * as a `BAD_OPERATION` naming the operation's index in `ops`; null when it can run them.
+   * Checked when a migration loads, before its history row is written or any statement runs,
+   * which matters where DDL is not transactional. Absent: everything is checked by {@link run}.
+   */
+  refuse?(ops: readonly Operation[]): { index: number; error: DbDoctorError } | null;
   /**
    * The SQL of each of `ops` without a database (a `sql` operation's text as written, not
    * split into statements), where each operation compiles on its own;

@@ -28,12 +28,23 @@ export async function waitForLock(
   }
 }
 
+/**
+ * The lock's owner as people read it: the runner (`pid 4242 on build-7`), or, when only a
+ * server backend is known, the connection (`a connection from 10.0.0.5 that is not a dbdoctor
+ * runner (server backend pid 777, application psql)`).
+ */
+export function describeOwner(owner: LockOwner): string {
+  if (owner.kind === 'connection')
+    return `a connection from ${owner.host} that is not a dbdoctor runner (${owner.detail ?? `server backend pid ${owner.pid}`})`;
+  return `pid ${owner.pid} on ${owner.host}`;
+}
+
 /** The error raised when a live runner holds the lock past the timeout. */
 export function lockTimeout(holder: LockOwner | null, timeoutMs: number): DbDoctorError {
   if (holder?.live === false) return heldByAnotherWriter(holder, timeoutMs);
   const lease = holder?.expires ? `, lease until ${holder.expires}` : '';
   const who = holder
-    ? `process ${holder.pid} on ${holder.host} (since ${holder.since}${lease})`
+    ? `${holder.kind === 'connection' ? describeOwner(holder) : `process ${holder.pid} on ${holder.host}`} (since ${holder.since}${lease})`
     : 'a connection whose lock row could not be read (a runner in the middle of a large write, which locks readers out, or another writer holding the database)';
   return new DbDoctorError('LOCK_TIMEOUT', `Another dbdoctor runner holds the migration lock: ${who}.`, {
     unchanged: `Waited ${timeoutMs} ms; nothing was changed.`,

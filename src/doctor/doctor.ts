@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import type { Connection } from '../dialects/dialect.js';
 import { openConnection } from '../dialects/open.js';
@@ -29,8 +31,9 @@ export interface DoctorOptions extends EngineOptions {
   /** PostgreSQL schema holding the application's tables. Default `public`. */
   schema?: string;
   /**
-   * Where expected-schema fingerprints are cached; false disables the cache. Default
-   * `.dbdoctor-cache` beside the migrations folder.
+   * Where expected-schema fingerprints are cached; false disables the cache. Default: a
+   * folder for this project in the user's cache folder ({@link defaultCacheDir}), never
+   * inside the project.
    */
   cacheDir?: string | false;
   /**
@@ -83,9 +86,38 @@ export interface DoctorResult {
   cached: boolean;
 }
 
-function defaultCacheDir(options: EngineOptions): string {
+/**
+ * The user's cache folder for dbdoctor: `$DBDOCTOR_CACHE_DIR`, else the operating system's
+ * (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%`
+ * on Windows); null when there is no home to put it in.
+ */
+function userCacheRoot(): string | null {
+  const env = process.env;
+  if (env.DBDOCTOR_CACHE_DIR) return path.resolve(env.DBDOCTOR_CACHE_DIR);
+  let home: string;
+  try {
+    home = os.homedir();
+  } catch {
+    return null;
+  }
+  if (process.platform === 'win32')
+    return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), 'dbdoctor', 'Cache');
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Caches', 'dbdoctor');
+  return path.join(env.XDG_CACHE_HOME || path.join(home, '.cache'), 'dbdoctor');
+}
+
+/**
+ * Where the expected schemas of a project are cached: in the user's cache folder, one folder
+ * per migrations folder (its name and a hash of its path), never inside the project, so a
+ * read-only doctor writes nothing there. False (no cache) when the user has no cache folder.
+ */
+export function defaultCacheDir(options: Pick<EngineOptions, 'cwd' | 'dir'>): string | false {
+  const root = userCacheRoot();
+  if (root === null) return false;
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
-  return path.join(path.dirname(dir), '.dbdoctor-cache');
+  const key = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  const label = path.basename(path.dirname(dir)).replace(/[^A-Za-z0-9._-]/g, '_') || 'project';
+  return path.join(root, `${label}-${key}`);
 }
 
 type Examination = DoctorResult & { stampTo: string | null; stampable: string[]; staleLock: boolean };

@@ -7,7 +7,7 @@ import { SESSION_TABLES, SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
  * project that moved to dbdoctor, or runs a second tool beside it, still has them, and they
  * are the tool's, not the schema's. From each tool's documentation: dbmate, Rails, golang-
  * migrate (schema_migrations); Prisma; Drizzle; Knex; Alembic; Flyway (current and before 5);
- * goose; sqlx; Django; node-pg-migrate; Sequelize; MikroORM; Kysely; Atlas; ActiveRecord.
+ * goose; sqlx; Diesel; Django; node-pg-migrate; Sequelize; MikroORM; Kysely; Atlas; ActiveRecord.
  */
 export const OTHER_TOOLS_TABLES: readonly string[] = [
   'schema_migrations',
@@ -20,6 +20,7 @@ export const OTHER_TOOLS_TABLES: readonly string[] = [
   'schema_version',
   'goose_db_version',
   '_sqlx_migrations',
+  '__diesel_schema_migrations',
   'django_migrations',
   'pgmigrations',
   'SequelizeMeta',

@@ -5,6 +5,7 @@ import {
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
   type EngineOptions,
   type EngineSession,
+  readOnlyView,
   usingSession,
   withLock,
 } from './engine.js';
@@ -45,6 +46,8 @@ export interface MigrateResult {
   dialect: string;
   /** The database, as shown to people (no password). */
   database: string;
+  /** False only in a dry run against a database that does not exist yet (nothing was created). */
+  exists: boolean;
   dryRun: boolean;
   before: string | null;
   after: string | null;
@@ -86,12 +89,12 @@ function blocking(state: MigrationState, allowOutOfOrder: boolean): Problem[] {
 }
 
 function selectTargets(
-  session: EngineSession,
+  files: readonly MigrationFile[],
   state: MigrationState,
   to: string | undefined,
 ): MigrationFile[] {
   if (to === undefined) return state.pending;
-  const target = resolveTarget(session.files, to);
+  const target = resolveTarget(files, to);
   return state.pending.filter((f) => compareIds(f.id, target.id) <= 0);
 }
 
@@ -101,30 +104,37 @@ function selectTargets(
  * online backup is taken first. Safe to call from several processes at once.
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
-  return usingSession(options, async (session) => {
-    const dialect = session.conn.dialect.name;
-    if (options.dryRun) {
-      const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
-      const problems = blocking(state, options.allowOutOfOrder ?? false);
-      if (problems.length > 0) throw problemsError(problems, 'apply');
-      const targets = selectTargets(session, state, options.to);
-      // Parse errors and lint errors stop a dry run exactly as they would stop the apply.
-      const loaded: LoadedMigration[] = [];
-      for (const f of targets) loaded.push(await loadMigration(f, session.conn.dialect));
-      const findings = await lintLoaded(session.conn, loaded, { largeTableRows: options.largeTableRows });
-      if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
-      if (findings.length > 0) options.onLint?.(findings);
-      return {
-        dialect,
-        database: session.conn.display,
-        dryRun: true,
-        before: state.current,
-        after: targets.length > 0 ? targets[targets.length - 1]!.id : state.current,
-        applied: targets.map((f) => ({ id: f.id, name: f.name, ms: 0 })),
-        backup: null,
-      };
-    }
-    return withLock(session.lock, session.options, () => applyLocked(session, options));
+  if (options.dryRun) return dryRun(options);
+  return usingSession(options, (session) =>
+    withLock(session.lock, session.options, () => applyLocked(session, options)),
+  );
+}
+
+/** What `apply` would do, read-only: a database that does not exist yet is not created. */
+async function dryRun(options: MigrateOptions): Promise<MigrateResult> {
+  return readOnlyView(options, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
+    const problems = blocking(state, options.allowOutOfOrder ?? false);
+    if (problems.length > 0) throw problemsError(problems, 'apply');
+    const targets = selectTargets(view.files, state, options.to);
+    // Parse errors and lint errors stop a dry run exactly as they would stop the apply.
+    const loaded: LoadedMigration[] = [];
+    for (const f of targets) loaded.push(await loadMigration(f, view.dialect));
+    const findings = await lintLoaded(view.dialect, view.conn, loaded, {
+      largeTableRows: options.largeTableRows,
+    });
+    if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
+    if (findings.length > 0) options.onLint?.(findings);
+    return {
+      dialect: view.dialect.name,
+      database: view.display,
+      exists: view.exists,
+      dryRun: true,
+      before: state.current,
+      after: targets.length > 0 ? targets[targets.length - 1]!.id : state.current,
+      applied: targets.map((f) => ({ id: f.id, name: f.name, ms: 0 })),
+      backup: null,
+    };
   });
 }
 
@@ -133,10 +143,11 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   const state = compareFilesWithHistory(session.files, (await history.read()) ?? []);
   const problems = blocking(state, options.allowOutOfOrder ?? false);
   if (problems.length > 0) throw problemsError(problems, 'apply');
-  const targets = selectTargets(session, state, options.to);
+  const targets = selectTargets(session.files, state, options.to);
   const result: MigrateResult = {
     dialect: conn.dialect.name,
     database: conn.display,
+    exists: true,
     dryRun: false,
     before: state.current,
     after: state.current,
@@ -147,7 +158,7 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
   // Load everything first, so a broken file stops the run before anything changes.
   const loaded: LoadedMigration[] = [];
   for (const f of targets) loaded.push(await loadMigration(f, session.conn.dialect));
-  const findings = await lintLoaded(conn, loaded, { largeTableRows: options.largeTableRows });
+  const findings = await lintLoaded(conn.dialect, conn, loaded, { largeTableRows: options.largeTableRows });
   if (findings.some((f) => f.severity === 'error') && !options.force) throw lintError(findings);
   if (findings.length > 0) options.onLint?.(findings);
   if (options.singleTransaction) {

@@ -1,11 +1,14 @@
 import path from 'node:path';
-import type { Connection, MigrationLock } from '../dialects/dialect.js';
+import { parseDatabaseUrl } from '../config/url.js';
+import type { Connection, Dialect, MigrationLock } from '../dialects/dialect.js';
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
+import { type FormatListing, listMigrations, type Uncovered } from '../formats/index.js';
 import type { BackupPolicy } from './backup.js';
 import type { EventListener } from './events.js';
-import { discoverMigrations, type MigrationFile, parseSqlMigration } from './files.js';
-import { DEFAULT_HISTORY_TABLE, History } from './history.js';
+import { type MigrationFile, parseSqlMigration } from './files.js';
+import { DEFAULT_HISTORY_TABLE, History, type HistoryRow } from './history.js';
 
 /** Options every engine function takes. */
 export interface EngineOptions {
@@ -13,6 +16,11 @@ export interface EngineOptions {
   database: DatabaseInput;
   /** The migrations folder. Default `migrations`. */
   dir?: string;
+  /**
+   * The folder's layout: `dbmate` (dbdoctor's own), `prisma`, `drizzle`, `golang-migrate`,
+   * `goose`, `sqlx`, `diesel` or `flyway`. Default: detected from the folder.
+   */
+  format?: string;
   /** History table name. Default `dbdoctor_migrations`. */
   historyTable?: string;
   /** How long to wait for another runner's lock, in ms. Default 30 s. */
@@ -54,6 +62,10 @@ export function historyTableName(name: string | undefined): string {
 export interface EngineSession {
   conn: Connection;
   files: MigrationFile[];
+  /** Entries of the folder its layout does not cover (not run; the blocking ones stop earlier). */
+  uncovered: Uncovered[];
+  /** The folder's layout, as read. */
+  format: string;
   history: History;
   lock: MigrationLock;
   options: EngineOptions;
@@ -67,12 +79,18 @@ export async function openSession(
 ): Promise<EngineSession> {
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   const table = historyTableName(options.historyTable);
-  const files = discoverMigrations(dir);
-  // Section errors too, before a SQLite file is created by opening it.
-  for (const f of files) if (f.kind === 'sql') parseSqlMigration(f.text ?? '', path.basename(f.file));
+  const { files, uncovered, format } = readMigrationFiles(dir, options.format);
   const { conn, lock } = await openLocked(options, table, opts.mustExist);
   const history = new History(conn, table, await historySchemaOf(conn, table));
-  return { conn, files, history, lock, options, close: () => conn.close() };
+  return { conn, files, uncovered, format, history, lock, options, close: () => conn.close() };
+}
+
+/** The migration files of `dir`, with SQL section errors raised now, before any database is opened. */
+function readMigrationFiles(dir: string, format: string | undefined): FormatListing {
+  const listing = listMigrations(dir, format);
+  for (const f of listing.files)
+    if (f.kind === 'sql' && !f.sections) parseSqlMigration(f.text ?? '', path.basename(f.file));
+  return listing;
 }
 
 /**
@@ -147,4 +165,71 @@ export async function usingSession<T>(
   } finally {
     await session.close();
   }
+}
+
+/** What a read-only command sees: the files, and the database as it is, or as empty when it does not exist. */
+export interface ReadOnlyView {
+  files: MigrationFile[];
+  /** Entries of the folder its layout does not cover: reported, never skipped in silence. */
+  uncovered: Uncovered[];
+  /** The folder's layout, as read. */
+  format: string;
+  dialect: Dialect;
+  /** The open database; null when it does not exist yet (it reads as empty, and is not created). */
+  conn: Connection | null;
+  /** The database, as shown to people (no password). */
+  display: string;
+  exists: boolean;
+  /** Its history rows, oldest first (none when there is no history table). */
+  rows: HistoryRow[];
+}
+
+/**
+ * Runs a read-only command (`apply --dry-run`, `lint`, `sql`, `status`): the database is
+ * opened only when it exists, never created, and nothing is written to it (no history table,
+ * no lock table). A database that does not exist yet (`DB_NOT_FOUND`: a SQLite file not made)
+ * is seen as the empty database `apply` would start from.
+ */
+export async function readOnlyView<T>(
+  options: EngineOptions,
+  fn: (view: ReadOnlyView) => Promise<T>,
+): Promise<T> {
+  let opened = false;
+  try {
+    return await usingSession(
+      options,
+      async (session) => {
+        opened = true;
+        const rows = (await session.history.read()) ?? [];
+        const { conn, files, uncovered, format } = session;
+        return fn({
+          files,
+          uncovered,
+          format,
+          dialect: conn.dialect,
+          conn,
+          display: conn.display,
+          exists: true,
+          rows,
+        });
+      },
+      { mustExist: true },
+    );
+  } catch (e) {
+    const absent = !opened && e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND';
+    if (!absent || typeof options.database !== 'string') throw e;
+  }
+  const target = parseDatabaseUrl(options.database, options.cwd);
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  const { files, uncovered, format } = readMigrationFiles(dir, options.format);
+  return fn({
+    files,
+    uncovered,
+    format,
+    dialect: dialectNamed(target.dialect),
+    conn: null,
+    display: target.display,
+    exists: false,
+    rows: [],
+  });
 }

@@ -455,6 +455,8 @@ export function failedInTransaction(
 /** A history row for a migration that has started and not finished (partially applied). */
 async function recordStarted(history: History, migration: LoadedMigration, total: number): Promise<void> {
   const f = migration.file;
+  // A repeatable run again replaces its row.
+  if (f.repeatable) await history.remove(f.id);
   await history.insert({
     id: f.id,
     name: f.name,
@@ -474,10 +476,8 @@ async function recordInTransaction(
   statements: number,
 ): Promise<void> {
   const f = migration.file;
-  if (direction === 'down') {
-    await history.remove(f.id);
-    return;
-  }
+  if (direction === 'down' || f.repeatable) await history.remove(f.id);
+  if (direction === 'down') return;
   await history.insert({
     id: f.id,
     name: f.name,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { DbDoctorError } from '../errors.js';
+import { listMigrations } from '../formats/index.js';
 
 /** The languages a migration file can be written in. */
 export type MigrationKind = 'sql' | 'module';
@@ -20,6 +20,26 @@ export interface MigrationFile {
   checksum: string;
   /** The file's text (SQL files only; modules are loaded only when run). */
   text?: string;
+  /**
+   * The layout the file was read from (`src/formats/`); absent for dbdoctor's own (dbmate's)
+   * `-- migrate:up` / `-- migrate:down` files and TS/JS modules.
+   */
+  format?: string;
+  /**
+   * The up and down SQL as the format defines them (its own files, markers and transaction
+   * rules). Absent: `text` holds `-- migrate:` sections.
+   */
+  sections?: ParsedSqlMigration;
+  /**
+   * Re-run whenever its checksum changes instead of once (Flyway's `R__` repeatables); it
+   * comes after every versioned migration and has no down.
+   */
+  repeatable?: boolean;
+  /**
+   * The checksum the other tool records for this migration, in that tool's own form (Prisma
+   * sha256 hex, sqlx SHA-384 hex, Flyway signed CRC32, Drizzle sha256 hex): `adopt` compares it.
+   */
+  toolChecksum?: string;
 }
 
 /** One section of a SQL migration. */
@@ -27,6 +47,12 @@ export interface SqlSection {
   sql: string;
   /** False when the section line says `transaction:false`. */
   transaction: boolean;
+  /**
+   * The section cut by the format's own statement markers (Drizzle's `--> statement-breakpoint`,
+   * goose's `StatementBegin` / `StatementEnd`): a `whole` chunk is one statement as written, the
+   * others are split by the dialect's rules. Absent: `sql` is split by the dialect.
+   */
+  chunks?: { sql: string; whole: boolean }[];
 }
 
 /** A parsed SQL migration. */
@@ -35,17 +61,22 @@ export interface ParsedSqlMigration {
   down: SqlSection | null;
 }
 
-const MIGRATION_FILE = /^([^_]+)_(.+)\.(sql|ts|mts|js|mjs)$/;
-const MIGRATION_EXT = /\.(sql|ts|mts|js|mjs)$/;
+const VERSION = /^\d+(\.\d+)*$/;
 
-/** Compares two migration ids: numerically when both are digits, else as strings. */
+/**
+ * Compares two migration ids: as numbers when both are digits, part by part when both are
+ * dotted versions (Flyway's `1.2` < `1.10` < `2`), else as strings.
+ */
 export function compareIds(a: string, b: string): number {
-  const da = /^\d+$/.test(a);
-  const db = /^\d+$/.test(b);
-  if (da && db) {
-    const ba = BigInt(a);
-    const bb = BigInt(b);
-    return ba < bb ? -1 : ba > bb ? 1 : 0;
+  if (VERSION.test(a) && VERSION.test(b)) {
+    const pa = a.split('.');
+    const pb = b.split('.');
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+      const ba = BigInt(pa[i] ?? '0');
+      const bb = BigInt(pb[i] ?? '0');
+      if (ba !== bb) return ba < bb ? -1 : 1;
+    }
+    return 0;
   }
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -64,68 +95,21 @@ export function checksumOf(bytes: Buffer | string): string {
 
 /**
  * Lists the migrations in `dir`, ordered by id. Reads and hashes every file but loads none.
- * Throws on a missing folder, a badly named migration file, or two files with one id.
+ * `format` names the folder's layout (dbmate, prisma, drizzle, golang-migrate, goose, sqlx,
+ * diesel, flyway; see `src/formats/`); without it the layout is detected. Throws on a missing
+ * folder, a badly named migration file, two files with one id, or a file that looks like a
+ * migration the format cannot run (never skipped in silence); other stray entries are
+ * returned in `uncovered` by {@link listMigrations}.
  */
-export function discoverMigrations(dir: string): MigrationFile[] {
-  let entries: string[];
-  try {
-    entries = fs.readdirSync(dir);
-  } catch (e) {
-    throw new DbDoctorError('NO_MIGRATIONS_DIR', `Migrations folder ${dir} cannot be read.`, {
-      unchanged: 'Nothing was done.',
-      hint: 'Pass --dir, set "dir" in dbdoctor.config.json, or run `dbdoctor init`.',
-      cause: e,
-    });
-  }
-  const files: MigrationFile[] = [];
-  const byId = new Map<string, string>();
-  for (const entry of entries) {
-    if (!MIGRATION_EXT.test(entry) || entry.endsWith('.d.ts') || entry.startsWith('.')) continue;
-    const m = MIGRATION_FILE.exec(entry);
-    if (!m) {
-      throw new DbDoctorError('BAD_FILENAME', `Migration file ${entry} is not named <id>_<name>.<ext>.`, {
-        unchanged: 'Nothing was done.',
-        hint: `Rename it, e.g. ${timestampId(new Date())}_${entry.replace(MIGRATION_EXT, '')}${path.extname(entry)}, or move it out of ${dir}.`,
-        details: { file: entry },
-      });
-    }
-    const [, id, name, ext] = m as unknown as [string, string, string, string];
-    const full = path.join(dir, entry);
-    const key = idKey(id);
-    const other = byId.get(key);
-    if (other) {
-      throw new DbDoctorError(
-        'DUPLICATE_ID',
-        `Two migration files share the id ${id}: ${other} and ${entry}.`,
-        {
-          unchanged: 'Nothing was done.',
-          hint: 'Give one of them a new id (`dbdoctor new <name>` makes a fresh timestamp id). Ids that are equal as numbers (1 and 01) or as Unicode text (NFC and NFD spellings) are the same id.',
-          details: { id, files: [other, entry] },
-        },
-      );
-    }
-    byId.set(key, entry);
-    const bytes = readMigrationBytes(full, entry);
-    const kind: MigrationKind = ext === 'sql' ? 'sql' : 'module';
-    files.push({
-      id,
-      name,
-      stem: `${id}_${name}`,
-      file: full,
-      kind,
-      checksum: checksumOf(bytes),
-      text: kind === 'sql' ? decodeSql(bytes, entry) : undefined,
-    });
-  }
-  files.sort((a, b) => compareIds(a.id, b.id));
-  return files;
+export function discoverMigrations(dir: string, format?: string): MigrationFile[] {
+  return listMigrations(dir, format).files;
 }
 
 /**
  * Which ids are one id: numeric ids compare as numbers (`1`, `01` and `001` sort together, so
  * they must not coexist), others as NFC text (macOS may hand back NFD names).
  */
-function idKey(id: string): string {
+export function idKey(id: string): string {
   return /^\d+$/.test(id) ? BigInt(id).toString() : id.normalize('NFC');
 }
 
@@ -135,7 +119,7 @@ function idKey(id: string): string {
  * checked with stat first, and again on the opened descriptor (O_NONBLOCK, so a FIFO swapped in
  * between cannot hang the open) before reading.
  */
-function readMigrationBytes(full: string, entry: string): Buffer {
+export function readMigrationBytes(full: string, entry: string): Buffer {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(full);
@@ -214,7 +198,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * A SQL file's text. It must be UTF-8; a byte-order mark at the start is dropped (editors on
  * Windows add one). The checksum stays that of the raw bytes, so files applied before are stable.
  */
-function decodeSql(bytes: Buffer, entry: string): string {
+export function decodeSql(bytes: Buffer, entry: string): string {
   const utf16 =
     bytes.length >= 2 &&
     ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
@@ -270,7 +254,9 @@ export function parseSqlMigration(source: string, fileLabel: string): ParsedSqlM
       hint: 'Start the file with a line "-- migrate:up", then the SQL; add "-- migrate:down" for the reverse.',
     });
   }
-  return { up: sections.up, down: sections.down && sections.down.sql !== '' ? sections.down : null };
+  // An empty down section is a down that does nothing (dbmate runs it and succeeds); a file
+  // with no down section at all has no down.
+  return { up: sections.up, down: sections.down ?? null };
 }
 
 /** A UTC timestamp id like 20260128091734. */

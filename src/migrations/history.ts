@@ -125,7 +125,7 @@ export class History {
       rows = await this.conn.query<RawRow & Record<string, unknown>>(`SELECT * FROM ${this.q} ORDER BY seq`);
     } catch (e) {
       if (this.conn.dialect.engine.isMissingTable(e)) return null;
-      throw e;
+      throw await this.foreignTable(e);
     }
     return rows.map((r) => ({
       id: String(r.id),
@@ -139,6 +139,34 @@ export class History {
       statementsTotal: Number(r.statements_total),
       error: r.error ?? null,
     }));
+  }
+
+  /**
+   * The error for a history read that failed on a table that exists: when it has no `seq`
+   * column it is not dbdoctor's (another tool's, named by `--history-table`), said as such
+   * instead of the driver's `column "seq" does not exist`.
+   */
+  private async foreignTable(e: unknown): Promise<unknown> {
+    const ours = await this.conn
+      .query(`SELECT seq, checksum, status FROM ${this.q} WHERE 1 = 0`)
+      .then(() => true)
+      .catch(() => false);
+    if (ours) return e;
+    const theirs = await this.conn
+      .query(`SELECT 1 FROM ${this.q} WHERE 1 = 0`)
+      .then(() => true)
+      .catch(() => false);
+    if (!theirs) return e;
+    return new DbDoctorError(
+      'HISTORY_TABLE_FOREIGN',
+      `Table ${this.table} is not a dbdoctor history table (it lacks dbdoctor's columns: seq, checksum, status); it belongs to something else, perhaps another migration tool.`,
+      {
+        unchanged: 'Nothing was changed; the table was only read.',
+        hint: `Leave --history-table out (dbdoctor keeps its own, ${DEFAULT_HISTORY_TABLE}) or name a table dbdoctor created. To take over another tool's history, run \`dbdoctor adopt --history-table ${DEFAULT_HISTORY_TABLE}\` (it records in dbdoctor's own table and finds the other tool's by itself).`,
+        details: { table: this.table },
+        cause: e,
+      },
+    );
   }
 
   /** Inserts a row with the next sequence number. */

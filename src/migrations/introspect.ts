@@ -1,4 +1,5 @@
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
+import { OTHER_TOOLS_TABLES } from '../doctor/ignore.js';
 import { DbDoctorError } from '../errors.js';
 import type { Schema } from '../schema/model.js';
 import { historyTableName } from './engine.js';
@@ -23,7 +24,9 @@ export async function introspect(options: IntrospectOptions): Promise<Schema> {
   const table = historyTableName(options.historyTable);
   const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
   try {
-    return await conn.dialect.introspect(conn, { schema: options.schema, exclude: [table, `${table}_lock`] });
+    // The project's history and lock, and other tools' history tables, as the doctor leaves them out.
+    const exclude = [table, `${table}_lock`, ...OTHER_TOOLS_TABLES];
+    return await conn.dialect.introspect(conn, { schema: options.schema, exclude });
   } catch (e) {
     throw e instanceof DbDoctorError ? e : (conn.describeError(e) ?? e);
   } finally {

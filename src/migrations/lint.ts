@@ -1,9 +1,9 @@
 /** Linting pending DSL migrations against the live database (row counts decide "large"). */
-import type { Connection } from '../dialects/dialect.js';
+import type { Connection, Dialect } from '../dialects/dialect.js';
 import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
-import { type EngineOptions, usingSession } from './engine.js';
+import { type EngineOptions, readOnlyView } from './engine.js';
 import { type LoadedMigration, loadMigration } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
 
@@ -18,8 +18,12 @@ export interface LintOptions {
   largeTableRows?: number;
 }
 
-/** Rows of `table`, counted up to `cap` (enough to know "large"); 0 when it does not exist. */
-async function cappedRows(conn: Connection, table: string, cap: number): Promise<number> {
+/**
+ * Rows of `table`, counted up to `cap` (enough to know "large"); 0 when it does not exist, or
+ * when the database does not (`conn` null).
+ */
+async function cappedRows(conn: Connection | null, table: string, cap: number): Promise<number> {
+  if (conn === null) return 0;
   try {
     const rows = await conn.query<{ n: number | string }>(
       `SELECT count(*) AS n FROM (SELECT 1 FROM ${conn.dialect.quoteIdent(table)} LIMIT ${Math.floor(cap) + 1}) AS sample`,
@@ -31,24 +35,49 @@ async function cappedRows(conn: Connection, table: string, cap: number): Promise
   }
 }
 
-/** Lints the DSL migrations among `loaded` with the live row counts of the tables they touch. */
+/**
+ * Lints the pending migrations among `loaded` with the live row counts of the tables they
+ * touch: DSL operations everywhere; SQL migrations with the dialect's SQL linter (a real
+ * parser) where it has one. Where it has none, `sayUnjudged` adds an `info` finding per SQL
+ * migration saying it was not judged (the `lint` command; `apply` stays quiet about it).
+ */
 export async function lintLoaded(
-  conn: Connection,
+  dialect: Dialect,
+  conn: Connection | null,
   loaded: readonly LoadedMigration[],
-  options: LintOptions = {},
+  options: LintOptions & { sayUnjudged?: boolean } = {},
 ): Promise<MigrationLintFinding[]> {
   const large = options.largeTableRows ?? 100_000;
   const counts = new Map<string, number>();
+  const rows = async (table: string) => {
+    if (!counts.has(table)) counts.set(table, await cappedRows(conn, table, large));
+    return counts.get(table)!;
+  };
   const findings: MigrationLintFinding[] = [];
   for (const m of loaded) {
+    if (m.up.kind === 'sql') {
+      const linter = dialect.sqlLinter;
+      const found = linter
+        ? await linter.lint(m.up.statements, { rows, largeTableRows: large })
+        : options.sayUnjudged
+          ? [
+              {
+                id: 'sql-not-judged',
+                severity: 'info' as const,
+                message: `SQL migrations are not linted on ${dialect.name}: dbdoctor has no parser for its SQL.`,
+                alternative:
+                  'Review it by hand; the DSL migrations (`dbdoctor new --dsl`) are linted everywhere, and `dbdoctor sql` shows what runs.',
+              },
+            ]
+          : [];
+      findings.push(...found.map((f) => ({ ...f, migration: m.file.stem })));
+      continue;
+    }
     if (m.up.kind !== 'ops') continue;
     const ops: readonly Operation[] = m.up.ops;
-    for (const op of ops) {
-      const table = 'table' in op ? op.table : null;
-      if (table && !counts.has(table)) counts.set(table, await cappedRows(conn, table, large));
-    }
+    for (const op of ops) if ('table' in op) await rows(op.table);
     const found = lintOperations(ops, {
-      dialect: conn.dialect.name,
+      dialect: dialect.name,
       rows: (t) => counts.get(t) ?? 0,
       largeTableRows: large,
     });
@@ -71,17 +100,17 @@ export function lintError(findings: MigrationLintFinding[]): DbDoctorError {
   );
 }
 
-/** Lints every pending migration of a database: DSL lints, and migrations that cannot load. */
+/** Lints every pending migration of a database: DSL lints, and migrations that cannot load. Read-only. */
 export async function lint(
   options: EngineOptions & LintOptions,
 ): Promise<{ dialect: string; findings: MigrationLintFinding[] }> {
-  return usingSession(options, async (session) => {
-    const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
+  return readOnlyView(options, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
     const loaded: LoadedMigration[] = [];
     const findings: MigrationLintFinding[] = [];
     for (const f of state.pending) {
       try {
-        loaded.push(await loadMigration(f, session.conn.dialect));
+        loaded.push(await loadMigration(f, view.dialect));
       } catch (e) {
         if (!(e instanceof DbDoctorError)) throw e;
         findings.push({
@@ -93,7 +122,7 @@ export async function lint(
         });
       }
     }
-    findings.push(...(await lintLoaded(session.conn, loaded, options)));
-    return { dialect: session.conn.dialect.name, findings };
+    findings.push(...(await lintLoaded(view.dialect, view.conn, loaded, { ...options, sayUnjudged: true })));
+    return { dialect: view.dialect.name, findings };
   });
 }

@@ -4,9 +4,9 @@ import type { Dialect } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
 import type { Operation } from '../ops/types.js';
-import { operationProblem } from '../ops/validate.js';
+import { missingDialectSql, operationProblem } from '../ops/validate.js';
 import type { MigrationContext, MigrationDefinition, OperationsMigration } from './define.js';
-import { type MigrationFile, parseSqlMigration } from './files.js';
+import { type MigrationFile, parseSqlMigration, type SqlSection } from './files.js';
 import { type TransactionControlAt, unwrapTransaction } from './transaction-control.js';
 
 /** One direction of a migration, ready to run. */
@@ -39,18 +39,26 @@ export interface LoadedMigration {
  */
 export async function loadMigration(file: MigrationFile, dialect: Dialect): Promise<LoadedMigration> {
   if (file.kind === 'sql') {
-    const parsed = parseSqlMigration(file.text ?? '', path.basename(file.file));
-    const toStep = (s: { sql: string; transaction: boolean }, section: 'up' | 'down'): MigrationStep => ({
+    // Another tool's layout was parsed by its format (src/formats/); dbdoctor's own here.
+    const parsed = file.sections ?? parseSqlMigration(file.text ?? '', path.basename(file.file));
+    const split = (s: SqlSection): string[] =>
+      s.chunks
+        ? s.chunks.flatMap((c) => (c.whole ? [c.sql] : dialect.splitStatements(c.sql)))
+        : dialect.splitStatements(s.sql);
+    const toStep = (s: SqlSection, section: 'up' | 'down'): MigrationStep => ({
       kind: 'sql',
-      statements: s.transaction
-        ? transactionalStatements(file, section, dialect.splitStatements(s.sql))
-        : dialect.splitStatements(s.sql),
+      // Where no migration runs in a transaction (no transactional DDL), its own BEGIN … COMMIT
+      // runs as written: there is no dbdoctor transaction for it to break.
+      statements:
+        s.transaction && dialect.capabilities.transactionalDdl
+          ? transactionalStatements(file, section, split(s))
+          : split(s),
       transaction: s.transaction,
     });
     return { file, up: toStep(parsed.up, 'up'), down: parsed.down ? toStep(parsed.down, 'down') : null };
   }
   const def = await importDefinition(file.file);
-  if ('ops' in def) return loadOperationsMigration(file, def);
+  if ('ops' in def) return loadOperationsMigration(file, def, dialect);
   const transaction = def.transaction !== false;
   return {
     file,
@@ -139,21 +147,70 @@ function checkOperations(name: string, field: 'ops' | 'down', ops: unknown): voi
   }
 }
 
+/** Refuses operations whose per-dialect SQL has no text for `dialect`, before anything runs. */
+function checkDialectSql(
+  name: string,
+  field: 'ops' | 'down',
+  ops: readonly Operation[],
+  dialect: Dialect,
+): void {
+  const missing = missingDialectSql(ops, dialect.name);
+  if (missing === null) return;
+  const { index, kind, where, given } = missing;
+  throw new DbDoctorError(
+    'BAD_MIGRATION',
+    `Migration ${name}: \`${field}[${index}]\` (${kind}): ${where} gives SQL for ${given.join(', ')} but not for ${dialect.name}.`,
+    {
+      unchanged: 'Nothing was done: the migration was refused before its first statement.',
+      hint: `Add a \`${dialect.name}\` entry beside the others in that sql({ … }) or sqlDefault({ … }), or give one text for every dialect.`,
+      details: { file: name, index, dialect: dialect.name },
+    },
+  );
+}
+
+/** Refuses operations the dialect cannot run at all (its compiler's `refuse`), before anything runs. */
+function checkRefused(
+  name: string,
+  field: 'ops' | 'down',
+  ops: readonly Operation[],
+  dialect: Dialect,
+): void {
+  const refused = dialect.compiler.refuse?.(ops);
+  if (!refused) return;
+  const { index, error } = refused;
+  throw new DbDoctorError(error.code, `Migration ${name}: \`${field}[${index}]\` ${error.message}`, {
+    unchanged: 'Nothing was done: the migration was refused before its first statement.',
+    hint: error.hint,
+    details: { file: name, index, dialect: dialect.name },
+  });
+}
+
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
-function loadOperationsMigration(file: MigrationFile, def: OperationsMigration): LoadedMigration {
+function loadOperationsMigration(
+  file: MigrationFile,
+  def: OperationsMigration,
+  dialect: Dialect,
+): LoadedMigration {
   const name = path.basename(file.file);
   checkOperations(name, 'ops', def.ops);
   if (Array.isArray(def.down)) checkOperations(name, 'down', def.down);
+  checkDialectSql(name, 'ops', def.ops, dialect);
+  if (Array.isArray(def.down)) checkDialectSql(name, 'down', def.down, dialect);
+  checkRefused(name, 'ops', def.ops, dialect);
   const up: MigrationStep = { kind: 'ops', ops: def.ops, transaction: def.transaction };
   if (typeof def.down === 'function') {
     const run = def.down.bind(def);
     return { file, up, down: { kind: 'module', run, transaction: def.transaction !== false } };
   }
-  if (Array.isArray(def.down))
+  if (Array.isArray(def.down)) {
+    checkRefused(name, 'down', def.down, dialect);
     return { file, up, down: { kind: 'ops', ops: def.down, transaction: def.transaction } };
+  }
   const inverse = invertOperations(def.ops);
-  if (inverse.reversible)
+  if (inverse.reversible) {
+    checkRefused(name, 'down', inverse.ops, dialect);
     return { file, up, down: { kind: 'ops', ops: inverse.ops, transaction: def.transaction } };
+  }
   if (def.irreversible === true) return { file, up, down: null };
   throw new DbDoctorError(
     'IRREVERSIBLE_MIGRATION',
@@ -182,7 +239,9 @@ async function importDefinition(file: string): Promise<MigrationDefinition> {
       `Cannot load migration ${path.basename(file)}: ${errorMessage(e)}`,
       {
         unchanged: 'Nothing was done.',
-        hint: 'Fix the syntax or import error in the file; it must default-export defineMigration({ up, down }).',
+        hint: /Cannot find (package|module) ['"]dbdoctor['"]/.test(errorMessage(e))
+          ? "The migration imports 'dbdoctor', which the project does not have: run `npm i -D dbdoctor` (a type-only import, `import type { FunctionMigration } from 'dbdoctor'`, needs nothing)."
+          : 'Fix the syntax or import error in the file; it must default-export defineMigration({ up, down }).',
         cause: e,
       },
     );

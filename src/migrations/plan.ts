@@ -56,7 +56,7 @@ export function compareFilesWithHistory(
         message: `Migration ${row.id}_${row.name} is recorded as applied but its file is missing.`,
         fix: `Restore the file ${row.id}_${row.name}.* from version control, or run \`dbdoctor resolve ${row.id} --forget\` to drop its history row.`,
       });
-    } else if (file.checksum !== row.checksum && isSettled(row)) {
+    } else if (file.checksum !== row.checksum && isSettled(row) && !file.repeatable) {
       problems.push({
         code: 'CHECKSUM_MISMATCH',
         id: row.id,
@@ -65,10 +65,22 @@ export function compareFilesWithHistory(
       });
     }
   }
+  // A repeatable (Flyway's R__) runs again whenever its file changes.
+  const rerun = (f: MigrationFile) => {
+    const row = recorded.get(f.id);
+    return f.repeatable === true && row !== undefined && isSettled(row) && row.checksum !== f.checksum;
+  };
+  const pending = files.filter((f) => !recorded.has(f.id) || rerun(f));
   // A partially applied or partially reverted migration is not a revision the database is at.
-  const current = highestId(history.filter(isSettled).map((h) => h.id));
-  const pending = files.filter((f) => !recorded.has(f.id));
+  // Repeatables come after every versioned migration: they count only once those are all applied.
+  const versionedPending = pending.some((f) => !f.repeatable);
+  const current = highestId(
+    history
+      .filter((h) => isSettled(h) && !(versionedPending && fileById.get(h.id)?.repeatable))
+      .map((h) => h.id),
+  );
   for (const f of pending) {
+    if (f.repeatable) continue;
     if (current !== null && compareIds(f.id, current) < 0) {
       problems.push({
         code: 'OUT_OF_ORDER',

@@ -47,7 +47,7 @@ export async function backup(options: Options & { file?: string }): Promise<{ fi
  */
 export async function restore(
   options: Options & { file: string },
-): Promise<{ restored: string; safetyBackup: string }> {
+): Promise<{ database: string; restored: string; safetyBackup: string }> {
   const source = path.resolve(options.cwd ?? process.cwd(), options.file);
   const table = historyTableName(options.historyTable);
   const { conn, lock } = await openLocked(options, table, true);
@@ -69,7 +69,7 @@ export async function restore(
         options.onEvent?.({ type: 'backup-progress', file: source, progress }),
       );
       pruneBackups(conn, safety.file, options.backup, options.onEvent);
-      return { restored: source, safetyBackup: safety.file };
+      return { database: conn.display, restored: source, safetyBackup: safety.file };
     });
   } catch (e) {
     // A raw driver error here (the lock table cannot be created in a read-only file) is about

@@ -38,7 +38,9 @@ export interface RollbackResult {
 }
 
 function chooseRows(applied: HistoryRow[], session: EngineSession, options: RollbackOptions): HistoryRow[] {
-  const newestFirst = [...applied].sort((a, b) => b.seq - a.seq);
+  // Repeatables (Flyway's R__) have no down: they stay recorded and run again when they change.
+  const repeatable = new Set(session.files.filter((f) => f.repeatable).map((f) => f.id));
+  const newestFirst = [...applied].filter((r) => !repeatable.has(r.id)).sort((a, b) => b.seq - a.seq);
   if (options.to !== undefined && options.steps !== undefined) {
     throw new DbDoctorError('BAD_USAGE', 'Give either --to or --steps, not both.', {
       unchanged: 'Nothing was changed.',
@@ -100,7 +102,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
           `Cannot revert: ${noDown.map((m) => m.file.stem).join(', ')} has no down section.`,
           {
             unchanged: 'Nothing was changed.',
-            hint: 'Add a "-- migrate:down" section (or a down function), or restore a backup with `dbdoctor restore FILE`.',
+            hint: `${noDownHint(noDown[0]!.file.format)}, or restore a backup with \`dbdoctor restore FILE\`.`,
           },
         );
       }
@@ -150,4 +152,24 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     };
     return options.dryRun ? run() : withLock(session.lock, session.options, run);
   });
+}
+
+/** How a migration gets a down in its folder's layout. */
+function noDownHint(format: string | undefined): string {
+  switch (format) {
+    case 'prisma':
+    case 'drizzle':
+      return `${format === 'prisma' ? 'Prisma' : 'Drizzle'} migrations have no down: write the reverse as a new migration`;
+    case 'golang-migrate':
+    case 'sqlx':
+      return 'Add the <version>_<name>.down.sql file beside the .up.sql';
+    case 'diesel':
+      return 'Add down.sql to the migration folder';
+    case 'flyway':
+      return 'Add an undo migration U<version>__<description>.sql';
+    case 'goose':
+      return 'Add a "-- +goose Down" section';
+    default:
+      return 'Add a "-- migrate:down" section (or a down function)';
+  }
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Connection, Dialect, DialectName, Row } from '../dialects/dialect.js';
 import { dialectNamed, registeredDialects } from '../dialects/registry.js';
 import { resolveTarget } from './apply.js';
-import { type EngineOptions, usingSession } from './engine.js';
+import { type EngineOptions, readOnlyView } from './engine.js';
 import { compareIds, discoverMigrations, type MigrationFile } from './files.js';
 import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
@@ -90,15 +90,19 @@ export async function previewSql(
     return { dialect: dialect.name, migrations: out };
   };
   if (options.database === undefined) {
-    const files = discoverMigrations(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
+    const files = discoverMigrations(
+      path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'),
+      options.format,
+    );
     // Without a database or --dialect, the first registered dialect (SQLite).
     const dialect = options.dialect === undefined ? registeredDialects()[0] : dialectNamed(options.dialect);
     if (!dialect) throw new Error('internal: no dialect is registered');
     return render(pick(files, files), dialect, null);
   }
   const database = options.database;
-  return usingSession({ ...options, database }, async (session) => {
-    const state = compareFilesWithHistory(session.files, (await session.history.read()) ?? []);
-    return render(pick(state.pending, session.files), session.conn.dialect, session.conn);
+  // Read-only: a database that does not exist yet is not created; all its migrations are pending.
+  return readOnlyView({ ...options, database }, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
+    return render(pick(state.pending, view.files), view.dialect, view.conn);
   });
 }

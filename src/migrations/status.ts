@@ -1,8 +1,4 @@
-import path from 'node:path';
-import { parseDatabaseUrl } from '../config/url.js';
-import { DbDoctorError } from '../errors.js';
-import { type EngineOptions, historyTableName, usingSession } from './engine.js';
-import { discoverMigrations } from './files.js';
+import { type EngineOptions, historyTableName, readOnlyView, usingSession } from './engine.js';
 import type { HistoryRow } from './history.js';
 import { compareFilesWithHistory, type Problem } from './plan.js';
 
@@ -10,6 +6,12 @@ import { compareFilesWithHistory, type Problem } from './plan.js';
 export interface StatusResult {
   dialect: string;
   database: string;
+  /**
+   * Whether a migration's DDL and its history row commit together. False on MySQL/MariaDB,
+   * where each DDL statement commits on its own: a migration that stops part-way is recorded
+   * as partially applied, never rolled back.
+   */
+  transactionalDdl: boolean;
   /** False when the SQLite file does not exist yet (nothing was created). */
   exists: boolean;
   /** The highest applied id, or null. */
@@ -17,44 +19,33 @@ export interface StatusResult {
   applied: { id: string; name: string; checksum: string; appliedAt: string; status: string }[];
   pending: { id: string; name: string }[];
   problems: { code: Problem['code']; id: string; message: string; fix: string }[];
+  /** The migrations folder's layout (dbmate is dbdoctor's own). */
+  format: string;
+  /**
+   * Entries of the folder that layout does not cover (a README, a stray folder): not run,
+   * listed so nothing is skipped in silence. One that looks like a migration stops every command.
+   */
+  uncovered: { path: string; reason: string }[];
 }
 
 /** Where the database stands against the migration files. Read-only: creates nothing. */
 export async function status(options: EngineOptions): Promise<StatusResult> {
   historyTableName(options.historyTable);
-  try {
-    return await usingSession(
-      options,
-      async (session) => {
-        const rows = (await session.history.read()) ?? [];
-        const state = compareFilesWithHistory(session.files, rows);
-        return {
-          dialect: session.conn.dialect.name,
-          database: session.conn.display,
-          exists: true,
-          current: state.current,
-          applied: state.applied.map(toApplied),
-          pending: state.pending.map((f) => ({ id: f.id, name: f.name })),
-          problems: state.problems,
-        };
-      },
-      { mustExist: true },
-    );
-  } catch (e) {
-    if (!(e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND') || typeof options.database !== 'string')
-      throw e;
-    const files = discoverMigrations(path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations'));
-    const target = parseDatabaseUrl(options.database, options.cwd);
+  return readOnlyView(options, async (view) => {
+    const state = compareFilesWithHistory(view.files, view.rows);
     return {
-      dialect: target.dialect,
-      database: target.display,
-      exists: false,
-      current: null,
-      applied: [],
-      pending: files.map((f) => ({ id: f.id, name: f.name })),
-      problems: [],
+      dialect: view.dialect.name,
+      database: view.display,
+      transactionalDdl: view.dialect.capabilities.transactionalDdl,
+      exists: view.exists,
+      current: state.current,
+      applied: state.applied.map(toApplied),
+      pending: state.pending.map((f) => ({ id: f.id, name: f.name })),
+      problems: state.problems,
+      format: view.format,
+      uncovered: view.uncovered.map((u) => ({ path: u.path, reason: u.reason })),
     };
-  }
+  });
 }
 
 function toApplied(r: HistoryRow) {

@@ -1,6 +1,6 @@
 /**
  * The operation DSL: one function per schema change. A migration lists them once and runs
- * on SQLite and PostgreSQL alike; `down` is derived when every operation can be reversed.
+ * on every dialect alike; `down` is derived when every operation can be reversed.
  *
  * @example
  * export default defineMigration({
@@ -21,6 +21,7 @@ import type {
   ForeignKeySpec,
   IndexSpec,
   Operation,
+  SqlText,
   TableSpec,
 } from './types.js';
 
@@ -42,7 +43,7 @@ export function now(): ColumnDefault {
 }
 
 /** A default written in SQL, the same or per dialect. */
-export function sqlDefault(sql: string | { sqlite: string; postgres: string }): ColumnDefault {
+export function sqlDefault(sql: SqlText): ColumnDefault {
   return { sql };
 }
 
@@ -186,10 +187,10 @@ export function addEnumValue(name: string, value: string): Op<'addEnumValue'> {
   return { kind: 'addEnumValue', name, value };
 }
 
-/** Raw SQL, the same or per dialect. Irreversible unless `down` is given. */
-export function sql(
-  up: string | { sqlite: string; postgres: string },
-  down?: string | { sqlite: string; postgres: string },
-): Op<'sql'> {
+/**
+ * Raw SQL, the same on every dialect or per dialect (`{ sqlite: '…', postgres: '…', mysql: '…' }`,
+ * see {@link SqlText}). Irreversible unless `down` is given.
+ */
+export function sql(up: SqlText, down?: SqlText): Op<'sql'> {
   return down === undefined ? { kind: 'sql', up } : { kind: 'sql', up, down };
 }

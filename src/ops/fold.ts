@@ -269,6 +269,9 @@ function foldOne(schema: Schema, op: Operation, dialect: Dialect): boolean {
       delete schema.enums[op.name];
       return true;
     case 'addEnumValue':
+      // Inline enums have no name in the database: which columns were declared with this
+      // enum is not known, so the compiler refuses it as well (see inlineEnumValueError).
+      if (dialect.capabilities.enumStyle === 'inline') throw inlineEnumValueError(op);
       if (dialect.capabilities.enumStyle === 'type') {
         const e = schema.enums[op.name];
         if (!e) throw foldError(op, `enum "${op.name}" does not exist.`);
@@ -290,6 +293,22 @@ function foldOne(schema: Schema, op: Operation, dialect: Dialect): boolean {
     case 'sql':
       return false;
   }
+}
+
+/**
+ * `addEnumValue` where enums are inline column types (MySQL's ENUM('a','b')): the database
+ * keeps no enum name, so the columns declared with the enum cannot be found; each column is
+ * widened with its own alterColumn instead.
+ */
+export function inlineEnumValueError(op: Extract<Operation, { kind: 'addEnumValue' }>): DbDoctorError {
+  return new DbDoctorError(
+    'BAD_OPERATION',
+    `addEnumValue("${op.name}", "${op.value}"): on this dialect an enum is the inline type of each column that uses it (ENUM('a','b')), with no name in the database, so the columns of enum "${op.name}" cannot be found.`,
+    {
+      unchanged: 'Nothing was run.',
+      hint: `Widen each column instead: alterColumn(table, column, { type: enumType('${op.name}', [...values, '${op.value}']) }, { type: enumType('${op.name}', values) }).`,
+    },
+  );
 }
 
 /** Folds `ops` into a copy of `base` (default: an empty schema of `dialect`). */

@@ -38,6 +38,8 @@ export type {
   IndexSpec,
   Operation,
   OperationKind,
+  PerDialectSql,
   PortableType,
+  SqlText,
   TableSpec,
 } from './types.js';

@@ -9,7 +9,8 @@ import type { Operation } from './types.js';
 /** One lint finding. `error` blocks `apply` unless `--force`. */
 export interface LintFinding {
   id: string;
-  severity: 'error' | 'warning';
+  /** `info` says what could not be judged; it never fails `lint`. */
+  severity: 'error' | 'warning' | 'info';
   message: string;
   /** The safer way to make the change. */
   alternative: string;
@@ -23,6 +24,14 @@ export interface LintContext {
   rows(table: string): number;
   /** Tables at or above this many rows are large. Default 100,000. */
   largeTableRows?: number;
+}
+
+/**
+ * A row count as a message states it: rows are counted only up to `large + 1` (enough to know
+ * "large"), so a count above `large` is a lower bound, said as such.
+ */
+export function rowCount(n: number, large: number): string {
+  return n > large ? `more than ${large} rows` : `${n} row${n === 1 ? '' : 's'}`;
 }
 
 /** The lints every operation list is checked against. */
@@ -59,7 +68,7 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
             id: 'index-without-concurrently',
             severity: 'error',
             table: op.table,
-            message: `CREATE INDEX "${op.name}" on "${op.table}" (about ${rows(op.table)} rows) blocks writes to it until the index is built.`,
+            message: `CREATE INDEX "${op.name}" on "${op.table}" (${rowCount(rows(op.table), large)}) blocks writes to it until the index is built.`,
             alternative:
               'createIndex(..., { concurrently: true }) builds it without blocking writes (the migration then runs outside a transaction).',
           });
@@ -70,7 +79,7 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
             id: 'type-change-rewrites-table',
             severity: 'error',
             table: op.table,
-            message: `Changing the type of "${op.table}"."${op.column}" rewrites the whole table (about ${rows(op.table)} rows) under an exclusive lock.`,
+            message: `Changing the type of "${op.table}"."${op.column}" rewrites the whole table (${rowCount(rows(op.table), large)}) under an exclusive lock.`,
             alternative:
               'Add a new column, backfill it in batches, switch the application over, then drop the old column.',
           });
@@ -106,7 +115,7 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
         id: 'large-sqlite-rebuild',
         severity: 'warning',
         table,
-        message: `This rebuilds "${table}" (about ${n} rows): every row is copied while the database's write lock is held.`,
+        message: `This rebuilds "${table}" (${rowCount(n, large)}): every row is copied while the database's write lock is held.`,
         alternative:
           'Run it at a quiet time; group changes to the table in one migration so they share one rebuild.',
       });

@@ -3,6 +3,7 @@
  * builders.ts make them; sqlite.ts and postgres.ts compile them; fold.ts applies them to the
  * schema model; inverse.ts derives `down`.
  */
+import type { DialectName } from '../dialects/dialect.js';
 import type { ReferentialAction } from '../schema/model.js';
 
 /**
@@ -44,6 +45,17 @@ export interface EnumRef {
 /** A column's type. */
 export type ColumnType = PortableType | EnumRef;
 
+/**
+ * SQL written per dialect, keyed by the dialect's name:
+ * `{ sqlite: '…', postgres: '…', mysql: '…' }`. Every key must name a registered dialect (a
+ * misspelt one is refused when the migration loads), and a migration whose SQL leaves out the
+ * dialect it runs on is refused before anything runs. A dialect added later is one more key.
+ */
+export type PerDialectSql = { readonly [dialect in DialectName]?: string };
+
+/** SQL text: the same on every dialect, or {@link PerDialectSql}. */
+export type SqlText = string | PerDialectSql;
+
 /** A default: a literal, the current time, or SQL (per dialect when they differ). */
 export type ColumnDefault =
   | string
@@ -51,7 +63,7 @@ export type ColumnDefault =
   | boolean
   | null
   | { readonly now: true }
-  | { readonly sql: string | { readonly sqlite: string; readonly postgres: string } };
+  | { readonly sql: SqlText };
 
 /** A column as the DSL declares it. */
 export interface ColumnSpec {
@@ -178,8 +190,8 @@ export type Operation =
   | { readonly kind: 'addEnumValue'; readonly name: string; readonly value: string }
   | {
       readonly kind: 'sql';
-      readonly up: string | { readonly sqlite: string; readonly postgres: string };
-      readonly down?: string | { readonly sqlite: string; readonly postgres: string };
+      readonly up: SqlText;
+      readonly down?: SqlText;
     };
 
 /** The kind of an operation. */

@@ -4,7 +4,9 @@
  * compilers: one of them would read it as "rebuild the table" and record a migration that
  * changed nothing as applied.
  */
-import type { OperationKind } from './types.js';
+import type { DialectName } from '../dialects/dialect.js';
+import { dialectNames } from '../dialects/registry.js';
+import type { ColumnDefault, Operation, OperationKind, SqlText } from './types.js';
 
 type FieldType = 'string' | 'object' | 'strings' | 'sql';
 
@@ -44,8 +46,9 @@ function fits(value: unknown, type: FieldType): boolean {
         typeof value === 'string' ||
         (typeof value === 'object' &&
           value !== null &&
-          typeof (value as { sqlite?: unknown }).sqlite === 'string' &&
-          typeof (value as { postgres?: unknown }).postgres === 'string')
+          !Array.isArray(value) &&
+          Object.keys(value).length > 0 &&
+          Object.values(value).every((v) => typeof v === 'string'))
       );
   }
 }
@@ -54,7 +57,7 @@ const DESCRIBE: Record<FieldType, string> = {
   string: 'a non-empty string',
   object: 'an object',
   strings: 'a list of strings',
-  sql: 'SQL text or { sqlite, postgres }',
+  sql: 'SQL text or an object of SQL texts keyed by dialect name ({ sqlite, postgres, ... })',
 };
 
 /** Levenshtein distance, for "did you mean". */
@@ -100,6 +103,77 @@ export function operationProblem(op: unknown): string | null {
     const value = (op as Record<string, unknown>)[name];
     if (value === undefined && optional) continue;
     if (!fits(value, type)) return `${kind}: \`${name}\` must be ${DESCRIBE[type]}`;
+  }
+  for (const { where, text } of sqlTexts(op as Operation)) {
+    if (typeof text === 'string') continue;
+    const unknown = Object.keys(text).find((k) => !dialectNames().includes(k));
+    if (unknown !== undefined)
+      return `${kind}: ${where} names "${unknown}", which is not a dialect (known: ${dialectNames().join(', ')})`;
+  }
+  return null;
+}
+
+/** The SQL an operation carries: a `sql` operation's texts and every `sqlDefault` in it. */
+function sqlTexts(op: Operation): { where: string; text: SqlText }[] {
+  const out: { where: string; text: SqlText }[] = [];
+  const fromDefault = (where: string, d: ColumnDefault | undefined) => {
+    if (typeof d === 'object' && d !== null && 'sql' in d && d.sql !== undefined)
+      out.push({ where: `the default of ${where}`, text: d.sql });
+  };
+  const fromColumns = (columns: unknown) => {
+    if (typeof columns !== 'object' || columns === null) return;
+    for (const [name, spec] of Object.entries(columns))
+      fromDefault(`column "${name}"`, (spec as { default?: ColumnDefault } | null)?.default);
+  };
+  switch (op.kind) {
+    case 'sql':
+      out.push({ where: '`up`', text: op.up });
+      if (op.down !== undefined) out.push({ where: '`down`', text: op.down });
+      break;
+    case 'createTable':
+      fromColumns(op.spec?.columns);
+      break;
+    case 'dropTable':
+      fromColumns(op.definition?.columns);
+      break;
+    case 'addColumn':
+      fromDefault(`column "${op.column}"`, op.spec?.default);
+      break;
+    case 'dropColumn':
+      fromDefault(`column "${op.column}"`, op.definition?.default);
+      break;
+    case 'alterColumn':
+      fromDefault(`column "${op.column}"`, op.change?.default);
+      fromDefault(`column "${op.column}" (from)`, op.from?.default);
+      break;
+    default:
+      break;
+  }
+  return out.filter((e) => typeof e.text === 'string' || (typeof e.text === 'object' && e.text !== null));
+}
+
+/** Per-dialect SQL that has no text for the dialect a migration runs on. */
+export interface MissingDialectSql {
+  /** Index of the operation in its list. */
+  index: number;
+  kind: OperationKind;
+  /** Which text: `` `up` ``, `the default of column "x"`. */
+  where: string;
+  /** The dialects it does give SQL for. */
+  given: string[];
+}
+
+/**
+ * The first per-dialect SQL in `ops` without an entry for `dialect`, or null when every text
+ * covers it. Checked before a migration runs, so a dialect without transactional DDL never
+ * runs half of one.
+ */
+export function missingDialectSql(ops: readonly Operation[], dialect: DialectName): MissingDialectSql | null {
+  for (const [index, op] of ops.entries()) {
+    for (const { where, text } of sqlTexts(op)) {
+      if (typeof text === 'string' || typeof text[dialect] === 'string') continue;
+      return { index, kind: op.kind, where, given: Object.keys(text) };
+    }
   }
   return null;
 }

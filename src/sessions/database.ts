@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { parseDatabaseUrl } from '../config/url.js';
 import '../dialects/builtin.js';
 import type { DatabaseInput } from '../dialects/open.js';
-import { connectPostgres } from '../dialects/postgres/driver.js';
+import { connectPostgres, isPgHandle } from '../dialects/postgres/driver.js';
 import type { PostgresTarget } from '../dialects/postgres/url.js';
 import { isBetterSqlite, openSqliteDatabase } from '../dialects/sqlite/driver.js';
 import type { SqliteTarget } from '../dialects/sqlite/url.js';
@@ -69,8 +69,7 @@ async function openSessionDatabase(
   if (typeof input !== 'string') {
     if (isBetterSqlite(input))
       return { dialect: 'sqlite', db: input as BetterSqlite3.Database, close: keepOpen };
-    if (typeof input === 'object' && input !== null && typeof (input as pg.Pool).query === 'function')
-      return { dialect: 'postgres', pool: input as pg.Pool, close: keepOpen };
+    if (isPgHandle(input)) return { dialect: 'postgres', pool: input as pg.Pool, close: keepOpen };
     throw new DbDoctorError('BAD_DATABASE', 'Unsupported database value for a session store or throttle.', {
       unchanged: 'Nothing was opened.',
       hint: 'Pass a URL string, a better-sqlite3 Database, a pg Pool or Client, or a node-redis client.',
@@ -86,6 +85,17 @@ async function openSessionDatabase(
     });
     return { dialect: 'sqlite', db, close: async () => void db.close() };
   }
+  // Only SQLite and PostgreSQL have session backends so far: any other dialect is refused, never
+  // opened as PostgreSQL.
+  if (parsed.dialect !== 'postgres')
+    throw new DbDoctorError(
+      'BAD_DATABASE',
+      `Session stores and login throttles do not support ${parsed.dialect} (${parsed.display}) yet.`,
+      {
+        unchanged: 'Nothing was opened.',
+        hint: 'Use a SQLite or PostgreSQL database for sessions; migrations support every dialect.',
+      },
+    );
   const target = parsed as PostgresTarget;
   // Connect once up front, so a wrong URL is the same DbDoctorError as for migrations, at open.
   await (await connectPostgres(target)).end();

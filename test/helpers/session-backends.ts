@@ -14,7 +14,14 @@ import {
   type SessionStore,
   type ThrottleOptions,
 } from '../../src/sessions/index.js';
-import { createTestDatabase, DIALECTS, type TestDatabase, type TestDialect } from './databases.js';
+import {
+  createTestDatabase,
+  DIALECTS,
+  pendingOn,
+  SESSIONS_PENDING,
+  type TestDatabase,
+  type TestDialect,
+} from './databases.js';
 
 export type SessionBackendName = 'memory' | TestDialect | 'redis';
 /**
@@ -24,6 +31,23 @@ export type SessionBackendName = 'memory' | TestDialect | 'redis';
 export const SESSION_BACKENDS: readonly SessionBackendName[] = ['memory', ...DIALECTS, 'redis'];
 /** The backends another process can share (everything but memory). */
 export const SHARED_BACKENDS: readonly Exclude<SessionBackendName, 'memory'>[] = [...DIALECTS, 'redis'];
+
+/** Suite options for one backend: skipped, printing why, where sessions are pending. */
+export function sessionsPendingOn(name: SessionBackendName): { skip: string | false } {
+  return pendingOn(name, SESSIONS_PENDING);
+}
+
+/**
+ * The backends a test that compares several at once can use: the pending ones are left out, and
+ * `pendingNote` names them (put it in the test's name so the report says what did not run).
+ */
+export const RUNNABLE_SESSION_BACKENDS = SESSION_BACKENDS.filter((n) => !sessionsPendingOn(n).skip);
+export const RUNNABLE_SHARED_BACKENDS = SHARED_BACKENDS.filter((n) => !sessionsPendingOn(n).skip);
+const pendingNames = SESSION_BACKENDS.filter((n) => sessionsPendingOn(n).skip);
+export const pendingNote =
+  pendingNames.length === 0
+    ? ''
+    : ` (not on ${pendingNames.join(', ')}: ${pendingNames.map((n) => sessionsPendingOn(n).skip).join('; ')})`;
 
 export const REDIS_URL = process.env.DBDOCTOR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

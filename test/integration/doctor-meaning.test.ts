@@ -10,6 +10,7 @@ import type { DoctorResult } from '../../src/doctor/doctor.js';
 import {
   cli,
   createTestDatabase,
+  DIALECTS,
   rawExec,
   sqlMigration,
   type TestDatabase,
@@ -154,9 +155,38 @@ const SQLITE: Case[] = [
   },
 ];
 
-const CASES: Record<TestDialect, Case[]> = { postgres: POSTGRES, sqlite: SQLITE };
+const MYSQL: Case[] = [
+  {
+    name: 'a CHECK re-added with backticks and no spaces',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY, price INT, CONSTRAINT price_ok CHECK (price >= 0));',
+    live: 'ALTER TABLE items DROP CONSTRAINT price_ok; ALTER TABLE items ADD CONSTRAINT price_ok CHECK(`price`>=0);',
+    same: true,
+  },
+  {
+    name: 'price >= 0 where the live database says price>0',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY, price INT, CONSTRAINT price_ok CHECK (price >= 0));',
+    live: 'ALTER TABLE items DROP CONSTRAINT price_ok; ALTER TABLE items ADD CONSTRAINT price_ok CHECK(`price`>0);',
+    same: false,
+    drift: /CHECK \(price > 0\) on items is in the database/,
+  },
+  {
+    name: 'INT(11) restated as int by a later MODIFY',
+    migration: 'CREATE TABLE counters (id INTEGER PRIMARY KEY, n INT(11) DEFAULT 5);',
+    live: 'ALTER TABLE counters MODIFY n int DEFAULT 5;',
+    same: true,
+  },
+  {
+    name: 'a default changed by hand',
+    migration: 'CREATE TABLE counters (id INTEGER PRIMARY KEY, n INT(11) DEFAULT 5);',
+    live: 'ALTER TABLE counters ALTER COLUMN n SET DEFAULT 6;',
+    same: false,
+    drift: /counters/,
+  },
+];
 
-for (const dialect of ['postgres', 'sqlite'] as const) {
+const CASES: Record<TestDialect, Case[]> = { postgres: POSTGRES, sqlite: SQLITE, mysql: MYSQL };
+
+for (const dialect of DIALECTS) {
   describe(`doctor compares meaning, not spelling, on ${dialect}`, () => {
     let db: TestDatabase | undefined;
     after(() => db?.drop());

@@ -12,6 +12,7 @@ import {
   backendUnderTest,
   SESSION_BACKENDS,
   type SessionBackendName,
+  sessionsPendingOn,
 } from '../helpers/session-backends.js';
 
 const DbDoctorStore = expressSessionStore(session);
@@ -305,7 +306,7 @@ describe('express-session flows: every backend shows what express-session Memory
   });
 
   for (const name of SESSION_BACKENDS) {
-    describe(`on ${name}`, () => {
+    describe(`on ${name}`, sessionsPendingOn(name), () => {
       let b: BackendUnderTest;
       before(async () => {
         b = await backendUnderTest(name);

@@ -13,6 +13,7 @@ import {
   createTestDatabase,
   DIALECTS,
   onlyOn,
+  pendingOn,
   rawExec,
   rawQuery,
   sqlMigration,
@@ -242,100 +243,106 @@ describe('SQLite: foreign_key_check before COMMIT', onlyOn('sqlite'), () => {
 });
 
 for (const dialect of DIALECTS) {
-  describe(`${dialect}: transaction control inside a transactional migration`, () => {
-    it('COMMIT; BEGIN; in the middle of a file is refused before anything runs, naming the line', async () => {
-      const db = await createTestDatabase(dialect);
-      try {
-        const up =
-          'CREATE TABLE a (id INTEGER);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id INTEGER);\nINSERT INTO missing_table VALUES (1);';
-        const dir = writeMigrations(db.dir, {
-          '001_ok.sql': sqlMigration('CREATE TABLE base (id INTEGER);'),
-          '002_commit.sql': sqlMigration(up),
-        });
-        const r = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
-        assert.equal(r.code, 1);
-        const err = r.json<{ error: { code: string; message: string; unchanged: string; line: number } }>()
-          .error;
-        assert.equal(err.code, 'TRANSACTION_CONTROL_IN_MIGRATION');
-        assert.match(err.message, /002_commit\.sql \(up\) has `COMMIT` at line 3/);
-        assert.equal(err.line, 3);
-        assert.match(err.unchanged, /Nothing was run/);
-        assert.deepEqual(
-          (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
-          [],
-          'not even 001 ran',
-        );
-      } finally {
-        await db.drop();
-      }
-    });
+  describe(
+    `${dialect}: transaction control inside a transactional migration`,
+    pendingOn(dialect, {
+      mysql:
+        'these suites are about a migration and its history row sharing one transaction; MySQL has no transactional DDL (capabilities.transactionalDdl is false), so none does (covered in mysql.test.ts)',
+    }),
+    () => {
+      it('COMMIT; BEGIN; in the middle of a file is refused before anything runs, naming the line', async () => {
+        const db = await createTestDatabase(dialect);
+        try {
+          const up =
+            'CREATE TABLE a (id INTEGER);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id INTEGER);\nINSERT INTO missing_table VALUES (1);';
+          const dir = writeMigrations(db.dir, {
+            '001_ok.sql': sqlMigration('CREATE TABLE base (id INTEGER);'),
+            '002_commit.sql': sqlMigration(up),
+          });
+          const r = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1);
+          const err = r.json<{ error: { code: string; message: string; unchanged: string; line: number } }>()
+            .error;
+          assert.equal(err.code, 'TRANSACTION_CONTROL_IN_MIGRATION');
+          assert.match(err.message, /002_commit\.sql \(up\) has `COMMIT` at line 3/);
+          assert.equal(err.line, 3);
+          assert.match(err.unchanged, /Nothing was run/);
+          assert.deepEqual(
+            (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+            [],
+            'not even 001 ran',
+          );
+        } finally {
+          await db.drop();
+        }
+      });
 
-    it('a file wrapped entirely in BEGIN … COMMIT applies, all or nothing', async () => {
-      const db = await createTestDatabase(dialect);
-      try {
-        const good = 'BEGIN;\nCREATE TABLE a (id INTEGER);\nINSERT INTO a VALUES (1);\nCOMMIT;';
-        const bad =
-          'BEGIN TRANSACTION;\nCREATE TABLE b (id INTEGER);\nINSERT INTO missing_table VALUES (1);\nEND;';
-        const dir = writeMigrations(db.dir, {
-          '001_a.sql': sqlMigration(good, 'BEGIN;\nDROP TABLE a;\nCOMMIT;'),
-          '002_b.sql': sqlMigration(bad),
-        });
-        const r = await cli(['apply', '--url', db.url, '--dir', dir]);
-        assert.equal(r.code, 1);
-        assert.match(r.stderr, /002_b failed/);
-        assert.match(r.stderr, /rolled back; the database is still at revision 001/);
-        assert.deepEqual(
-          (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
-          ['a'],
-        );
-        assert.deepEqual(await historyIds(db), ['001']);
-        const down = await cli(['down', '--url', db.url, '--dir', dir]);
-        assert.equal(down.code, 0, down.stderr);
-        assert.deepEqual(
-          (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
-          [],
-        );
-      } finally {
-        await db.drop();
-      }
-    });
+      it('a file wrapped entirely in BEGIN … COMMIT applies, all or nothing', async () => {
+        const db = await createTestDatabase(dialect);
+        try {
+          const good = 'BEGIN;\nCREATE TABLE a (id INTEGER);\nINSERT INTO a VALUES (1);\nCOMMIT;';
+          const bad =
+            'BEGIN TRANSACTION;\nCREATE TABLE b (id INTEGER);\nINSERT INTO missing_table VALUES (1);\nEND;';
+          const dir = writeMigrations(db.dir, {
+            '001_a.sql': sqlMigration(good, 'BEGIN;\nDROP TABLE a;\nCOMMIT;'),
+            '002_b.sql': sqlMigration(bad),
+          });
+          const r = await cli(['apply', '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1);
+          assert.match(r.stderr, /002_b failed/);
+          assert.match(r.stderr, /rolled back; the database is still at revision 001/);
+          assert.deepEqual(
+            (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+            ['a'],
+          );
+          assert.deepEqual(await historyIds(db), ['001']);
+          const down = await cli(['down', '--url', db.url, '--dir', dir]);
+          assert.equal(down.code, 0, down.stderr);
+          assert.deepEqual(
+            (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+            [],
+          );
+        } finally {
+          await db.drop();
+        }
+      });
 
-    it("a TS migration calling db.sql('COMMIT') is stopped before it runs, and really rolled back", async () => {
-      const db = await createTestDatabase(dialect);
-      try {
-        const dir = writeMigrations(db.dir, {
-          '001_commit.ts': tsMigration([
-            'CREATE TABLE a (id INTEGER)',
-            'COMMIT',
-            'CREATE TABLE b (id INTEGER)',
-          ]),
-        });
-        const r = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
-        assert.equal(r.code, 1);
-        const err = r.json<{ error: { code: string; message: string; unchanged: string } }>().error;
-        assert.equal(err.code, 'TRANSACTION_CONTROL_IN_MIGRATION');
-        assert.match(err.message, /`COMMIT` cannot run inside a migration/);
-        assert.match(err.unchanged, /rolled back; the database is still at revision base/);
-        assert.deepEqual(
-          (await tableNames(db)).filter((t) => t !== 'dbdoctor_migrations_lock'),
-          [],
-          'the rollback it claims happened: no table, no history',
-        );
-      } finally {
-        await db.drop();
-      }
-    });
+      it("a TS migration calling db.sql('COMMIT') is stopped before it runs, and really rolled back", async () => {
+        const db = await createTestDatabase(dialect);
+        try {
+          const dir = writeMigrations(db.dir, {
+            '001_commit.ts': tsMigration([
+              'CREATE TABLE a (id INTEGER)',
+              'COMMIT',
+              'CREATE TABLE b (id INTEGER)',
+            ]),
+          });
+          const r = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1);
+          const err = r.json<{ error: { code: string; message: string; unchanged: string } }>().error;
+          assert.equal(err.code, 'TRANSACTION_CONTROL_IN_MIGRATION');
+          assert.match(err.message, /`COMMIT` cannot run inside a migration/);
+          assert.match(err.unchanged, /rolled back; the database is still at revision base/);
+          assert.deepEqual(
+            (await tableNames(db)).filter((t) => t !== 'dbdoctor_migrations_lock'),
+            [],
+            'the rollback it claims happened: no table, no history',
+          );
+        } finally {
+          await db.drop();
+        }
+      });
 
-    it('a migration that ends the transaction behind dbdoctor’s back is never reported as rolled back', async () => {
-      const db = await createTestDatabase(dialect);
-      // The application's own handle, reached from the migration through a global (as app code would).
-      const handle =
-        dialect === 'sqlite' ? new Database(file(db)) : new pg.Client({ connectionString: db.url });
-      if (handle instanceof pg.Client) await handle.connect();
-      const g = globalThis as { dbdoctorTestHandle?: unknown };
-      g.dbdoctorTestHandle = handle;
-      try {
-        const up = `export default {
+      it('a migration that ends the transaction behind dbdoctor’s back is never reported as rolled back', async () => {
+        const db = await createTestDatabase(dialect);
+        // The application's own handle, reached from the migration through a global (as app code would).
+        const handle =
+          dialect === 'sqlite' ? new Database(file(db)) : new pg.Client({ connectionString: db.url });
+        if (handle instanceof pg.Client) await handle.connect();
+        const g = globalThis as { dbdoctorTestHandle?: unknown };
+        g.dbdoctorTestHandle = handle;
+        try {
+          const up = `export default {
   async up(db) {
     await db.sql('CREATE TABLE a (id INTEGER)');
     const h = globalThis.dbdoctorTestHandle;
@@ -343,32 +350,33 @@ for (const dialect of DIALECTS) {
     await db.sql('CREATE TABLE b (id INTEGER)');
   },
 };\n`;
-        const dir = writeMigrations(db.dir, { '001_sneaky.mjs': up });
-        const err = await migrate({ database: handle as never, dir, backup: { enabled: false } }).then(
-          () => assert.fail('must fail'),
-          (e: DbDoctorError) => e,
-        );
-        assert.equal(err.code, 'TRANSACTION_ENDED_BY_MIGRATION');
-        assert.doesNotMatch(err.unchanged, /was rolled back|still at revision/);
-        assert.match(err.unchanged, /NOT rolled back/);
-        // What the database really holds: a committed, b ran on its own; history says partially applied.
-        assert.deepEqual(
-          (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
-          ['a', 'b'],
-        );
-        const s = await status({ database: db.url, dir });
-        assert.deepEqual(
-          s.problems.map((p) => [p.code, p.id]),
-          [['PARTIALLY_APPLIED', '001']],
-        );
-      } finally {
-        delete g.dbdoctorTestHandle;
-        if (handle instanceof pg.Client) await handle.end();
-        else handle.close();
-        await db.drop();
-      }
-    });
-  });
+          const dir = writeMigrations(db.dir, { '001_sneaky.mjs': up });
+          const err = await migrate({ database: handle as never, dir, backup: { enabled: false } }).then(
+            () => assert.fail('must fail'),
+            (e: DbDoctorError) => e,
+          );
+          assert.equal(err.code, 'TRANSACTION_ENDED_BY_MIGRATION');
+          assert.doesNotMatch(err.unchanged, /was rolled back|still at revision/);
+          assert.match(err.unchanged, /NOT rolled back/);
+          // What the database really holds: a committed, b ran on its own; history says partially applied.
+          assert.deepEqual(
+            (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+            ['a', 'b'],
+          );
+          const s = await status({ database: db.url, dir });
+          assert.deepEqual(
+            s.problems.map((p) => [p.code, p.id]),
+            [['PARTIALLY_APPLIED', '001']],
+          );
+        } finally {
+          delete g.dbdoctorTestHandle;
+          if (handle instanceof pg.Client) await handle.end();
+          else handle.close();
+          await db.drop();
+        }
+      });
+    },
+  );
 }
 
 describe('sqlite: a rollback the database did itself is reported as such', onlyOn('sqlite'), () => {
@@ -481,12 +489,18 @@ describe('SQLite: a migration never leaves a view or trigger that cannot compile
 });
 
 for (const dialect of DIALECTS) {
-  describe(`${dialect}: a failing TS migration is described where it failed`, () => {
-    it('an exception thrown by its own code names the code, not the last statement; a refused COMMIT names COMMIT', async () => {
-      const db = await createTestDatabase(dialect);
-      try {
-        const dir = writeMigrations(db.dir, {
-          '001_throws.ts': `export default {
+  describe(
+    `${dialect}: a failing TS migration is described where it failed`,
+    pendingOn(dialect, {
+      mysql:
+        'these suites are about a migration and its history row sharing one transaction; MySQL has no transactional DDL (capabilities.transactionalDdl is false), so none does (covered in mysql.test.ts)',
+    }),
+    () => {
+      it('an exception thrown by its own code names the code, not the last statement; a refused COMMIT names COMMIT', async () => {
+        const db = await createTestDatabase(dialect);
+        try {
+          const dir = writeMigrations(db.dir, {
+            '001_throws.ts': `export default {
   async up(db) {
     await db.sql('CREATE TABLE pins (id INTEGER)');
     await db.sql('DELETE FROM pins');
@@ -494,29 +508,33 @@ for (const dialect of DIALECTS) {
   },
 };
 `,
-        });
-        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
-        assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stderr, /at the migration's own code, after statement 2: computed value out of range/);
-        assert.doesNotMatch(r.stderr, /statement: DELETE FROM pins/);
-        assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
-        writeMigrations(db.dir, {
-          '001_throws.ts': `export default {
+          });
+          const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(
+            r.stderr,
+            /at the migration's own code, after statement 2: computed value out of range/,
+          );
+          assert.doesNotMatch(r.stderr, /statement: DELETE FROM pins/);
+          assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
+          writeMigrations(db.dir, {
+            '001_throws.ts': `export default {
   async up(db) {
     await db.sql('CREATE TABLE pins (id INTEGER)');
     await db.sql('COMMIT');
   },
 };
 `,
-        });
-        const c = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
-        assert.equal(c.code, 1, c.stderr);
-        assert.match(c.stderr, /TRANSACTION_CONTROL_IN_MIGRATION/);
-        assert.match(c.stderr, /at statement 2 of 2: .*\n\s+statement: COMMIT/);
-        assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
-      } finally {
-        await db.drop();
-      }
-    });
-  });
+          });
+          const c = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+          assert.equal(c.code, 1, c.stderr);
+          assert.match(c.stderr, /TRANSACTION_CONTROL_IN_MIGRATION/);
+          assert.match(c.stderr, /at statement 2 of 2: .*\n\s+statement: COMMIT/);
+          assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
+        } finally {
+          await db.drop();
+        }
+      });
+    },
+  );
 }

@@ -32,6 +32,7 @@ const SEED = Number(process.env.DBDOCTOR_FUZZ_SEED ?? 20261121);
 const RUNS: Record<TestDialect, number> = {
   sqlite: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 25),
   postgres: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 10),
+  mysql: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 10),
 };
 
 const TYPES: PortableType[] = ['text', 'integer', 'real', 'boolean'];

@@ -11,6 +11,7 @@ import {
   createTestDatabase,
   DIALECTS,
   onlyOn,
+  pendingOn,
   rawQuery,
   sqlMigration,
   type TestDatabase,
@@ -100,80 +101,87 @@ async function assertConsistent(db: TestDatabase, rows: number): Promise<string[
 }
 
 for (const dialect of DIALECTS) {
-  describe(`real processes on ${dialect}`, () => {
-    it('8 processes applying at once: each migration exactly once, all exit 0', async () => {
-      const db = await createTestDatabase(dialect);
-      try {
-        const dir = writeMigrations(db.dir, slowProject(dialect, 2000));
-        const results = await Promise.all(
-          Array.from({ length: 8 }, () =>
-            cli(['apply', '--json', '--no-backup', '--url', db.url, '--dir', dir], { cwd: db.dir }),
-          ),
-        );
-        for (const r of results) assert.equal(r.code, 0, r.stderr);
-        const appliedCounts = results.map((r) => r.json<{ applied: unknown[] }>().applied.length);
-        assert.equal(
-          appliedCounts.reduce((a, b) => a + b, 0),
-          12,
-          `applied per process: ${appliedCounts}`,
-        );
-        const ids = (await rawQuery(db, 'SELECT id FROM dbdoctor_migrations')).map((r) => r.id);
-        assert.equal(ids.length, 12);
-        assert.equal(new Set(ids).size, 12, 'no duplicate history rows');
-        await assertConsistent(db, 2000);
-      } finally {
-        await db.drop();
-      }
-    });
-
-    it('SIGKILL at the start of each migration in turn, 20 times: always exactly at a revision, apply then finishes', async () => {
-      const rows = dialect === 'sqlite' ? 40_000 : 20_000;
-      const db = await createTestDatabase(dialect);
-      const dir = writeMigrations(db.dir, slowProject(dialect, rows));
-      try {
-        const seen = new Set<number>();
-        for (let round = 0; round < 20; round++) {
-          // Killed when it announces migration `target` (a line on stderr), so kills land at
-          // every revision whatever the machine's speed.
-          const target = (round % 12) + 1;
-          const child = spawn(
-            process.execPath,
-            [CLI_PATH, 'apply', '--no-backup', '--url', db.url, '--dir', dir],
-            { stdio: ['ignore', 'ignore', 'pipe'] },
+  describe(
+    `real processes on ${dialect}`,
+    pendingOn(dialect, {
+      mysql:
+        'not adapted to MySQL yet: expects each killed migration to roll back, which needs transactional DDL; MySQL kill tests are in mysql.test.ts (issue 11 follow-up)',
+    }),
+    () => {
+      it('8 processes applying at once: each migration exactly once, all exit 0', async () => {
+        const db = await createTestDatabase(dialect);
+        try {
+          const dir = writeMigrations(db.dir, slowProject(dialect, 2000));
+          const results = await Promise.all(
+            Array.from({ length: 8 }, () =>
+              cli(['apply', '--json', '--no-backup', '--url', db.url, '--dir', dir], { cwd: db.dir }),
+            ),
           );
-          let stderr = '';
-          child.stderr.on('data', (d) => {
-            stderr += d;
-            if (stderr.includes(`(${target}/12)`)) child.kill('SIGKILL');
-          });
-          const code = await new Promise<number | null>((r) => child.once('close', r));
-          // Exit 0 only if the signal landed after the last commit; consistent either way.
-          assert.ok(code === null || code === 0, `apply exited ${code}: ${stderr}`);
-          const at = await assertConsistent(db, rows);
-          seen.add(at.length);
-          const finish = await cli([
-            'apply',
-            '--no-backup',
-            '--lock-timeout',
-            '10s',
-            '--url',
-            db.url,
-            '--dir',
-            dir,
-          ]);
-          assert.equal(finish.code, 0, finish.stderr);
-          assert.equal((await assertConsistent(db, rows)).length, 12);
+          for (const r of results) assert.equal(r.code, 0, r.stderr);
+          const appliedCounts = results.map((r) => r.json<{ applied: unknown[] }>().applied.length);
           assert.equal(
-            (await cli(['down', '--to', 'base', '--no-backup', '--url', db.url, '--dir', dir])).code,
-            0,
+            appliedCounts.reduce((a, b) => a + b, 0),
+            12,
+            `applied per process: ${appliedCounts}`,
           );
+          const ids = (await rawQuery(db, 'SELECT id FROM dbdoctor_migrations')).map((r) => r.id);
+          assert.equal(ids.length, 12);
+          assert.equal(new Set(ids).size, 12, 'no duplicate history rows');
+          await assertConsistent(db, 2000);
+        } finally {
+          await db.drop();
         }
-        assert.ok(seen.size >= 3, `kills landed at several revisions: ${[...seen]}`);
-      } finally {
-        await db.drop();
-      }
-    });
-  });
+      });
+
+      it('SIGKILL at the start of each migration in turn, 20 times: always exactly at a revision, apply then finishes', async () => {
+        const rows = dialect === 'sqlite' ? 40_000 : 20_000;
+        const db = await createTestDatabase(dialect);
+        const dir = writeMigrations(db.dir, slowProject(dialect, rows));
+        try {
+          const seen = new Set<number>();
+          for (let round = 0; round < 20; round++) {
+            // Killed when it announces migration `target` (a line on stderr), so kills land at
+            // every revision whatever the machine's speed.
+            const target = (round % 12) + 1;
+            const child = spawn(
+              process.execPath,
+              [CLI_PATH, 'apply', '--no-backup', '--url', db.url, '--dir', dir],
+              { stdio: ['ignore', 'ignore', 'pipe'] },
+            );
+            let stderr = '';
+            child.stderr.on('data', (d) => {
+              stderr += d;
+              if (stderr.includes(`(${target}/12)`)) child.kill('SIGKILL');
+            });
+            const code = await new Promise<number | null>((r) => child.once('close', r));
+            // Exit 0 only if the signal landed after the last commit; consistent either way.
+            assert.ok(code === null || code === 0, `apply exited ${code}: ${stderr}`);
+            const at = await assertConsistent(db, rows);
+            seen.add(at.length);
+            const finish = await cli([
+              'apply',
+              '--no-backup',
+              '--lock-timeout',
+              '10s',
+              '--url',
+              db.url,
+              '--dir',
+              dir,
+            ]);
+            assert.equal(finish.code, 0, finish.stderr);
+            assert.equal((await assertConsistent(db, rows)).length, 12);
+            assert.equal(
+              (await cli(['down', '--to', 'base', '--no-backup', '--url', db.url, '--dir', dir])).code,
+              0,
+            );
+          }
+          assert.ok(seen.size >= 3, `kills landed at several revisions: ${[...seen]}`);
+        } finally {
+          await db.drop();
+        }
+      });
+    },
+  );
 }
 
 describe('SQLite backup and restore', onlyOn('sqlite'), () => {

@@ -19,7 +19,12 @@ import {
   type SessionData,
   type SessionStore,
 } from '../../src/sessions/index.js';
-import { type BackendUnderTest, backendUnderTest, SESSION_BACKENDS } from '../helpers/session-backends.js';
+import {
+  type BackendUnderTest,
+  backendUnderTest,
+  SESSION_BACKENDS,
+  sessionsPendingOn,
+} from '../helpers/session-backends.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -47,7 +52,7 @@ function testCatalog() {
 }
 
 for (const backend of SESSION_BACKENDS) {
-  describe(`examples/sessions on ${backend}`, () => {
+  describe(`examples/sessions on ${backend}`, sessionsPendingOn(backend), () => {
     let b: BackendUnderTest;
     const clock = manualClock();
     const stores: SessionStore<SessionData>[] = [];

@@ -18,12 +18,13 @@ import {
   manualClock,
   runWorker,
   SHARED_BACKENDS,
+  sessionsPendingOn,
 } from '../helpers/session-backends.js';
 
 const MINUTE = 60_000;
 
 for (const name of SHARED_BACKENDS) {
-  describe(`login throttle on ${name}`, () => {
+  describe(`login throttle on ${name}`, sessionsPendingOn(name), () => {
     let b: BackendUnderTest;
     before(async () => {
       b = await backendUnderTest(name);
@@ -170,7 +171,7 @@ for (const name of SHARED_BACKENDS) {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`upgrading the session tables on ${dialect}`, () => {
+  describe(`upgrading the session tables on ${dialect}`, sessionsPendingOn(dialect), () => {
     it('a database with only the first session migration: the throttle names the fix; install adds the column and keeps sessions', async () => {
       const db = await createTestDatabase(dialect);
       try {

@@ -1,6 +1,7 @@
 /**
  * The dialect boundary, enforced: one folder per dialect under src/dialects/, registered by
- * src/dialects/builtin.ts alone; the core (migrations/, schema/, ops/, doctor/) speaks only the
+ * src/dialects/builtin.ts alone; the core (migrations/, schema/, ops/, doctor/, schema as
+ * code: dump/, generate/, schema-file/, and the other tools' formats/ and adopt/) speaks only the
  * contract (dialect.ts) and the registry, and never branches on a dialect's name; schema/ is pure.
  */
 import assert from 'node:assert/strict';
@@ -10,13 +11,14 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import '../../src/dialects/builtin.js';
 import { parseDatabaseUrl } from '../../src/config/url.js';
+import type { Dialect } from '../../src/dialects/dialect.js';
 import { dialectNamed, dialectNames, registeredDialects } from '../../src/dialects/registry.js';
 import { isDbDoctorError } from '../../src/errors.js';
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
 const DIALECTS = path.join(SRC, 'dialects');
 const REGISTRATION = 'dialects/builtin.ts';
-const CORE = ['migrations', 'schema', 'ops', 'doctor'];
+const CORE = ['migrations', 'schema', 'ops', 'doctor', 'dump', 'generate', 'schema-file', 'formats', 'adopt'];
 
 /**
  * Files that still import a dialect folder or the registration on their own, with the reason.
@@ -81,7 +83,7 @@ describe('dialect boundaries', () => {
     assert.ok(edges.some((e) => e.from.startsWith('ops') && e.to === 'dialects/registry.ts'));
   });
 
-  it('migrations/, schema/, ops/ and doctor/ import no dialect folder and not the registration', () => {
+  it('the core (migrations/, schema/, ops/, doctor/, dump/, generate/, schema-file/) imports no dialect folder and not the registration', () => {
     const bad = edges.filter(
       (e) =>
         CORE.includes(top(e.from)) &&
@@ -149,8 +151,9 @@ describe('dialect boundaries', () => {
       for (const file of sourceFiles(path.join(SRC, folder))) {
         const text = fs.readFileSync(file, 'utf8');
         for (const name of names) {
-          // A quoted name in code: a comparison, a default or a lookup by name.
-          for (const m of text.matchAll(new RegExp(`['"]${name}(?:ql)?['"]`, 'g')))
+          // A quoted name in code: a comparison, a default or a lookup by name; or a URL of the
+          // dialect ('sqlite::memory:'), which opens that dialect whatever the user's is.
+          for (const m of text.matchAll(new RegExp(`['"]${name}(?:ql)?(?:['"]|:)`, 'g')))
             found.push(`${path.relative(SRC, file)}: ${m[0]}`);
         }
       }
@@ -192,6 +195,24 @@ describe('dialect boundaries', () => {
         .sort(),
       [...folders].sort(),
     );
+  });
+
+  it('an optional role is a role file exactly where the dialect provides it', () => {
+    // [role file, the Dialect member it implements]
+    const optional: [string, (d: Dialect) => unknown][] = [
+      ['backup.ts', (d) => d.backup],
+      ['phased.ts', (d) => d.phased],
+      ['schema-sql.ts', (d) => d.schemaSql],
+    ];
+    for (const dialect of registeredDialects()) {
+      const files = new Set(fs.readdirSync(path.join(DIALECTS, dialect.name)));
+      for (const [file, member] of optional)
+        assert.equal(
+          files.has(file),
+          member(dialect) !== undefined,
+          `src/dialects/${dialect.name}: ${file} and the Dialect member it implements go together`,
+        );
+    }
   });
 });
 

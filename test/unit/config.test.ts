@@ -28,7 +28,7 @@ describe('database URLs', () => {
 
   for (const bad of [
     '',
-    'mysql://x/y',
+    'oracle://x/y',
     'postgres://',
     'postgres://host',
     'sqlite:',
@@ -91,7 +91,7 @@ describe('database URLs: what is shown is what pg connects to, and never a secre
     [`postgres://u:p@ss/w:rd${SECRET}@127.0.0.1/db`, /must be percent-encoded \(%2F\)/],
     [`postgres://u:12/${SECRET}@127.0.0.1/db`, /must be percent-encoded \(%2F\)/],
     [`postgres://u:pa?ss${SECRET}@h/db`, /not a valid URL|port|no database/],
-    [`mysql://root:${SECRET}@h/db`, /scheme "mysql:"/],
+    [`oracle://root:${SECRET}@h/db`, /scheme "oracle:"/],
   ] as const) {
     it(`refuses ${url} with BAD_URL, without repeating it`, () => {
       assert.throws(

@@ -207,6 +207,19 @@ describe('PostgreSQL statements', () => {
     );
     assert.deepEqual(pgStatements(createEnum('e', ["it's"])), [`CREATE TYPE "e" AS ENUM ('it''s')`]);
   });
+
+  it('drops the old default before a type change that also sets a new one (it may not cast)', () => {
+    assert.deepEqual(pgStatements(alterColumn('t', 'c', { type: 'boolean', default: true })), [
+      'ALTER TABLE "t" ALTER COLUMN "c" DROP DEFAULT',
+      'ALTER TABLE "t" ALTER COLUMN "c" TYPE boolean USING "c"::boolean',
+      'ALTER TABLE "t" ALTER COLUMN "c" SET DEFAULT true',
+    ]);
+    assert.deepEqual(pgStatements(alterColumn('t', 'c', { type: 'text' }, { default: 1 })), [
+      'ALTER TABLE "t" ALTER COLUMN "c" DROP DEFAULT',
+      'ALTER TABLE "t" ALTER COLUMN "c" TYPE text USING "c"::text',
+      'ALTER TABLE "t" ALTER COLUMN "c" SET DEFAULT 1',
+    ]);
+  });
 });
 
 describe('lints', () => {

@@ -111,8 +111,9 @@ export function pgStatements(op: Operation): string[] {
       const { type, nullable } = op.change;
       if (type !== undefined) {
         const typeSql = columnTypeSql(type);
-        // A default of the old type may not cast implicitly: drop it first, set it after.
-        if (op.change.default === undefined && op.from?.default !== undefined) out.push(`${t} DROP DEFAULT`);
+        // A default of the old type may not cast implicitly: drop it first, then set it again
+        // (the one it had, or the new one the change gives, below).
+        if (op.change.default !== undefined || op.from?.default !== undefined) out.push(`${t} DROP DEFAULT`);
         out.push(`${t} TYPE ${typeSql} USING ${q(op.column)}::${typeSql}`);
         if (op.change.default === undefined && op.from?.default !== undefined) {
           const d = defaultSql(op.from.default, type);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type pg from 'pg';
 import { conceal } from '../../config/url.js';
 import { DbDoctorError, errorMessage } from '../../errors.js';
@@ -8,6 +9,21 @@ import type { PostgresTarget } from './url.js';
 async function loadDriver(): Promise<typeof pg> {
   const mod = await import('pg');
   return (mod.default ?? mod) as typeof pg;
+}
+
+/**
+ * The application_name a runner's connection carries (`dbdoctor pid 4242 on build-7`, at most
+ * the server's 63 bytes): pg_stat_activity then says which runner holds the migration lock,
+ * not only which server backend. Read back by {@link runnerOfApplicationName}.
+ */
+export function runnerApplicationName(): string {
+  return `dbdoctor pid ${process.pid} on ${os.hostname()}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 63);
+}
+
+/** The runner an application_name written by {@link runnerApplicationName} names, or null. */
+export function runnerOfApplicationName(name: string): { pid: number; host: string } | null {
+  const m = /^dbdoctor pid (\d+) on (.+)$/.exec(name);
+  return m ? { pid: Number(m[1]), host: m[2]! } : null;
 }
 
 /** Where to connect: the parts of a parsed URL ({@link PostgresTarget}) pg needs. */
@@ -23,7 +39,7 @@ export async function connectPostgres(target: PostgresConnectTarget): Promise<pg
   try {
     client = new Client({
       connectionString: target.connectionString,
-      application_name: 'dbdoctor',
+      application_name: runnerApplicationName(),
       connectionTimeoutMillis: 10_000,
     });
     // An idle client whose server goes away emits 'error'; without a listener Node would crash.
@@ -197,8 +213,19 @@ function isPgPool(x: unknown): x is pg.Pool {
   return typeof x === 'object' && x !== null && 'connect' in x && 'totalCount' in x;
 }
 
+/**
+ * `connectionParameters` is pg's own: other drivers' connections also have `query` and
+ * `connect` (a mysql2 Connection does), and must not be taken for a pg Client.
+ */
 function isPgClient(x: unknown): x is pg.Client {
-  return typeof x === 'object' && x !== null && 'query' in x && 'connect' in x && !('totalCount' in x);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    'query' in x &&
+    'connect' in x &&
+    'connectionParameters' in x &&
+    !('totalCount' in x)
+  );
 }
 
 /** Whether `x` is a pg Pool or Client. */

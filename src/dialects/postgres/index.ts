@@ -8,8 +8,10 @@ import { introspectPostgres } from './introspect.js';
 import { PostgresLock } from './lock.js';
 import { postgresPhased } from './phased.js';
 import { POSTGRES_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
+import { postgresSchemaSql } from './schema-sql.js';
 import { createPostgresScratch } from './scratch.js';
 import { splitPostgresStatements } from './split.js';
+import { postgresSqlLinter } from './sql-lint.js';
 import { POSTGRES_URL_EXAMPLES, type PostgresTarget, parsePostgresUrl } from './url.js';
 
 declare module '../dialect.js' {
@@ -50,9 +52,11 @@ export const postgresDialect: Dialect = {
     return `postgres ${rows[0].v}`;
   },
   compiler: postgresCompiler,
+  schemaSql: postgresSchemaSql,
   healthChecks: postgresHealthChecks,
   // PostgreSQL enforces foreign keys inside transactions and never drops rows with a table
   // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.
   guardMigration: async () => null,
   phased: postgresPhased,
+  sqlLinter: postgresSqlLinter,
 };

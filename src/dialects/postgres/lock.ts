@@ -1,6 +1,6 @@
 import type { LockOwner, MigrationLock } from '../dialect.js';
 import { waitForLock } from '../lock-wait.js';
-import type { PostgresConnection } from './driver.js';
+import { type PostgresConnection, runnerOfApplicationName } from './driver.js';
 
 /** First advisory-lock key: "dbdc" as an int32, so dbdoctor's locks are recognisable. */
 const LOCK_CLASS = 0x64626463;
@@ -71,10 +71,15 @@ export class PostgresLock implements MigrationLock {
     );
     const r = rows[0];
     if (!r) return null;
+    const since = new Date(r.backend_start).toISOString();
+    const runner = runnerOfApplicationName(r.application_name ?? '');
+    // A dbdoctor runner says who it is; another connection is known only by its backend.
+    if (runner) return { ...runner, since, kind: 'runner', detail: `server backend pid ${r.pid}` };
     return {
       host: r.client_addr ?? 'local socket',
       pid: r.pid,
-      since: new Date(r.backend_start).toISOString(),
+      since,
+      kind: 'connection',
       detail: `server backend pid ${r.pid}, application ${r.application_name || '(none)'}`,
     };
   }

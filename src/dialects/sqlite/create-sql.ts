@@ -1,6 +1,7 @@
 /**
  * Reads the parts of SQLite's stored CREATE TABLE / CREATE INDEX text that no PRAGMA reports:
- * CHECK constraints, column collations, AUTOINCREMENT, generated column expressions, index
+ * CHECK constraints, foreign key constraint names, column collations, AUTOINCREMENT, generated
+ * column expressions, index
  * key expressions and partial-index WHERE clauses. SQLite keeps the statement exactly as
  * written, so this is a tokenizer plus a walk over the top-level parts, not a full parser.
  */
@@ -48,15 +49,21 @@ export interface CreateTableExtras {
   autoincrement: Set<string>;
   /** Column name -> generation expression. */
   generated: Map<string, string>;
+  /**
+   * Every foreign key in declaration order with its `CONSTRAINT` name or null (PRAGMA
+   * foreign_key_list has no names).
+   */
+  foreignKeyNames: { name: string | null; columns: string[] }[];
 }
 
-/** Reads CHECKs, collations, AUTOINCREMENT and generated expressions from a CREATE TABLE. */
+/** Reads CHECKs, foreign key names, collations, AUTOINCREMENT and generated expressions from a CREATE TABLE. */
 export function parseCreateTable(sql: string): CreateTableExtras {
   const extras: CreateTableExtras = {
     checks: [],
     collations: new Map(),
     autoincrement: new Set(),
     generated: new Map(),
+    foreignKeyNames: [],
   };
   const tokens = tokenize(sql);
   const open = tokens.findIndex((t) => t.text === '(');
@@ -95,6 +102,17 @@ export function parseCreateTable(sql: string): CreateTableExtras {
         const end = matchingParen(tokens, i + 1);
         extras.generated.set(column, textOf(i + 2, end));
         i = end;
+      } else if (t.text === 'FOREIGN' && tokens[i + 1]?.text === 'KEY' && tokens[i + 2]?.text === '(') {
+        const end = matchingParen(tokens, i + 2);
+        const columns = splitTopLevel(tokens, i + 3, end).map(([a, b]) =>
+          unquoteIdent(sql.slice(tokens[a].start, tokens[b - 1].end)),
+        );
+        extras.foreignKeyNames.push({ name: constraintName, columns });
+        constraintName = null;
+        i = end;
+      } else if (t.text === 'REFERENCES' && column) {
+        extras.foreignKeyNames.push({ name: constraintName, columns: [column] });
+        constraintName = null;
       } else if (['PRIMARY', 'UNIQUE', 'NOT', 'NULL', 'DEFAULT', 'REFERENCES', 'FOREIGN'].includes(t.text)) {
         constraintName = null;
       }

@@ -9,6 +9,7 @@ import { sqliteEngineSql } from './history.js';
 import { introspectSqlite } from './introspect.js';
 import { SqliteLock } from './lock.js';
 import { quoteIdent, quoteLiteral, SQLITE_EXPRESSIONS } from './quote.js';
+import { sqliteSchemaSql } from './schema-sql.js';
 import { createSqliteScratch } from './scratch.js';
 import { splitSqliteStatements } from './split.js';
 import { parseSqliteUrl, SQLITE_URL_EXAMPLES, type SqliteTarget } from './url.js';
@@ -30,7 +31,7 @@ export const sqliteDialect: Dialect = {
     alterColumnInPlace: false,
     concurrentIndexes: false,
   },
-  urlSchemes: ['sqlite'],
+  urlSchemes: ['sqlite', 'sqlite3', 'file'],
   urlExamples: SQLITE_URL_EXAMPLES,
   parseUrl: parseSqliteUrl,
   open: async (target, options) => openSqlite(sqliteDialect, target as SqliteTarget, options),
@@ -52,6 +53,7 @@ export const sqliteDialect: Dialect = {
     return `sqlite ${rows[0].v}`;
   },
   compiler: sqliteCompiler,
+  schemaSql: sqliteSchemaSql,
   healthChecks: sqliteHealthChecks,
   guardMigration: guardSqliteMigration,
 };

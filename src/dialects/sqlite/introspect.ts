@@ -221,10 +221,19 @@ function readTable(
     list.push(fk);
     byId.set(fk.id, list);
   }
-  const foreignKeys: ForeignKey[] = [...byId.values()].map((parts) => {
+  // PRAGMA lists foreign keys last-declared first (id 0) and without names: names come from the
+  // text, in declaration order (each checked by its columns).
+  const declared = extras.foreignKeyNames;
+  const names = new Map<number, string>();
+  for (const [id, parts] of byId) {
+    const d = declared[declared.length - 1 - id];
+    const columns = [...parts].sort((a, b) => a.seq - b.seq).map((p) => p.from.toLowerCase());
+    if (d?.name && d.columns.map((c) => c.toLowerCase()).join() === columns.join()) names.set(id, d.name);
+  }
+  const foreignKeys: ForeignKey[] = [...byId.entries()].map(([id, parts]) => {
     parts.sort((a, b) => a.seq - b.seq);
     return {
-      name: null,
+      name: names.get(id) ?? null,
       columns: parts.map((p) => p.from),
       referencedTable: parts[0].table,
       referencedColumns: parts.map((p) => p.to ?? ''),

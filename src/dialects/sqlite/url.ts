@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { badUrl } from '../../config/url.js';
 import type { DatabaseTarget } from '../dialect.js';
@@ -19,22 +20,35 @@ export const SQLITE_URL_EXAMPLES = ['sqlite:path/to/file.db', 'sqlite:///abs/pat
 
 /**
  * Parses `sqlite:path`, `sqlite:///abs/path`, `sqlite::memory:` (and `sqlite://:memory:`), with
- * an optional `?mode=ro|rw|rwc`. Relative paths resolve against `cwd`.
+ * an optional `?mode=ro|rw|rwc`; `sqlite3:` as dbmate spells it and `file:` as Prisma does are
+ * the same. Relative paths resolve against `cwd` (a `file:` path as Prisma resolves it).
  */
 export function parseSqliteUrl(url: string, cwd: string): SqliteTarget {
-  if (url === 'sqlite::memory:' || url === 'sqlite://:memory:') {
+  const scheme = /^[a-z0-9]+:/i.exec(url)?.[0].toLowerCase() ?? 'sqlite:';
+  const body = url.slice(scheme.length);
+  if (body === ':memory:' || body === '//:memory:') {
     return { dialect: 'sqlite', file: ':memory:', memory: true, mode: 'rwc', display: 'sqlite::memory:' };
   }
-  return parseSqliteFileUrl(url, cwd);
+  return parseSqliteFileUrl(url, body, scheme === 'file:' ? prismaBase(cwd) : cwd);
 }
 
-function parseSqliteFileUrl(url: string, cwd: string): SqliteTarget {
-  let rest = url.slice('sqlite:'.length);
+/**
+ * Prisma resolves a relative `file:` URL against the folder of its schema file
+ * (`prisma/schema.prisma`), not the working folder: `file:./dev.db` is `prisma/dev.db`.
+ * The same file must be meant here, or dbdoctor would create an empty one beside it.
+ */
+function prismaBase(cwd: string): string {
+  const folder = path.join(cwd, 'prisma');
+  return fs.existsSync(path.join(folder, 'schema.prisma')) ? folder : cwd;
+}
+
+function parseSqliteFileUrl(url: string, body: string, cwd: string): SqliteTarget {
+  let rest = body;
   if (rest.startsWith('//')) rest = rest.slice(2); // sqlite:///abs -> /abs ; sqlite://rel -> rel
   const q = rest.indexOf('?');
   const query = q === -1 ? '' : rest.slice(q + 1);
   rest = q === -1 ? rest : rest.slice(0, q);
-  if (rest === '') throw badUrl('no file path after "sqlite:"', url);
+  if (rest === '') throw badUrl(`no file path after "${url.slice(0, url.length - body.length)}"`, url);
   const decoded = decodeStrictly(rest, 'the file path', url);
   // SQLite's C API ends a file name at the first NUL: "a%00b" would silently open "a".
   if (decoded.includes('\0')) throw badUrl('the file path contains a NUL character (%00)', url);

@@ -1,11 +1,12 @@
 import type { MigrationLock } from '../../dialects/dialect.js';
+import { describeOwner } from '../../dialects/lock-wait.js';
 import type { Finding } from '../findings.js';
 
 /** Is another runner holding the migration lock, or did a dead one leave it behind? */
 export async function lockFindings(lock: MigrationLock): Promise<Finding[]> {
   const holder = await lock.holder();
   if (!holder) return [];
-  const who = `pid ${holder.pid} on ${holder.host} since ${holder.since}`;
+  const who = `${describeOwner(holder)} since ${holder.since}`;
   if (holder.detail?.startsWith('stale')) {
     return [
       {
@@ -20,7 +21,7 @@ export async function lockFindings(lock: MigrationLock): Promise<Finding[]> {
     {
       code: 'LOCK_HELD',
       severity: 'warning',
-      message: `A migration runner holds the lock right now: ${who}. Results may change when it finishes.`,
+      message: `The migration lock is held right now by ${who}. Results may change when it finishes.`,
       fix: 'Wait for it to finish, then run `dbdoctor doctor` again.',
     },
   ];

@@ -1,0 +1,149 @@
+/**
+ * Benchmark on MariaDB/MySQL: apply 500 migrations (CREATE TABLE + CREATE INDEX each) to an
+ * empty database, against a floor measured in the same run through raw mysql2: the same
+ * statements plus one history insert per migration (autocommit; DDL commits on its own anyway).
+ * dbdoctor writes more per migration by design (started before, progress after each statement,
+ * applied after), which is what makes a crash visible; the ratio shows what that costs.
+ * Also `dbdoctor status` as a whole process against a minimal Node script that reads the folder
+ * and runs one SELECT through mysql2.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { migrate } from '../src/index.js';
+
+const N = Number(process.env.BENCH_MYSQL_MIGRATIONS ?? 500);
+const ADMIN = process.env.DBDOCTOR_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const CLI = path.resolve(import.meta.dirname, '../dist/cli/main.js');
+
+function makeProject(dir: string): { id: string; statements: string[] }[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const out: { id: string; statements: string[] }[] = [];
+  for (let i = 1; i <= N; i++) {
+    const id = String(i).padStart(4, '0');
+    const statements = [
+      `CREATE TABLE t${id} (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, created_at DATETIME)`,
+      `CREATE INDEX t${id}_name ON t${id} (name)`,
+    ];
+    fs.writeFileSync(
+      path.join(dir, `${id}_t${id}.sql`),
+      `-- migrate:up\n${statements.map((s) => `${s};`).join('\n')}\n\n-- migrate:down\nDROP TABLE t${id};\n`,
+    );
+    out.push({ id, statements });
+  }
+  return out;
+}
+
+function connectOptions(url: string): mysql.ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username) || 'root',
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    database: u.pathname.slice(1) || undefined,
+  };
+}
+
+const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function time(fn: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** Floor and ours alternately; the median of the paired ratios. */
+async function interleaved(runs: number, floor: () => Promise<number>, ours: () => Promise<number>) {
+  const f: number[] = [];
+  const o: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    f.push(await floor());
+    o.push(await ours());
+  }
+  return { floor: mid(f), ours: mid(o), ratio: mid(o.map((x, i) => x / (f[i] as number))) };
+}
+
+const HISTORY =
+  'CREATE TABLE h (id VARCHAR(191) PRIMARY KEY, name VARCHAR(1024) NOT NULL, checksum VARCHAR(128) NOT NULL, status VARCHAR(16) NOT NULL, applied_at VARCHAR(32) NOT NULL, execution_ms INT NOT NULL DEFAULT 0, seq INT NOT NULL, statements_done INT NOT NULL DEFAULT 0, statements_total INT NOT NULL DEFAULT 0, error TEXT)';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-mysql-'));
+const admin = await mysql.createConnection(connectOptions(ADMIN));
+let k = 0;
+const fresh = async () => {
+  const name = `dbdoctor_bench_${process.pid}_${k++}`;
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  const u = new URL(ADMIN);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin.query(`DROP DATABASE \`${name}\``) };
+};
+try {
+  const dir = path.join(tmp, 'migrations');
+  const project = makeProject(dir);
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const floor = async () => {
+    const db = await fresh();
+    const c = await mysql.createConnection(connectOptions(db.url));
+    await c.query(HISTORY);
+    const ms = await time(async () => {
+      for (const [i, m] of project.entries()) {
+        for (const s of m.statements) await c.query(s);
+        await c.execute(
+          "INSERT INTO h (id, name, checksum, status, applied_at, seq) VALUES (?, ?, 'x', 'applied', ?, ?)",
+          [m.id, `t${m.id}`, new Date().toISOString(), i + 1],
+        );
+      }
+    });
+    await c.end();
+    await db.drop();
+    return ms;
+  };
+  const ours = async () => {
+    const db = await fresh();
+    const ms = await time(async () => {
+      await migrate({ database: db.url, dir });
+    });
+    await db.drop();
+    return ms;
+  };
+  const a = await interleaved(runs, floor, ours);
+  const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+  console.log(
+    `MariaDB apply ${N}: dbdoctor ${fmt(a.ours)} vs raw mysql2 floor ${fmt(a.floor)} = ${a.ratio.toFixed(2)}x (target <= 1.10x)`,
+  );
+
+  const db = await fresh();
+  try {
+    execFileSync(process.execPath, [CLI, 'apply', '--url', db.url, '--dir', dir], { stdio: 'ignore' });
+    const minimal = path.join(tmp, 'minimal.mjs');
+    fs.writeFileSync(
+      minimal,
+      `import fs from 'node:fs'; import { createRequire } from 'node:module';
+const require = createRequire(${JSON.stringify(path.resolve(import.meta.dirname, '../package.json'))});
+const mysql = require('mysql2/promise');
+const files = fs.readdirSync(process.argv[2]);
+const u = new URL(process.argv[3]);
+const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: u.password || undefined, database: u.pathname.slice(1) });
+const [rows] = await c.query('SELECT id FROM dbdoctor_migrations');
+console.log(files.length, rows.length);
+await c.end();`,
+    );
+    const proc = (args: string[]) => async () =>
+      time(async () => void execFileSync(process.execPath, args, { stdio: 'ignore' }));
+    const st = await interleaved(
+      Math.max(7, runs),
+      proc([minimal, dir, db.url]),
+      proc([CLI, 'status', '--json', '--url', db.url, '--dir', dir]),
+    );
+    console.log(
+      `MariaDB status on ${N} applied (whole process): dbdoctor ${fmt(st.ours)} vs minimal script ${fmt(st.floor)} = ${st.ratio.toFixed(2)}x (target <= 1.50x)`,
+    );
+  } finally {
+    await db.drop();
+  }
+} finally {
+  await admin.end();
+  fs.rmSync(tmp, { recursive: true, force: true });
+}

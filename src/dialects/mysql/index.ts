@@ -1,0 +1,57 @@
+import type { Connection, Dialect } from '../dialect.js';
+import { mysqlCompiler } from './compile.js';
+import { isMysqlHandle, type MysqlConnection, type MysqlHandle, openMysql, wrapMysql } from './driver.js';
+import { mysqlHealthChecks } from './health.js';
+import { mysqlEngineSql } from './history.js';
+import { introspectMysql } from './introspect.js';
+import { MysqlLock } from './lock.js';
+import { MYSQL_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
+import { createMysqlScratch } from './scratch.js';
+import { splitMysqlStatements } from './split.js';
+import { MYSQL_URL_EXAMPLES, type MysqlTarget, parseMysqlUrl } from './url.js';
+
+declare module '../dialect.js' {
+  interface DriverHandles {
+    /** A mysql2/promise Connection, or Pool (one connection is checked out and released). */
+    mysql: MysqlHandle;
+  }
+}
+
+/** The MySQL / MariaDB dialect: role objects over mysql2 (an optional dependency). */
+export const mysqlDialect: Dialect = {
+  name: 'mysql',
+  capabilities: {
+    // DDL commits implicitly: every migration is recorded as started, then finished.
+    transactionalDdl: false,
+    onlineBackup: false,
+    enumStyle: 'inline',
+    // ALTER TABLE … MODIFY changes a type in place, copying the table under a lock for most changes.
+    alterColumnInPlace: true,
+    // InnoDB builds most indexes online by itself (ALGORITHM=INPLACE, LOCK=NONE): nothing to ask for.
+    concurrentIndexes: false,
+  },
+  urlSchemes: ['mysql', 'mariadb'],
+  urlExamples: MYSQL_URL_EXAMPLES,
+  parseUrl: (url) => parseMysqlUrl(url),
+  open: (target) => openMysql(mysqlDialect, target as MysqlTarget),
+  accepts: isMysqlHandle,
+  handleDescription: 'a mysql2/promise Connection or Pool',
+  wrap: (handle) => wrapMysql(mysqlDialect, handle as MysqlHandle),
+  quoteIdent,
+  quoteLiteral,
+  expressionSyntax: MYSQL_EXPRESSIONS,
+  engine: mysqlEngineSql,
+  splitStatements: splitMysqlStatements,
+  createLock: (conn: Connection, historyTable: string) =>
+    new MysqlLock(conn as MysqlConnection, historyTable),
+  introspect: (conn, options) => introspectMysql(conn as MysqlConnection, options),
+  createScratch: (conn, options) => createMysqlScratch(conn as MysqlConnection, mysqlDialect, options),
+  async serverVersion(conn) {
+    const rows = await conn.query<{ v: string }>('SELECT VERSION() AS v');
+    return `mysql ${rows[0].v}`;
+  },
+  compiler: mysqlCompiler,
+  healthChecks: mysqlHealthChecks,
+  // Nothing to guard: no migration runs inside a transaction here (transactionalDdl is false).
+  guardMigration: async () => null,
+};

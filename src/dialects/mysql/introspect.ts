@@ -1,0 +1,460 @@
+import {
+  type Column,
+  type ForeignKey,
+  type Index,
+  putObject,
+  type Schema,
+  type Table,
+} from '../../schema/model.js';
+import { normalizeAction, normalizeExpression, normalizeSchema } from '../../schema/normalize.js';
+import type { IntrospectOptions, Row } from '../dialect.js';
+import { nameFilter } from '../exclude.js';
+import type { MysqlConnection } from './driver.js';
+import { MYSQL_EXPRESSIONS, quoteIdent } from './quote.js';
+
+// Each query reads one kind of object for every table of the database at once (one round trip
+// per kind, not per table). information_schema is the source; SHOW CREATE TABLE is read only for
+// what it alone says (a partitioned table's PARTITION BY clause).
+
+/** Integer types whose display width (int(11)) means nothing; tinyint(1) is kept: it is MySQL's boolean. */
+const INTEGER_TYPES = /^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)/;
+
+/**
+ * A column type as MySQL reports it (COLUMN_TYPE), lowercased, with integer display widths
+ * dropped (MariaDB and MySQL before 8.0.19 print int(11), MySQL 8.0.19+ prints int) except
+ * tinyint(1), kept as the boolean it stands for; `unsigned`, `zerofill`, lengths, precisions and
+ * inline ENUM/SET values are kept.
+ */
+export function mysqlColumnType(columnType: string): string {
+  const t = columnType.trim().replace(/\s+/g, ' ');
+  if (/^(enum|set)\(/i.test(t)) return t.replace(/^(enum|set)/i, (m) => m.toLowerCase());
+  const lower = t.toLowerCase();
+  if (/^tinyint\(1\)/.test(lower)) return lower;
+  return lower.replace(INTEGER_TYPES, '$1');
+}
+
+/** Drops charset introducers (_utf8mb4'x') MySQL 8 writes into CHECK and generated expressions. */
+function withoutIntroducers(expr: string): string {
+  return expr.replace(/_(utf8mb4|utf8mb3|utf8|latin1|binary|ascii)(?=')/gi, '');
+}
+
+/** An expression from the catalog, normalized with MySQL's lexical rules. */
+function expr(text: string): string {
+  return normalizeExpression(
+    withoutIntroducers(text).replace(/\b(current_timestamp|now|localtimestamp|localtime)\(\)/gi, '$1'),
+    MYSQL_EXPRESSIONS,
+  );
+}
+
+/**
+ * A column default as both servers mean it. MariaDB (10.2.7+) reports literals quoted, NULL as
+ * the word NULL, and expressions as written; MySQL 8 reports literals unquoted and marks
+ * expression defaults with DEFAULT_GENERATED in EXTRA.
+ */
+function columnDefault(
+  raw: string | null,
+  extra: string,
+  type: string,
+  nullable: boolean,
+  mariadb: boolean,
+): string | null {
+  if (raw === null) return null;
+  if (mariadb) {
+    if (raw === 'NULL') return nullable ? null : 'null';
+    return expr(raw);
+  }
+  if (/DEFAULT_GENERATED/i.test(extra) || /^current_timestamp/i.test(raw)) return expr(raw);
+  const numeric =
+    /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|float|double|real|bit|year)/.test(type);
+  if (numeric && /^-?[0-9.e+-]+$/i.test(raw)) return expr(raw);
+  return expr(`'${raw.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
+}
+
+interface TableRow extends Row {
+  name: string;
+  type: string;
+  engine: string | null;
+  collation: string | null;
+  create_options: string | null;
+}
+
+interface ColumnRow extends Row {
+  table_name: string;
+  name: string;
+  column_type: string;
+  nullable: string;
+  column_default: string | null;
+  extra: string | null;
+  generation_expression: string | null;
+  collation: string | null;
+}
+
+interface StatisticRow extends Row {
+  table_name: string;
+  index_name: string;
+  non_unique: number | string;
+  seq: number | string;
+  column_name: string | null;
+  sub_part: number | string | null;
+  collation: string | null;
+  index_type: string;
+  expression?: string | null;
+}
+
+interface ForeignKeyRow extends Row {
+  table_name: string;
+  name: string;
+  referenced_table: string;
+  update_rule: string;
+  delete_rule: string;
+  column_name: string;
+  referenced_column: string;
+}
+
+/** Reads the live schema of the connection's database into the model. Read-only. */
+export async function introspectMysql(conn: MysqlConnection, options: IntrospectOptions): Promise<Schema> {
+  const excluded = nameFilter(options.exclude);
+  const [{ db, version }] = await conn.query<{ db: string; version: string }>(
+    'SELECT DATABASE() AS db, VERSION() AS version',
+  );
+  const mariadb = /mariadb/i.test(version);
+  const schema: Schema = { dialect: 'mysql', tables: {}, enums: {}, views: {}, triggers: {}, objects: {} };
+
+  const tables = await conn.query<TableRow>(
+    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, ENGINE AS engine, TABLE_COLLATION AS collation, CREATE_OPTIONS AS create_options
+       FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`,
+    [db],
+  );
+  const [defaults] = await conn.query<{ collation: string }>(
+    'SELECT DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
+    [db],
+  );
+  const tableCollation = new Map<string, string | null>();
+  for (const t of tables) {
+    if (excluded.has(t.name)) continue;
+    if (t.type === 'SEQUENCE') {
+      putObject(schema, { kind: 'sequence', name: t.name, definition: 'sequence' });
+      continue;
+    }
+    if (t.type !== 'BASE TABLE') continue;
+    const tableOptions: string[] = [];
+    if (t.engine && t.engine.toLowerCase() !== 'innodb')
+      tableOptions.push(`engine ${t.engine.toLowerCase()}`);
+    if (t.collation && t.collation !== defaults?.collation) tableOptions.push(`collate ${t.collation}`);
+    if (/partitioned/i.test(t.create_options ?? '')) tableOptions.push(await partitionClause(conn, t.name));
+    tableCollation.set(t.name, t.collation);
+    schema.tables[t.name] = {
+      name: t.name,
+      columns: [],
+      primaryKey: null,
+      uniques: [],
+      indexes: [],
+      foreignKeys: [],
+      checks: [],
+      options: tableOptions,
+    };
+  }
+  const table = (name: string): Table | undefined => schema.tables[name];
+
+  const columns = await conn.query<ColumnRow>(
+    `SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, COLUMN_TYPE AS column_type, IS_NULLABLE AS nullable,
+            COLUMN_DEFAULT AS column_default, EXTRA AS extra, GENERATION_EXPRESSION AS generation_expression,
+            COLLATION_NAME AS collation
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    [db],
+  );
+  for (const c of columns) {
+    const t = table(c.table_name);
+    if (!t) continue;
+    const extra = c.extra ?? '';
+    const type = mysqlColumnType(c.column_type);
+    const nullable = c.nullable === 'YES';
+    const generatedKind = /STORED GENERATED|PERSISTENT/i.test(extra) ? 'stored' : 'virtual';
+    const generated = c.generation_expression ? `${expr(c.generation_expression)} ${generatedKind}` : null;
+    let def = generated ? null : columnDefault(c.column_default, extra, type, nullable, mariadb);
+    const onUpdate = /on update (current_timestamp(\(\d*\))?)/i.exec(extra);
+    if (onUpdate) def = `${def ?? 'null'} on update ${expr(onUpdate[1]!)}`;
+    const column: Column = {
+      name: c.name,
+      type,
+      nullable,
+      default: def,
+      generated,
+      collation: c.collation && c.collation !== tableCollation.get(c.table_name) ? c.collation : null,
+      identity: /auto_increment/i.test(extra) ? 'auto_increment' : null,
+    };
+    t.columns.push(column);
+  }
+
+  await readIndexes(conn, db, mariadb, table);
+  await readForeignKeys(conn, db, table);
+  await readChecks(conn, db, mariadb, table);
+  for (const t of Object.values(schema.tables)) {
+    withoutImpliedIndexes(t);
+    if (mariadb) mariadbJsonColumns(t);
+  }
+  await readViews(conn, db, schema, excluded);
+  await readTriggers(conn, db, schema, excluded);
+  await readRoutines(conn, db, schema);
+  return normalizeSchema(schema);
+}
+
+/**
+ * Drops the indexes InnoDB creates by itself for a foreign key that no index served: one on
+ * exactly the key's columns, named after the constraint (or, for a key without a name, after
+ * its first column, `_2`… when taken). A foreign key cannot exist without such an index, and
+ * the other dialects have none, so it is part of the key here, not an index of its own.
+ */
+function withoutImpliedIndexes(t: Table): void {
+  t.indexes = t.indexes.filter((i) => {
+    if (i.unique || i.method !== null || i.extras || i.keys.some((k) => k.column === null || k.descending))
+      return true;
+    const columns = i.keys.map((k) => k.column).join('\0');
+    return !t.foreignKeys.some(
+      (fk) =>
+        fk.columns.join('\0') === columns &&
+        (i.name === fk.name || new RegExp(`^${escapeRegExp(fk.columns[0] ?? '')}(_\\d+)?$`).test(i.name)),
+    );
+  });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * MariaDB's JSON is LONGTEXT with a CHECK (json_valid(column)) named after the column: reported
+ * as the json it was declared, as MySQL 8 reports it.
+ */
+function mariadbJsonColumns(t: Table): void {
+  for (const c of t.columns) {
+    if (c.type !== 'longtext') continue;
+    const check = t.checks.find(
+      (k) => k.name === c.name && k.expression === expr(`json_valid(${quoteIdent(c.name)})`),
+    );
+    if (!check) continue;
+    c.type = 'json';
+    // utf8mb4_bin comes with the JSON alias, not from the declaration.
+    if (c.collation === 'utf8mb4_bin') c.collation = null;
+    t.checks = t.checks.filter((k) => k !== check);
+  }
+}
+
+/** The PARTITION BY clause, which only SHOW CREATE TABLE gives whole. */
+async function partitionClause(conn: MysqlConnection, name: string): Promise<string> {
+  const [row] = await conn.query<Record<string, string>>(`SHOW CREATE TABLE ${quoteIdent(name)}`);
+  const text = row?.['Create Table'] ?? '';
+  const at = text.search(/\/\*!50100 PARTITION BY|PARTITION BY/i);
+  const clause =
+    at < 0
+      ? 'partitioned'
+      : text
+          .slice(at)
+          .replace(/^\/\*!50100 /, '')
+          .replace(/\s*\*\/\s*$/, '');
+  return clause.replace(/\s+/g, ' ').toLowerCase();
+}
+
+async function readIndexes(
+  conn: MysqlConnection,
+  db: string,
+  mariadb: boolean,
+  table: (name: string) => Table | undefined,
+): Promise<void> {
+  // MySQL 8.0.13+ has functional key parts (EXPRESSION); MariaDB has none (it indexes virtual columns).
+  const expression = mariadb ? 'NULL' : 'EXPRESSION';
+  const rows = await conn.query<StatisticRow>(
+    `SELECT TABLE_NAME AS table_name, INDEX_NAME AS index_name, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq,
+            COLUMN_NAME AS column_name, SUB_PART AS sub_part, COLLATION AS collation, INDEX_TYPE AS index_type,
+            ${expression} AS expression
+       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+    [db],
+  );
+  const groups = new Map<string, StatisticRow[]>();
+  for (const r of rows) {
+    const key = `${r.table_name}\0${r.index_name}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const parts of groups.values()) {
+    const first = parts[0]!;
+    const t = table(first.table_name);
+    if (!t) continue;
+    const unique = Number(first.non_unique) === 0;
+    const plain = parts.every((p) => p.column_name !== null && p.sub_part === null && p.collation !== 'D');
+    if (first.index_name === 'PRIMARY') {
+      t.primaryKey = parts.map((p) => p.column_name ?? '');
+      continue;
+    }
+    // A UNIQUE constraint and a unique index are one thing in MySQL. One named as MySQL names an
+    // unnamed UNIQUE (after its first column, `_2`… when taken) is reported as a constraint,
+    // one with a name of its own as an index, as CREATE UNIQUE INDEX makes on the other dialects.
+    const autoNamed = new RegExp(`^${escapeRegExp(parts[0]?.column_name ?? '')}(_\\d+)?$`).test(
+      first.index_name,
+    );
+    if (unique && plain && first.index_type === 'BTREE' && autoNamed) {
+      t.uniques.push({ name: first.index_name, columns: parts.map((p) => p.column_name!) });
+      continue;
+    }
+    const extras: string[] = [];
+    const index: Index = {
+      name: first.index_name,
+      unique,
+      keys: parts.map((p, i) => {
+        if (p.sub_part !== null) extras.push(`prefix length ${Number(p.sub_part)} on key ${i + 1}`);
+        return {
+          column: p.column_name,
+          expression: p.column_name === null && p.expression ? expr(p.expression) : null,
+          descending: p.collation === 'D',
+          collation: null,
+        };
+      }),
+      where: null,
+      method: first.index_type === 'BTREE' ? null : first.index_type.toLowerCase(),
+    };
+    if (extras.length > 0) index.extras = extras;
+    t.indexes.push(index);
+  }
+}
+
+async function readForeignKeys(
+  conn: MysqlConnection,
+  db: string,
+  table: (name: string) => Table | undefined,
+): Promise<void> {
+  const rows = await conn.query<ForeignKeyRow>(
+    `SELECT rc.TABLE_NAME AS table_name, rc.CONSTRAINT_NAME AS name, rc.REFERENCED_TABLE_NAME AS referenced_table,
+            rc.UPDATE_RULE AS update_rule, rc.DELETE_RULE AS delete_rule,
+            k.COLUMN_NAME AS column_name, k.REFERENCED_COLUMN_NAME AS referenced_column
+       FROM information_schema.REFERENTIAL_CONSTRAINTS rc
+       JOIN information_schema.KEY_COLUMN_USAGE k
+         ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA AND k.TABLE_NAME = rc.TABLE_NAME
+        AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME
+      WHERE rc.CONSTRAINT_SCHEMA = ?
+      ORDER BY rc.TABLE_NAME, rc.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+    [db],
+  );
+  const byName = new Map<string, ForeignKey & { table: string }>();
+  for (const r of rows) {
+    const key = `${r.table_name}\0${r.name}`;
+    let fk = byName.get(key);
+    if (!fk) {
+      fk = {
+        table: r.table_name,
+        name: r.name,
+        columns: [],
+        referencedTable: r.referenced_table,
+        referencedColumns: [],
+        // InnoDB checks NO ACTION at once, as RESTRICT: one action under the name the other
+        // dialects give a key declared without one (MariaDB reports that as RESTRICT, MySQL 8
+        // as NO ACTION).
+        onDelete: normalizeAction(r.delete_rule === 'RESTRICT' ? 'NO ACTION' : r.delete_rule),
+        onUpdate: normalizeAction(r.update_rule === 'RESTRICT' ? 'NO ACTION' : r.update_rule),
+      };
+      byName.set(key, fk);
+    }
+    fk.columns.push(r.column_name);
+    fk.referencedColumns.push(r.referenced_column);
+  }
+  for (const { table: name, ...fk } of byName.values()) table(name)?.foreignKeys.push(fk);
+}
+
+async function readChecks(
+  conn: MysqlConnection,
+  db: string,
+  mariadb: boolean,
+  table: (name: string) => Table | undefined,
+): Promise<void> {
+  // MariaDB names CHECKs per table (and a column-level CHECK after its column); MySQL 8.0.16+
+  // per database, with the table only in TABLE_CONSTRAINTS.
+  const rows = await conn.query<{ table_name: string; name: string; clause: string }>(
+    mariadb
+      ? `SELECT TABLE_NAME AS table_name, CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause
+           FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`
+      : `SELECT tc.TABLE_NAME AS table_name, cc.CONSTRAINT_NAME AS name, cc.CHECK_CLAUSE AS clause
+           FROM information_schema.TABLE_CONSTRAINTS tc
+           JOIN information_schema.CHECK_CONSTRAINTS cc
+             ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+          WHERE tc.CONSTRAINT_TYPE = 'CHECK' AND tc.TABLE_SCHEMA = ?`,
+    [db],
+  );
+  for (const r of rows) table(r.table_name)?.checks.push({ name: r.name, expression: expr(r.clause) });
+}
+
+/** Removes `db`. qualifiers MySQL writes into stored view and trigger text. */
+function unqualified(text: string, db: string): string {
+  return text.split(`${quoteIdent(db)}.`).join('');
+}
+
+async function readViews(
+  conn: MysqlConnection,
+  db: string,
+  schema: Schema,
+  excluded: { has(name: string): boolean },
+): Promise<void> {
+  const rows = await conn.query<{ name: string; definition: string; check_option: string }>(
+    `SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option
+       FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?`,
+    [db],
+  );
+  for (const r of rows) {
+    if (excluded.has(r.name)) continue;
+    const check =
+      r.check_option && r.check_option !== 'NONE' ? ` with ${r.check_option.toLowerCase()} check option` : '';
+    schema.views[r.name] = { name: r.name, definition: expr(unqualified(r.definition, db)) + check };
+  }
+}
+
+async function readTriggers(
+  conn: MysqlConnection,
+  db: string,
+  schema: Schema,
+  excluded: { has(name: string): boolean },
+): Promise<void> {
+  const rows = await conn.query<{
+    name: string;
+    table_name: string;
+    timing: string;
+    event: string;
+    body: string;
+  }>(
+    `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS table_name, ACTION_TIMING AS timing,
+            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body
+       FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
+    [db],
+  );
+  for (const r of rows) {
+    if (excluded.has(r.table_name)) continue;
+    schema.triggers[r.name] = {
+      name: r.name,
+      table: r.table_name,
+      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row ${expr(unqualified(r.body, db))}`,
+    };
+  }
+}
+
+async function readRoutines(conn: MysqlConnection, db: string, schema: Schema): Promise<void> {
+  const rows = await conn.query<{
+    kind: string;
+    name: string;
+    returns: string | null;
+    body: string | null;
+    params: string | null;
+  }>(
+    `SELECT r.ROUTINE_TYPE AS kind, r.ROUTINE_NAME AS name, r.DTD_IDENTIFIER AS returns, r.ROUTINE_DEFINITION AS body,
+            (SELECT GROUP_CONCAT(CONCAT_WS(' ', p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ')
+               FROM information_schema.PARAMETERS p
+              WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME
+                AND p.ROUTINE_TYPE = r.ROUTINE_TYPE AND p.ORDINAL_POSITION > 0) AS params
+       FROM information_schema.ROUTINES r WHERE r.ROUTINE_SCHEMA = ?`,
+    [db],
+  );
+  for (const r of rows) {
+    const kind = r.kind.toLowerCase();
+    const returns = r.returns ? ` returns ${r.returns.toLowerCase()}` : '';
+    putObject(schema, {
+      kind,
+      name: r.name,
+      definition: `${kind} (${(r.params ?? '').toLowerCase()})${returns} ${expr(unqualified(r.body ?? '', db))}`,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * A schema written in the operation DSL's vocabulary (`schema.ts`): tables as `createTable`
+ * takes them, with their indexes, and enums. Portable: the same file describes the schema on
+ * SQLite and on PostgreSQL, as a DSL migration does.
+ */
+import type { DialectName } from '../dialects/dialect.js';
+import { DbDoctorError } from '../errors.js';
+import { literal } from '../generate/code.js';
+import { createTableOps } from '../generate/plan.js';
+import { foldOperations } from '../ops/fold.js';
+import type { IndexSpec, Operation, TableSpec } from '../ops/types.js';
+import type { Schema } from '../schema/model.js';
+
+/** An index of a table in a {@link SchemaDefinition}. */
+export interface IndexDefinition extends Omit<IndexSpec, 'concurrently'> {
+  readonly columns: readonly string[];
+}
+
+/** A table in a {@link SchemaDefinition}: what `createTable` takes, plus its indexes. */
+export interface TableDefinition extends TableSpec {
+  readonly indexes?: readonly IndexDefinition[];
+}
+
+/** A whole schema in the DSL's vocabulary. */
+export interface SchemaDefinition {
+  /** Enum types by name (PostgreSQL types; on SQLite each column of one gets a CHECK). */
+  readonly enums?: Readonly<Record<string, readonly string[]>>;
+  readonly tables: Readonly<Record<string, TableDefinition>>;
+}
+
+/**
+ * Declares the desired schema; use as the default export of `schema.ts`, then
+ * `dbdoctor generate <name>` writes the migration that gets the database there.
+ *
+ * @example
+ * export default defineSchema({
+ *   tables: {
+ *     accounts: {
+ *       columns: { id: { type: 'integer', primaryKey: true }, email: { type: 'text', nullable: false } },
+ *       indexes: [{ columns: ['email'], unique: true }],
+ *     },
+ *   },
+ * });
+ */
+export function defineSchema<D extends SchemaDefinition>(definition: D): D {
+  return definition;
+}
+
+/** The operations that create a defined schema from nothing. */
+export function definitionOperations(definition: SchemaDefinition): Operation[] {
+  const ops: Operation[] = [];
+  for (const [name, values] of Object.entries(definition.enums ?? {}))
+    ops.push({ kind: 'createEnum', name, values: [...values] });
+  for (const [table, { indexes: _indexes, ...spec }] of Object.entries(definition.tables))
+    ops.push({ kind: 'createTable', table, spec });
+  for (const [table, t] of Object.entries(definition.tables))
+    for (const i of t.indexes ?? []) {
+      const { columns, ...spec } = i;
+      const name = spec.name ?? `${table}_${columns.join('_')}_${spec.unique ? 'key' : 'idx'}`;
+      ops.push({ kind: 'createIndex', table, columns: [...columns], name, spec: { ...spec, name } });
+    }
+  return ops;
+}
+
+/** The schema model a definition gives on `dialect` (what the database would report). */
+export function schemaOfDefinition(definition: unknown, dialect: DialectName, file: string): Schema {
+  if (
+    typeof definition !== 'object' ||
+    definition === null ||
+    typeof (definition as { tables?: unknown }).tables !== 'object'
+  ) {
+    throw new DbDoctorError('BAD_SCHEMA_FILE', `${file} does not default-export a schema definition.`, {
+      unchanged: 'Nothing was written.',
+      hint: "Write `export default defineSchema({ tables: { ... } })` (import { defineSchema } from 'dbdoctor').",
+    });
+  }
+  try {
+    return foldOperations(definitionOperations(definition as SchemaDefinition), dialect).schema;
+  } catch (e) {
+    throw new DbDoctorError('BAD_SCHEMA_FILE', `${file}: ${(e as Error).message}`, {
+      unchanged: 'Nothing was written.',
+      hint: 'Fix the definition so every index and key names columns and tables it defines.',
+      cause: e,
+    });
+  }
+}
+
+/** Tables and why each cannot be written in the DSL's vocabulary. */
+export interface NotPortable {
+  table: string;
+  reason: string;
+}
+
+/**
+ * A schema model as `schema.ts` source, or the tables the DSL cannot declare exactly (types
+ * with no portable name, generated columns, table options, ...).
+ */
+export function definitionCode(schema: Schema): { code: string } | { notPortable: NotPortable[] } {
+  const notPortable: NotPortable[] = [];
+  const tables: Record<string, TableDefinition> = {};
+  for (const t of Object.values(schema.tables)) {
+    const made = createTableOps(t, schema);
+    if (!made || made.rawIndexes.length > 0) {
+      notPortable.push({
+        table: t.name,
+        reason: made
+          ? `index ${made.rawIndexes.map((i) => i.name).join(', ')} has keys createIndex cannot declare`
+          : 'a column type, default, key or option has no portable form',
+      });
+      continue;
+    }
+    const [create, ...indexes] = made.ops;
+    const spec = (create as Extract<Operation, { kind: 'createTable' }>).spec;
+    const indexList = indexes.map((op) => {
+      const i = op as Extract<Operation, { kind: 'createIndex' }>;
+      return { columns: [...i.columns], ...i.spec, name: i.name };
+    });
+    tables[t.name] = indexList.length > 0 ? { ...spec, indexes: indexList } : spec;
+  }
+  if (
+    Object.keys(schema.views).length +
+      Object.keys(schema.triggers).length +
+      Object.keys(schema.objects ?? {}).length >
+    0
+  )
+    notPortable.push({ table: '(views, triggers, other objects)', reason: 'the DSL has no words for them' });
+  if (notPortable.length > 0) return { notPortable };
+  const enums = Object.fromEntries(Object.values(schema.enums).map((e) => [e.name, e.values]));
+  const definition = { ...(Object.keys(enums).length > 0 ? { enums } : {}), tables };
+  const body = literal(definition, '');
+  const helpers = ['defineSchema'];
+  if (body.includes('enumType(')) helpers.push('enumType');
+  if (body.includes('now()')) helpers.push('now');
+  if (body.includes('sqlDefault(')) helpers.push('sqlDefault');
+  return {
+    code: `// The desired schema, in the operation DSL's vocabulary (written by dbdoctor pull).
+// Edit it and run \`dbdoctor generate <name>\` for the migration that gets the database there.
+import { ${helpers.sort().join(', ')} } from 'dbdoctor';
+
+export default defineSchema(${body});
+`,
+  };
+}

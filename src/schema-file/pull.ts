@@ -1,0 +1,180 @@
+/**
+ * `pull` and `dump`: the live schema written as a schema file (schema.sql per dialect, or
+ * schema.ts in the DSL's vocabulary), deterministic, so it can be committed and reviewed; with
+ * a baseline, also a first migration recorded as applied, which adopts a database that has no
+ * history in one command.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { openConnection } from '../dialects/open.js';
+import { notTheUsers } from '../doctor/ignore.js';
+import { renderSchemaSql, schemaSqlOf } from '../dump/index.js';
+import { DbDoctorError, errorMessage, isDbDoctorError } from '../errors.js';
+import { type EngineOptions, historyTableName } from '../migrations/engine.js';
+import { discoverMigrations, timestampId } from '../migrations/files.js';
+import { History } from '../migrations/history.js';
+import { stamp } from '../migrations/stamp.js';
+import { fingerprint } from '../schema/fingerprint.js';
+import type { Schema } from '../schema/model.js';
+import { definitionCode } from './definition.js';
+
+/** Options of {@link pull}. */
+export interface PullOptions extends EngineOptions {
+  /** `sql` (default): schema.sql in the database's SQL; `ts`: schema.ts in the DSL's vocabulary. */
+  format?: 'sql' | 'ts';
+  /** Where to write. Default `schema.sql` / `schema.ts` beside the migrations folder. */
+  file?: string;
+  /** PostgreSQL schema holding the tables. Default `public`. */
+  schema?: string;
+  /** Tables that are not the project's (names or globs). */
+  ignore?: string[];
+  /**
+   * Also write the schema as the first migration and record it as applied (a database with
+   * tables and no history, adopted). Refused when the project already has migrations.
+   */
+  baseline?: boolean;
+  /** False: return the text, write nothing. Default true. */
+  write?: boolean;
+}
+
+/** The result of {@link pull}. */
+export interface PullResult {
+  dialect: string;
+  database: string;
+  format: 'sql' | 'ts';
+  /** The file written (or that would be, with `write: false`). */
+  file: string;
+  /** True when the file already held exactly this text. */
+  unchanged: boolean;
+  tables: number;
+  /** Fingerprint of the live schema. */
+  fingerprint: string;
+  text: string;
+  /** The baseline migration written and stamped, or null. */
+  baseline: { id: string; file: string } | null;
+}
+
+function projectFile(options: EngineOptions, name: string): string {
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  return path.join(path.dirname(dir), name);
+}
+
+function cannotWrite(file: string, e: unknown, what: string): DbDoctorError {
+  return new DbDoctorError('CANNOT_WRITE_SCHEMA', `Cannot write ${file}: ${errorMessage(e)}`, {
+    unchanged: what,
+    hint: 'Check that the folder exists and is writable, or pass another --file.',
+    details: { file, errno: (e as NodeJS.ErrnoException).code },
+    cause: e,
+  });
+}
+
+/** Writes `text` to `file` through a temporary file, so a reader never sees half of it. */
+function writeAtomically(file: string, text: string, unchanged: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw cannotWrite(file, e, unchanged);
+  }
+}
+
+/** The live schema and the database's own texts of its objects (read-only). */
+async function readLive(options: PullOptions) {
+  const historyTable = historyTableName(options.historyTable);
+  const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
+  try {
+    const writer = schemaSqlOf(conn.dialect);
+    const historySchema = await conn.dialect.engine.historySchema(conn, historyTable);
+    const exclude = await notTheUsers(conn, historyTable, historySchema, options.ignore ?? []);
+    const schema = await conn.dialect.introspect(conn, { schema: options.schema, exclude });
+    const sources = await writer.readSources(conn, options.schema);
+    const history = await new History(conn, historyTable, historySchema).read().catch(() => null);
+    return { schema, sources, database: conn.display, hasHistory: (history ?? []).length > 0 };
+  } catch (e) {
+    throw isDbDoctorError(e) ? e : (conn.describeError(e) ?? e);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The schema file text of a model in a format (DSL: refused when a table has no portable form). */
+export function schemaFileText(
+  schema: Schema,
+  sources: Record<string, string>,
+  format: 'sql' | 'ts',
+): string {
+  if (format === 'sql') return renderSchemaSql(schema, sources);
+  const made = definitionCode(schema);
+  if ('code' in made) return made.code;
+  throw new DbDoctorError(
+    'SCHEMA_NOT_PORTABLE',
+    `The schema cannot be written in the DSL's vocabulary:\n${made.notPortable.map((n) => `  - ${n.table}: ${n.reason}`).join('\n')}`,
+    {
+      unchanged: 'Nothing was written.',
+      hint: 'Use --format sql (schema.sql keeps every detail of the database), or change those tables first.',
+      details: { notPortable: made.notPortable },
+    },
+  );
+}
+
+/**
+ * Writes the live schema as a schema file (default schema.sql beside the migrations folder).
+ * With `baseline`, also writes it as the project's first migration and stamps the database
+ * at it. Reads the database only (the stamp writes its history).
+ */
+export async function pull(options: PullOptions): Promise<PullResult> {
+  const format = options.format ?? 'sql';
+  const file = path.resolve(
+    options.cwd ?? process.cwd(),
+    options.file ?? projectFile(options, format === 'ts' ? 'schema.ts' : 'schema.sql'),
+  );
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  if (options.baseline) {
+    const existing = discoverMigrations(dir);
+    if (existing.length > 0)
+      throw new DbDoctorError(
+        'BASELINE_REFUSED',
+        `--baseline writes the first migration, but ${dir} already has ${existing.length} migration(s).`,
+        {
+          unchanged: 'Nothing was written or stamped.',
+          hint: 'Pull without --baseline and generate the next migration with `dbdoctor generate <name>`; or start a new migrations folder (--dir).',
+        },
+      );
+  }
+  const live = await readLive(options);
+  if (options.baseline && live.hasHistory)
+    throw new DbDoctorError('BASELINE_REFUSED', 'The database already has a migration history.', {
+      unchanged: 'Nothing was written or stamped.',
+      hint: 'A baseline is for a database without history; `dbdoctor doctor` shows which revision it matches.',
+    });
+  const text = schemaFileText(live.schema, live.sources, format);
+  const result: PullResult = {
+    dialect: live.schema.dialect,
+    database: live.database,
+    format,
+    file,
+    unchanged: fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text,
+    tables: Object.keys(live.schema.tables).length,
+    fingerprint: fingerprint(live.schema),
+    text,
+    baseline: null,
+  };
+  if (options.write === false) return result;
+  if (!result.unchanged) writeAtomically(file, text, 'Nothing was written.');
+  if (!options.baseline) return result;
+
+  const id = timestampId(new Date());
+  const migration = path.join(dir, `${id}_baseline.sql`);
+  const sql = format === 'sql' ? text : renderSchemaSql(live.schema, live.sources);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(migration, `-- migrate:up\n${sql}`, { flag: 'wx' });
+  } catch (e) {
+    throw cannotWrite(migration, e, `${file} was written; no migration was written and nothing was stamped.`);
+  }
+  await stamp({ ...options, target: id });
+  return { ...result, baseline: { id, file: migration } };
+}

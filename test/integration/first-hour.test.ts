@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { configJsonSchema } from '../../src/config/config-file.js';
+import { cli, createTestDatabase, rawQuery, sqlMigration } from '../helpers/databases.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+function tempProject(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-first-hour-'));
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
+describe("a newcomer's first hour", () => {
+  it('a dbmate project with a .env naming PostgreSQL: the .env is read, no ./dbdoctor.sqlite appears', async () => {
+    const db = await createTestDatabase('postgres');
+    const cwd = tempProject({
+      '.env': `# dbmate reads this too\nDATABASE_URL="${db.url}"\n`,
+      'db/migrations/20240101000001_users.sql': sqlMigration(
+        'CREATE TABLE users (id BIGSERIAL PRIMARY KEY, tags JSONB);',
+        'DROP TABLE users;',
+      ),
+    });
+    try {
+      const r = await cli(['apply'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^database: postgres:\/\//m, 'apply names the database it changes');
+      assert.ok(!fs.existsSync(path.join(cwd, 'dbdoctor.sqlite')));
+      assert.equal((await rawQuery(db, 'SELECT COUNT(*)::int AS n FROM users'))[0]!.n, 0);
+      // The environment wins over .env, as with dbmate and Prisma.
+      const other = await cli(['status', '--json'], { cwd, env: { DATABASE_URL: 'sqlite::memory:' } });
+      assert.equal(other.json<{ dialect: string }>().dialect, 'sqlite');
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('PostgreSQL-style SQL and no database named: DATABASE_NOT_NAMED (exit 2), no file created', async () => {
+    const projects: Record<string, string>[] = [
+      { 'db/migrations/001_users.sql': sqlMigration('CREATE TABLE users (id SERIAL PRIMARY KEY);') },
+      {
+        'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+        'prisma/migrations/20240101000001_init/migration.sql': 'CREATE TABLE t (id INTEGER);\n',
+      },
+    ];
+    for (const files of projects) {
+      const cwd = tempProject(files);
+      try {
+        for (const command of ['apply', 'status', 'doctor']) {
+          const r = await cli([command], { cwd });
+          assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+          assert.match(r.stderr, /DATABASE_NOT_NAMED.*not written for SQLite/s);
+          assert.match(r.stderr, /--url postgres:\/\//);
+          assert.ok(!fs.existsSync(path.join(cwd, 'dbdoctor.sqlite')), `${command} created no file`);
+        }
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    }
+  });
+
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's literal ${VAR} syntax
+  it('${VAR} in the config file is read from the environment or .env; an unset one is CONFIG_INVALID naming the key', async () => {
+    const cwd = tempProject({
+      'dbdoctor.config.json': JSON.stringify({
+        $schema: './dbdoctor.config.schema.json',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's literal ${VAR} syntax
+        url: 'sqlite:${DB_FILE}',
+      }),
+      '.env': 'DB_FILE=./from-env.db\n',
+      'migrations/001_a.sql': sqlMigration('CREATE TABLE a (id INTEGER);'),
+    });
+    try {
+      const r = await cli(['apply'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(fs.existsSync(path.join(cwd, 'from-env.db')));
+      fs.rmSync(path.join(cwd, '.env'));
+      const unset = await cli(['status'], { cwd });
+      assert.equal(unset.code, 2);
+      assert.match(unset.stderr, /CONFIG_INVALID.*"url" uses \$\{DB_FILE\}, which is not set/s);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('config errors name the key; {"dir": 5} is not INTERNAL; "keep": "many" is refused', async () => {
+    for (const [config, message] of [
+      [{ dir: 5 }, /"dir" must be a string/],
+      [{ backups: { keep: 'many' } }, /"backups\.keep" must be a whole number/],
+      [{ format: 'liquibase' }, /"format" must be one of dbmate, prisma/],
+      [{ nope: 1 }, /unknown keys: nope/],
+    ] as const) {
+      const cwd = tempProject({ 'dbdoctor.config.json': JSON.stringify(config) });
+      try {
+        const r = await cli(['status', '--json'], { cwd });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /INTERNAL|\n\s+at /);
+        assert.equal(r.json<{ error: { code: string } }>().error.code, 'CONFIG_INVALID');
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('the published JSON Schema is the one the config is checked with', () => {
+    const published = JSON.parse(fs.readFileSync(path.join(REPO, 'dbdoctor.config.schema.json'), 'utf8'));
+    assert.deepEqual(
+      published,
+      configJsonSchema(),
+      'run `npm run schema` to regenerate dbdoctor.config.schema.json',
+    );
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { files: string[] };
+    assert.ok(pkg.files.includes('dbdoctor.config.schema.json'), 'shipped in the package');
+  });
+
+  it('a .cjs migration or a Go migration is UNCOVERED_MIGRATION_FILE; a README is not fatal, and status lists it', async () => {
+    const db = await createTestDatabase('sqlite');
+    for (const [files, name] of [
+      [
+        {
+          'migrations/001_a.sql': sqlMigration('CREATE TABLE a (id INTEGER);'),
+          'migrations/002_b.cjs': 'exports.up = 1',
+        },
+        '002_b.cjs',
+      ],
+      [
+        {
+          'migrations/00001_a.sql': '-- +goose Up\nCREATE TABLE a (id INTEGER);\n',
+          'migrations/00002_b.go': 'package migrations\n',
+        },
+        '00002_b.go',
+      ],
+    ] as const) {
+      const cwd = tempProject({ ...files, 'migrations/README.md': '# notes\n' });
+      try {
+        const r = await cli(['apply', '--url', db.url], { cwd });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, new RegExp(`UNCOVERED_MIGRATION_FILE.*${name.replace('.', '\\.')}`, 's'));
+        assert.doesNotMatch(r.stderr, /README/);
+        fs.rmSync(path.join(cwd, 'migrations', name));
+        const ok = await cli(['apply', '--url', db.url], { cwd });
+        assert.equal(ok.code, 0, ok.stderr);
+        // What the layout does not cover is not run, and status says so: never skipped in silence.
+        fs.mkdirSync(path.join(cwd, 'migrations', 'old'));
+        const status = await cli(['status', '--url', db.url], { cwd });
+        assert.equal(status.code, 0, status.stderr);
+        assert.match(
+          status.stdout,
+          /not run \(the (dbmate|goose) layout does not cover them\): 2\n {2}README\.md: .*\n {2}old: /,
+        );
+        const doc = (await cli(['status', '--json', '--url', db.url], { cwd })).json<{
+          uncovered: { path: string }[];
+        }>();
+        assert.deepEqual(doc.uncovered.map((u) => u.path).sort(), ['README.md', 'old']);
+        await rawQuery(db, 'DROP TABLE a');
+        await rawQuery(db, 'DROP TABLE dbdoctor_migrations');
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    }
+    await db.drop();
+  });
+
+  it('an empty -- migrate:down means "nothing to undo" as in dbmate; no down section has no down', async () => {
+    const db = await createTestDatabase('sqlite');
+    const cwd = tempProject({
+      'migrations/001_a.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n-- migrate:down\n',
+      'migrations/002_b.sql': '-- migrate:up\nINSERT INTO a VALUES (1);\n-- migrate:down\n\n',
+      'migrations/003_c.sql': '-- migrate:up\nINSERT INTO a VALUES (2);\n',
+    });
+    try {
+      const run = (...args: string[]) => cli([...args, '--url', db.url], { cwd });
+      assert.equal((await run('apply')).code, 0);
+      const noDown = await run('down');
+      assert.equal(noDown.code, 1);
+      assert.match(noDown.stderr, /NO_DOWN.*003_c/s);
+      assert.equal((await run('resolve', '003', '--forget')).code, 1, 'its file exists');
+      fs.rmSync(path.join(cwd, 'migrations', '003_c.sql'));
+      assert.equal((await run('resolve', '003', '--forget')).code, 0);
+      const down = await run('down', '--json');
+      assert.equal(down.code, 0, down.stderr);
+      assert.deepEqual(
+        await rawQuery(db, 'SELECT id FROM a ORDER BY id'),
+        [{ id: 1 }, { id: 2 }],
+        'nothing undone',
+      );
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("new writes the folder's own layout and numbering (goose sequential, Diesel folders, Flyway V<n>__)", async () => {
+    const cases: [Record<string, string>, RegExp[]][] = [
+      [{ 'migrations/00001_a.sql': '-- +goose Up\nSELECT 1;\n' }, [/migrations\/00002_add_x\.sql$/]],
+      [
+        { 'migrations/2024-01-01-000001_a/up.sql': 'SELECT 1;\n' },
+        [/migrations\/\d{4}-\d\d-\d\d-\d{6}_add_x\/up\.sql$/, /down\.sql$/],
+      ],
+      [{ 'db/migration/V1__a.sql': 'SELECT 1;\n' }, [/db\/migration\/V2__add_x\.sql$/]],
+      [
+        { 'migrations/1_a.up.sql': 'SELECT 1;\n' },
+        [/migrations\/2_add_x\.up\.sql$/, /migrations\/2_add_x\.down\.sql$/],
+      ],
+    ];
+    for (const [files, expected] of cases) {
+      const cwd = tempProject(files);
+      try {
+        const r = await cli(['new', 'add_x', '--json'], { cwd });
+        assert.equal(r.code, 0, r.stderr);
+        const created = r.json<{ files: string[] }>().files;
+        for (const [i, re] of expected.entries()) assert.match(created[i]!, re);
+        const status = await cli(['status', '--url', 'sqlite::memory:'], { cwd });
+        assert.equal(status.code, 0, status.stderr);
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('a Flyway repeatable runs again when its file changes, not otherwise', async () => {
+    const db = await createTestDatabase('sqlite');
+    const cwd = tempProject({
+      'db/migration/V1__t.sql': 'CREATE TABLE t (id INTEGER, v TEXT);\n',
+      'db/migration/R__seed.sql': "DELETE FROM t;\nINSERT INTO t VALUES (1, 'one');\n",
+    });
+    try {
+      const run = (...args: string[]) => cli([...args, '--url', db.url, '--json'], { cwd });
+      assert.deepEqual(
+        (await run('apply')).json<{ applied: { id: string }[] }>().applied.map((a) => a.id),
+        ['1', 'R__seed'],
+      );
+      assert.deepEqual((await run('apply')).json<{ applied: unknown[] }>().applied, []);
+      fs.writeFileSync(
+        path.join(cwd, 'db/migration/R__seed.sql'),
+        "DELETE FROM t;\nINSERT INTO t VALUES (1, 'uno');\n",
+      );
+      const st = await run('status');
+      assert.deepEqual(st.json<{ problems: unknown[]; pending: { id: string }[] }>().problems, []);
+      assert.deepEqual(
+        (await run('apply')).json<{ applied: { id: string }[] }>().applied.map((a) => a.id),
+        ['R__seed'],
+      );
+      assert.deepEqual(await rawQuery(db, 'SELECT v FROM t'), [{ v: 'uno' }]);
+      assert.equal((await run('doctor')).code, 0);
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('sqlite3: (dbmate) and file: (Prisma, relative to prisma/schema.prisma) URLs name the same file', async () => {
+    const cwd = tempProject({
+      '.env': 'DATABASE_URL="file:./dev.db"\n',
+      'prisma/schema.prisma': 'datasource db {\n  provider = "sqlite"\n  url = env("DATABASE_URL")\n}\n',
+      'prisma/migrations/migration_lock.toml': 'provider = "sqlite"\n',
+      'prisma/migrations/20240101000001_init/migration.sql': 'CREATE TABLE t (id INTEGER);\n',
+    });
+    try {
+      const r = await cli(['apply'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      // Where Prisma keeps it, and says so: not a new empty ./dev.db.
+      const file = path.join(cwd, 'prisma', 'dev.db');
+      assert.match(r.stdout, new RegExp(`^database: sqlite:${file.replace(/[.]/g, '\\.')}$`, 'm'));
+      assert.ok(fs.existsSync(file));
+      assert.ok(!fs.existsSync(path.join(cwd, 'dev.db')));
+      const dbmate = await cli(['status', '--json', '--url', 'sqlite3:prisma/dev.db'], { cwd });
+      assert.deepEqual(
+        (({ database, current }) => ({ database, current }))(
+          dbmate.json<{ database: string; current: string }>(),
+        ),
+        { database: `sqlite:${file}`, current: '20240101000001' },
+      );
+      const absolute = await cli(['status', '--json', '--url', `file:${file}`], { cwd });
+      assert.equal(absolute.json<{ current: string }>().current, '20240101000001');
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('init adds backups/ to .gitignore once, keeping what is there', async () => {
+    const cwd = tempProject({ '.gitignore': 'node_modules' });
+    try {
+      const r = await cli(['init'], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(
+        fs.readFileSync(path.join(cwd, '.gitignore'), 'utf8'),
+        "node_modules\n# dbdoctor's automatic backups\nbackups/\n",
+      );
+      assert.equal((await cli(['init'], { cwd })).code, 0);
+      assert.equal(fs.readFileSync(path.join(cwd, '.gitignore'), 'utf8').match(/backups\//g)?.length, 1);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});

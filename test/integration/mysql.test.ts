@@ -1,0 +1,236 @@
+/**
+ * MySQL/MariaDB: connection errors, the GET_LOCK migration lock and the started/finished history
+ * of migrations whose DDL commits on its own, proven with real processes killed mid-way.
+ * Synchronisation is explicit: a migration blocks on a user lock (GET_LOCK) the test holds, and
+ * the test waits until the server shows it waiting there, never on a timer.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type * as mysql from 'mysql2/promise';
+import { openConnection } from '../../src/dialects/open.js';
+import {
+  CLI_PATH,
+  cli,
+  createTestDatabase,
+  mysqlAdminUrl,
+  mysqlClient,
+  rawQuery,
+  sqlMigration,
+  type TestDatabase,
+  tableNames,
+  writeMigrations,
+} from '../helpers/databases.js';
+
+/** Holds a user lock named `gate` on its own connection until `open()`. */
+async function holdGate(url: string, gate: string): Promise<{ open(): Promise<void> }> {
+  const c = await mysqlClient(url);
+  const [rows] = await c.query('SELECT GET_LOCK(?, 0) AS ok', [gate]);
+  assert.equal((rows as { ok: number }[])[0]?.ok, 1);
+  return { open: () => c.end() };
+}
+
+/** Waits (polling the server, bounded) until some session is blocked in GET_LOCK(gate). */
+async function waitUntilBlockedOn(
+  watcher: mysql.Connection,
+  gate: string,
+  child: ChildProcess,
+): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    if (child.exitCode !== null) throw new Error(`the runner exited early (${child.exitCode})`);
+    const [rows] = await watcher.query(
+      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT('%GET_LOCK(''', ?, '''%') AND ID <> CONNECTION_ID()",
+      [gate],
+    );
+    if (Number((rows as { n: number }[])[0]?.n) > 0) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error('the runner never reached the gate');
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function spawnApply(db: TestDatabase, dir: string): ChildProcess {
+  return spawn(process.execPath, [CLI_PATH, 'apply', '--json', '--url', db.url, '--dir', dir], {
+    cwd: db.dir,
+    stdio: 'ignore',
+  });
+}
+
+describe('MySQL connections', () => {
+  it('a wrong password is DB_AUTH_FAILED, and the password appears nowhere', async () => {
+    const u = new URL(mysqlAdminUrl());
+    u.username = 'dbdoctor_no_such_user';
+    u.password = 'S3cret-Pa55word';
+    const r = await cli(['status', '--url', u.toString(), '--dir', '.']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /DB_AUTH_FAILED/);
+    assert.doesNotMatch(r.stdout + r.stderr, /S3cret-Pa55word/);
+    assert.match(r.stderr, /:\*\*\*@/);
+  });
+
+  it('a missing database is DB_NOT_FOUND; no server is DB_UNREACHABLE', async () => {
+    const u = new URL(mysqlAdminUrl());
+    u.pathname = '/dbdoctor_no_such_database_here';
+    const missing = await cli(['apply', '--url', u.toString(), '--dir', '.']);
+    assert.match(missing.stderr, /DB_NOT_FOUND/);
+    const gone = await cli(['status', '--url', 'mariadb://root:pw-secret-1@127.0.0.1:1/db', '--dir', '.']);
+    assert.match(gone.stderr, /DB_UNREACHABLE/);
+    assert.doesNotMatch(gone.stdout + gone.stderr, /pw-secret-1/);
+    assert.doesNotMatch(gone.stderr, /INTERNAL|at .*\.js:\d+/);
+  });
+
+  it('statements are sent one at a time: two in one query string are refused by the server', async () => {
+    const db = await createTestDatabase('mysql');
+    try {
+      const conn = await openConnection(db.url);
+      try {
+        await assert.rejects(conn.query('SELECT 1; SELECT 2'), /syntax/i);
+        await conn.exec('CREATE TABLE a (id INT); INSERT INTO a VALUES (1); # done');
+        assert.deepEqual(await conn.query('SELECT id FROM a WHERE id = ?', [1]), [{ id: 1 }]);
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('MySQL migrations: apply, status, down', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase('mysql');
+  });
+  after(() => db.drop());
+
+  it('applies SQL files written for the mysql client (DELIMITER, # comments, escapes) and reverts them', async () => {
+    const dir = writeMigrations(db.dir, {
+      '001_users.sql': sqlMigration(
+        "CREATE TABLE users (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40) NOT NULL DEFAULT 'it''s', bio TEXT); # users\nINSERT INTO users (name) VALUES ('a\\\\b;c');",
+        'DROP TABLE users;',
+      ),
+      '002_proc.sql': sqlMigration(
+        "DELIMITER $$\nCREATE PROCEDURE add_user(n VARCHAR(40))\nBEGIN\n  INSERT INTO users (name) VALUES (n);\n  SELECT COUNT(*) FROM users;\nEND$$\nDELIMITER ;\nCALL add_user('x');",
+        'DROP PROCEDURE add_user;',
+      ),
+    });
+    const applied = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const rows = await rawQuery(db, 'SELECT name FROM users ORDER BY id');
+    assert.deepEqual(
+      rows.map((r) => r.name),
+      ['a\\b;c', 'x'],
+    );
+    const history = await rawQuery(
+      db,
+      'SELECT id, status, statements_done, statements_total FROM dbdoctor_migrations ORDER BY seq',
+    );
+    assert.deepEqual(history, [
+      { id: '001', status: 'applied', statements_done: 2, statements_total: 2 },
+      { id: '002', status: 'applied', statements_done: 2, statements_total: 2 },
+    ]);
+    const status = await cli(['status', '--url', db.url, '--dir', dir]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /not transactional|commits? (DDL|each statement)/i);
+    const down = await cli(['down', '--to', 'base', '--url', db.url, '--dir', dir]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await tableNames(db), ['dbdoctor_migrations', 'dbdoctor_migrations_lock']);
+  });
+});
+
+describe('MySQL with real processes killed mid-way', () => {
+  it('a runner killed mid-migration leaves it partially applied; its GET_LOCK is released by the server', async () => {
+    const db = await createTestDatabase('mysql');
+    const gate = `dbdoctor_test_gate_${process.pid}_${Date.now()}`;
+    const watcher = await mysqlClient(db.url);
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_first.sql': sqlMigration('CREATE TABLE first_t (id INT);'),
+        '002_blocked.sql': sqlMigration(
+          `CREATE TABLE second_t (id INT);\nDO GET_LOCK('${gate}', 600);\nCREATE TABLE third_t (id INT);`,
+        ),
+      });
+      const held = await holdGate(db.url, gate);
+      const runner = spawnApply(db, dir);
+      try {
+        await waitUntilBlockedOn(watcher, gate, runner);
+        // While it runs, a second runner waits for the migration lock and names the holder.
+        const second = await cli(['apply', '--lock-timeout', '300ms', '--url', db.url, '--dir', dir]);
+        assert.match(second.stderr, /LOCK_TIMEOUT/);
+        assert.match(second.stderr, new RegExp(`process ${runner.pid} on `));
+        await killed(runner);
+      } finally {
+        await killed(runner);
+        await held.open();
+      }
+      // The statement before the kill stayed (DDL commits at once); history says so.
+      assert.deepEqual(await tableNames(db), [
+        'dbdoctor_migrations',
+        'dbdoctor_migrations_lock',
+        'first_t',
+        'second_t',
+      ]);
+      const rows = await rawQuery(
+        db,
+        'SELECT id, status, statements_done, statements_total FROM dbdoctor_migrations ORDER BY seq',
+      );
+      assert.deepEqual(rows, [
+        { id: '001', status: 'applied', statements_done: 1, statements_total: 1 },
+        { id: '002', status: 'started', statements_done: 1, statements_total: 3 },
+      ]);
+      const status = await cli(['status', '--url', db.url, '--dir', dir]);
+      assert.match(status.stdout + status.stderr, /PARTIALLY_APPLIED/);
+      assert.match(status.stdout + status.stderr, /after 1 of 3 statements/);
+      // The dead runner's lock is gone: the next runner gets it at once and stops at the
+      // partial migration instead of timing out on the lock.
+      const again = await cli(['apply', '--lock-timeout', '20s', '--url', db.url, '--dir', dir]);
+      assert.notEqual(again.code, 0);
+      assert.doesNotMatch(again.stderr, /LOCK_TIMEOUT/);
+      assert.match(again.stderr, /PARTIAL/);
+    } finally {
+      await watcher.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('examples on mysql', () => {
+  const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
+  const projects = fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXAMPLES, e, 'mysql')));
+  it('there is at least one MySQL example project', () => assert.ok(projects.length > 0));
+  for (const example of projects) {
+    it(`${example}/mysql: applies, down/up of its last migration, doctor finds no drift, reverts to empty`, async () => {
+      const db = await createTestDatabase('mysql');
+      const dir = path.join(EXAMPLES, example, 'mysql');
+      const run = (...a: string[]) =>
+        cli([...a, '--url', db.url, '--dir', dir], { cwd: db.dir, env: { DBDOCTOR_CACHE_DIR: undefined } });
+      try {
+        for (const step of [
+          ['apply'],
+          ['down'],
+          ['apply'],
+          ['doctor', '--no-cache'],
+          ['down', '--to', 'base'],
+        ]) {
+          const r = await run(...step);
+          assert.equal(r.code, 0, `${step.join(' ')}: ${r.stdout}${r.stderr}`);
+        }
+        assert.deepEqual(
+          (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor')),
+          [],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  }
+});
