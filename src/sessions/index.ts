@@ -3,6 +3,8 @@
  * interface and one behaviour, an express-session adapter, and a login throttle shared by
  * every worker.
  */
+export type { SessionBackend, StoredSession } from './backend.js';
+export type { SessionDatabaseInput } from './database.js';
 export {
   cookieTtl,
   type ExpressSessionModule,
@@ -10,6 +12,7 @@ export {
   expressSessionStore,
 } from './express.js';
 export { MemoryBackend, MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { SESSION_TABLES } from './names.js';
 export type { RedisCommander } from './redis/client.js';
 export { openSessionStore, SqlSessionStore, type SqlStoreOptions } from './sql-store.js';
 export { BackendStore } from './store.js';
