@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { RedisStore } from 'connect-redis';
 import pg from 'pg';
 import { createClient } from 'redis';
+import { SQLITE_SWEEP_BATCH } from '../src/dialects/sqlite/sessions.js';
 import { SWEEP_BATCH } from '../src/sessions/backend.js';
 import {
   installSessionTables,
@@ -21,7 +22,6 @@ import {
   type SessionStore,
 } from '../src/sessions/index.js';
 import { REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
-import { SQLITE_SWEEP_BATCH } from '../src/sessions/sqlite-backend.js';
 
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);

@@ -2,13 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parseDatabaseUrl } from '../config/url.js';
 import type { DialectName } from '../dialects/dialect.js';
-import {
-  busyTimeout,
-  DEFAULT_BUSY_TIMEOUT_MS,
-  describeSqliteError,
-  isSqliteBusy,
-} from '../dialects/sqlite/driver.js';
-import type { SqliteTarget } from '../dialects/sqlite/url.js';
+import { dialectNamed, registeredDialects } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
 import type { SessionStatus } from '../sessions/types.js';
@@ -48,7 +42,9 @@ async function chosenDialect(ctx: Resolved, flag: unknown): Promise<DialectName>
       'Redis keeps sessions without tables: there are no migrations for it.',
       {
         unchanged: 'Nothing was read or written.',
-        hint: 'Pass --dialect sqlite or --dialect postgres for the SQL tables; with Redis, open the store on the redis:// URL directly.',
+        hint: `Pass ${sessionDialects()
+          .map((d) => `--dialect ${d}`)
+          .join(' or ')} for the SQL tables; with Redis, open the store on the redis:// URL directly.`,
       },
     );
   }
@@ -56,11 +52,19 @@ async function chosenDialect(ctx: Resolved, flag: unknown): Promise<DialectName>
     const { dialectOfInput } = await import('../dialects/open.js');
     return dialectOfInput(ctx.database, ctx.cwd);
   }
-  if (flag === 'sqlite' || flag === 'postgres') return flag;
+  const known = sessionDialects();
+  if (typeof flag === 'string' && known.includes(flag)) return flag;
   throw new DbDoctorError('BAD_USAGE', `Unknown --dialect "${String(flag)}".`, {
     unchanged: 'Nothing was read or written.',
-    hint: 'Use --dialect sqlite or --dialect postgres.',
+    hint: `Use ${known.map((d) => `--dialect ${d}`).join(' or ')}.`,
   });
+}
+
+/** The dialects with session tables (a session backend in their folder). */
+function sessionDialects(): string[] {
+  return registeredDialects()
+    .filter((d) => d.sessions !== undefined)
+    .map((d) => d.name);
 }
 
 /** `dbdoctor sessions ...`: the session tables' migrations, and upkeep of the stored sessions. */
@@ -71,7 +75,10 @@ export function register(program: Command): void {
 
   withCommonOptions(sessions.command('migrations'))
     .description('list the migrations that create the session tables, for a dialect')
-    .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
+    .option(
+      '--dialect <dialect>',
+      'a SQL dialect with session tables (default: the dialect of the database URL)',
+    )
     .action(
       action(async (ctx, opts) => {
         const dialect = await chosenDialect(ctx, opts.dialect);
@@ -122,7 +129,10 @@ export function register(program: Command): void {
     .description(
       'copy the session table migrations into the migrations folder (--dir), to apply with the rest',
     )
-    .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
+    .option(
+      '--dialect <dialect>',
+      'a SQL dialect with session tables (default: the dialect of the database URL)',
+    )
     .action(
       action(async (ctx, opts) => {
         const dialect = await chosenDialect(ctx, opts.dialect);
@@ -215,9 +225,9 @@ export function register(program: Command): void {
 }
 
 /**
- * Maps a SQLite driver error met by a sessions command to the DbDoctorError the migration
- * commands give for it: SQLITE_BUSY after --lock-timeout is LOCK_TIMEOUT, a read-only or
- * damaged file says so. Anything else is passed on unchanged.
+ * Maps a driver error met by a sessions command to the DbDoctorError the migration commands
+ * give for it, as the dialect's session role says (SQLite: SQLITE_BUSY after --lock-timeout is
+ * LOCK_TIMEOUT, a read-only or damaged file says so). Anything else is passed on unchanged.
  */
 function sessionDatabaseError(ctx: Resolved): (e: unknown) => never {
   return (failure) => {
@@ -226,10 +236,7 @@ function sessionDatabaseError(ctx: Resolved): (e: unknown) => never {
     const e =
       failure instanceof DbDoctorError && failure.code === 'SESSION_STORE_FAILED' ? failure.cause : failure;
     if (e instanceof DbDoctorError || typeof ctx.url !== 'string' || isRedisUrl(ctx.url)) throw failure;
-    const parsed = parseDatabaseUrl(ctx.url, ctx.cwd);
-    if (parsed.dialect !== 'sqlite') throw failure;
-    const target = parsed as SqliteTarget;
-    if (isSqliteBusy(e)) throw busyTimeout(target.file, ctx.lockTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, e);
-    throw describeSqliteError(e, target.file, target.mode === 'ro') ?? failure;
+    const target = parseDatabaseUrl(ctx.url, ctx.cwd);
+    throw dialectNamed(target.dialect).sessions?.describeError?.(e, target, ctx.lockTimeoutMs) ?? failure;
   };
 }

@@ -73,6 +73,44 @@ export interface SessionBackend {
   close(): Answer<void>;
 }
 
+/** The stored counts of one key: the latest failure times and the lock. */
+export interface ThrottleCounts {
+  times: number[];
+  lockedUntil: number | null;
+}
+
+/** The rules, in one place: what each backend's single atomic step computes. */
+export interface ThrottleRules {
+  max: number;
+  windowMs: number;
+  lockMs: number;
+}
+
+/** Applies one failure at `now` to `before` (the SQLite step, and the model of the others). */
+export function applyFailure(
+  before: ThrottleCounts | undefined,
+  now: number,
+  rules: ThrottleRules,
+): ThrottleCounts {
+  const times = (before?.times ?? []).filter((t) => t > now - rules.windowMs);
+  times.push(now);
+  times.sort((a, b) => a - b);
+  while (times.length > rules.max) times.shift();
+  let lockedUntil = before?.lockedUntil ?? null;
+  if (times.length >= rules.max && (lockedUntil === null || lockedUntil <= now))
+    lockedUntil = now + rules.lockMs;
+  return { times, lockedUntil };
+}
+
+/** How one backend stores counts; each method is one atomic step. */
+export interface ThrottleBackend {
+  readonly name: string;
+  hit(key: string, now: number, rules: ThrottleRules): Promise<ThrottleCounts>;
+  read(key: string): Promise<ThrottleCounts | undefined>;
+  reset(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** How many expired sessions one SQL sweep statement deletes: bounded so no lock is held for long. */
 export const SWEEP_BATCH = 5000;
 

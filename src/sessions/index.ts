@@ -3,6 +3,10 @@
  * interface and one behaviour, an express-session adapter, and a login throttle shared by
  * every worker.
  */
+// The library entry registers the built-in dialects (as the main entry does): their folders
+// hold the session statements.
+import '../dialects/builtin.js';
+
 export type { SessionBackend, StoredSession } from './backend.js';
 export type { SessionDatabaseInput } from './database.js';
 export {

@@ -1,8 +1,4 @@
-import type { SessionBackend } from './backend.js';
-import { type SessionDatabase, type SessionDatabaseInput, withSessionDatabase } from './database.js';
-import { PostgresSessionBackend } from './postgres-backend.js';
-import { RedisSessionBackend } from './redis/backend.js';
-import { SqliteSessionBackend } from './sqlite-backend.js';
+import { type SessionDatabaseInput, withSessionDatabase } from './database.js';
 import { BackendStore } from './store.js';
 import type { SessionData, StoreOptions } from './types.js';
 
@@ -24,18 +20,6 @@ export interface SqlStoreOptions extends StoreOptions {
 /** Sessions in a database: the one store, over the SQLite, PostgreSQL or Redis backend. */
 export class SqlSessionStore<T extends SessionData = SessionData> extends BackendStore<T> {}
 
-/** The session backend for an opened database. */
-export function sessionBackend(opened: SessionDatabase): SessionBackend {
-  switch (opened.dialect) {
-    case 'sqlite':
-      return new SqliteSessionBackend(opened.db, opened.close);
-    case 'postgres':
-      return new PostgresSessionBackend(opened.pool, opened.close);
-    case 'redis':
-      return new RedisSessionBackend(opened.redis.client, opened.redis.prefix, opened.close);
-  }
-}
-
 /**
  * Opens a session store on a database: a URL (`sqlite:`, `postgres://`, `redis://`; dbdoctor
  * opens and later closes the connection, pool or client), an open better-sqlite3 Database,
@@ -55,6 +39,6 @@ export async function openSessionStore<T extends SessionData = SessionData>(
       busyTimeoutMs: options.busyTimeoutMs,
       keyPrefix: options.keyPrefix,
     },
-    (opened) => new SqlSessionStore<T>(sessionBackend(opened), options),
+    (opened) => new SqlSessionStore<T>(opened.sessionBackend(), options),
   );
 }

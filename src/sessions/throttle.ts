@@ -1,12 +1,11 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import type pg from 'pg';
 import { parseDuration } from '../config/duration.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
-import { missingTables } from './backend.js';
+import type { ThrottleBackend, ThrottleCounts, ThrottleRules } from './backend.js';
 import { type SessionDatabaseInput, withSessionDatabase } from './database.js';
-import { redisThrottleCounts } from './redis/throttle.js';
 import type { Ttl } from './types.js';
 import { checkKey } from './validate.js';
+
+export type { ThrottleBackend, ThrottleCounts, ThrottleRules } from './backend.js';
 
 /** Options of {@link openLoginThrottle}. */
 export interface ThrottleOptions {
@@ -47,44 +46,6 @@ export interface LoginThrottle {
   /** The state without changing it. */
   check(key: string): Promise<ThrottleState>;
   /** Forgets the key (after a successful login). */
-  reset(key: string): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** The stored counts of one key: the latest failure times and the lock. */
-export interface ThrottleCounts {
-  times: number[];
-  lockedUntil: number | null;
-}
-
-/** The rules, in one place: what each backend's single atomic step computes. */
-export interface ThrottleRules {
-  max: number;
-  windowMs: number;
-  lockMs: number;
-}
-
-/** Applies one failure at `now` to `before` (the SQLite step, and the model of the others). */
-export function applyFailure(
-  before: ThrottleCounts | undefined,
-  now: number,
-  rules: ThrottleRules,
-): ThrottleCounts {
-  const times = (before?.times ?? []).filter((t) => t > now - rules.windowMs);
-  times.push(now);
-  times.sort((a, b) => a - b);
-  while (times.length > rules.max) times.shift();
-  let lockedUntil = before?.lockedUntil ?? null;
-  if (times.length >= rules.max && (lockedUntil === null || lockedUntil <= now))
-    lockedUntil = now + rules.lockMs;
-  return { times, lockedUntil };
-}
-
-/** How one backend stores counts; each method is one atomic step. */
-export interface ThrottleBackend {
-  readonly name: string;
-  hit(key: string, now: number, rules: ThrottleRules): Promise<ThrottleCounts>;
-  read(key: string): Promise<ThrottleCounts | undefined>;
   reset(key: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -201,103 +162,10 @@ class Throttle implements LoginThrottle {
   }
 }
 
-function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>): ThrottleBackend {
-  let read: BetterSqlite3.Statement;
-  let write: BetterSqlite3.Statement;
-  let reset: BetterSqlite3.Statement;
-  try {
-    read = db.prepare('SELECT failure_times, locked_until FROM dbdoctor_login_attempts WHERE key = ?');
-    write = db.prepare(
-      `INSERT INTO dbdoctor_login_attempts (key, failures, window_start, locked_until, failure_times) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
-         locked_until = excluded.locked_until, failure_times = excluded.failure_times`,
-    );
-    reset = db.prepare('DELETE FROM dbdoctor_login_attempts WHERE key = ?');
-  } catch (e) {
-    throw missingTables(e);
-  }
-  const get = (key: string): ThrottleCounts | undefined => {
-    const row = read.get(key) as { failure_times: string; locked_until: number | null } | undefined;
-    return row && { times: JSON.parse(row.failure_times) as number[], lockedUntil: row.locked_until };
-  };
-  // Read and write in one BEGIN IMMEDIATE: better-sqlite3 is synchronous, so this is atomic
-  // across every process sharing the file.
-  const hit = db.transaction((key: string, now: number, rules: ThrottleRules) => {
-    const after = applyFailure(get(key), now, rules);
-    write.run(key, after.times.length, after.times[0] ?? now, after.lockedUntil, JSON.stringify(after.times));
-    return after;
-  });
-  return {
-    name: 'SQLite',
-    hit: async (key, now, rules) => hit.immediate(key, now, rules),
-    read: async (key) => get(key),
-    reset: async (key) => void reset.run(key),
-    close: onClose,
-  };
-}
-
-// One statement per hit: under the row's lock, the latest failure times (newer than the
-// window, at most max, plus this one) and the lock are computed from the row as it is.
-const PG_KEPT = `(SELECT coalesce(array_agg(t ORDER BY t), '{}') FROM (
-    SELECT t FROM unnest(a.failure_times || $2::bigint) AS t WHERE t > $2::bigint - $3::bigint ORDER BY t DESC LIMIT $4::int) AS recent)`;
-const PG_HIT = `
-INSERT INTO dbdoctor_login_attempts AS a (key, failures, window_start, locked_until, failure_times)
-VALUES ($1, 1, $2::bigint, CASE WHEN 1 >= $4::int THEN $2::bigint + $5::bigint END, ARRAY[$2::bigint])
-ON CONFLICT (key) DO UPDATE SET
-  failure_times = ${PG_KEPT},
-  failures = cardinality(${PG_KEPT}),
-  window_start = coalesce((${PG_KEPT})[1], $2::bigint),
-  locked_until = CASE
-    WHEN cardinality(${PG_KEPT}) >= $4::int AND (a.locked_until IS NULL OR a.locked_until <= $2::bigint)
-      THEN $2::bigint + $5::bigint
-    ELSE a.locked_until END
-RETURNING failure_times, locked_until`;
-
-function postgresThrottle(db: Pick<pg.Pool, 'query'>, onClose: () => Promise<void>): ThrottleBackend {
-  const q = async (name: string, text: string, values: unknown[]) => {
-    try {
-      return await db.query<{ failure_times: string[]; locked_until: string | null } & pg.QueryResultRow>({
-        name,
-        text,
-        values,
-      });
-    } catch (e) {
-      if ((e as { code?: string }).code === '42P01' || (e as { code?: string }).code === '42703')
-        throw missingTables(e);
-      throw e;
-    }
-  };
-  const counts = (row: { failure_times: string[]; locked_until: string | null } | undefined) =>
-    row && {
-      times: row.failure_times.map(Number),
-      lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
-    };
-  return {
-    name: 'PostgreSQL',
-    hit: async (key, now, rules) =>
-      counts(
-        (await q('dbdoctor_throttle_hit2', PG_HIT, [key, now, rules.windowMs, rules.max, rules.lockMs]))
-          .rows[0],
-      ) as ThrottleCounts,
-    read: async (key) =>
-      counts(
-        (
-          await q(
-            'dbdoctor_throttle_read2',
-            'SELECT failure_times, locked_until FROM dbdoctor_login_attempts WHERE key = $1',
-            [key],
-          )
-        ).rows[0],
-      ),
-    reset: async (key) =>
-      void (await q('dbdoctor_throttle_reset', 'DELETE FROM dbdoctor_login_attempts WHERE key = $1', [key])),
-    close: onClose,
-  };
-}
-
 /**
- * Opens a login throttle on a URL (`sqlite:`, `postgres://`, `redis://`), a better-sqlite3
- * Database, a pg Pool/Client or a node-redis client.
+ * Opens a login throttle on a URL (`sqlite:`, `postgres://`, `redis://`), a driver handle of
+ * a dialect with session storage (a better-sqlite3 Database, a pg Pool or Client) or a
+ * node-redis client.
  */
 export async function openLoginThrottle(
   database: SessionDatabaseInput,
@@ -306,14 +174,6 @@ export async function openLoginThrottle(
   return withSessionDatabase(
     database,
     { cwd: options.cwd, poolSize: 5, applicationName: 'dbdoctor throttle', keyPrefix: options.keyPrefix },
-    (opened) => {
-      const backend =
-        opened.dialect === 'sqlite'
-          ? sqliteThrottle(opened.db, opened.close)
-          : opened.dialect === 'postgres'
-            ? postgresThrottle(opened.pool, opened.close)
-            : redisThrottleCounts(opened.redis.client, opened.redis.prefix, opened.close);
-      return new Throttle(backend, options);
-    },
+    (opened) => new Throttle(opened.throttleBackend(), options),
   );
 }

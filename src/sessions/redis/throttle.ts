@@ -1,4 +1,4 @@
-import type { ThrottleBackend, ThrottleCounts } from '../throttle.js';
+import type { ThrottleBackend, ThrottleCounts } from '../backend.js';
 import { REDIS_EXPIRY_GRACE_MS } from './backend.js';
 import { type RedisCommander, Script } from './client.js';
 

@@ -1,6 +1,17 @@
+// The PostgreSQL session role: every statement dbdoctor/sessions runs on a PostgreSQL database.
 import type pg from 'pg';
-import { missingTables, type SessionBackend, type StoredSession, SWEEP_BATCH } from './backend.js';
-import type { SessionStatus } from './types.js';
+import {
+  missingTables,
+  type SessionBackend,
+  type StoredSession,
+  SWEEP_BATCH,
+  type ThrottleBackend,
+  type ThrottleCounts,
+} from '../../sessions/backend.js';
+import type { SessionStatus } from '../../sessions/types.js';
+import type { SessionStorage } from '../dialect.js';
+import { connectPostgres, isPgHandle } from './driver.js';
+import type { PostgresTarget } from './url.js';
 
 // The data comes back as jsonb's own text (the store parses it once, and compare-and-set
 // sends that text back: jsonb equality ignores its rendering).
@@ -175,3 +186,95 @@ export class PostgresSessionBackend implements SessionBackend {
     return this.onClose();
   }
 }
+
+// One statement per hit: under the row's lock, the latest failure times (newer than the
+// window, at most max, plus this one) and the lock are computed from the row as it is.
+const PG_KEPT = `(SELECT coalesce(array_agg(t ORDER BY t), '{}') FROM (
+    SELECT t FROM unnest(a.failure_times || $2::bigint) AS t WHERE t > $2::bigint - $3::bigint ORDER BY t DESC LIMIT $4::int) AS recent)`;
+const PG_HIT = `
+INSERT INTO dbdoctor_login_attempts AS a (key, failures, window_start, locked_until, failure_times)
+VALUES ($1, 1, $2::bigint, CASE WHEN 1 >= $4::int THEN $2::bigint + $5::bigint END, ARRAY[$2::bigint])
+ON CONFLICT (key) DO UPDATE SET
+  failure_times = ${PG_KEPT},
+  failures = cardinality(${PG_KEPT}),
+  window_start = coalesce((${PG_KEPT})[1], $2::bigint),
+  locked_until = CASE
+    WHEN cardinality(${PG_KEPT}) >= $4::int AND (a.locked_until IS NULL OR a.locked_until <= $2::bigint)
+      THEN $2::bigint + $5::bigint
+    ELSE a.locked_until END
+RETURNING failure_times, locked_until`;
+
+/** The login throttle's counts: each method is one statement. */
+function postgresThrottle(db: PgQueryable, onClose: () => Promise<void>): ThrottleBackend {
+  const q = async (name: string, text: string, values: unknown[]) => {
+    try {
+      return await db.query<{ failure_times: string[]; locked_until: string | null } & pg.QueryResultRow>({
+        name,
+        text,
+        values,
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code === '42P01' || (e as { code?: string }).code === '42703')
+        throw missingTables(e);
+      throw e;
+    }
+  };
+  const counts = (row: { failure_times: string[]; locked_until: string | null } | undefined) =>
+    row && {
+      times: row.failure_times.map(Number),
+      lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
+    };
+  return {
+    name: 'PostgreSQL',
+    hit: async (key, now, rules) =>
+      counts(
+        (await q('dbdoctor_throttle_hit2', PG_HIT, [key, now, rules.windowMs, rules.max, rules.lockMs]))
+          .rows[0],
+      ) as ThrottleCounts,
+    read: async (key) =>
+      counts(
+        (
+          await q(
+            'dbdoctor_throttle_read2',
+            'SELECT failure_times, locked_until FROM dbdoctor_login_attempts WHERE key = $1',
+            [key],
+          )
+        ).rows[0],
+      ),
+    reset: async (key) =>
+      void (await q('dbdoctor_throttle_reset', 'DELETE FROM dbdoctor_login_attempts WHERE key = $1', [key])),
+    close: onClose,
+  };
+}
+
+/** Sessions on PostgreSQL: a caller's pg Pool or Client, or a Pool opened here. */
+export const postgresSessions: SessionStorage = {
+  async open(source, options) {
+    let db: PgQueryable;
+    let close = async () => {};
+    if ('handle' in source) {
+      if (!isPgHandle(source.handle)) throw new TypeError('not a pg Pool or Client');
+      db = source.handle;
+    } else {
+      const target = source.target as PostgresTarget;
+      // Connect once up front, so a wrong URL is the same DbDoctorError as for migrations, at open.
+      await (await connectPostgres(target)).end();
+      const pgModule = await import('pg');
+      const { Pool } = (pgModule.default ?? pgModule) as typeof pg;
+      const pool = new Pool({
+        connectionString: target.connectionString,
+        max: options.poolSize,
+        application_name: options.applicationName,
+      });
+      // An idle client whose server goes away emits 'error'; without a listener Node would crash.
+      pool.on('error', () => {});
+      db = pool;
+      close = () => pool.end();
+    }
+    return {
+      sessionBackend: () => new PostgresSessionBackend(db, close),
+      throttleBackend: () => postgresThrottle(db, close),
+      close,
+    };
+  },
+};

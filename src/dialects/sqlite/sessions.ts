@@ -1,6 +1,25 @@
+// The SQLite session role: every statement dbdoctor/sessions runs on a SQLite database.
 import type BetterSqlite3 from 'better-sqlite3';
-import { missingTables, type SessionBackend, type StoredSession } from './backend.js';
-import type { SessionStatus } from './types.js';
+import {
+  applyFailure,
+  missingTables,
+  type SessionBackend,
+  type StoredSession,
+  type ThrottleBackend,
+  type ThrottleCounts,
+  type ThrottleRules,
+} from '../../sessions/backend.js';
+import type { SessionStatus } from '../../sessions/types.js';
+import type { DatabaseTarget, SessionStorage } from '../dialect.js';
+import {
+  busyTimeout,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  describeSqliteError,
+  isBetterSqlite,
+  isSqliteBusy,
+  openSqliteDatabase,
+} from './driver.js';
+import type { SqliteTarget } from './url.js';
 
 const COLUMNS = 'key, data, status, created_at, last_activity, expires_at, ttl_ms';
 
@@ -138,3 +157,70 @@ export class SqliteSessionBackend implements SessionBackend {
     return this.onClose();
   }
 }
+
+/** The login throttle's counts: read and write in one BEGIN IMMEDIATE. */
+function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>): ThrottleBackend {
+  let read: BetterSqlite3.Statement;
+  let write: BetterSqlite3.Statement;
+  let reset: BetterSqlite3.Statement;
+  try {
+    read = db.prepare('SELECT failure_times, locked_until FROM dbdoctor_login_attempts WHERE key = ?');
+    write = db.prepare(
+      `INSERT INTO dbdoctor_login_attempts (key, failures, window_start, locked_until, failure_times) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start,
+         locked_until = excluded.locked_until, failure_times = excluded.failure_times`,
+    );
+    reset = db.prepare('DELETE FROM dbdoctor_login_attempts WHERE key = ?');
+  } catch (e) {
+    throw missingTables(e);
+  }
+  const get = (key: string): ThrottleCounts | undefined => {
+    const row = read.get(key) as { failure_times: string; locked_until: number | null } | undefined;
+    return row && { times: JSON.parse(row.failure_times) as number[], lockedUntil: row.locked_until };
+  };
+  // Read and write in one BEGIN IMMEDIATE: better-sqlite3 is synchronous, so this is atomic
+  // across every process sharing the file.
+  const hit = db.transaction((key: string, now: number, rules: ThrottleRules) => {
+    const after = applyFailure(get(key), now, rules);
+    write.run(key, after.times.length, after.times[0] ?? now, after.lockedUntil, JSON.stringify(after.times));
+    return after;
+  });
+  return {
+    name: 'SQLite',
+    hit: async (key, now, rules) => hit.immediate(key, now, rules),
+    read: async (key) => get(key),
+    reset: async (key) => void reset.run(key),
+    close: onClose,
+  };
+}
+
+/** Sessions on SQLite: a better-sqlite3 handle (the caller's, or a file opened here). */
+export const sqliteSessions: SessionStorage = {
+  async open(source, options) {
+    let db: BetterSqlite3.Database;
+    let close = async () => {};
+    if ('handle' in source) {
+      if (!isBetterSqlite(source.handle)) throw new TypeError('not a better-sqlite3 Database');
+      db = source.handle;
+    } else {
+      const target = source.target as SqliteTarget;
+      const opened = openSqliteDatabase(target.file, {
+        mustExist: !target.memory,
+        readonly: target.mode === 'ro',
+        busyTimeoutMs: options.busyTimeoutMs,
+      });
+      db = opened;
+      close = async () => void opened.close();
+    }
+    return {
+      sessionBackend: () => new SqliteSessionBackend(db, close),
+      throttleBackend: () => sqliteThrottle(db, close),
+      close,
+    };
+  },
+  describeError(error: unknown, target: DatabaseTarget, busyTimeoutMs: number | undefined) {
+    const t = target as SqliteTarget;
+    if (isSqliteBusy(error)) return busyTimeout(t.file, busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, error);
+    return describeSqliteError(error, t.file, t.mode === 'ro');
+  },
+};
