@@ -40,6 +40,25 @@ const EXAMPLES: Record<string, readonly string[]> = {
     'dbdoctor schema --format mermaid > schema.mmd',
     'dbdoctor schema --format json',
   ],
+  pull: [
+    'dbdoctor pull    # schema.sql beside the migrations folder',
+    'dbdoctor pull --format ts --file db/schema.ts',
+    'dbdoctor pull --baseline --url postgres://app@localhost:5432/app    # adopt a database with no history',
+  ],
+  dump: [
+    'dbdoctor dump',
+    'dbdoctor dump --file db/schema.sql',
+    'dbdoctor apply --dump    # apply, then dump',
+  ],
+  generate: [
+    'dbdoctor generate add_email    # from schema.sql beside the migrations folder',
+    'dbdoctor generate rename_users --rename users=accounts --rename accounts.mail=email',
+    'dbdoctor generate add_email --schema-file db/schema.ts',
+  ],
+  diff: [
+    'dbdoctor diff',
+    'dbdoctor diff --exit-code    # in CI: exit 1 when the schema file and the migrations differ',
+  ],
   sessions: ['dbdoctor sessions install', 'dbdoctor sessions sweep', 'dbdoctor sessions list --limit 20'],
   'sessions migrations': ['dbdoctor sessions migrations --dialect postgres'],
   'sessions install': ['dbdoctor sessions install --dry-run', 'dbdoctor sessions install'],

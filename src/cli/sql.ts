@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { dialectNames } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { emitContent } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor sql`. */
@@ -27,7 +27,7 @@ export function register(program: Command): void {
           dialect,
           to: opts.to as string | undefined,
         });
-        emit(ctx.json, r, () =>
+        emitContent(ctx.json, r, () =>
           r.migrations.length === 0
             ? '-- nothing to apply'
             : r.migrations

@@ -55,11 +55,11 @@ describe('the CLI contract', () => {
     const options = async (p: string) =>
       [...(await cli([p, '--help'])).stdout.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
     // Read-only commands take no lock; new opens no database.
-    for (const p of ['status', 'history', 'lint', 'sql', 'schema'])
+    for (const p of ['status', 'history', 'lint', 'sql', 'schema', 'dump', 'generate', 'diff'])
       assert.ok(!(await options(p)).includes('--lock-timeout'), `${p} offers --lock-timeout`);
     assert.ok(!(await options('new')).includes('--url'));
     assert.ok(!(await options('new')).includes('--history-table'));
-    for (const p of ['apply', 'down', 'stamp', 'resolve', 'restore', 'doctor', 'adopt'])
+    for (const p of ['apply', 'down', 'stamp', 'resolve', 'restore', 'doctor', 'adopt', 'pull'])
       assert.ok((await options(p)).includes('--lock-timeout'), `${p} lacks --lock-timeout`);
   });
 
@@ -78,6 +78,11 @@ describe('the CLI contract', () => {
         [['sql', ...common], true],
         [['lint', ...common], true],
         [['schema', ...common], true],
+        [['pull', '--stdout', ...common], true],
+        // The project's users table has a type the DSL cannot say: an error, still one document.
+        [['pull', '--stdout', '--format', 'ts', ...common], false],
+        [['dump', '--file', path.join(db.dir, 'schema.sql'), ...common], true],
+        [['diff', '--schema-file', path.join(db.dir, 'schema.sql'), ...common], true],
         [['doctor', ...common], true],
         [['backup', path.join(db.dir, 'b.sqlite'), '--json', '--url', db.url], true],
         [['down', '--dry-run', ...common], true],
