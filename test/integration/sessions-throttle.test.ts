@@ -162,7 +162,7 @@ for (const name of SHARED_BACKENDS) {
       if (b.db) {
         const rows = await rawQuery(
           b.db,
-          "SELECT failures FROM dbdoctor_login_attempts WHERE key = 'shared-ip'",
+          `SELECT failures FROM dbdoctor_login_attempts WHERE ${b.name === 'mysql' ? '`key`' : 'key'} = 'shared-ip'`,
         );
         assert.equal(Number(rows[0]!.failures), 100);
       }
@@ -189,7 +189,7 @@ for (const dialect of DIALECTS) {
         const store = await openSessionStore(db.url);
         await store.create('kept', { a: 1 }, { ttl: '1h' });
         await store.close();
-        // SQLite says so at open (statements are prepared then), PostgreSQL at the first hit.
+        // SQLite says so at open (statements are prepared then), PostgreSQL and MySQL at the first hit.
         const attempt = async () => {
           const old = await openLoginThrottle(db.url);
           try {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { openSessionStore, type SessionData, type SessionStore } from '../../src/sessions/index.js';
@@ -64,8 +65,13 @@ for (const name of SESSION_BACKENDS) {
       assert.equal(await store.touch('slide'), false);
       assert.equal(await store.update('slide', { n: 2 }), null);
       assert.equal(await store.delete('slide'), false);
-      if (b.db)
-        assert.deepEqual(await rawQuery(b.db, "SELECT key FROM dbdoctor_sessions WHERE key = 'slide'"), []);
+      if (b.db) {
+        const key = b.name === 'mysql' ? '`key`' : 'key'; // a reserved word in MySQL
+        assert.deepEqual(
+          await rawQuery(b.db, `SELECT ${key} FROM dbdoctor_sessions WHERE ${key} = 'slide'`),
+          [],
+        );
+      }
     });
 
     it('touch and update with a ttl set the TTL the session keeps sliding by (longer and shorter)', async () => {
@@ -540,6 +546,11 @@ describe('no raw driver error reaches the caller', () => {
           await client.connect();
           store = await openSessionStore(client);
           closeUnder = () => client.end();
+        } else if (name === 'mysql') {
+          const conn = await mysql.createConnection(b.url!);
+          conn.on('error', () => {});
+          store = await openSessionStore(conn);
+          closeUnder = () => conn.end();
         } else {
           const client = createClient({ url: b.url!.split('?')[0] });
           client.on('error', () => {});
