@@ -256,12 +256,23 @@ for (const name of SESSION_BACKENDS) {
         '{tag}',
         'end\\',
         'line\nbreak',
+        '`key`',
       ];
       for (const key of keys) await store.create(key, { key });
       for (const key of keys) assert.deepEqual((await store.get(key))?.data, { key });
       assert.equal(await store.get("x' OR '1'='2"), null);
       for (const key of keys) assert.equal(await store.delete(key), true);
       if (b.db) assert.ok((await rawQuery(b.db, 'SELECT count(*) AS n FROM dbdoctor_sessions')).length === 1);
+    });
+
+    it('keys differing only in case, trailing spaces or Unicode normalization are different sessions', async () => {
+      // MySQL's string collations would fold these together (PAD SPACE, case, ß = ss).
+      const keys = ['pad', 'pad ', 'pad  ', 'Case', 'case', 'CASE', 'strasse', 'straße', '\u00e9', 'e\u0301'];
+      for (const key of keys) await store.create(key, { key });
+      for (const key of keys) assert.deepEqual((await store.get(key))?.data, { key }, JSON.stringify(key));
+      const listed = (await store.list({ limit: 1000 })).map((s) => s.key).filter((k) => keys.includes(k));
+      assert.equal(listed.length, keys.length);
+      for (const key of keys) assert.equal(await store.delete(key), true, JSON.stringify(key));
     });
 
     it('data: NUL and lone surrogates in values or keys, non-JSON values and bad TTLs are refused alike', async () => {
