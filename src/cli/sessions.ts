@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseDatabaseUrl } from '../config/url.js';
@@ -65,6 +66,66 @@ function sessionDialects(): string[] {
   return registeredDialects()
     .filter((d) => d.sessions !== undefined)
     .map((d) => d.name);
+}
+
+/**
+ * Copies the session migrations into a project's (dbmate-layout) folder, each under a fresh
+ * id after the folder's latest, as `dbdoctor new` would name it: the shipped id would sort
+ * before the project's applied migrations and the next `apply` would stop at OUT_OF_ORDER. A
+ * copy already there (the same name after its id, the same bytes) is left as it is; one with
+ * different bytes stops the copy before anything is written (an applied migration's checksum
+ * must not change under it).
+ */
+async function copyWithFreshIds(
+  dialect: DialectName,
+  dir: string,
+): Promise<{ copied: string[]; alreadyPresent: string[] }> {
+  const { listSessionMigrations } = await import('../sessions/tables.js');
+  const { formatNamed } = await import('../formats/index.js');
+  const { freshMigrationId } = await import('./new.js');
+  const dbmate = formatNamed('dbmate');
+  const there = fs.existsSync(dir);
+  const existing = there ? [...dbmate.list(dir).files] : [];
+  const entries = there ? fs.readdirSync(dir) : [];
+  const copied: string[] = [];
+  const alreadyPresent: string[] = [];
+  const writes: { from: string; to: string }[] = [];
+  for (const f of listSessionMigrations(dialect)) {
+    const rest = f.file.slice(f.file.indexOf('_') + 1);
+    const prior = entries.find((e) => e.endsWith(`_${rest}`) && /^\d+$/.test(e.slice(0, -rest.length - 1)));
+    if (prior !== undefined) {
+      const target = path.join(dir, prior);
+      if (fs.readFileSync(target).equals(fs.readFileSync(f.path))) {
+        alreadyPresent.push(prior);
+        continue;
+      }
+      throw new DbDoctorError(
+        'SESSION_MIGRATION_CONFLICT',
+        `${target} exists and differs from the shipped ${f.file}.`,
+        {
+          unchanged: 'No file was copied.',
+          hint: 'If it is an older copy that is already applied, keep it; otherwise move it away and copy again.',
+          details: { file: target },
+        },
+      );
+    }
+    const id = freshMigrationId(dbmate, existing);
+    const name = `${id}_${rest}`;
+    const stem = name.replace(/\.sql$/, '');
+    existing.push({
+      id,
+      name: stem.slice(id.length + 1),
+      stem,
+      file: path.join(dir, name),
+      kind: 'sql',
+      checksum: '',
+    });
+    writes.push({ from: f.path, to: path.join(dir, name) });
+    copied.push(name);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  for (const w of writes) fs.copyFileSync(w.from, w.to, fs.constants.COPYFILE_EXCL);
+  return { copied, alreadyPresent };
 }
 
 /** `dbdoctor sessions ...`: the session tables' migrations, and upkeep of the stored sessions. */
@@ -137,8 +198,7 @@ export function register(program: Command): void {
       action(async (ctx, opts) => {
         const dialect = await chosenDialect(ctx, opts.dialect);
         const dir = ctx.dir ?? path.resolve('migrations');
-        const { copySessionMigrations } = await import('../sessions/tables.js');
-        const r = copySessionMigrations(dialect, dir);
+        const r = await copyWithFreshIds(dialect, dir);
         emit(ctx.json, { dialect, dir, ...r }, () => {
           const rel = path.relative(process.cwd(), dir) || '.';
           const lines = [

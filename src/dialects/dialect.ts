@@ -444,6 +444,10 @@ export interface SqlLintContext {
   rows(table: string): Promise<number>;
   /** Tables with at least this many rows are large. */
   largeTableRows: number;
+  /** Whether the migration runs in dbdoctor's transaction (SQLite: with foreign keys switched off around it). */
+  transaction: boolean;
+  /** The live database, for read-only catalog queries (foreign keys); null when it does not exist yet. */
+  conn: Connection | null;
 }
 
 /** One thing a SQL linter found in a statement. */

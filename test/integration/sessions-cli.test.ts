@@ -242,6 +242,61 @@ describe('dbdoctor sessions copy and bad usage', () => {
     }
   });
 
+  it("copy gives the copied migrations fresh ids after the project's latest, so the next apply runs them (not OUT_OF_ORDER)", async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      // A project whose applied migrations are newer than the shipped file's id, and one numbered far ahead.
+      const dir = path.join(db.dir, 'migrations');
+      fs.mkdirSync(dir);
+      fs.writeFileSync(
+        path.join(dir, '20270101000000_users.sql'),
+        '-- migrate:up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n',
+      );
+      fs.writeFileSync(
+        path.join(dir, '20990101000000_posts.sql'),
+        '-- migrate:up\nCREATE TABLE posts (id INTEGER PRIMARY KEY);\n',
+      );
+      const applied = await cli(['apply', '--dir', dir, '--url', db.url, '--no-backup']);
+      assert.equal(applied.code, 0, applied.stderr);
+      const copy = await cli(['sessions', 'copy', '--dir', dir, '--url', db.url, '--json']);
+      assert.equal(copy.code, 0, copy.stderr);
+      const { copied } = copy.json<{ copied: string[] }>();
+      // Both shipped session migrations, in order, each under the next id.
+      assert.deepEqual(copied, [
+        '20990101000001_dbdoctor_sessions.sql',
+        '20990101000002_dbdoctor_login_attempts_sliding.sql',
+      ]);
+      assert.equal(
+        fs.readFileSync(path.join(dir, copied[0]!), 'utf8'),
+        fs.readFileSync(
+          path.join(
+            import.meta.dirname,
+            '../../sessions-migrations/sqlite/20260101000000_dbdoctor_sessions.sql',
+          ),
+          'utf8',
+        ),
+        'the shipped bytes, under a new name',
+      );
+      const status = await cli(['status', '--dir', dir, '--url', db.url, '--json']);
+      assert.deepEqual(
+        status.json<{ pending: { id: string }[] }>().pending.map((p) => p.id),
+        ['20990101000001', '20990101000002'],
+      );
+      const next = await cli(['apply', '--dir', dir, '--url', db.url, '--no-backup']);
+      assert.equal(next.code, 0, next.stderr);
+      assert.doesNotMatch(next.stderr, /OUT_OF_ORDER/);
+      assert.ok((await tableNames(db)).includes('dbdoctor_sessions'));
+      // Copied again: recognised under its new id, nothing added.
+      const again = await cli(['sessions', 'copy', '--dir', dir, '--url', db.url, '--json']);
+      assert.deepEqual(again.json<{ copied: string[]; alreadyPresent: string[] }>().alreadyPresent, copied);
+      assert.equal(fs.readdirSync(dir).length, 4);
+      const doctor = await cli(['doctor', '--dir', dir, '--url', db.url]);
+      assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('bad --dialect, --status and --limit are usage errors (exit 2); every subcommand has --help', async () => {
     const dialect = await cli(['sessions', 'migrations', '--dialect', 'oracle']);
     assert.equal(dialect.code, 2);

@@ -13,6 +13,7 @@ import { sqliteSchemaSql } from './schema-sql.js';
 import { createSqliteScratch } from './scratch.js';
 import { sqliteSessions } from './sessions.js';
 import { splitSqliteStatements } from './split.js';
+import { sqliteSqlLinter } from './sql-lint.js';
 import { parseSqliteUrl, SQLITE_URL_EXAMPLES, type SqliteTarget } from './url.js';
 
 declare module '../dialect.js' {
@@ -58,4 +59,5 @@ export const sqliteDialect: Dialect = {
   sessions: sqliteSessions,
   healthChecks: sqliteHealthChecks,
   guardMigration: guardSqliteMigration,
+  sqlLinter: sqliteSqlLinter,
 };
