@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { RedisStore } from 'connect-redis';
+import type * as mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createClient } from 'redis';
 import { SQLITE_SWEEP_BATCH } from '../src/dialects/sqlite/sessions.js';
@@ -30,6 +31,8 @@ const REDIS_OPS = Number(process.env.BENCH_SESSION_REDIS_OPS ?? 5000);
 const REDIS_URL = process.env.DBDOCTOR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const MYSQL_ADMIN = process.env.DBDOCTOR_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const MYSQL_OPS = Number(process.env.BENCH_SESSION_MYSQL_OPS ?? 3000);
 const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
 const TTL = 30 * 60_000;
 
@@ -275,6 +278,58 @@ function pgFloor(pool: pg.Pool): Ops {
   };
 }
 
+/** Untimed: `count` sessions in multi-row INSERTs of 2,000 (MySQL has no generate_series). */
+function mysqlFill(pool: mysql.Pool): Ops['fill'] {
+  return async (count, now, ttl) => {
+    const data = JSON.stringify(DATA).replace(/'/g, "''");
+    for (let from = 1; from <= count; from += 2000) {
+      const rows: string[] = [];
+      for (let i = from; i < Math.min(from + 2000, count + 1); i++)
+        rows.push(`('e${i}', '${data}', 'active', ${now}, ${now}, ${now + ttl}, ${ttl})`);
+      await pool.query(
+        `INSERT INTO dbdoctor_sessions (\`key\`, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES ${rows.join(', ')}`,
+      );
+    }
+  };
+}
+
+/** The same statements as the store's MySQL role, through raw mysql2 (server-prepared). */
+function mysqlFloor(pool: mysql.Pool): Ops {
+  return {
+    fill: mysqlFill(pool),
+    create: (i, now, ttl) =>
+      pool.execute(
+        `INSERT INTO dbdoctor_sessions (\`key\`, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES (?, ?, 'active', ?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE data = VALUES(data), status = VALUES(status), created_at = VALUES(created_at),
+           last_activity = VALUES(last_activity), expires_at = VALUES(expires_at), ttl_ms = VALUES(ttl_ms)`,
+        [`k${i}`, JSON.stringify(DATA), now, now, now + ttl, ttl],
+      ),
+    get: async (i) => {
+      const [rows] = await pool.execute(
+        'SELECT `key`, data, status, created_at, last_activity, expires_at, ttl_ms FROM dbdoctor_sessions WHERE `key` = ?',
+        [`k${i}`],
+      );
+      const r = (rows as { data: string }[])[0];
+      return r && JSON.parse(r.data);
+    },
+    touch: (i, now) =>
+      pool.execute(
+        'UPDATE dbdoctor_sessions SET last_activity = ?, expires_at = ? + ttl_ms WHERE `key` = ? AND expires_at > ?',
+        [now, now, `k${i}`, now],
+      ),
+    sweep: async (now) => {
+      for (;;) {
+        const [r] = await pool.execute(
+          `DELETE FROM dbdoctor_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ${SWEEP_BATCH}`,
+          [now],
+        );
+        if ((r as { affectedRows: number }).affectedRows !== SWEEP_BATCH) return;
+      }
+    },
+    sweepUnbounded: (now) => pool.execute('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?', [now]),
+  };
+}
+
 /**
  * Plain node-redis commands: SET with PX, GET, PEXPIRE, and an expiry index (a sorted set)
  * swept in batches of the store's size: what any Redis session store must do at least.
@@ -328,8 +383,10 @@ function connectRedisOps(client: ReturnType<typeof createClient>, prefix: string
   };
 }
 
-/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres,redis (default all). */
-const BACKENDS = new Set((process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres,redis').split(','));
+/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres,mysql,redis (default all). */
+const BACKENDS = new Set(
+  (process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres,mysql,redis').split(','),
+);
 
 async function benchMemory(report: Report): Promise<void> {
   const memClock = { now: 0 };
@@ -439,6 +496,36 @@ async function benchPostgres(report: Report): Promise<void> {
   }
 }
 
+async function benchMysql(report: Report): Promise<void> {
+  const driver = (await import('mysql2/promise')).default;
+  const admin = await driver.createConnection(MYSQL_ADMIN);
+  const names = [`dbdoctor_bench_s1_${process.pid}`, `dbdoctor_bench_s2_${process.pid}`];
+  const urls = names.map((n) => {
+    const u = new URL(MYSQL_ADMIN);
+    u.pathname = `/${n}`;
+    return u.toString();
+  });
+  try {
+    for (const n of names) await admin.query(`CREATE DATABASE ${n}`);
+    for (const u of urls) await installSessionTables({ database: u });
+    const [oursPool, floorPool] = urls.map((uri) => driver.createPool({ uri, connectionLimit: 1 }));
+    const myClock = { now: 0 };
+    const myStore = await openSessionStore(oursPool!, { clock: () => myClock.now });
+    await measure(
+      'MySQL',
+      storeOps(myStore, myClock, mysqlFill(oursPool!)),
+      mysqlFloor(floorPool!),
+      MYSQL_OPS,
+      report,
+    );
+    await oursPool!.end();
+    await floorPool!.end();
+  } finally {
+    for (const n of names) await admin.query(`DROP DATABASE IF EXISTS ${n}`);
+    await admin.end();
+  }
+}
+
 // Each row is printed as soon as it is measured, so a later failure loses nothing.
 const report: Report = { push: (line) => console.log(line) };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
@@ -446,6 +533,7 @@ try {
   if (BACKENDS.has('memory')) await benchMemory(report);
   if (BACKENDS.has('sqlite')) await benchSqlite(report, tmp);
   if (BACKENDS.has('postgres')) await benchPostgres(report);
+  if (BACKENDS.has('mysql')) await benchMysql(report);
   if (BACKENDS.has('redis')) await benchRedis(report);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
