@@ -126,7 +126,7 @@ export function engineOptions(
     : config.dir
       ? path.resolve(base, config.dir)
       : located!.dir;
-  if (named === undefined && opens) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined);
+  if (named === undefined && opens) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined, base);
   const keep = wholeNumberOption(opts.keepBackups, '--keep-backups', 0, 5) ?? config.backups?.keep;
   const json = opts.json ?? false;
   const scratchUrl = opts.scratchUrl ?? config.scratchUrl;

@@ -286,6 +286,85 @@ describe("a newcomer's first hour", () => {
     }
   });
 
+  it('init in an existing project uses its migrations folder and never writes a SQLite URL the project contradicts', async () => {
+    const readConfig = (cwd: string) =>
+      JSON.parse(fs.readFileSync(path.join(cwd, 'dbdoctor.config.json'), 'utf8')) as Record<string, string>;
+    // dbdoctor's own folder holding PostgreSQL SQL: the guard still stands after init.
+    const pgSql = tempProject({
+      'migrations/20240101000001_users.sql': sqlMigration('CREATE TABLE users (id BIGSERIAL PRIMARY KEY);'),
+    });
+    // Prisma's folder and schema (provider postgresql), no DATABASE_URL anywhere.
+    const prisma = tempProject({
+      'prisma/schema.prisma':
+        'generator client {\n  provider = "prisma-client-js"\n}\n\ndatasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
+      'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+      'prisma/migrations/20240101000001_init/migration.sql': 'CREATE TABLE t (id INTEGER);\n',
+    });
+    // A Drizzle folder whose config says postgresql, with plain SQL SQLite would take.
+    const drizzle = tempProject({
+      'drizzle.config.ts':
+        "import { defineConfig } from 'drizzle-kit';\nexport default defineConfig({ dialect: 'postgresql', schema: './src/schema.ts' });\n",
+      'drizzle/0000_init.sql': 'CREATE TABLE t (id integer);\n',
+      'drizzle/meta/_journal.json': JSON.stringify({
+        version: '7',
+        dialect: 'postgresql',
+        entries: [{ idx: 0, version: '7', when: 1704067200000, tag: '0000_init', breakpoints: true }],
+      }),
+    });
+    // Plain SQLite-friendly project: the SQLite default is still written.
+    const plain = tempProject({
+      'db/migrations/20240101000001_t.sql': sqlMigration('CREATE TABLE t (id INTEGER);'),
+    });
+    try {
+      for (const [cwd, dir, format, evidence] of [
+        [pgSql, 'migrations', undefined, /migrations\/20240101000001_users\.sql uses BIGSERIAL/],
+        [prisma, 'prisma/migrations', 'prisma', /provider = "postgresql"/],
+        [drizzle, 'drizzle', 'drizzle', /dialect/],
+      ] as const) {
+        const r = await cli(['init'], { cwd });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`found ${dir.replace('/', '\\/')}.*using it`));
+        assert.match(r.stdout, /url: not written.*another database than SQLite/);
+        assert.match(r.stdout, evidence);
+        const config = readConfig(cwd);
+        assert.equal(config.url, undefined, 'no SQLite URL written');
+        assert.equal(config.dir, dir);
+        assert.equal(config.format, format);
+        if (cwd !== pgSql) assert.ok(!fs.existsSync(path.join(cwd, 'migrations')), 'no second, empty folder');
+        for (const command of ['status', 'apply']) {
+          const s = await cli([command], { cwd });
+          assert.equal(s.code, 2, `${command}: ${s.stdout}${s.stderr}`);
+          assert.match(s.stderr, /DATABASE_NOT_NAMED/);
+        }
+        assert.ok(!fs.existsSync(path.join(cwd, 'dbdoctor.sqlite')), 'no SQLite file appeared');
+      }
+      // Prisma's migrations are what status lists, once a database is named.
+      const named = await cli(['status', '--json', '--url', 'sqlite::memory:'], { cwd: prisma });
+      assert.deepEqual(
+        named.json<{ pending: { id: string }[] }>().pending.map((p) => p.id),
+        ['20240101000001'],
+      );
+      const r = await cli(['init', '--json'], { cwd: plain });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json<{ existing: boolean }>().existing, true);
+      assert.deepEqual(readConfig(plain), { url: 'sqlite:./dbdoctor.sqlite', dir: 'db/migrations' });
+      assert.ok(!fs.existsSync(path.join(plain, 'migrations')));
+      // DATABASE_URL in .env names the database: init writes no URL over it.
+      const env = tempProject({ '.env': 'DATABASE_URL=sqlite:./from-env.db\n' });
+      try {
+        const e = await cli(['init'], { cwd: env });
+        assert.equal(e.code, 0, e.stderr);
+        assert.match(e.stdout, /url: not written, DATABASE_URL/);
+        assert.deepEqual(readConfig(env), { dir: 'migrations' });
+        assert.ok(fs.existsSync(path.join(env, 'migrations')));
+      } finally {
+        fs.rmSync(env, { recursive: true, force: true });
+      }
+    } finally {
+      for (const cwd of [pgSql, prisma, drizzle, plain]) fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('init adds backups/ to .gitignore once, keeping what is there', async () => {
     const cwd = tempProject({ '.gitignore': 'node_modules' });
     try {
