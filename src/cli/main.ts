@@ -12,7 +12,7 @@ import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
 import { register as registerLint } from './lint.js';
 import { register as registerNew } from './new.js';
-import { writeOut } from './output.js';
+import { reportError, writeOut } from './output.js';
 import { register as registerPull } from './pull.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
@@ -81,6 +81,8 @@ try {
       );
     }
   } else {
-    throw e;
+    // Thrown while parsing, outside every action's wrapper (an option's own parser, such as
+    // adopt's --map): the same message, exit code and JSON document as inside one.
+    process.exitCode = reportError(e, json);
   }
 }

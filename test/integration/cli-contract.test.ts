@@ -105,6 +105,33 @@ describe('the CLI contract', () => {
     }
   });
 
+  it("an option's own parser failing is BAD_USAGE (exit 2, one JSON document), never an uncaught stack", async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, PROJECT);
+      const common = ['--url', db.url, '--dir', dir];
+      const cases: [string[], RegExp][] = [
+        [['adopt', '--map', 'def456', ...common], /--map def456: expected <their revision>=<dbdoctor id>/],
+        [['down', '--steps', 'abc', ...common], /--steps must be a positive whole number \(got "abc"\)/],
+        [['down', '--steps', '0', ...common], /--steps must be a positive whole number \(got "0"\)/],
+      ];
+      for (const [args, message] of cases) {
+        const json = await cli([...args, '--json'], { cwd: db.dir });
+        assert.equal(json.code, 2, `${args.join(' ')}: ${json.stdout}${json.stderr}`);
+        const doc = json.json<{ ok: boolean; error: { code: string; message: string } }>();
+        assert.equal(doc.ok, false);
+        assert.equal(doc.error.code, 'BAD_USAGE');
+        assert.match(doc.error.message, message);
+        const text = await cli(args, { cwd: db.dir });
+        assert.equal(text.code, 2);
+        assert.match(text.stderr, /^error \[BAD_USAGE\]: /);
+        assert.doesNotMatch(text.stderr, /\n\s+at |INTERNAL|NaN/);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('status --exit-code: 0 when up to date, 1 while migrations are pending or a problem is found', async () => {
     const db = await createTestDatabase('sqlite');
     try {
