@@ -23,7 +23,9 @@ import { register as registerStatus } from './status.js';
 import { learnCommands } from './suggest.js';
 
 const program = new Command('dbdoctor')
-  .description('Schema migrations for SQLite and PostgreSQL that know where your database really is.')
+  .description(
+    'Schema migrations for SQLite, PostgreSQL and MySQL/MariaDB that know where your database really is.',
+  )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();

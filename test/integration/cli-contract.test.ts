@@ -61,6 +61,45 @@ describe('the CLI contract', () => {
     assert.ok(!(await options('new')).includes('--history-table'));
     for (const p of ['apply', 'down', 'stamp', 'resolve', 'restore', 'doctor', 'adopt', 'pull'])
       assert.ok((await options(p)).includes('--lock-timeout'), `${p} lacks --lock-timeout`);
+
+    // Every command path: the shared options it must not offer (they would do nothing there).
+    const LOCK = ['--lock-timeout', '--lock-lease'];
+    const MIGRATIONS = ['--dir', '--format', '--history-table'];
+    const notOffered: Record<string, string[]> = {
+      init: [...LOCK, '--history-table', '--format'],
+      new: [...LOCK, '--url', '--history-table'],
+      status: LOCK,
+      history: LOCK,
+      lint: LOCK,
+      sql: LOCK,
+      schema: LOCK,
+      dump: LOCK,
+      generate: LOCK,
+      diff: LOCK,
+      backup: ['--dir', '--format'],
+      restore: ['--dir', '--format'],
+      'sessions migrations': [...LOCK, ...MIGRATIONS],
+      'sessions install': MIGRATIONS,
+      'sessions copy': [...LOCK, '--format', '--history-table'],
+      // --lock-timeout is the wait for a busy SQLite file there; there is no lock to lease.
+      'sessions sweep': ['--lock-lease', ...MIGRATIONS],
+      'sessions list': ['--lock-lease', ...MIGRATIONS],
+    };
+    const offered = async (p: string) =>
+      [...(await cli([...p.split(' '), '--help'])).stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map(
+        (m) => m[1],
+      );
+    for (const p of paths) {
+      const has = await offered(p);
+      for (const o of notOffered[p] ?? []) assert.ok(!has.includes(o), `${p} --help offers ${o}`);
+    }
+    for (const p of Object.keys(notOffered)) assert.ok(paths.includes(p), `${p} is a command`);
+
+    // Texts that name the dialects name every registered one.
+    const top = await cli(['--help']);
+    assert.match(top.stdout, /SQLite, PostgreSQL and MySQL\/MariaDB/);
+    const sessions = await cli(['sessions', 'migrations', '--help']);
+    assert.match(sessions.stdout, /--dialect <dialect>\s+sqlite, postgres, mysql /);
   });
 
   it('--json prints one document with "ok" on every command, parser errors included', async () => {
