@@ -22,6 +22,19 @@ import { register as registerStamp } from './stamp.js';
 import { register as registerStatus } from './status.js';
 import { learnCommands } from './suggest.js';
 
+/**
+ * A reader that closes the pipe early (`dbdoctor help apply | head -3`) ends the output, not
+ * the command: later writes are dropped (EPIPE, or the stream already destroyed), the command
+ * finishes what it was doing (a migration is never cut off half-way) and exits with its own
+ * code, without a stack. Any other stream error is still thrown.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
+
 const program = new Command('dbdoctor')
   .description(
     'Schema migrations for SQLite, PostgreSQL and MySQL/MariaDB that know where your database really is.',

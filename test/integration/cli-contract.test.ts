@@ -6,6 +6,7 @@
  * names the runner holding the lock, not a server backend.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import pg from 'pg';
 import { lockKey } from '../../src/dialects/postgres/lock.js';
 import { openConnection } from '../../src/index.js';
 import {
+  CLI_PATH,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -166,6 +168,50 @@ describe('the CLI contract', () => {
         assert.match(text.stderr, /^error \[BAD_USAGE\]: /);
         assert.doesNotMatch(text.stderr, /\n\s+at |INTERNAL|NaN/);
       }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a reader that closes the pipe at once (| head) ends the output quietly: exit 0, no stack, the command finishes', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, PROJECT);
+      const common = ['--url', db.url, '--dir', dir];
+      /** Runs the CLI with a stdout pipe whose reading end is closed before the CLI writes. */
+      const closedPipe = (args: string[]) =>
+        new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
+          const child = spawn(process.execPath, [CLI_PATH, ...args], {
+            cwd: db.dir,
+            env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL')),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          child.stdout.destroy();
+          let stderr = '';
+          child.stderr.on('data', (d) => (stderr += d));
+          child.on('error', reject);
+          child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+        });
+      const commands = [
+        ['help', 'apply'],
+        ['--help'],
+        ['sessions', 'migrations', '--help'],
+        ['apply', '--no-backup', ...common],
+        ['status', ...common],
+        ['status', '--json', ...common],
+        ['history', ...common],
+        ['sql', '--to', '001', ...common],
+        ['schema', ...common],
+        ['doctor', ...common],
+      ];
+      for (const args of commands) {
+        const r = await closedPipe(args);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.code} ${r.signal}\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|\n\s+at /, args.join(' '));
+      }
+      // apply ran to the end with nobody reading: both migrations are there.
+      const st = await cli(['status', '--json', ...common], { cwd: db.dir });
+      assert.equal(st.json<{ current: string }>().current, '002');
     } finally {
       await db.drop();
     }
