@@ -365,6 +365,41 @@ describe("a newcomer's first hour", () => {
     }
   });
 
+  it('diff and generate leave nothing in the project but the migration generate writes (success and failure)', async () => {
+    const db = await createTestDatabase('sqlite');
+    const cwd = tempProject({
+      'migrations/20240101000001_users.sql': sqlMigration('CREATE TABLE users (id INTEGER PRIMARY KEY);'),
+      'schema.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n',
+    });
+    const tree = () =>
+      (fs.readdirSync(cwd, { recursive: true }) as string[]).map((p) => p.split(path.sep).join('/')).sort();
+    try {
+      const start = tree();
+      const run = (...args: string[]) => cli([...args, '--url', db.url], { cwd });
+      const diff = await run('diff', '--schema-file', 'schema.sql');
+      assert.equal(diff.code, 0, diff.stderr);
+      assert.deepEqual(tree(), start, 'diff wrote nothing into the project');
+      for (const command of [
+        ['diff', '--schema-file', 'missing.sql'],
+        ['generate', 'add_email', '--schema-file', 'missing.sql'],
+      ]) {
+        const r = await run(...command);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /SCHEMA_FILE_MISSING/);
+        assert.deepEqual(tree(), start, `${command[0]} (failing) wrote nothing into the project`);
+      }
+      const gen = await run('generate', 'add_email', '--schema-file', 'schema.sql', '--no-prompt');
+      assert.equal(gen.code, 0, gen.stderr);
+      const added = tree().filter((p) => !start.includes(p));
+      assert.equal(added.length, 1, added.join(', '));
+      assert.match(added[0]!, /^migrations\/\d+_add_email\.(sql|ts)$/);
+      assert.ok(!fs.existsSync(path.join(cwd, '.dbdoctor-cache')));
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('init adds backups/ to .gitignore once, keeping what is there', async () => {
     const cwd = tempProject({ '.gitignore': 'node_modules' });
     try {
