@@ -400,6 +400,26 @@ describe("a newcomer's first hour", () => {
     }
   });
 
+  it("the doctor's REPLAY_FAILED for a .ts migration importing 'dbdoctor' where it is not installed says npm i -D dbdoctor", async () => {
+    const db = await createTestDatabase('sqlite');
+    const cwd = tempProject({
+      'migrations/20240101000001_users.ts':
+        "import { defineMigration } from 'dbdoctor';\nexport default defineMigration({ up: async (db) => { await db.exec('CREATE TABLE users (id INTEGER)'); } });\n",
+    });
+    try {
+      await rawQuery(db, 'CREATE TABLE users (id INTEGER)'); // the database exists (made by hand)
+      const r = await cli(['doctor', '--json', '--url', db.url], { cwd });
+      const doc = r.json<{ findings: { code: string; message: string; fix?: string }[] }>();
+      const failed = doc.findings.find((f) => f.code === 'REPLAY_FAILED');
+      assert.ok(failed, r.stdout);
+      assert.match(failed.fix ?? '', /npm i -D dbdoctor/);
+      assert.match(failed.message, /20240101000001_users/);
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('init adds backups/ to .gitignore once, keeping what is there', async () => {
     const cwd = tempProject({ '.gitignore': 'node_modules' });
     try {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  capabilitiesOf,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -679,6 +680,26 @@ for (const dialect of DIALECTS) {
         assert.equal(doc.notAdopted[0]!.needsAction, false);
         assert.equal((await run('apply')).code, 0);
         assert.equal((await run('doctor')).code, 0);
+      } finally {
+        await db.drop();
+        fs.rmSync(cwd, { recursive: true, force: true });
+      }
+    });
+
+    it('flyway: down past a version without a U file is NO_DOWN, advising `dbdoctor restore` only where the dialect has online backups', async () => {
+      const db = await createTestDatabase(dialect);
+      const cwd = project('flyway');
+      try {
+        const run = (...args: string[]) => cli([...args, '--url', db.url], { cwd });
+        assert.equal((await run('apply')).code, 0);
+        const r = await run('down', '--steps', '2');
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /NO_DOWN.*2_notes has no down section/s);
+        if (capabilitiesOf(dialect).onlineBackup) assert.match(r.stderr, /dbdoctor restore FILE/);
+        else {
+          assert.doesNotMatch(r.stderr, /dbdoctor restore/);
+          assert.match(r.stderr, /from a backup of your own/);
+        }
       } finally {
         await db.drop();
         fs.rmSync(cwd, { recursive: true, force: true });
