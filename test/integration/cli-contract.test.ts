@@ -272,8 +272,9 @@ describe('the CLI contract', () => {
         for (const out of [status.stdout, json.stdout, apply.stdout, apply.stderr])
           assert.doesNotMatch(out, /hunter2secret/);
         // A command that does not take an option is not given it: `new` opens no database.
-        const init = await cli(['init', '--dir', 'db sql', '--url', url], { cwd: db.dir });
-        assert.match(init.stdout, /Next: dbdoctor new <name> --dir 'db sql'$/m);
+        // (A folder that does not exist yet: init creates it and suggests `new`.)
+        const init = await cli(['init', '--dir', 'new sql', '--url', url], { cwd: db.dir });
+        assert.match(init.stdout, /Next: dbdoctor new <name> --dir 'new sql'$/m);
       } finally {
         await db.drop();
       }
