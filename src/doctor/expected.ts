@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection, ScratchOptions, SkippedStatement } from '../dialects/dialect.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isDbDoctorError } from '../errors.js';
 import type { EventListener } from '../migrations/events.js';
 import { executeMigration } from '../migrations/execute.js';
 import type { MigrationFile } from '../migrations/files.js';
@@ -299,6 +299,15 @@ function replayFailure(
   e: unknown,
   skipped: readonly ReplaySkip[],
 ): ReplayFailure {
+  // A migration that cannot even be loaded says why itself (a missing `npm i -D dbdoctor`, a syntax error).
+  const own = isDbDoctorError(e) && e.code === 'BAD_MIGRATION' ? e.hint : undefined;
+  if (own)
+    return {
+      id: f.id,
+      index,
+      message: `Migration ${f.stem} cannot be replayed: ${errorMessage(e)}`,
+      hint: own,
+    };
   let hint =
     'A migration that only works on a database with a particular history cannot be checked. Make it work from an empty database, then run the doctor again.';
   if (skipped.length > 0) {
