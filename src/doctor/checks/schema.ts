@@ -198,7 +198,8 @@ export function schemaVerdict(
 /**
  * Why revisions with one expected schema cannot be told apart, migration by migration after
  * the first of them: one that changes nothing the doctor compares (data only: INSERT, UPDATE;
- * or objects not compared, such as functions replaced with CREATE OR REPLACE), or one whose
+ * a function replaced by the same body; or only what the "not compared" list names, such as
+ * grants and comments), or one whose
  * changes the migrations around it undo.
  */
 function ambiguityReasons(expected: ExpectedSchemas, candidates: number[]): string {
@@ -209,7 +210,7 @@ function ambiguityReasons(expected: ExpectedSchemas, candidates: number[]): stri
     const r = expected.revisions[i];
     if (Object.keys(r.changed).length === 0) {
       reasons.push(
-        `${r.id} changes no schema the doctor compares (data only, or objects it does not compare, such as functions)`,
+        `${r.id} changes no schema the doctor compares (data only, or only what it does not compare: grants, comments, ownership, ...)`,
       );
     } else if (!candidates.includes(i)) {
       reasons.push(`${r.id} changes the schema and a later migration undoes it`);
