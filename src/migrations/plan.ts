@@ -20,6 +20,16 @@ export interface MigrationState {
 }
 
 /**
+ * For a row of a migration that stopped part-way without an error (the runner died): the
+ * statement after the recorded ones may have run, since each is recorded only once it returned.
+ */
+function inFlight(row: HistoryRow): string {
+  if (row.error !== null || row.statementsDone >= row.statementsTotal) return '';
+  const n = row.statementsDone + 1;
+  return ` Statement ${n} was running or about to run when the runner stopped: check whether it took effect.`;
+}
+
+/**
  * Compares files with history by membership (which ids are recorded), never by a
  * high-water mark: an unrecorded file older than an applied one is reported as OUT_OF_ORDER.
  * Pure and O(n).
@@ -37,7 +47,7 @@ export function compareFilesWithHistory(
       problems.push({
         code: 'PARTIALLY_APPLIED',
         id: row.id,
-        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.`,
+        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.${inFlight(row)}`,
         fix: `Inspect the database, then \`dbdoctor resolve ${row.id} --applied\` if all its changes are there, or undo them and run \`dbdoctor resolve ${row.id} --rolled-back\`.`,
       });
     }
@@ -45,7 +55,7 @@ export function compareFilesWithHistory(
       problems.push({
         code: 'PARTIALLY_REVERTED',
         id: row.id,
-        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.`,
+        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.${inFlight(row)}`,
         fix: `Inspect the database, then finish the down by hand and run \`dbdoctor resolve ${row.id} --rolled-back\`, or redo what it undid and run \`dbdoctor resolve ${row.id} --applied\`.`,
       });
     }
