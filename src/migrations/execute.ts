@@ -101,6 +101,7 @@ function liveContext(
   tracker: StatementTracker,
   transactional: boolean,
   beforeStatement?: () => Promise<void>,
+  afterStatement?: () => Promise<void>,
 ): MigrationContext {
   const before = async (text: string) => {
     await beforeStatement?.();
@@ -111,6 +112,7 @@ function liveContext(
   const after = async () => {
     if (transactional) await assertStillInTransaction(conn, tracker);
     tracker.inCode = true;
+    await afterStatement?.();
   };
   return {
     dialect: conn.dialect.name,
@@ -136,6 +138,7 @@ async function runStep(
   tracker: StatementTracker,
   onProgress?: (p: OperationProgress) => void,
   beforeStatement?: () => Promise<void>,
+  afterStatement?: () => Promise<void>,
 ): Promise<void> {
   const transactional = runsInTransaction(step, conn.dialect);
   if (step.kind === 'sql') {
@@ -160,7 +163,7 @@ async function runStep(
     return;
   }
   tracker.inCode = true;
-  await step.run(liveContext(conn, tracker, transactional, beforeStatement));
+  await step.run(liveContext(conn, tracker, transactional, beforeStatement, afterStatement));
   tracker.inCode = false;
   // The function may have reached the connection some other way (the application's own handle).
   if (transactional) await assertStillInTransaction(conn, tracker);
@@ -628,11 +631,20 @@ async function runOutsideTransaction(
         exec: execute,
       });
     } else {
-      await runStep(conn, step, tracker, rebuildProgress(opts.onEvent), () => lockHeld(conn));
+      // Each statement of the function is recorded once it returned, as a SQL step's are.
+      await runStep(
+        conn,
+        step,
+        tracker,
+        rebuildProgress(opts.onEvent),
+        () => lockHeld(conn),
+        () => history.progress(f.id, tracker.index, null),
+      );
       done = tracker.index;
     }
   } catch (e) {
-    if (step.kind === 'module') done = Math.max(0, tracker.index - 1);
+    // In the function's own code, its last statement had returned; else that statement failed.
+    if (step.kind === 'module') done = tracker.inCode ? tracker.index : Math.max(0, tracker.index - 1);
     // Another runner owns the lock now: history is its to write, not ours.
     if (isLockLost(e)) throw lockLost(migration, direction, e);
     const invalid = leftIndexes(conn, await leftovers.invalidIndexes(ran).catch(() => []));
