@@ -1,29 +1,45 @@
 /**
  * Session store benchmarks: get, touch, create, and sweep of 100,000 expired sessions for
- * each backend, against floors in the same run: a plain Map with expiry (memory), and the
- * same SQL through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg. Floors parse the
- * JSON data they read, as any store must.
+ * each backend, against floors in the same run: a Map of JSON text with expiry (memory: the
+ * least a store that hands out copies does, as express-session's MemoryStore), the same SQL
+ * through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg, and plain node-redis
+ * commands (SET PX, GET, PEXPIRE, an expiry index swept in batches). Floors parse the JSON
+ * data they read, as any store must. connect-redis runs the same workload for scale.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { RedisStore } from 'connect-redis';
+import type * as mysql from 'mysql2/promise';
 import pg from 'pg';
+import { createClient } from 'redis';
+import { SQLITE_SWEEP_BATCH } from '../src/dialects/sqlite/sessions.js';
+import { SWEEP_BATCH } from '../src/sessions/backend.js';
 import {
   installSessionTables,
   MemoryStore,
   openSessionStore,
   type SessionStore,
 } from '../src/sessions/index.js';
-import { SWEEP_BATCH } from '../src/sessions/sql-backend.js';
+import { REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
 
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
 const PG_OPS = Number(process.env.BENCH_SESSION_PG_OPS ?? 3000);
+const REDIS_OPS = Number(process.env.BENCH_SESSION_REDIS_OPS ?? 5000);
+const REDIS_URL = process.env.DBDOCTOR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const MYSQL_ADMIN = process.env.DBDOCTOR_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const MYSQL_OPS = Number(process.env.BENCH_SESSION_MYSQL_OPS ?? 3000);
 const DATA = { state: 'my_trails', page: 2, trailIds: [1, 2, 3, 4, 5], phone: '+15551234567' };
 const TTL = 30 * 60_000;
+
+/** Where measured rows go. */
+interface Report {
+  push(line: string): void;
+}
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
@@ -67,22 +83,34 @@ function storeOps(store: SessionStore, clock: { now: number }, fill: Ops['fill']
   };
 }
 
-async function measure(name: string, ours: Ops, floor: Ops, n: number, report: string[]): Promise<void> {
+async function measure(
+  name: string,
+  ours: Ops,
+  floor: Ops,
+  n: number,
+  report: Report,
+  options: { sweep?: boolean } = {},
+): Promise<void> {
   const now = 1_700_000_000_000;
   const row = async (op: string, run: (o: Ops) => Promise<void>, setup?: (o: Ops) => Promise<void>) => {
-    // Interleave floor and ours and keep each one's best, so drift hits both alike.
+    // Interleave floor and ours (alternating which goes first), keep each one's best, and
+    // also the median of the paired ratios: on a shared machine a busy moment spoils one
+    // pair, not the figure.
     const f: number[] = [];
     const o: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      await setup?.(floor);
-      f.push(await timed(() => run(floor)));
-      await setup?.(ours);
-      o.push(await timed(() => run(ours)));
+      const pair = r % 2 === 0 ? [floor, ours] : [ours, floor];
+      for (const x of pair) {
+        await setup?.(x);
+        (x === floor ? f : o).push(await timed(() => run(x)));
+      }
     }
     const fb = Math.min(...f);
     const ob = Math.min(...o);
+    const paired = o.map((t, i) => t / (f[i] as number)).sort((a, b) => a - b);
+    const median = paired[Math.floor(paired.length / 2)] as number;
     report.push(
-      `${name} ${op} x${op === 'sweep' ? SWEEP_N : n}: ours ${fmt(ob)} vs floor ${fmt(fb)} = ${ratio(ob, fb)}`,
+      `${name} ${op} x${op === 'sweep' ? SWEEP_N : n}: ours ${fmt(ob)} vs floor ${fmt(fb)} = ${ratio(ob, fb)} (median of paired ratios ${median.toFixed(2)}x)`,
     );
   };
   await row('create', async (x) => {
@@ -105,6 +133,7 @@ async function measure(name: string, ours: Ops, floor: Ops, n: number, report: s
       `${name} sweep x${SWEEP_N}, for context: one unbounded DELETE through the raw driver ${fmt(Math.min(...t))}`,
     );
   }
+  if (options.sweep === false) return;
   // Only the sweep is timed; the 100,000 expired sessions are put there first, untimed.
   await row(
     'sweep',
@@ -117,7 +146,33 @@ async function measure(name: string, ours: Ops, floor: Ops, n: number, report: s
   );
 }
 
-/** A Map with expiry: the least any memory store can do. */
+/**
+ * A Map of JSON text with expiry: the least a memory store that hands out copies can do
+ * (express-session's MemoryStore does exactly this: JSON.stringify on set, JSON.parse on get).
+ */
+function jsonMapFloor(): Ops {
+  const m = new Map<string, { json: string; expiresAt: number; ttl: number }>();
+  return {
+    fill: (count, now, ttl) => {
+      for (let i = 0; i < count; i++)
+        m.set(`e${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl });
+    },
+    create: (i, now, ttl) => void m.set(`k${i}`, { json: JSON.stringify(DATA), expiresAt: now + ttl, ttl }),
+    get: (i, now) => {
+      const e = m.get(`k${i}`);
+      return e && e.expiresAt > now ? JSON.parse(e.json) : undefined;
+    },
+    touch: (i, now) => {
+      const e = m.get(`k${i}`);
+      if (e && e.expiresAt > now) e.expiresAt = now + e.ttl;
+    },
+    sweep: (now) => {
+      for (const [k, e] of m) if (e.expiresAt <= now) m.delete(k);
+    },
+  };
+}
+
+/** A Map with expiry sharing the caller's objects (no copies): for context only. */
 function mapFloor(): Ops {
   const m = new Map<string, { data: unknown; expiresAt: number; ttl: number }>();
   return {
@@ -170,6 +225,7 @@ function sqliteFloor(file: string): Ops {
   const sweepBatch = db.prepare(
     'DELETE FROM dbdoctor_sessions WHERE rowid IN (SELECT rowid FROM dbdoctor_sessions WHERE expires_at <= ? LIMIT ?)',
   );
+  const batch = SQLITE_SWEEP_BATCH;
   return {
     fill: sqliteFill(db),
     create: (i, now, ttl) => upsert.run(`k${i}`, JSON.stringify(DATA), now, now, now + ttl, ttl),
@@ -179,7 +235,7 @@ function sqliteFloor(file: string): Ops {
     },
     touch: (i, now) => slide.run(now, now, `k${i}`, now),
     sweep: (now) => {
-      while (sweepBatch.run(now, SWEEP_BATCH).changes === SWEEP_BATCH);
+      while (sweepBatch.run(now, batch).changes === batch);
     },
     sweepUnbounded: (now) => db.prepare('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?').run(now),
   };
@@ -222,25 +278,175 @@ function pgFloor(pool: pg.Pool): Ops {
   };
 }
 
-/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres (default all). */
-const BACKENDS = new Set((process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres').split(','));
-
-async function benchMemory(report: string[]): Promise<void> {
-  const memClock = { now: 0 };
-  const memStore = new MemoryStore({ clock: () => memClock.now });
-  await measure(
-    'memory',
-    storeOps(memStore, memClock, async (count, now, ttl) => {
-      memClock.now = now;
-      for (let i = 0; i < count; i++) await memStore.create(`e${i}`, DATA, { ttl });
-    }),
-    mapFloor(),
-    OPS * 5,
-    report,
-  );
+/** Untimed: `count` sessions in multi-row INSERTs of 2,000 (MySQL has no generate_series). */
+function mysqlFill(pool: mysql.Pool): Ops['fill'] {
+  return async (count, now, ttl) => {
+    const data = JSON.stringify(DATA).replace(/'/g, "''");
+    for (let from = 1; from <= count; from += 2000) {
+      const rows: string[] = [];
+      for (let i = from; i < Math.min(from + 2000, count + 1); i++)
+        rows.push(`('e${i}', '${data}', 'active', ${now}, ${now}, ${now + ttl}, ${ttl})`);
+      await pool.query(
+        `INSERT INTO dbdoctor_sessions (\`key\`, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES ${rows.join(', ')}`,
+      );
+    }
+  };
 }
 
-async function benchSqlite(report: string[], tmp: string): Promise<void> {
+/** The same statements as the store's MySQL role, through raw mysql2 (server-prepared). */
+function mysqlFloor(pool: mysql.Pool): Ops {
+  return {
+    fill: mysqlFill(pool),
+    create: (i, now, ttl) =>
+      pool.execute(
+        `INSERT INTO dbdoctor_sessions (\`key\`, data, status, created_at, last_activity, expires_at, ttl_ms) VALUES (?, ?, 'active', ?, ?, ?, ?)
+         ON DUPLICATE KEY UPDATE data = VALUES(data), status = VALUES(status), created_at = VALUES(created_at),
+           last_activity = VALUES(last_activity), expires_at = VALUES(expires_at), ttl_ms = VALUES(ttl_ms)`,
+        [`k${i}`, JSON.stringify(DATA), now, now, now + ttl, ttl],
+      ),
+    get: async (i) => {
+      const [rows] = await pool.execute(
+        'SELECT `key`, data, status, created_at, last_activity, expires_at, ttl_ms FROM dbdoctor_sessions WHERE `key` = ?',
+        [`k${i}`],
+      );
+      const r = (rows as { data: string }[])[0];
+      return r && JSON.parse(r.data);
+    },
+    touch: (i, now) =>
+      pool.execute(
+        'UPDATE dbdoctor_sessions SET last_activity = ?, expires_at = ? + ttl_ms WHERE `key` = ? AND expires_at > ?',
+        [now, now, `k${i}`, now],
+      ),
+    sweep: async (now) => {
+      for (;;) {
+        const [r] = await pool.execute(
+          `DELETE FROM dbdoctor_sessions WHERE expires_at <= ? ORDER BY expires_at LIMIT ${SWEEP_BATCH}`,
+          [now],
+        );
+        if ((r as { affectedRows: number }).affectedRows !== SWEEP_BATCH) return;
+      }
+    },
+    sweepUnbounded: (now) => pool.execute('DELETE FROM dbdoctor_sessions WHERE expires_at <= ?', [now]),
+  };
+}
+
+/**
+ * Plain node-redis commands: SET with PX, GET, PEXPIRE, and an expiry index (a sorted set)
+ * swept in batches of the store's size: what any Redis session store must do at least.
+ */
+function redisFloor(client: ReturnType<typeof createClient>, prefix: string): Ops {
+  const index = `${prefix}expires`;
+  return {
+    fill: async (count, now, ttl) => {
+      for (let i = 0; i < count; i += 1000) {
+        const multi = client.multi();
+        for (let j = i; j < Math.min(count, i + 1000); j++) {
+          multi.set(`${prefix}e${j}`, JSON.stringify(DATA), { PX: ttl + 60_000 });
+          multi.zAdd(index, { score: now + ttl, value: `e${j}` });
+        }
+        await multi.exec();
+      }
+    },
+    create: (i, _now, ttl) => client.set(`${prefix}k${i}`, JSON.stringify(DATA), { PX: ttl }),
+    get: async (i) => {
+      const v = await client.get(`${prefix}k${i}`);
+      return v && JSON.parse(v);
+    },
+    touch: (i, _now) => client.pExpire(`${prefix}k${i}`, TTL),
+    sweep: async (now) => {
+      for (;;) {
+        const due = await client.zRangeByScore(index, '-inf', now, {
+          LIMIT: { offset: 0, count: REDIS_SWEEP_BATCH },
+        });
+        if (due.length === 0) return;
+        await client
+          .multi()
+          .del(due.map((m) => `${prefix}${m}`))
+          .zRem(index, due)
+          .exec();
+        if (due.length < REDIS_SWEEP_BATCH) return;
+      }
+    },
+  };
+}
+
+/** connect-redis (express-session's most used store) on the same workload, for scale. */
+function connectRedisOps(client: ReturnType<typeof createClient>, prefix: string): Ops {
+  const store = new RedisStore({ client, prefix, ttl: TTL / 1000 });
+  const sess = DATA as unknown as Parameters<RedisStore['set']>[1];
+  return {
+    fill: () => {},
+    create: (i) => store.set(`k${i}`, sess),
+    get: (i) => store.get(`k${i}`),
+    touch: (i) => store.touch(`k${i}`, sess),
+    sweep: () => {},
+  };
+}
+
+/** Which backends to measure: BENCH_SESSION_BACKENDS=memory,sqlite,postgres,mysql,redis (default all). */
+const BACKENDS = new Set(
+  (process.env.BENCH_SESSION_BACKENDS ?? 'memory,sqlite,postgres,mysql,redis').split(','),
+);
+
+async function benchMemory(report: Report): Promise<void> {
+  const memClock = { now: 0 };
+  const memStore = new MemoryStore({ clock: () => memClock.now });
+  const ours = storeOps(memStore, memClock, async (count, now, ttl) => {
+    memClock.now = now;
+    for (let i = 0; i < count; i++) await memStore.create(`e${i}`, DATA, { ttl });
+  });
+  await measure('memory', ours, jsonMapFloor(), OPS * 5, report);
+  // For context: what copying costs against a Map that shares the caller's objects.
+  await measure('memory (vs a Map without copies, context)', ours, mapFloor(), OPS * 5, report, {
+    sweep: false,
+  });
+}
+
+async function benchRedis(report: Report): Promise<void> {
+  const tag = `dbdoctor-bench:${process.pid}:`;
+  const client = createClient({ url: REDIS_URL });
+  client.on('error', () => {});
+  await client.connect();
+  const oursPrefix = `${tag}ours:`;
+  const redisClock = { now: 0 };
+  const store = await openSessionStore(`${REDIS_URL}?prefix=${encodeURIComponent(oursPrefix)}`, {
+    clock: () => redisClock.now,
+  });
+  // The store's own fill: sessions in its hashes and indexes, 1,000 per pipeline.
+  const fill: Ops['fill'] = async (count, now, ttl) => {
+    redisClock.now = now;
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      pending.push(store.create(`e${i}`, DATA, { ttl }));
+      if (pending.length === 1000) await Promise.all(pending.splice(0));
+    }
+    await Promise.all(pending);
+  };
+  try {
+    await measure(
+      'Redis',
+      storeOps(store, redisClock, fill),
+      redisFloor(client, `${tag}floor:`),
+      REDIS_OPS,
+      report,
+    );
+    await measure(
+      'Redis (connect-redis on the same floor, for scale)',
+      connectRedisOps(client, `${tag}connect:`),
+      redisFloor(client, `${tag}floor2:`),
+      REDIS_OPS,
+      report,
+      { sweep: false },
+    );
+  } finally {
+    await store.close();
+    for await (const keys of client.scanIterator({ MATCH: `${tag}*`, COUNT: 1000 }))
+      if (keys.length) await client.del(keys);
+    await client.close();
+  }
+}
+
+async function benchSqlite(report: Report, tmp: string): Promise<void> {
   const oursFile = path.join(tmp, 'ours.sqlite');
   const floorFile = path.join(tmp, 'floor.sqlite');
   for (const f of [oursFile, floorFile]) {
@@ -257,7 +463,7 @@ async function benchSqlite(report: string[], tmp: string): Promise<void> {
   await measure('SQLite', storeOps(sqliteStore, sqlClock, sqliteFill(sqliteDb)), floor, OPS, report);
 }
 
-async function benchPostgres(report: string[]): Promise<void> {
+async function benchPostgres(report: Report): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN });
   await admin.connect();
   const names = [`dbdoctor_bench_s1_${process.pid}`, `dbdoctor_bench_s2_${process.pid}`];
@@ -271,6 +477,8 @@ async function benchPostgres(report: string[]): Promise<void> {
     for (const u of urls) await installSessionTables({ database: u });
     const oursPool = new pg.Pool({ connectionString: urls[0], max: 1 });
     const floorPool = new pg.Pool({ connectionString: urls[1], max: 1 });
+    // An idle client dropped by the server emits 'error'; without a listener Node would crash.
+    for (const p of [oursPool, floorPool]) p.on('error', () => {});
     const pgClock = { now: 0 };
     const pgStore = await openSessionStore(oursPool, { clock: () => pgClock.now });
     await measure(
@@ -288,13 +496,45 @@ async function benchPostgres(report: string[]): Promise<void> {
   }
 }
 
-const report: string[] = [];
+async function benchMysql(report: Report): Promise<void> {
+  const driver = (await import('mysql2/promise')).default;
+  const admin = await driver.createConnection(MYSQL_ADMIN);
+  const names = [`dbdoctor_bench_s1_${process.pid}`, `dbdoctor_bench_s2_${process.pid}`];
+  const urls = names.map((n) => {
+    const u = new URL(MYSQL_ADMIN);
+    u.pathname = `/${n}`;
+    return u.toString();
+  });
+  try {
+    for (const n of names) await admin.query(`CREATE DATABASE ${n}`);
+    for (const u of urls) await installSessionTables({ database: u });
+    const [oursPool, floorPool] = urls.map((uri) => driver.createPool({ uri, connectionLimit: 1 }));
+    const myClock = { now: 0 };
+    const myStore = await openSessionStore(oursPool!, { clock: () => myClock.now });
+    await measure(
+      'MySQL',
+      storeOps(myStore, myClock, mysqlFill(oursPool!)),
+      mysqlFloor(floorPool!),
+      MYSQL_OPS,
+      report,
+    );
+    await oursPool!.end();
+    await floorPool!.end();
+  } finally {
+    for (const n of names) await admin.query(`DROP DATABASE IF EXISTS ${n}`);
+    await admin.end();
+  }
+}
+
+// Each row is printed as soon as it is measured, so a later failure loses nothing.
+const report: Report = { push: (line) => console.log(line) };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-sessions-'));
 try {
   if (BACKENDS.has('memory')) await benchMemory(report);
   if (BACKENDS.has('sqlite')) await benchSqlite(report, tmp);
   if (BACKENDS.has('postgres')) await benchPostgres(report);
+  if (BACKENDS.has('mysql')) await benchMysql(report);
+  if (BACKENDS.has('redis')) await benchRedis(report);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
-for (const line of report) console.log(line);

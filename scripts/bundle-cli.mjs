@@ -11,7 +11,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'pg', 'mysql2', 'mysql2/*', 'tsx', 'tsx/*', 'libpg-query'],
+  external: ['better-sqlite3', 'pg', 'mysql2', 'mysql2/*', 'redis', 'tsx', 'tsx/*', 'libpg-query'],
   // Bundled CommonJS (commander) calls require(); ESM has none, so give it one.
   banner: {
     js: "import { createRequire as __dbdoctorCreateRequire } from 'node:module';\nconst require = __dbdoctorCreateRequire(import.meta.url);",

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { GenerateResult, RenameCandidate } from '../generate/generate.js';
 import { withCommonOptions } from './context.js';
-import { ExitCode, emit, writeErr } from './output.js';
+import { ExitCode, emit, emitContent, writeErr } from './output.js';
 import { action, type Resolved } from './run.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -98,7 +98,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts) => {
         const r = await run(ctx, opts, 'diff', false);
-        emit(ctx.json, r, () =>
+        emitContent(ctx.json, r, () =>
           r.empty
             ? 'No difference: the migrations give the schema file.'
             : [...describe(r, 'the next migration would be'), '', r.code ?? ''].join('\n'),

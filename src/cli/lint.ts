@@ -18,7 +18,7 @@ export function renderFinding(f: MigrationLintFinding): string {
 export function register(program: Command): void {
   withCommonOptions(program.command('lint'), { lock: false })
     .description(
-      'check pending migrations (DSL, and SQL on PostgreSQL with its own parser) for unsafe changes (the checks apply runs); read-only',
+      'check pending migrations (DSL; SQL on PostgreSQL with its own parser, on SQLite with its lexer) for unsafe changes (the checks apply runs); read-only',
     )
     .option('--large-table-rows <n>', 'tables with at least this many rows are large (default 100000)')
     .action(

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DbDoctorError, errorMessage } from '../errors.js';
+import type { MigrationFormat } from '../formats/format.js';
 import { detectFormat, formatNamed } from '../formats/index.js';
-import { type MigrationFile, timestampId } from '../migrations/files.js';
+import { compareIds, type MigrationFile, timestampId } from '../migrations/files.js';
 import { withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
@@ -87,9 +88,7 @@ export function register(program: Command): void {
         }
         const format = ctx.format ? formatNamed(ctx.format) : detectFormat(dir);
         const existing = format.list(dir).files;
-        let id = format.nextId?.(existing) ?? sequentialId(format.name, existing) ?? timestampId(new Date());
-        // Two `new` calls in one second must not collide.
-        while (existing.some((f) => f.id === id)) id = String(BigInt(id) + 1n);
+        const id = freshMigrationId(format, existing);
         let files: Record<string, string>;
         if (format.name === 'dbmate') {
           const ext = opts.ts || opts.dsl ? 'ts' : 'sql';
@@ -141,6 +140,28 @@ function cannotWrite(target: string, e: unknown): DbDoctorError {
     details: { file: target, errno: code },
     cause: e,
   });
+}
+
+/**
+ * The id of a migration added to a folder now: the format's next id (a UTC timestamp for
+ * dbmate), and never at or before the folder's latest id (a clock behind the newest file, or a
+ * folder numbered 001, 002), so the next `apply` does not find it OUT_OF_ORDER.
+ */
+export function freshMigrationId(
+  format: MigrationFormat,
+  existing: readonly MigrationFile[],
+  now: Date = new Date(),
+): string {
+  let id = format.nextId?.(existing) ?? sequentialId(format.name, existing) ?? timestampId(now);
+  const latest = existing.reduce<string | null>(
+    (top, f) => (top === null || compareIds(f.id, top) > 0 ? f.id : top),
+    null,
+  );
+  if (latest !== null && /^\d+$/.test(latest) && /^\d+$/.test(id) && compareIds(id, latest) <= 0)
+    id = String(BigInt(latest) + 1n).padStart(latest.length, '0');
+  // Two `new` calls in one second must not collide.
+  while (/^\d+$/.test(id) && existing.some((f) => f.id === id)) id = String(BigInt(id) + 1n);
+  return id;
 }
 
 /**

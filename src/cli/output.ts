@@ -49,6 +49,19 @@ export function emit(json: boolean, doc: object, text: () => string): void {
   }
 }
 
+/**
+ * Like {@link emit}, for output that is content the user keeps or runs (SQL, a schema file, a
+ * migration's code): printed exactly as produced, never with the user's options added to the
+ * `dbdoctor …` commands it happens to mention.
+ */
+export function emitContent(json: boolean, doc: object, text: () => string): void {
+  if (json) writeOut(`${JSON.stringify({ ok: true, ...doc }, null, 2)}\n`);
+  else {
+    const t = text();
+    if (t) writeOut(t.endsWith('\n') ? t : `${t}\n`);
+  }
+}
+
 /** Prints an error (stderr for people; stdout too with --json) and returns the exit code. */
 export function reportError(error: unknown, json: boolean): number {
   const e = error instanceof DbDoctorError ? withoutStatementPasswords(error) : error;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { emit, emitContent } from './output.js';
 import { action } from './run.js';
 
 const FORMATS = ['sql', 'ts'] as const;
@@ -44,7 +44,7 @@ export function register(program: Command): void {
           baseline: Boolean(opts.baseline),
           write: !opts.stdout,
         });
-        if (opts.stdout && !ctx.json) return emit(false, r, () => r.text);
+        if (opts.stdout && !ctx.json) return emitContent(false, r, () => r.text);
         const { text: _text, ...doc } = r;
         emit(ctx.json, doc, () =>
           [

@@ -1,34 +1,131 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseDatabaseUrl } from '../config/url.js';
 import type { DialectName } from '../dialects/dialect.js';
-import {
-  busyTimeout,
-  DEFAULT_BUSY_TIMEOUT_MS,
-  describeSqliteError,
-  isSqliteBusy,
-} from '../dialects/sqlite/driver.js';
-import type { SqliteTarget } from '../dialects/sqlite/url.js';
+import { dialectNamed, registeredDialects } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { SESSIONS_HISTORY_TABLE } from '../sessions/names.js';
 import type { SessionStatus } from '../sessions/types.js';
 import { wholeNumberOption, withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { concealInOutput, emit } from './output.js';
 import { action, type Resolved } from './run.js';
 
 const STATUSES: readonly SessionStatus[] = ['active', 'completed', 'abandoned'];
 
+const isRedisUrl = (url: unknown): url is string => typeof url === 'string' && /^rediss?:\/\//i.test(url);
+
+/**
+ * A session id as `sessions list` shows it by default: ids are bearer tokens, so only a
+ * quarter of the characters, at most 6, then an ellipsis (enough to tell sessions apart).
+ */
+export function maskSessionKey(key: string): string {
+  const chars = Array.from(key);
+  return `${chars.slice(0, Math.min(6, Math.floor(chars.length / 4))).join('')}…`;
+}
+
+/** A Redis URL's password is concealed in every line printed (the SQL URLs' already are). */
+function concealRedisPassword(url: unknown): void {
+  if (!isRedisUrl(url)) return;
+  try {
+    const { password } = new URL(url);
+    if (password) concealInOutput([password, decodeURIComponent(password)]);
+  } catch {
+    // an unparsable URL is reported, without its text, when the store is opened
+  }
+}
+
 /** The dialect named by --dialect, else the one of the database URL. */
 async function chosenDialect(ctx: Resolved, flag: unknown): Promise<DialectName> {
+  if (flag === undefined && isRedisUrl(ctx.url)) {
+    throw new DbDoctorError(
+      'BAD_USAGE',
+      'Redis keeps sessions without tables: there are no migrations for it.',
+      {
+        unchanged: 'Nothing was read or written.',
+        hint: `Pass ${sessionDialects()
+          .map((d) => `--dialect ${d}`)
+          .join(' or ')} for the SQL tables; with Redis, open the store on the redis:// URL directly.`,
+      },
+    );
+  }
   if (flag === undefined) {
     const { dialectOfInput } = await import('../dialects/open.js');
     return dialectOfInput(ctx.database, ctx.cwd);
   }
-  if (flag === 'sqlite' || flag === 'postgres') return flag;
+  const known = sessionDialects();
+  if (typeof flag === 'string' && known.includes(flag)) return flag;
   throw new DbDoctorError('BAD_USAGE', `Unknown --dialect "${String(flag)}".`, {
     unchanged: 'Nothing was read or written.',
-    hint: 'Use --dialect sqlite or --dialect postgres.',
+    hint: `Use ${known.map((d) => `--dialect ${d}`).join(' or ')}.`,
   });
+}
+
+/** The dialects with session tables (a session backend in their folder). */
+function sessionDialects(): string[] {
+  return registeredDialects()
+    .filter((d) => d.sessions !== undefined)
+    .map((d) => d.name);
+}
+
+/**
+ * Copies the session migrations into a project's (dbmate-layout) folder, each under a fresh
+ * id after the folder's latest, as `dbdoctor new` would name it: the shipped id would sort
+ * before the project's applied migrations and the next `apply` would stop at OUT_OF_ORDER. A
+ * copy already there (the same name after its id, the same bytes) is left as it is; one with
+ * different bytes stops the copy before anything is written (an applied migration's checksum
+ * must not change under it).
+ */
+async function copyWithFreshIds(
+  dialect: DialectName,
+  dir: string,
+): Promise<{ copied: string[]; alreadyPresent: string[] }> {
+  const { listSessionMigrations } = await import('../sessions/tables.js');
+  const { formatNamed } = await import('../formats/index.js');
+  const { freshMigrationId } = await import('./new.js');
+  const dbmate = formatNamed('dbmate');
+  const there = fs.existsSync(dir);
+  const existing = there ? [...dbmate.list(dir).files] : [];
+  const entries = there ? fs.readdirSync(dir) : [];
+  const copied: string[] = [];
+  const alreadyPresent: string[] = [];
+  const writes: { from: string; to: string }[] = [];
+  for (const f of listSessionMigrations(dialect)) {
+    const rest = f.file.slice(f.file.indexOf('_') + 1);
+    const prior = entries.find((e) => e.endsWith(`_${rest}`) && /^\d+$/.test(e.slice(0, -rest.length - 1)));
+    if (prior !== undefined) {
+      const target = path.join(dir, prior);
+      if (fs.readFileSync(target).equals(fs.readFileSync(f.path))) {
+        alreadyPresent.push(prior);
+        continue;
+      }
+      throw new DbDoctorError(
+        'SESSION_MIGRATION_CONFLICT',
+        `${target} exists and differs from the shipped ${f.file}.`,
+        {
+          unchanged: 'No file was copied.',
+          hint: 'If it is an older copy that is already applied, keep it; otherwise move it away and copy again.',
+          details: { file: target },
+        },
+      );
+    }
+    const id = freshMigrationId(dbmate, existing);
+    const name = `${id}_${rest}`;
+    const stem = name.replace(/\.sql$/, '');
+    existing.push({
+      id,
+      name: stem.slice(id.length + 1),
+      stem,
+      file: path.join(dir, name),
+      kind: 'sql',
+      checksum: '',
+    });
+    writes.push({ from: f.path, to: path.join(dir, name) });
+    copied.push(name);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  for (const w of writes) fs.copyFileSync(w.from, w.to, fs.constants.COPYFILE_EXCL);
+  return { copied, alreadyPresent };
 }
 
 /** `dbdoctor sessions ...`: the session tables' migrations, and upkeep of the stored sessions. */
@@ -39,7 +136,10 @@ export function register(program: Command): void {
 
   withCommonOptions(sessions.command('migrations'))
     .description('list the migrations that create the session tables, for a dialect')
-    .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
+    .option(
+      '--dialect <dialect>',
+      'a SQL dialect with session tables (default: the dialect of the database URL)',
+    )
     .action(
       action(async (ctx, opts) => {
         const dialect = await chosenDialect(ctx, opts.dialect);
@@ -62,6 +162,15 @@ export function register(program: Command): void {
     .option('--dry-run', 'show what would be applied; change nothing')
     .action(
       action(async (ctx, opts) => {
+        if (isRedisUrl(ctx.url)) {
+          concealRedisPassword(ctx.url);
+          emit(
+            ctx.json,
+            { applied: [], redis: true },
+            () => 'Redis keeps sessions without tables: nothing to install.',
+          );
+          return;
+        }
         const { dir: _projectMigrations, historyTable: _projectHistory, ...engine } = ctx;
         const { installSessionTables } = await import('../sessions/tables.js');
         const r = await installSessionTables({
@@ -81,13 +190,15 @@ export function register(program: Command): void {
     .description(
       'copy the session table migrations into the migrations folder (--dir), to apply with the rest',
     )
-    .option('--dialect <dialect>', 'sqlite or postgres (default: the dialect of the database URL)')
+    .option(
+      '--dialect <dialect>',
+      'a SQL dialect with session tables (default: the dialect of the database URL)',
+    )
     .action(
       action(async (ctx, opts) => {
         const dialect = await chosenDialect(ctx, opts.dialect);
         const dir = ctx.dir ?? path.resolve('migrations');
-        const { copySessionMigrations } = await import('../sessions/tables.js');
-        const r = copySessionMigrations(dialect, dir);
+        const r = await copyWithFreshIds(dialect, dir);
         emit(ctx.json, { dialect, dir, ...r }, () => {
           const rel = path.relative(process.cwd(), dir) || '.';
           const lines = [
@@ -104,6 +215,7 @@ export function register(program: Command): void {
     .description('remove expired sessions, in bounded batches (safe to run from cron while the app runs)')
     .action(
       action(async (ctx) => {
+        concealRedisPassword(ctx.url);
         const { openSessionStore } = await import('../sessions/sql-store.js');
         const store = await openSessionStore(ctx.url, {
           cwd: ctx.cwd,
@@ -125,8 +237,11 @@ export function register(program: Command): void {
     .option('--include-expired', 'also show expired sessions not swept yet')
     .option('--limit <n>', 'at most this many (default 50)')
     .option('--offset <n>', 'skip this many first')
+    .option('--show-ids', 'print whole session ids (they are bearer tokens: masked by default)')
     .action(
       action(async (ctx, opts) => {
+        concealRedisPassword(ctx.url);
+        const showIds = Boolean(opts.showIds);
         const status = opts.status as string | undefined;
         if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
           throw new DbDoctorError('BAD_USAGE', `Unknown --status "${status}".`, {
@@ -143,20 +258,24 @@ export function register(program: Command): void {
           busyTimeoutMs: ctx.lockTimeoutMs,
         });
         try {
-          const list = await store.list({
-            status: status as SessionStatus | undefined,
-            includeExpired: Boolean(opts.includeExpired),
-            limit,
-            offset,
-          });
-          const total = await store.count();
-          emit(ctx.json, { total, sessions: list }, () => {
+          const list = await store
+            .list({
+              status: status as SessionStatus | undefined,
+              includeExpired: Boolean(opts.includeExpired),
+              limit,
+              offset,
+            })
+            .catch(sessionDatabaseError(ctx));
+          const total = await store.count().catch(sessionDatabaseError(ctx));
+          const shown = list.map((s) => ({ ...s, key: showIds ? s.key : maskSessionKey(s.key) }));
+          emit(ctx.json, { total, idsMasked: !showIds, sessions: shown }, () => {
             const iso = (ms: number) => new Date(ms).toISOString();
-            const rows = list.map(
+            const rows = shown.map(
               (s) =>
-                `${s.key}  ${s.status.padEnd(9)}  last ${iso(s.lastActivity)}  expires ${iso(s.expiresAt)}  ${JSON.stringify(s.data).length} bytes`,
+                `${s.key}  ${s.status.padEnd(9)}  last ${iso(s.lastActivity)}  expires ${iso(s.expiresAt)}  ${Buffer.byteLength(JSON.stringify(s.data))} bytes`,
             );
-            return [...rows, `${list.length} shown; ${total} unexpired in all.`].join('\n');
+            const note = showIds ? '' : ' Ids are masked (bearer tokens); --show-ids prints them whole.';
+            return [...rows, `${list.length} shown; ${total} unexpired in all.${note}`].join('\n');
           });
         } finally {
           await store.close();
@@ -166,17 +285,18 @@ export function register(program: Command): void {
 }
 
 /**
- * Maps a SQLite driver error met by a sessions command to the DbDoctorError the migration
- * commands give for it: SQLITE_BUSY after --lock-timeout is LOCK_TIMEOUT, a read-only or
- * damaged file says so. Anything else is passed on unchanged.
+ * Maps a driver error met by a sessions command to the DbDoctorError the migration commands
+ * give for it, as the dialect's session role says (SQLite: SQLITE_BUSY after --lock-timeout is
+ * LOCK_TIMEOUT, a read-only or damaged file says so). Anything else is passed on unchanged.
  */
 function sessionDatabaseError(ctx: Resolved): (e: unknown) => never {
-  return (e) => {
-    if (e instanceof DbDoctorError || typeof ctx.url !== 'string') throw e;
-    const parsed = parseDatabaseUrl(ctx.url, ctx.cwd);
-    if (parsed.dialect !== 'sqlite') throw e;
-    const target = parsed as SqliteTarget;
-    if (isSqliteBusy(e)) throw busyTimeout(target.file, ctx.lockTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, e);
-    throw describeSqliteError(e, target.file, target.mode === 'ro') ?? e;
+  return (failure) => {
+    // The store explains driver errors as SESSION_STORE_FAILED; a SQLite lock or file problem
+    // gets the same code and words as for the migration commands.
+    const e =
+      failure instanceof DbDoctorError && failure.code === 'SESSION_STORE_FAILED' ? failure.cause : failure;
+    if (e instanceof DbDoctorError || typeof ctx.url !== 'string' || isRedisUrl(ctx.url)) throw failure;
+    const target = parseDatabaseUrl(ctx.url, ctx.cwd);
+    throw dialectNamed(target.dialect).sessions?.describeError?.(e, target, ctx.lockTimeoutMs) ?? failure;
   };
 }

@@ -2,18 +2,20 @@ import type { Command } from 'commander';
 import { dialectNames } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit } from './output.js';
+import { emitContent } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor sql`. */
 export function register(program: Command): void {
   withCommonOptions(program.command('sql'), { lock: false })
-    .description('print the SQL that apply would run (with --dialect: every migration, no database needed)')
+    .description(
+      'print the SQL that apply would run, as a script safe to run by hand (with --dialect: every migration, no database needed)',
+    )
     .option('--to <id>', 'stop after this migration')
     .option('--dialect <dialect>', `${dialectNames().join(' or ')}: render offline for this dialect`)
     .action(
       action(async (ctx, opts) => {
-        const { previewSql } = await import('../migrations/sql-preview.js');
+        const { byHandScript, previewSql } = await import('../migrations/sql-preview.js');
         const dialect = opts.dialect as string | undefined;
         const known = dialectNames();
         if (dialect !== undefined && !known.includes(dialect)) {
@@ -27,15 +29,8 @@ export function register(program: Command): void {
           dialect,
           to: opts.to as string | undefined,
         });
-        emit(ctx.json, r, () =>
-          r.migrations.length === 0
-            ? '-- nothing to apply'
-            : r.migrations
-                .map(
-                  (m) =>
-                    `-- ${m.id}_${m.name}${m.transaction ? '' : ' (outside a transaction)'}${m.recorded ? ' (recorded from a TS/JS migration)' : ''}\n${m.statements.map((s) => `${s};`).join('\n')}\n`,
-                )
-                .join('\n'),
+        emitContent(ctx.json, { ...r, script: byHandScript(r.dialect, r.migrations) }, () =>
+          byHandScript(r.dialect, r.migrations).trimEnd(),
         );
       }),
     );

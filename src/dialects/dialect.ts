@@ -21,6 +21,7 @@
  * - [`backup.ts`]   online file backup ({@link BackupSupport})
  * - [`guard.ts`]    what runs around a migration's transaction ({@link Dialect.guardMigration})
  * - [`phased.ts`]   statements that commit in phases ({@link PhasedStatements})
+ * - [`sessions.ts`] the session store's and login throttle's statements, for dbdoctor/sessions ({@link SessionStorage})
  */
 import type { DoctorCheck } from '../doctor/check.js';
 import type { DbDoctorError } from '../errors.js';
@@ -37,6 +38,7 @@ import type {
   View,
 } from '../schema/model.js';
 import type { ExpressionSyntax } from '../schema/normalize.js';
+import type { SessionBackend, ThrottleBackend } from '../sessions/backend.js';
 
 /**
  * A dialect's name, as URLs, `--dialect`, `MigrationContext.dialect` and `--json` output spell
@@ -362,6 +364,12 @@ export interface Dialect {
    */
   readonly schemaSql?: SchemaSql;
   /**
+   * Where dbdoctor/sessions keeps sessions and login throttle counts on this database: the
+   * statements over the driver. Absent where the dialect has no session backend yet: a session
+   * store or throttle on it is refused with `BAD_DATABASE`.
+   */
+  readonly sessions?: SessionStorage;
+  /**
    * Judges a SQL migration's statements with a real parser of this dialect's SQL, where the
    * dialect has one; absent, `lint` says SQL migrations are not judged.
    */
@@ -443,6 +451,10 @@ export interface SqlLintContext {
   rows(table: string): Promise<number>;
   /** Tables with at least this many rows are large. */
   largeTableRows: number;
+  /** Whether the migration runs in dbdoctor's transaction (SQLite: with foreign keys switched off around it). */
+  transaction: boolean;
+  /** The live database, for read-only catalog queries (foreign keys); null when it does not exist yet. */
+  conn: Connection | null;
 }
 
 /** One thing a SQL linter found in a statement. */
@@ -629,4 +641,55 @@ export interface BackupSupport {
   restore(conn: Connection, source: string, onProgress?: (p: CopyProgress) => void): Promise<void>;
   /** True when the database holds no schema object but the tables named in `ignore`. */
   isBlank(conn: Connection, ignore: readonly string[]): Promise<boolean>;
+}
+
+/** How {@link SessionStorage.open} opens a database it parsed. */
+export interface SessionStorageOptions {
+  /** Base folder for relative file paths. */
+  cwd?: string;
+  /** Connections in the pool opened for a server URL. */
+  poolSize: number;
+  /** How the pool's connections introduce themselves to the server, where it asks. */
+  applicationName: string;
+  /** How long one statement waits for another connection's write lock, in ms, where the driver has such a setting. */
+  busyTimeoutMs?: number;
+}
+
+/** A database opened for dbdoctor/sessions: the backends over it share its connection or pool. */
+export interface SessionDatabase {
+  /** The session store's statements over it; closing the backend closes what was opened. */
+  sessionBackend(): SessionBackend;
+  /** The login throttle's statements over it; closing the backend closes what was opened. */
+  throttleBackend(): ThrottleBackend;
+  /** Closes what {@link SessionStorage.open} opened (a caller's handle stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * The session store and login throttle on a dialect (role file `sessions.ts`): every statement
+ * src/sessions/ runs on this database. The rules (validation, expiry, merge, the throttle's
+ * window) stay in src/sessions/ and are the same on every backend; each backend method here is
+ * one atomic step, with keys and values bound as parameters. The tables come from the
+ * dialect's folder in `sessions-migrations/`.
+ */
+export interface SessionStorage {
+  /**
+   * Opens a target this dialect parsed (a file that must exist, or a pool of
+   * `options.poolSize` connections; a wrong URL fails here with the migration commands'
+   * error), or wraps a driver handle the dialect {@link Dialect.accepts} (left open on close).
+   */
+  open(
+    source: { target: DatabaseTarget } | { handle: unknown },
+    options: SessionStorageOptions,
+  ): Promise<SessionDatabase>;
+  /**
+   * The DbDoctorError the migration commands give for a driver error a session command met on
+   * `target` (SQLite: busy after `busyTimeoutMs` is `LOCK_TIMEOUT`, a read-only or damaged
+   * file says so), or null to report it as it is.
+   */
+  describeError?(
+    error: unknown,
+    target: DatabaseTarget,
+    busyTimeoutMs: number | undefined,
+  ): DbDoctorError | null;
 }

@@ -90,7 +90,7 @@ export function renameCandidates(
     if (match)
       out.push({
         rename: { kind: 'table', from: g.name, to: match.name },
-        question: `Is table ${match.name} table ${g.name} renamed? (otherwise ${g.name} is dropped with its rows)`,
+        question: `Is table ${g.name} renamed to ${match.name}? (otherwise ${g.name} is dropped with its rows)`,
       });
   }
   for (const a of Object.values(head.tables)) {
@@ -108,7 +108,7 @@ export function renameCandidates(
       if (match)
         out.push({
           rename: { kind: 'column', table: a.name, from: g.name, to: match.name },
-          question: `Is column ${a.name}.${match.name} column ${g.name} renamed? (otherwise ${g.name} is dropped with its data)`,
+          question: `Is column ${a.name}.${g.name} renamed to ${match.name}? (otherwise ${g.name} is dropped with its data)`,
         });
     }
   }

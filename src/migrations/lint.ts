@@ -4,7 +4,7 @@ import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
 import { type EngineOptions, readOnlyView } from './engine.js';
-import { type LoadedMigration, loadMigration } from './load.js';
+import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
 import { compareFilesWithHistory } from './plan.js';
 
 /** A lint finding of one migration (`IRREVERSIBLE_MIGRATION` and load errors included). */
@@ -58,7 +58,12 @@ export async function lintLoaded(
     if (m.up.kind === 'sql') {
       const linter = dialect.sqlLinter;
       const found = linter
-        ? await linter.lint(m.up.statements, { rows, largeTableRows: large })
+        ? await linter.lint(m.up.statements, {
+            rows,
+            largeTableRows: large,
+            transaction: runsInTransaction(m.up, dialect),
+            conn,
+          })
         : options.sayUnjudged
           ? [
               {

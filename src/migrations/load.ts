@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Dialect } from '../dialects/dialect.js';
+import { loadTsImport } from '../dialects/optional-package.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { invertOperations } from '../ops/inverse.js';
 import type { Operation } from '../ops/types.js';
@@ -225,10 +226,10 @@ function loadOperationsMigration(
 
 async function importDefinition(file: string): Promise<MigrationDefinition> {
   let mod: Record<string, unknown>;
+  const tsImport = /\.m?ts$/.test(file) ? await loadTsImport(path.basename(file), 'Nothing was done.') : null;
   try {
     const url = pathToFileURL(file).href;
-    if (/\.m?ts$/.test(file)) {
-      const { tsImport } = await import('tsx/esm/api');
+    if (tsImport) {
       mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
     } else {
       mod = (await import(url)) as Record<string, unknown>;

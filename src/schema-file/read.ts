@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Connection } from '../dialects/dialect.js';
+import { loadTsImport } from '../dialects/optional-package.js';
 import { type LoadedSchema, loadSchemaInto, loadSchemaScript } from '../dump/index.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import { schemaOfDefinition } from './definition.js';
@@ -79,10 +80,10 @@ export async function readSchemaFileInto(
 async function readDefinitionFile(conn: Connection, file: string, label: string): Promise<LoadedSchema> {
   readText(file);
   let mod: Record<string, unknown>;
+  const tsImport = /\.m?ts$/.test(file) ? await loadTsImport(file, 'Nothing was written.') : null;
   try {
     const url = pathToFileURL(path.resolve(file)).href;
-    if (/\.m?ts$/.test(file)) {
-      const { tsImport } = await import('tsx/esm/api');
+    if (tsImport) {
       mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
     } else mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {

@@ -1,10 +1,25 @@
 /**
- * dbdoctor/sessions: expiring session stores on memory, SQLite and PostgreSQL with one
- * interface, an express-session adapter, and a login throttle shared by every worker.
+ * dbdoctor/sessions: expiring session stores on memory, SQLite, PostgreSQL and Redis with one
+ * interface and one behaviour, an express-session adapter, and a login throttle shared by
+ * every worker.
  */
-export { type ExpressSessionModule, expressSessionStore } from './express.js';
-export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+// The library entry registers the built-in dialects (as the main entry does): their folders
+// hold the session statements.
+import '../dialects/builtin.js';
+
+export type { SessionBackend, StoredSession } from './backend.js';
+export type { SessionDatabaseInput } from './database.js';
+export {
+  cookieTtl,
+  type ExpressSessionModule,
+  type ExpressStoreOptions,
+  expressSessionStore,
+} from './express.js';
+export { MemoryBackend, MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { SESSION_TABLES } from './names.js';
+export type { RedisCommander } from './redis/client.js';
 export { openSessionStore, SqlSessionStore, type SqlStoreOptions } from './sql-store.js';
+export { BackendStore } from './store.js';
 export {
   copySessionMigrations,
   installSessionTables,
@@ -26,7 +41,9 @@ export type {
   SessionData,
   SessionStatus,
   SessionStore,
+  SlideOptions,
   StoreOptions,
+  SweepOptions,
   Ttl,
   Validation,
 } from './types.js';

@@ -1,16 +1,8 @@
 import { DbDoctorError } from '../errors.js';
-import { ExpiryBuckets } from './expiry-buckets.js';
-import { judge, newSession, type StoreSettings, storeSettings } from './lifecycle.js';
-import type {
-  ListOptions,
-  Session,
-  SessionData,
-  SessionStore,
-  StoreOptions,
-  Ttl,
-  Validation,
-} from './types.js';
-import { checkData, checkKey } from './validate.js';
+import { compareCodePoints, type SessionBackend, type StoredSession } from './backend.js';
+import { ExpiryBuckets, type Queued } from './expiry-buckets.js';
+import { BackendStore } from './store.js';
+import type { SessionData, SessionStatus, StoreOptions } from './types.js';
 
 /** Options of the {@link MemoryStore}. */
 export interface MemoryStoreOptions extends StoreOptions {
@@ -20,163 +12,199 @@ export interface MemoryStoreOptions extends StoreOptions {
   sweepIntervalMs?: number;
 }
 
+/** A stored session: the data is JSON text, so nobody can change it but the store. */
+interface Entry extends StoredSession, Queued {}
+
+/** How many sessions one memory sweep step removes before it yields to the event loop. */
+const MEMORY_SWEEP_BATCH = 10_000;
+
 /**
- * Sessions in process memory: O(1) get/set in a Map (kept in least-recently-used order when
- * `maxSessions` bounds it) and expiry through {@link ExpiryBuckets}, so a sweep visits only
- * sessions that are due. A touch does not reschedule: the sweep re-queues a session whose
- * expiry moved on.
- *
- * Returned sessions are the stored objects; treat them as read-only and change them with
- * `update`.
+ * Sessions in process memory: a Map (in least-recently-used order when bounded) of entries
+ * holding their data as JSON text, as express-session's own MemoryStore does, so every
+ * caller gets its own copy and the store holds only what was saved. Expiry goes through
+ * {@link ExpiryBuckets}, which holds each live entry exactly once: memory is bounded by the
+ * live sessions (and `maxSessions`), however often keys are replaced or deleted.
  */
-export class MemoryStore<T extends SessionData = SessionData> implements SessionStore<T> {
-  private readonly sessions = new Map<string, Session<T>>();
-  private readonly due = new ExpiryBuckets<Session<T>>((s) => s.expiresAt);
-  private readonly settings: StoreSettings;
-  private readonly maxSessions: number;
-  /** Only a bounded store needs least-recently-used order (a Map re-insert per use). */
+export class MemoryBackend implements SessionBackend {
+  readonly name = 'memory';
+  readonly sweepBatchSize = MEMORY_SWEEP_BATCH;
+  /** Exposed for the memory-bound tests: the entries and their expiry queue. */
+  readonly sessions = new Map<string, Entry>();
+  readonly due = new ExpiryBuckets<Entry>((e) => e.expiresAt);
   private readonly keepsLruOrder: boolean;
+
+  constructor(private readonly maxSessions: number) {
+    this.keepsLruOrder = Number.isFinite(maxSessions);
+  }
+
+  /** The entry (moved to most recently used when bounded), or undefined. */
+  private use(key: string): Entry | undefined {
+    const e = this.sessions.get(key);
+    if (e !== undefined && this.keepsLruOrder) {
+      this.sessions.delete(key);
+      this.sessions.set(key, e);
+    }
+    return e;
+  }
+
+  private drop(e: Entry): void {
+    this.due.remove(e);
+    this.sessions.delete(e.key);
+  }
+
+  put(s: StoredSession): void {
+    const old = this.sessions.get(s.key);
+    if (old !== undefined) {
+      // Replaced in place: the same entry, moved in the expiry queue only if its bucket changes.
+      old.data = s.data;
+      old.status = s.status;
+      old.createdAt = s.createdAt;
+      old.lastActivity = s.lastActivity;
+      old.expiresAt = s.expiresAt;
+      old.ttlMs = s.ttlMs;
+      this.due.requeue(old);
+      this.use(s.key);
+      return;
+    }
+    const e: Entry = {
+      key: s.key,
+      data: s.data,
+      status: s.status,
+      createdAt: s.createdAt,
+      lastActivity: s.lastActivity,
+      expiresAt: s.expiresAt,
+      ttlMs: s.ttlMs,
+      queuedIn: null,
+      queuedAt: 0,
+    };
+    this.sessions.set(s.key, e);
+    this.due.add(e);
+    if (this.sessions.size > this.maxSessions) {
+      // Map iteration order is insertion order, and every use re-inserts: the first is the LRU.
+      this.drop(this.sessions.values().next().value as Entry);
+    }
+  }
+
+  find(key: string): StoredSession | undefined {
+    // The store only reads the fields and never hands this object out.
+    return this.use(key);
+  }
+
+  removeIfExpired(key: string, now: number): void {
+    const e = this.sessions.get(key);
+    if (e !== undefined && e.expiresAt <= now) this.drop(e);
+  }
+
+  replaceData(
+    key: string,
+    expected: string,
+    data: string,
+    now: number,
+    ttlMs: number | null,
+  ): StoredSession | undefined {
+    const e = this.use(key);
+    if (e === undefined || e.expiresAt <= now || e.data !== expected) return undefined;
+    e.data = data;
+    if (ttlMs !== null) e.ttlMs = ttlMs;
+    e.lastActivity = now;
+    e.expiresAt = now + e.ttlMs;
+    // A shorter TTL can move the due time earlier than the bucket it is queued in.
+    if (ttlMs !== null) this.due.requeue(e);
+    return { ...e };
+  }
+
+  slide(key: string, now: number, ttlMs: number | null, status: SessionStatus | null): boolean {
+    const e = this.use(key);
+    if (e === undefined || e.expiresAt <= now) return false;
+    if (status !== null) e.status = status;
+    if (ttlMs !== null) e.ttlMs = ttlMs;
+    e.lastActivity = now;
+    e.expiresAt = now + e.ttlMs;
+    // A later due time is found by the sweep (it re-queues); an earlier one must move now.
+    if (ttlMs !== null) this.due.requeue(e);
+    return true;
+  }
+
+  removeLive(key: string, now: number): boolean {
+    const e = this.sessions.get(key);
+    if (e === undefined) return false;
+    this.drop(e);
+    return e.expiresAt > now;
+  }
+
+  sweepStep(now: number, limit: number): { removed: number; done: boolean } {
+    let removed = 0;
+    const visited = this.due.drain(
+      now,
+      (e) => {
+        if (e.expiresAt <= now) {
+          this.sessions.delete(e.key);
+          removed++;
+        } else {
+          this.due.add(e); // touched since it was queued: wait for the new time
+        }
+      },
+      limit,
+    );
+    return { removed, done: visited < limit };
+  }
+
+  list(
+    now: number,
+    status: SessionStatus | null,
+    includeExpired: boolean,
+    limit: number,
+    offset: number,
+  ): StoredSession[] {
+    const out: Entry[] = [];
+    for (const e of this.sessions.values()) {
+      if (status !== null && e.status !== status) continue;
+      if (!includeExpired && e.expiresAt <= now) continue;
+      out.push(e);
+    }
+    out.sort((a, b) => b.lastActivity - a.lastActivity || compareCodePoints(a.key, b.key));
+    return out.slice(offset, offset + limit);
+  }
+
+  count(now: number): number {
+    let n = 0;
+    for (const e of this.sessions.values()) if (e.expiresAt > now) n++;
+    return n;
+  }
+
+  clear(): void {
+    this.sessions.clear();
+    this.due.clear();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Sessions in process memory, with the same semantics as every other backend. Callers get
+ * their own copies of the data (the store keeps JSON text), so a request's unsaved change is
+ * never seen by another request. Optional `maxSessions` (least recently used out first) and
+ * `sweepIntervalMs` (an unref'd timer).
+ */
+export class MemoryStore<T extends SessionData = SessionData> extends BackendStore<T> {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.settings = storeSettings(options);
-    this.maxSessions = options.maxSessions ?? Number.POSITIVE_INFINITY;
-    this.keepsLruOrder = Number.isFinite(this.maxSessions);
-    if (!(this.maxSessions >= 1)) {
+    const maxSessions = options.maxSessions ?? Number.POSITIVE_INFINITY;
+    if (!(maxSessions >= 1)) {
       throw new DbDoctorError('BAD_OPTION', `maxSessions must be at least 1 (got ${options.maxSessions}).`, {
         unchanged: 'No store was created.',
         hint: 'Leave it out for an unbounded store.',
       });
     }
+    super(new MemoryBackend(maxSessions), options);
     if (options.sweepIntervalMs !== undefined) {
-      this.timer = setInterval(() => void this.sweep(), options.sweepIntervalMs);
+      this.timer = setInterval(() => void this.sweep().catch(() => {}), options.sweepIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** The live session (moved to most recently used), or undefined; removes an expired one. */
-  private live(key: string, now: number): Session<T> | undefined {
-    const s = this.sessions.get(key);
-    if (s === undefined) return undefined;
-    if (s.expiresAt <= now) {
-      this.sessions.delete(key);
-      return undefined;
-    }
-    if (this.keepsLruOrder) {
-      this.sessions.delete(key);
-      this.sessions.set(key, s);
-    }
-    return s;
-  }
-
-  async create(key: string | null | undefined, data: T, options: { ttl?: Ttl } = {}): Promise<Session<T>> {
-    const session = newSession(key, data, options.ttl, this.settings);
-    const k = session.key;
-    if (this.keepsLruOrder) this.sessions.delete(k);
-    this.sessions.set(k, session);
-    this.due.add(session);
-    if (this.sessions.size > this.maxSessions) {
-      // Map iteration order is insertion order, and every use re-inserts: the first is the LRU.
-      const oldest = this.sessions.keys().next().value as string;
-      this.sessions.delete(oldest);
-    }
-    return session;
-  }
-
-  async get(key: string): Promise<Session<T> | null> {
-    return this.live(checkKey(key), this.settings.clock()) ?? null;
-  }
-
-  async update(key: string, patch: Partial<T>): Promise<Session<T> | null> {
-    const now = this.settings.clock();
-    const s = this.live(checkKey(key), now);
-    if (!s) return null;
-    const data = checkData({ ...s.data, ...patch } as T, this.settings.maxBytes);
-    s.data = data;
-    s.lastActivity = now;
-    s.expiresAt = now + s.ttlMs;
-    return s;
-  }
-
-  async touch(key: string): Promise<boolean> {
-    const now = this.settings.clock();
-    const s = this.live(checkKey(key), now);
-    if (!s) return false;
-    s.lastActivity = now;
-    s.expiresAt = now + s.ttlMs;
-    return true;
-  }
-
-  private async setStatus(key: string, status: Session['status']): Promise<boolean> {
-    const now = this.settings.clock();
-    const s = this.live(checkKey(key), now);
-    if (!s) return false;
-    s.status = status;
-    s.lastActivity = now;
-    s.expiresAt = now + s.ttlMs;
-    return true;
-  }
-
-  complete(key: string): Promise<boolean> {
-    return this.setStatus(key, 'completed');
-  }
-
-  abandon(key: string): Promise<boolean> {
-    return this.setStatus(key, 'abandoned');
-  }
-
-  async validate(key: string): Promise<Validation<T>> {
-    const k = checkKey(key);
-    const verdict = judge(this.sessions.get(k), this.settings.clock());
-    if (!verdict.valid && verdict.reason === 'expired') this.sessions.delete(k);
-    return verdict;
-  }
-
-  async delete(key: string): Promise<boolean> {
-    return this.sessions.delete(checkKey(key));
-  }
-
-  async sweep(): Promise<number> {
-    const now = this.settings.clock();
-    let removed = 0;
-    this.due.drain(now, (session) => {
-      if (this.sessions.get(session.key) !== session) return; // replaced or deleted since
-      if (session.expiresAt <= now) {
-        this.sessions.delete(session.key);
-        removed++;
-      } else {
-        this.due.add(session); // touched since: wait for the new time
-      }
-    });
-    return removed;
-  }
-
-  async list(options: ListOptions = {}): Promise<Session<T>[]> {
-    const now = this.settings.clock();
-    const out: Session<T>[] = [];
-    for (const s of this.sessions.values()) {
-      if (options.status && s.status !== options.status) continue;
-      if (!options.includeExpired && s.expiresAt <= now) continue;
-      out.push(s);
-    }
-    out.sort((a, b) => b.lastActivity - a.lastActivity);
-    const offset = options.offset ?? 0;
-    return out.slice(offset, options.limit === undefined ? undefined : offset + options.limit);
-  }
-
-  async count(): Promise<number> {
-    const now = this.settings.clock();
-    let n = 0;
-    for (const s of this.sessions.values()) if (s.expiresAt > now) n++;
-    return n;
-  }
-
-  async clear(): Promise<void> {
-    this.sessions.clear();
-    this.due.clear();
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DialectName } from '../dialects/dialect.js';
-import '../dialects/builtin.js';
 import { dialectOfInput } from '../dialects/open.js';
+import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { type MigrateOptions, type MigrateResult, migrate } from '../migrations/apply.js';
 
+import { sessionStorageOf } from './database.js';
 import { SESSIONS_HISTORY_TABLE } from './names.js';
 
 export { SESSIONS_HISTORY_TABLE };
@@ -17,6 +18,8 @@ export { SESSIONS_HISTORY_TABLE };
  * with the rest, or apply them in their own namespace with {@link installSessionTables}.
  */
 export function sessionMigrationsDir(dialect: DialectName): string {
+  // A dialect without session storage has no session tables: BAD_DATABASE, naming it.
+  sessionStorageOf(dialectNamed(dialect), 'no session tables are shipped for it');
   return fileURLToPath(new URL(`../../sessions-migrations/${dialect}/`, import.meta.url));
 }
 

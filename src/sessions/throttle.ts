@@ -1,26 +1,31 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import type pg from 'pg';
 import { parseDuration } from '../config/duration.js';
+import { DbDoctorError, errorMessage } from '../errors.js';
+import type { ThrottleBackend, ThrottleCounts, ThrottleRules } from './backend.js';
 import { type SessionDatabaseInput, withSessionDatabase } from './database.js';
-import { missingTables } from './sql-backend.js';
 import type { Ttl } from './types.js';
 import { checkKey } from './validate.js';
 
+export type { ThrottleBackend, ThrottleCounts, ThrottleRules } from './backend.js';
+
 /** Options of {@link openLoginThrottle}. */
 export interface ThrottleOptions {
-  /** Failures within `window` that lock the key. Default 5. */
+  /** Failures within any span of `window` that lock the key (1 to 10,000). Default 5. */
   maxFailures?: number;
-  /** The window failures are counted in. Default 15 minutes. */
+  /** The sliding window failures are counted in. Default 15 minutes. */
   window?: Ttl;
   /** How long a key stays locked. Default 15 minutes. */
   lockFor?: Ttl;
+  /** Milliseconds since the epoch; inject one in tests so they never sleep. Default Date.now. */
   clock?: () => number;
   cwd?: string;
+  /** Redis: prefix of every key dbdoctor uses (default `dbdoctor:`, or the URL's `?prefix=`). */
+  keyPrefix?: string;
 }
 
 /** Where a key stands. */
 export interface ThrottleState {
   allowed: boolean;
+  /** Failures in the window that ends now. */
   failures: number;
   /** Epoch ms until which the key is locked, or null. */
   lockedUntil: number | null;
@@ -28,7 +33,13 @@ export interface ThrottleState {
   retryAfterMs: number;
 }
 
-/** A login throttle whose counts live in the database, so every worker shares them (report 003). */
+/**
+ * A login throttle whose counts live in the database, so every worker shares them (report
+ * 003). The window slides exactly: the times of the latest `maxFailures` failures are kept;
+ * the failure that makes `maxFailures` within the window locks the key for `lockFor`, and a
+ * key is refused while locked or while its window holds `maxFailures` failures, so no span
+ * of `window` ever holds more than `maxFailures` allowed failures.
+ */
 export interface LoginThrottle {
   /** Records one failure, atomically, and returns the state after it. */
   hit(key: string): Promise<ThrottleState>;
@@ -39,136 +50,130 @@ export interface LoginThrottle {
   close(): Promise<void>;
 }
 
-// One statement per hit: the upsert decides "new window or one more failure" and "lock now"
-// under the row's write lock, so concurrent hits from many processes are all counted.
-const HIT_SQL = (p: (n: number) => string) => `
-INSERT INTO dbdoctor_login_attempts AS a (key, failures, window_start, locked_until)
-VALUES (${p(1)}, 1, ${p(2)}, CASE WHEN 1 >= ${p(4)} THEN ${p(2)} + ${p(5)} ELSE NULL END)
-ON CONFLICT (key) DO UPDATE SET
-  failures = CASE WHEN a.window_start <= ${p(2)} - ${p(3)} THEN 1 ELSE a.failures + 1 END,
-  window_start = CASE WHEN a.window_start <= ${p(2)} - ${p(3)} THEN ${p(2)} ELSE a.window_start END,
-  locked_until = CASE
-    WHEN (CASE WHEN a.window_start <= ${p(2)} - ${p(3)} THEN 1 ELSE a.failures + 1 END) >= ${p(4)}
-      AND (a.locked_until IS NULL OR a.locked_until <= ${p(2)}) THEN ${p(2)} + ${p(5)}
-    ELSE a.locked_until END
-RETURNING failures, window_start, locked_until`;
-
-interface Counts {
-  failures: number | string;
-  window_start: number | string;
-  locked_until: number | string | null;
+function whole(value: unknown, what: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  throw new DbDoctorError(
+    'BAD_OPTION',
+    `${what} must be a whole number from ${min} to ${max} (got ${String(value)}).`,
+    {
+      unchanged: 'No throttle was opened.',
+      hint: `Leave ${what} out for the default.`,
+    },
+  );
 }
 
-class DatabaseThrottle implements LoginThrottle {
-  private readonly max: number;
-  private readonly windowMs: number;
-  private readonly lockMs: number;
+function positiveDuration(value: Ttl | undefined, what: string): number {
+  const ms = parseDuration(value ?? '15m', what);
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new DbDoctorError(
+      'BAD_DURATION',
+      `Invalid ${what}: "${String(value)}" (it must be at least 1 ms).`,
+      {
+        unchanged: 'No throttle was opened.',
+        hint: 'Use a positive number of milliseconds or a string like 15m.',
+      },
+    );
+  }
+  return ms;
+}
+
+class Throttle implements LoginThrottle {
+  private readonly rules: ThrottleRules;
   private readonly clock: () => number;
 
   constructor(
-    private readonly run: (sql: 'hit' | 'check' | 'reset', params: unknown[]) => Promise<Counts | undefined>,
-    private readonly onClose: () => Promise<void>,
+    private readonly backend: ThrottleBackend,
     options: ThrottleOptions,
   ) {
-    this.max = options.maxFailures ?? 5;
-    this.windowMs = parseDuration(options.window ?? '15m', 'throttle window');
-    this.lockMs = parseDuration(options.lockFor ?? '15m', 'throttle lock');
-    this.clock = options.clock ?? Date.now;
+    this.rules = {
+      max: whole(options.maxFailures, 'maxFailures', 1, 10_000, 5),
+      windowMs: positiveDuration(options.window, 'throttle window'),
+      lockMs: positiveDuration(options.lockFor, 'throttle lock'),
+    };
+    // Read Date.now at each call (not once here), so a clock mocked later is seen too.
+    this.clock = options.clock ?? (() => Date.now());
   }
 
-  private state(row: Counts | undefined, now: number): ThrottleState {
-    if (!row) return { allowed: true, failures: 0, lockedUntil: null, retryAfterMs: 0 };
-    const lockedUntil = row.locked_until === null ? null : Number(row.locked_until);
-    const inWindow = Number(row.window_start) > now - this.windowMs;
-    const locked = lockedUntil !== null && lockedUntil > now;
+  private async guard<R>(op: string, write: boolean, run: () => Promise<R>): Promise<R> {
+    try {
+      return await run();
+    } catch (e) {
+      if (e instanceof DbDoctorError) throw e;
+      throw new DbDoctorError(
+        'SESSION_STORE_FAILED',
+        `The ${this.backend.name} login throttle failed during ${op}: ${errorMessage(e)}`,
+        {
+          unchanged: write
+            ? 'The database did not confirm the change: it may or may not have been applied.'
+            : 'Nothing was changed.',
+          hint: `Check that the ${this.backend.name} server is reachable and the session tables are installed, then retry.`,
+          cause: e,
+        },
+      );
+    }
+  }
+
+  /**
+   * A key is refused while it is locked, and while the window ending now already holds
+   * `maxFailures` failures (so a lock shorter than the window never lets a span hold more);
+   * it may try again when both have passed.
+   */
+  private state(counts: ThrottleCounts | undefined, now: number): ThrottleState {
+    const { max, windowMs } = this.rules;
+    const inWindow = (counts?.times ?? [])
+      .filter((t) => t > now - windowMs && t <= now)
+      .sort((a, b) => a - b);
+    const lockedUntil = counts?.lockedUntil ?? null;
+    const lockWait = lockedUntil !== null && lockedUntil > now ? lockedUntil - now : 0;
+    const windowWait =
+      inWindow.length >= max ? (inWindow[inWindow.length - max] as number) + windowMs - now : 0;
+    const retryAfterMs = Math.max(lockWait, windowWait);
     return {
-      allowed: !locked,
-      failures: inWindow ? Number(row.failures) : 0,
-      lockedUntil: locked ? lockedUntil : null,
-      retryAfterMs: locked ? lockedUntil - now : 0,
+      allowed: retryAfterMs === 0,
+      failures: inWindow.length,
+      lockedUntil: retryAfterMs === 0 ? null : now + retryAfterMs,
+      retryAfterMs,
     };
   }
 
-  async hit(key: string): Promise<ThrottleState> {
-    const now = this.clock();
-    return this.state(await this.run('hit', [checkKey(key), now, this.windowMs, this.max, this.lockMs]), now);
+  hit(key: string): Promise<ThrottleState> {
+    return this.guard('hit', true, async () => {
+      const k = checkKey(key);
+      const now = this.clock();
+      return this.state(await this.backend.hit(k, now, this.rules), now);
+    });
   }
 
-  async check(key: string): Promise<ThrottleState> {
-    const now = this.clock();
-    return this.state(await this.run('check', [checkKey(key)]), now);
+  check(key: string): Promise<ThrottleState> {
+    return this.guard('check', false, async () => {
+      const k = checkKey(key);
+      const counts = await this.backend.read(k);
+      return this.state(counts, this.clock());
+    });
   }
 
-  async reset(key: string): Promise<void> {
-    await this.run('reset', [checkKey(key)]);
+  reset(key: string): Promise<void> {
+    return this.guard('reset', true, async () => this.backend.reset(checkKey(key)));
   }
 
   close(): Promise<void> {
-    return this.onClose();
+    return this.guard('close', false, () => this.backend.close());
   }
 }
 
-const CHECK_SQL = (p: (n: number) => string) =>
-  `SELECT failures, window_start, locked_until FROM dbdoctor_login_attempts WHERE key = ${p(1)}`;
-const RESET_SQL = (p: (n: number) => string) => `DELETE FROM dbdoctor_login_attempts WHERE key = ${p(1)}`;
-
-function sqliteThrottle(db: BetterSqlite3.Database, onClose: () => Promise<void>, options: ThrottleOptions) {
-  // Named parameters let the SQL reuse a value by name, as PostgreSQL's $n do.
-  const p = (n: number) => `@p${n}`;
-  let statements: Record<string, BetterSqlite3.Statement>;
-  try {
-    statements = {
-      hit: db.prepare(HIT_SQL(p)),
-      check: db.prepare(CHECK_SQL(p)),
-      reset: db.prepare(RESET_SQL(p)),
-    };
-  } catch (e) {
-    throw missingTables(e);
-  }
-  const run = async (which: 'hit' | 'check' | 'reset', params: unknown[]) => {
-    const stmt = statements[which]!;
-    const named = Object.fromEntries(params.map((v, i) => [`p${i + 1}`, v]));
-    if (which !== 'reset') return stmt.get(named) as Counts | undefined;
-    stmt.run(named);
-    return undefined;
-  };
-  return new DatabaseThrottle(run, onClose, options);
-}
-
-function postgresThrottle(
-  db: Pick<pg.Pool, 'query'>,
-  onClose: () => Promise<void>,
-  options: ThrottleOptions,
-) {
-  const p = (n: number) => (n === 1 ? `$${n}::text` : `$${n}::bigint`);
-  const sql = { hit: HIT_SQL(p), check: CHECK_SQL(p), reset: RESET_SQL(p) };
-  const run = async (which: 'hit' | 'check' | 'reset', params: unknown[]) => {
-    try {
-      const res = await db.query<Counts & pg.QueryResultRow>({
-        name: `dbdoctor_throttle_${which}`,
-        text: sql[which],
-        values: params,
-      });
-      return res.rows[0];
-    } catch (e) {
-      if ((e as { code?: string }).code === '42P01') throw missingTables(e);
-      throw e;
-    }
-  };
-  return new DatabaseThrottle(run, onClose, options);
-}
-
-/** Opens a login throttle on a URL, a better-sqlite3 Database or a pg Pool/Client. */
+/**
+ * Opens a login throttle on a URL (`sqlite:`, `postgres://`, `redis://`), a driver handle of
+ * a dialect with session storage (a better-sqlite3 Database, a pg Pool or Client) or a
+ * node-redis client.
+ */
 export async function openLoginThrottle(
   database: SessionDatabaseInput,
   options: ThrottleOptions = {},
 ): Promise<LoginThrottle> {
   return withSessionDatabase(
     database,
-    { cwd: options.cwd, poolSize: 5, applicationName: 'dbdoctor throttle' },
-    (opened) =>
-      opened.dialect === 'sqlite'
-        ? sqliteThrottle(opened.db, opened.close, options)
-        : postgresThrottle(opened.pool, opened.close, options),
+    { cwd: options.cwd, poolSize: 5, applicationName: 'dbdoctor throttle', keyPrefix: options.keyPrefix },
+    (opened) => new Throttle(opened.throttleBackend(), options),
   );
 }

@@ -112,7 +112,8 @@ async function columns(db: TestDatabase, table: string): Promise<string[]> {
       ? await rawQuery(db, `SELECT name FROM pragma_table_info('${table}') ORDER BY cid`)
       : await rawQuery(
           db,
-          `SELECT column_name AS name FROM information_schema.columns WHERE table_name = '${table}' ORDER BY ordinal_position`,
+          // The database's own schema: MySQL's information_schema lists every database's tables.
+          `SELECT column_name AS name FROM information_schema.columns WHERE table_name = '${table}' AND table_schema = ${db.dialect === 'mysql' ? 'DATABASE()' : 'current_schema()'} ORDER BY ordinal_position`,
         );
   return rows.map((r) => String(r.name));
 }
@@ -171,7 +172,7 @@ for (const dialect of DIALECTS) {
           const sim = await run('apply', '--to', spec.ids[1], '--history-table', 'tool_sim');
           assert.equal(sim.code, 0, sim.stderr);
           await rawQuery(db, 'DROP TABLE tool_sim');
-          if (dialect === 'sqlite') await rawQuery(db, 'DROP TABLE IF EXISTS tool_sim_lock');
+          await rawQuery(db, 'DROP TABLE IF EXISTS tool_sim_lock'); // SQLite's and MySQL's lock owner row
           const t = tool as Tool;
           await createToolTable(db, t);
           await recordAsTool(db, t, cwd, spec.ran);
@@ -240,7 +241,7 @@ for (const dialect of DIALECTS) {
           const run = (...args: string[]) => cli([...args, '--url', db.url], { cwd });
           assert.equal((await run('apply', '--to', '20240101000002', '--history-table', 'tool_sim')).code, 0);
           await rawQuery(db, 'DROP TABLE tool_sim');
-          if (dialect === 'sqlite') await rawQuery(db, 'DROP TABLE IF EXISTS tool_sim_lock');
+          await rawQuery(db, 'DROP TABLE IF EXISTS tool_sim_lock'); // SQLite's and MySQL's lock owner row
           await createToolTable(db, tool);
           const ran: Ran[] =
             tool === 'knex'

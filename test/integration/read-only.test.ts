@@ -58,6 +58,19 @@ async function objects(db: TestDatabase): Promise<string[]> {
     const rows = await rawQuery(db, 'SELECT type, name FROM sqlite_master ORDER BY type, name');
     return rows.map((r) => `${r.type} ${r.name}`);
   }
+  if (db.dialect === 'mysql') {
+    // The test database's tables, views, indexes, triggers and routines (MySQL has no sequences
+    // or schemas inside a database).
+    const rows = await rawQuery(
+      db,
+      `SELECT CONCAT('relation ', table_type, ' ', table_name) AS o FROM information_schema.tables WHERE table_schema = DATABASE()
+       UNION ALL SELECT CONCAT('index ', table_name, '.', index_name, ' ', seq_in_index) FROM information_schema.statistics WHERE table_schema = DATABASE()
+       UNION ALL SELECT CONCAT('trigger ', trigger_name) FROM information_schema.triggers WHERE trigger_schema = DATABASE()
+       UNION ALL SELECT CONCAT('routine ', routine_name) FROM information_schema.routines WHERE routine_schema = DATABASE()
+       ORDER BY 1`,
+    );
+    return rows.map((r) => String(r.o));
+  }
   const rows = await rawQuery(
     db,
     `SELECT 'relation ' || n.nspname || '.' || c.relname AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -130,7 +143,7 @@ describe('read-only commands create nothing', () => {
         const run = (args: string[]) => cli([...args, '--url', db.url, '--no-backup'], { cwd, env });
         assert.equal((await run(['apply', '--to', '001'])).code, 0);
         // A database apply never took the lock on (migrated by an older runner): no lock table.
-        if (dialect === 'sqlite') await rawExec(db, 'DROP TABLE dbdoctor_migrations_lock');
+        if (dialect !== 'postgres') await rawExec(db, 'DROP TABLE dbdoctor_migrations_lock');
         const files = listing(db.dir).filter((l) => !l.startsWith('user-cache'));
         const before = await objects(db);
         assert.ok(before.some((o) => /\bt$/.test(o)));

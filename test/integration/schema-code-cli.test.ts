@@ -109,6 +109,7 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
         'file',
         'fingerprint',
         'format',
+        'ok',
         'tables',
         'unchanged',
       ]);

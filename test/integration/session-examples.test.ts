@@ -14,19 +14,17 @@ import {
   TrailSelectionFlow,
 } from '../../examples/sessions/trail-selection.js';
 import {
-  installSessionTables,
   MemoryStore,
   openSessionStore,
   type SessionData,
   type SessionStore,
 } from '../../src/sessions/index.js';
 import {
-  createTestDatabase,
-  DIALECTS,
-  pendingOn,
-  SESSIONS_PENDING,
-  type TestDatabase,
-} from '../helpers/databases.js';
+  type BackendUnderTest,
+  backendUnderTest,
+  SESSION_BACKENDS,
+  sessionsPendingOn,
+} from '../helpers/session-backends.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -53,35 +51,30 @@ function testCatalog() {
   return { catalog, active };
 }
 
-type Backend = 'memory' | (typeof DIALECTS)[number];
-
-for (const backend of ['memory', ...DIALECTS] as Backend[]) {
-  describe(`examples/sessions on ${backend}`, pendingOn(backend, SESSIONS_PENDING), () => {
-    let db: TestDatabase | null = null;
+for (const backend of SESSION_BACKENDS) {
+  describe(`examples/sessions on ${backend}`, sessionsPendingOn(backend), () => {
+    let b: BackendUnderTest;
     const clock = manualClock();
     const stores: SessionStore<SessionData>[] = [];
     let shared: MemoryStore | null = null;
-    /** A store as one worker would open it (SQL backends: a separate connection each time). */
+    /** A store as one worker would open it (shared backends: a separate connection each time). */
     async function openStore<T extends SessionData>(): Promise<SessionStore<T>> {
       if (backend === 'memory') {
         shared ??= new MemoryStore({ clock: clock.now });
         return shared as unknown as SessionStore<T>;
       }
-      const s = await openSessionStore<T>((db as TestDatabase).url, { clock: clock.now });
+      const s = await openSessionStore<T>(b.url as string, { clock: clock.now });
       stores.push(s as unknown as SessionStore<SessionData>);
       return s;
     }
 
     before(async () => {
-      if (backend !== 'memory') {
-        db = await createTestDatabase(backend);
-        await installSessionTables({ database: db.url });
-      }
+      b = await backendUnderTest(backend);
     });
     after(async () => {
       for (const s of stores) await s.close();
       await shared?.close();
-      await db?.drop();
+      await b.drop();
     });
 
     it('report 001: menu, my trails, library pages, selection; every text slides the 30-minute expiry', async () => {

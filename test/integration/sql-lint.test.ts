@@ -1,6 +1,7 @@
 /**
  * `lint` judges SQL migrations (issue 13, item 7): on PostgreSQL with PostgreSQL's own parser
- * (libpg-query), on SQLite it says it cannot; row counts are stated truly ("more than 100000
+ * (libpg-query), on SQLite with SQLite's own lexing rules (rebuilds and what they do to
+ * referencing rows); row counts are stated truly ("more than 100000
  * rows", never "about 100001 rows" for 300,000). Through the built CLI.
  */
 import assert from 'node:assert/strict';
@@ -110,19 +111,104 @@ ALTER TABLE t ADD CONSTRAINT d_pos CHECK (d >= 0) NOT VALID;`,
   );
 
   it(
-    'sqlite: SQL migrations are said not to be judged, and lint still passes',
+    "sqlite: table rebuilds, DROP TABLE firing ON DELETE, DROP COLUMN rewrites, read with SQLite's lexer; true row counts",
     onlyOn('sqlite'),
     async () => {
       const db = await createTestDatabase('sqlite');
       try {
-        const dir = writeMigrations(db.dir, { '001_a.sql': sqlMigration('CREATE TABLE a (id INTEGER);') });
-        const r = await cli(['lint', '--url', db.url, '--dir', dir], { cwd: db.dir });
-        assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stdout, /info \[sql-not-judged\] 001_a: SQL migrations are not linted on sqlite/);
-        // apply does not repeat it.
-        const apply = await cli(['apply', '--url', db.url, '--dir', dir, '--no-backup'], { cwd: db.dir });
+        const rebuildParent = `CREATE TABLE new_parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');
+INSERT INTO new_parent (id, name) SELECT id, coalesce(name, '') FROM parent;
+DROP TABLE parent;
+ALTER TABLE new_parent RENAME TO parent;`;
+        const dir = writeMigrations(db.dir, {
+          '001_setup.sql': sqlMigration(
+            `CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);
+INSERT INTO parent VALUES (1, 'p');
+INSERT INTO child VALUES (1, 1);
+CREATE TABLE big (id INTEGER PRIMARY KEY, a TEXT);
+WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 300) INSERT INTO big SELECT n, 'x' FROM g;
+CREATE TABLE exact (id INTEGER PRIMARY KEY, c TEXT);
+WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 100) INSERT INTO exact SELECT n, 'x' FROM g;
+CREATE TABLE lonely (id INTEGER PRIMARY KEY);
+INSERT INTO lonely VALUES (1);
+CREATE TABLE ref2 (id INTEGER PRIMARY KEY, lonely_id INTEGER REFERENCES lonely (id));
+INSERT INTO ref2 VALUES (1, 1);`,
+          ),
+          '002_rebuild.sql': sqlMigration(
+            `${rebuildParent}
+-- DROP TABLE child; in a comment is not a statement
+CREATE TABLE "new big" (id INTEGER PRIMARY KEY, a TEXT NOT NULL);
+INSERT INTO "new big" SELECT id, a FROM big WHERE a <> 'DROP TABLE child';
+DROP TABLE main.big;
+ALTER TABLE "new big" RENAME TO big;
+ALTER TABLE exact DROP COLUMN c;`,
+          ),
+          '003_notx.sql': sqlMigration(rebuildParent).replace(
+            '-- migrate:up',
+            '-- migrate:up transaction:false',
+          ),
+          '004_aside.sql': sqlMigration(
+            `ALTER TABLE lonely RENAME TO lonely_old;
+CREATE TABLE lonely (id INTEGER PRIMARY KEY, note TEXT);
+INSERT INTO lonely (id) SELECT id FROM lonely_old;
+DROP TABLE lonely_old;`,
+          ),
+          '005_drop.sql': sqlMigration('DROP TABLE parent;'),
+          '006_odd.sql': sqlMigration('PRAGMA writable_schema = ON;'),
+          '007_notx_off.sql': sqlMigration(
+            `PRAGMA foreign_keys = OFF;\n${rebuildParent}\nPRAGMA foreign_key_check;\nPRAGMA foreign_keys = ON;`,
+          ).replace('-- migrate:up', '-- migrate:up transaction:false'),
+        });
+        const run = (...a: string[]) =>
+          cli([...a, '--url', db.url, '--dir', dir, '--large-table-rows', '100'], { cwd: db.dir });
+        assert.equal(
+          (await cli(['apply', '--to', '001', '--url', db.url, '--dir', dir, '--no-backup'])).code,
+          0,
+        );
+        const r = await run('lint', '--json');
+        assert.equal(r.code, 1, r.stderr);
+        const findings = r.json<{ ok: boolean; findings: (Finding & { table?: string })[] }>().findings;
+        assert.deepEqual(
+          findings.map((f) => [f.migration, f.severity, f.id, f.table]),
+          [
+            ['002_rebuild', 'info', 'rebuild-unsafe-by-hand', 'parent'],
+            ['002_rebuild', 'warning', 'table-rebuild', 'big'],
+            ['002_rebuild', 'warning', 'breaking-change', 'exact'],
+            ['002_rebuild', 'warning', 'drop-column-rewrites-table', 'exact'],
+            ['003_notx', 'error', 'drop-table-fires-foreign-keys', 'parent'],
+            ['004_aside', 'error', 'rebuild-renames-referenced-table', 'lonely'],
+            ['005_drop', 'warning', 'breaking-change', 'parent'],
+            ['005_drop', 'warning', 'drop-table-leaves-orphans', 'parent'],
+            ['006_odd', 'info', 'sql-not-judged', undefined],
+          ],
+        );
+        const byId = (id: string) => findings.find((f) => f.id === id)!.message;
+        // Counted up to 101: 300 rows are "more than 100", exactly 100 are "100 rows".
+        assert.match(byId('table-rebuild'), /more than 100 rows copied/);
+        assert.match(byId('drop-column-rewrites-table'), /rewrites every row \(100 rows\)/);
+        assert.doesNotMatch(r.stdout, /about|101 rows/);
+        assert.match(byId('drop-table-fires-foreign-keys'), /deletes the referencing rows of "child"/);
+        assert.match(byId('rebuild-renames-referenced-table'), /REFERENCES of "ref2" to "lonely_old"/);
+        assert.match(byId('sql-not-judged'), /writable_schema/);
+        // apply runs the same checks: 002 passes (warnings), and keeps the CASCADE child row.
+        const apply = await cli(['apply', '--to', '002', '--url', db.url, '--dir', dir, '--no-backup'], {
+          cwd: db.dir,
+        });
         assert.equal(apply.code, 0, apply.stderr);
-        assert.doesNotMatch(apply.stderr, /sql-not-judged/);
+        const left = await cli(['apply', '--to', '003', '--url', db.url, '--dir', dir, '--no-backup'], {
+          cwd: db.dir,
+        });
+        assert.equal(left.code, 1);
+        assert.match(left.stderr, /LINT_FAILED[\s\S]*drop-table-fires-foreign-keys/);
+        const { default: Database } = await import('better-sqlite3');
+        const conn = new Database(db.url.slice('sqlite:'.length), { readonly: true });
+        try {
+          assert.deepEqual(conn.prepare('SELECT id, parent_id FROM child').all(), [{ id: 1, parent_id: 1 }]);
+          assert.equal((conn.prepare('SELECT count(*) AS n FROM big').get() as { n: number }).n, 300);
+        } finally {
+          conn.close();
+        }
       } finally {
         await db.drop();
       }

@@ -248,6 +248,99 @@ INSERT INTO child (parent_id) VALUES (1), (99);`,
     }
   });
 
+  it('dbdoctor sql prints a rebuild that is safe to run by hand: run with the driver, it keeps the ON DELETE CASCADE child row, exactly as apply does', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = project(
+        db,
+        `CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);
+INSERT INTO parent VALUES (1, 'a'), (2, 'b');
+INSERT INTO child (parent_id) VALUES (1), (2), (2);`,
+        [
+          [
+            alterColumn(
+              'parent',
+              'name',
+              { nullable: false, default: 'x' },
+              { nullable: true, default: null },
+            ),
+          ],
+        ],
+      );
+      // A hand-written rebuild in SQL is wrapped the same way.
+      fs.writeFileSync(
+        path.join(dir, '003_by_hand.sql'),
+        sqlFile(`CREATE TABLE new_parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);
+INSERT INTO new_parent (id, name) SELECT id, name FROM parent;
+DROP TABLE parent;
+ALTER TABLE new_parent RENAME TO parent;`),
+      );
+      await migrate({ database: db.url, dir, backup: { enabled: false }, to: '001' });
+      const file = _file(db);
+      const byHand = path.join(db.dir, 'by-hand.sqlite');
+      fs.copyFileSync(file, byHand);
+      const r = await cli(['sql', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /-- 002_change\nPRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE "dbdoctor_rebuild_parent"[\s\S]*INSERT INTO "dbdoctor_rebuild_parent"[\s\S]*DROP TABLE "parent";[\s\S]*PRAGMA foreign_key_check;\nCOMMIT;\nPRAGMA foreign_keys = ON;\n/,
+      );
+      assert.match(r.stdout, /-- 003_by_hand\nPRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE new_parent/);
+      assert.match(r.stdout, /dbdoctor stamp 003/);
+
+      const children = (f: string) => {
+        const c = new Database(f, { readonly: true });
+        try {
+          return c.prepare('SELECT id, parent_id FROM child ORDER BY id').all();
+        } finally {
+          c.close();
+        }
+      };
+      const before = children(byHand);
+      assert.equal(before.length, 3);
+
+      // The same statements without the wrapping, as they used to be printed, delete the children.
+      const bare = path.join(db.dir, 'bare.sqlite');
+      fs.copyFileSync(file, bare);
+      const raw = new Database(bare);
+      assert.equal(raw.pragma('foreign_keys', { simple: true }), 1, 'the driver enforces foreign keys');
+      const json = (await cli(['sql', '--json', '--url', db.url, '--dir', dir])).json<{
+        script: string;
+        migrations: { statements: string[] }[];
+      }>();
+      assert.equal(json.script.trimEnd(), r.stdout.trimEnd(), '--json carries the same script');
+      raw.exec(`BEGIN;\n${json.migrations[0]!.statements.map((x) => `${x};`).join('\n')}\nCOMMIT;`);
+      raw.close();
+      assert.deepEqual(children(bare), [], 'unwrapped, DROP TABLE fired ON DELETE CASCADE');
+
+      // The printed script, run with the driver (foreign keys on, as it opens every database).
+      const hand = new Database(byHand);
+      assert.equal(hand.pragma('foreign_keys', { simple: true }), 1);
+      hand.exec(r.stdout);
+      assert.equal(hand.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are back on');
+      assert.deepEqual(hand.pragma('foreign_key_check'), []);
+      hand.close();
+      assert.deepEqual(children(byHand), before, 'run by hand, every child row survives');
+
+      // apply keeps them too: the same rows, the same parent definition.
+      const a = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.deepEqual(children(file), before);
+      const parentSql = (f: string) => {
+        const c = new Database(f, { readonly: true });
+        try {
+          return c.prepare("SELECT sql FROM sqlite_schema WHERE name = 'parent'").get();
+        } finally {
+          c.close();
+        }
+      };
+      assert.deepEqual(parentSql(byHand), parentSql(file));
+    } finally {
+      await db.drop();
+    }
+  });
+
   it('dbdoctor sql shows the exact statements of a rebuild', async () => {
     const db = await createTestDatabase('sqlite');
     try {

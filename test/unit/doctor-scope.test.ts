@@ -77,7 +77,7 @@ describe('doctor ignore list', () => {
   });
 
   it('SESSION_TABLES are exactly the tables the session migrations create', () => {
-    for (const dialect of ['sqlite', 'postgres']) {
+    for (const dialect of ['sqlite', 'postgres', 'mysql']) {
       const folder = path.resolve(import.meta.dirname, '../../sessions-migrations', dialect);
       const text = fs
         .readdirSync(folder)

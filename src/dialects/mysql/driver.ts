@@ -6,7 +6,7 @@ import { splitMysqlStatements } from './split.js';
 import type { MysqlTarget } from './url.js';
 
 /** Loads mysql2 only when a MySQL database is actually opened; it is an optional dependency. */
-async function loadDriver(target: Pick<MysqlTarget, 'display'>): Promise<typeof mysql> {
+export async function loadDriver(target: Pick<MysqlTarget, 'display'>): Promise<typeof mysql> {
   try {
     const mod = await import('mysql2/promise');
     return ((mod as unknown as { default?: typeof mysql }).default ?? mod) as typeof mysql;
@@ -70,6 +70,8 @@ export const ER = {
   accessDeniedNoPassword: 1698,
   badDb: 1049,
   noSuchTable: 1146,
+  badField: 1054,
+  deadlock: 1213,
   lockWaitTimeout: 1205,
   optionPreventsStatement: 1290,
   readOnlyTransaction: 1792,

@@ -7,6 +7,7 @@ import { introspectMysql } from './introspect.js';
 import { MysqlLock } from './lock.js';
 import { MYSQL_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
 import { createMysqlScratch } from './scratch.js';
+import { mysqlSessions } from './sessions.js';
 import { splitMysqlStatements } from './split.js';
 import { MYSQL_URL_EXAMPLES, type MysqlTarget, parseMysqlUrl } from './url.js';
 
@@ -52,6 +53,7 @@ export const mysqlDialect: Dialect = {
   },
   compiler: mysqlCompiler,
   healthChecks: mysqlHealthChecks,
+  sessions: mysqlSessions,
   // Nothing to guard: no migration runs inside a transaction here (transactionalDdl is false).
   guardMigration: async () => null,
 };

@@ -3,12 +3,21 @@ import type pg from 'pg';
 import { conceal } from '../../config/url.js';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { Connection, Dialect, Row } from '../dialect.js';
+import { missingPackageError } from '../optional-package.js';
 import type { PostgresTarget } from './url.js';
 
-/** Loads pg only when a PostgreSQL database is actually opened. */
-async function loadDriver(): Promise<typeof pg> {
-  const mod = await import('pg');
-  return (mod.default ?? mod) as typeof pg;
+/** Loads pg only when a PostgreSQL database is actually opened; DRIVER_MISSING without it. */
+export async function loadPg(display: string): Promise<typeof pg> {
+  try {
+    const mod = await import('pg');
+    return (mod.default ?? mod) as typeof pg;
+  } catch (e) {
+    throw missingPackageError(e, 'pg', {
+      code: 'DRIVER_MISSING',
+      message: `Cannot open ${display}: the PostgreSQL driver`,
+      unchanged: 'No database was opened.',
+    });
+  }
 }
 
 /**
@@ -34,7 +43,7 @@ export type PostgresConnectTarget = Pick<PostgresTarget, 'connectionString' | 'd
  * refused) or `DB_UNREACHABLE` (no server answers), naming `target.display` only.
  */
 export async function connectPostgres(target: PostgresConnectTarget): Promise<pg.Client> {
-  const { Client } = await loadDriver();
+  const { Client } = await loadPg(target.display);
   let client: pg.Client | undefined;
   try {
     client = new Client({

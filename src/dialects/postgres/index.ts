@@ -10,6 +10,7 @@ import { postgresPhased } from './phased.js';
 import { POSTGRES_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
 import { postgresSchemaSql } from './schema-sql.js';
 import { createPostgresScratch } from './scratch.js';
+import { postgresSessions } from './sessions.js';
 import { splitPostgresStatements } from './split.js';
 import { postgresSqlLinter } from './sql-lint.js';
 import { POSTGRES_URL_EXAMPLES, type PostgresTarget, parsePostgresUrl } from './url.js';
@@ -53,6 +54,7 @@ export const postgresDialect: Dialect = {
   },
   compiler: postgresCompiler,
   schemaSql: postgresSchemaSql,
+  sessions: postgresSessions,
   healthChecks: postgresHealthChecks,
   // PostgreSQL enforces foreign keys inside transactions and never drops rows with a table
   // unless told to (DROP … CASCADE drops constraints, not rows): nothing to guard.

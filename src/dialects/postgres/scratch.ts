@@ -12,7 +12,7 @@ import type {
   SkippedStatement,
 } from '../dialect.js';
 import { clusterWideReason, withoutPasswords } from './cluster-statements.js';
-import { PostgresConnection } from './driver.js';
+import { loadPg, PostgresConnection } from './driver.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 import { splitPostgresStatements } from './split.js';
 
@@ -47,8 +47,7 @@ function hostTag(): string {
 }
 
 async function newClient(params: ClientParameters, database: string): Promise<pg.Client> {
-  const pgModule = await import('pg');
-  const { Client } = (pgModule.default ?? pgModule) as typeof pg;
+  const { Client } = await loadPg('a scratch database');
   const client = new Client({
     host: params.host,
     port: params.port,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import type { BusyWait, Connection, Dialect, OpenOptions, Row } from '../dialect.js';
+import { missingPackageError } from '../optional-package.js';
 import type { SqliteTarget } from './url.js';
 
 export type { BusyWait } from '../dialect.js';
@@ -51,9 +52,17 @@ export interface SqliteOpenOptions {
   mustExist?: boolean;
 }
 
-/** Loads better-sqlite3 only when a SQLite database is actually opened. */
-function loadDriver(): typeof BetterSqlite3 {
-  return require('better-sqlite3') as typeof BetterSqlite3;
+/** Loads better-sqlite3 only when a SQLite database is actually opened; DRIVER_MISSING without it. */
+function loadDriver(file: string): typeof BetterSqlite3 {
+  try {
+    return require('better-sqlite3') as typeof BetterSqlite3;
+  } catch (e) {
+    throw missingPackageError(e, 'better-sqlite3', {
+      code: 'DRIVER_MISSING',
+      message: `Cannot open SQLite database ${file}: the SQLite driver`,
+      unchanged: 'No database was opened.',
+    });
+  }
 }
 
 /**
@@ -63,7 +72,7 @@ function loadDriver(): typeof BetterSqlite3 {
  * `DB_UNREACHABLE`, naming the reason (folder missing, path is a folder).
  */
 export function openSqliteDatabase(file: string, opts: SqliteOpenOptions = {}): SqliteDatabase {
-  const Database = loadDriver();
+  const Database = loadDriver(file);
   let db: SqliteDatabase;
   try {
     db = new Database(file, {

@@ -11,7 +11,9 @@ import { SqliteLock } from './lock.js';
 import { quoteIdent, quoteLiteral, SQLITE_EXPRESSIONS } from './quote.js';
 import { sqliteSchemaSql } from './schema-sql.js';
 import { createSqliteScratch } from './scratch.js';
+import { sqliteSessions } from './sessions.js';
 import { splitSqliteStatements } from './split.js';
+import { sqliteSqlLinter } from './sql-lint.js';
 import { parseSqliteUrl, SQLITE_URL_EXAMPLES, type SqliteTarget } from './url.js';
 
 declare module '../dialect.js' {
@@ -54,6 +56,8 @@ export const sqliteDialect: Dialect = {
   },
   compiler: sqliteCompiler,
   schemaSql: sqliteSchemaSql,
+  sessions: sqliteSessions,
   healthChecks: sqliteHealthChecks,
   guardMigration: guardSqliteMigration,
+  sqlLinter: sqliteSqlLinter,
 };
