@@ -6,7 +6,9 @@
  * - `dbdoctor doctor` on a 500-migration SQLite project with a cold cache (replays all 500
  *   into a scratch database) and a warm one, in process against a floor that does the
  *   unavoidable work through the raw driver (read + hash the files, read the history,
- *   the same catalog reads), and as a whole CLI process for the 1 s target.
+ *   the same catalog reads), and as a whole CLI process for the 1 s target; the cold doctor
+ *   against applying the same 500 migrations (target: at most 2x);
+ * - a cold doctor on a 300-migration PostgreSQL project against applying it (target: 2x).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,6 +24,7 @@ import { introspect } from '../src/migrations/introspect.js';
 
 const TABLES = 1000;
 const MIGRATIONS = 500;
+const PG_MIGRATIONS = Number(process.env.BENCH_PG_MIGRATIONS ?? 300);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ADMIN = process.env.DBDOCTOR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const CLI = path.resolve(import.meta.dirname, '../dist/cli/main.js');
@@ -147,7 +150,10 @@ async function doctorBench(tmp: string): Promise<void> {
     );
   }
   const file = path.join(tmp, 'project', 'app.sqlite');
-  await migrate({ database: `sqlite:${file}`, dir, backup: { enabled: false } });
+  const applied = await median(async () => {
+    fs.rmSync(file, { force: true });
+    return timed(() => migrate({ database: `sqlite:${file}`, dir, backup: { enabled: false } }));
+  });
   const cacheDir = path.join(tmp, 'project', '.dbdoctor-cache');
 
   const cold = await median(async () => {
@@ -156,24 +162,62 @@ async function doctorBench(tmp: string): Promise<void> {
   });
   const warm = await median(() => timed(() => doctor({ database: `sqlite:${file}`, dir, cacheDir })));
   const floor = await median(() => timed(() => warmDoctorFloor(dir, file)));
-  const cli = await median(() =>
-    timed(() =>
-      execFileSync(process.execPath, [CLI, 'doctor', '--json', '--url', `sqlite:${file}`, '--dir', dir], {
-        stdio: 'pipe',
-      }),
-    ),
+  // The CLI keeps its cache in the user's cache folder: one of its own here, filled by one
+  // untimed run, so every timed run is warm and nothing is left in the user's.
+  const cliRun = () =>
+    execFileSync(process.execPath, [CLI, 'doctor', '--json', '--url', `sqlite:${file}`, '--dir', dir], {
+      stdio: 'pipe',
+      env: { ...process.env, DBDOCTOR_CACHE_DIR: path.join(tmp, 'cli-cache') },
+    });
+  cliRun();
+  const cli = await median(() => timed(cliRun));
+  console.log(
+    `SQLite doctor, ${MIGRATIONS} migrations, cold cache (replays all): ${fmt(cold)} vs applying the same history ${fmt(applied)} = ${ratio(cold, applied)} (target <= 2x)`,
   );
-  console.log(`SQLite doctor, ${MIGRATIONS} migrations, cold cache (replays all): ${fmt(cold)}`);
   console.log(
     `SQLite doctor, ${MIGRATIONS} migrations, warm cache: dbdoctor ${fmt(warm)} vs raw floor (hash files + history + catalog reads) ${fmt(floor)} = ${ratio(warm, floor)}`,
   );
   console.log(`SQLite doctor, warm cache, whole CLI process: ${fmt(cli)} (target < 1 s)`);
 }
 
+/**
+ * A cold doctor on PostgreSQL against applying the same history: the replay runs every
+ * migration again in a scratch database, and must not cost much more than that.
+ */
+async function postgresDoctorBench(tmp: string): Promise<void> {
+  const dir = path.join(tmp, 'pg-project', 'migrations');
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 1; i <= PG_MIGRATIONS; i++) {
+    const id = String(i).padStart(4, '0');
+    fs.writeFileSync(path.join(dir, `${id}_t${id}.sql`), `-- migrate:up\n${tableSql(i)};\n`);
+  }
+  const admin = new pg.Client({ connectionString: ADMIN });
+  await admin.connect();
+  const name = `dbdoctor_bench_doctor_${process.pid}`;
+  const u = new URL(ADMIN);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  try {
+    const applied = await median(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${name}`);
+      return timed(() => migrate({ database: url, dir, backup: { enabled: false } }));
+    });
+    const cold = await median(() => timed(() => doctor({ database: url, dir, cacheDir: false })));
+    console.log(
+      `PostgreSQL doctor, ${PG_MIGRATIONS} migrations, cold (replays all): ${fmt(cold)} vs applying the same history ${fmt(applied)} = ${ratio(cold, applied)} (target <= 2x)`,
+    );
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-bench-doctor-'));
 try {
   await introspectionBench(tmp);
   await doctorBench(tmp);
+  await postgresDoctorBench(tmp);
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -55,6 +55,13 @@ const hex = (v: unknown) =>
       ? Buffer.from(v).toString('hex')
       : String(v);
 
+/** A whole number as digits (a bigint column comes as a string, a numeric one as a number), or null. */
+function wholeNumber(v: unknown): string | null {
+  if (v == null) return null;
+  const m = /^(-?\d+)(?:\.0*)?$/.exec(String(v).trim());
+  return m ? String(BigInt(m[1]!)) : String(v);
+}
+
 /** Every file up to and including `id` (golang-migrate and Alembic keep only where they are). */
 function upTo(files: readonly MigrationFile[], id: string, inclusive: boolean): MigrationFile[] {
   return files.filter(
@@ -141,22 +148,35 @@ export const READERS: readonly ToolReader[] = [
   },
   {
     // Drizzle: __drizzle_migrations(id, hash sha256 of the file, created_at = journal `when`),
-    // in schema "drizzle" on PostgreSQL.
+    // in schema "drizzle" on PostgreSQL. Drizzle's migrator decides what ran by created_at
+    // (it runs the journal entries newer than the latest row), never by hash: a row is the
+    // file with that `when`, and a hash that differs means the file was edited since.
     tool: 'drizzle',
     tables: [['drizzle', '__drizzle_migrations'], ['__drizzle_migrations']],
     async read(conn, table, files) {
-      const rows = await conn.query<{ hash: unknown }>(`SELECT hash FROM ${table} ORDER BY created_at`);
+      const rows = await conn.query<{ hash: unknown; created_at: unknown }>(
+        `SELECT hash, created_at FROM ${table} ORDER BY created_at`,
+      );
       return rows.map((r) => {
-        const ref = String(r.hash);
-        const file = files.find((f) => f.toolChecksum === ref) ?? null;
-        return file
-          ? { ref: file.stem, state: 'applied' as const, file }
-          : {
-              ref: `hash ${ref.slice(0, 12)}…`,
-              state: 'applied' as const,
-              file: null,
-              note: 'no file has this hash (edited since it ran, or removed)',
-            };
+        const hash = String(r.hash);
+        const when = wholeNumber(r.created_at);
+        const file =
+          (when !== null ? files.find((f) => f.toolKey === when) : undefined) ??
+          files.find((f) => f.toolChecksum === hash) ??
+          null;
+        if (file)
+          return {
+            ref: file.stem,
+            state: 'applied' as const,
+            file,
+            changed: file.toolChecksum !== undefined && file.toolChecksum !== hash,
+          };
+        return {
+          ref: `created_at ${when ?? 'NULL'} (hash ${hash.slice(0, 12)}…)`,
+          state: 'applied' as const,
+          file: null,
+          note: "no journal entry has this created_at (`when`) and no file this hash: removed from drizzle's journal, or not this project's",
+        };
       });
     },
   },

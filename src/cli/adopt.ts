@@ -53,7 +53,12 @@ export function register(program: Command): void {
         emit(ctx.json, r, () => {
           const lines = [`database: ${r.database}`, `from:     ${r.tool} (${r.table}, left untouched)`];
           const verb = r.dryRun ? 'would record' : 'recorded';
-          if (r.adopted.length === 0) lines.push('Nothing to adopt.');
+          if (r.adopted.length === 0)
+            lines.push(
+              r.already.length > 0
+                ? `Nothing to adopt: dbdoctor's history already holds what ${r.tool} recorded.`
+                : 'Nothing to adopt.',
+            );
           for (const a of r.adopted)
             lines.push(
               `${verb} ${a.id}_${a.name}${a.ref !== a.id && a.ref !== `${a.id}_${a.name}` ? ` (${r.tool}: ${a.ref})` : ''}${a.changed ? ` — edited since ${r.tool} ran it` : ''}`,
@@ -61,7 +66,8 @@ export function register(program: Command): void {
           if (r.already.length) lines.push(`already in dbdoctor's history: ${r.already.join(', ')}`);
           for (const n of r.notAdopted)
             lines.push(`NOT adopted ${n.ref}${n.id && n.id !== n.ref ? ` (${n.id})` : ''}: ${n.reason}`);
-          if (r.verified.revision !== null)
+          for (const n of r.notes) lines.push(`note: ${n}`);
+          if (r.verified.revision !== null && r.adopted.length > 0)
             lines.push(`verified: the live schema is the one the migrations make at ${r.verified.revision}.`);
           if (r.pending.length)
             lines.push(

@@ -5,7 +5,7 @@ import { action } from './run.js';
 
 /** `dbdoctor backup [FILE]` and `dbdoctor restore FILE`. */
 export function register(program: Command): void {
-  withCommonOptions(program.command('backup'))
+  withCommonOptions(program.command('backup'), { dir: false, format: false })
     .argument('[file]', 'where to write the backup (default: backups/ beside the database)')
     .description('SQLite: take an online backup of the live database')
     .action(
@@ -15,7 +15,7 @@ export function register(program: Command): void {
         emit(ctx.json, r, () => `backup written to ${r.file}`);
       }),
     );
-  withCommonOptions(program.command('restore'))
+  withCommonOptions(program.command('restore'), { dir: false, format: false })
     .argument('<file>', 'a backup file')
     .description(
       'SQLite: put a backup back (the current database is backed up first; waits for the migration lock)',

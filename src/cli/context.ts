@@ -44,6 +44,8 @@ export interface CommonOptionGroups {
   history?: boolean;
   /** `--lock-timeout` and `--lock-lease`: it takes the migration lock (default true). */
   lock?: boolean;
+  /** `--lock-lease` (default: as `lock`): false where --lock-timeout is only a busy wait (sessions). */
+  lease?: boolean;
   /** False for commands that never open a database (`init`, `new`) even though they may name one. */
   opensDatabase?: boolean;
 }
@@ -89,16 +91,16 @@ export function withCommonOptions(cmd: Command, groups: CommonOptionGroups = {})
   if (groups.history !== false)
     cmd.addOption(new Option('--history-table <name>', 'history table name (default: dbdoctor_migrations)'));
   if (groups.lock !== false)
-    cmd
-      .addOption(
-        new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'),
-      )
-      .addOption(
-        new Option(
-          '--lock-lease <duration>',
-          'SQLite: how long a lock stays valid unless renewed (default: 30s)',
-        ),
-      );
+    cmd.addOption(
+      new Option('--lock-timeout <duration>', 'how long to wait for another runner (default: 30s)'),
+    );
+  if (groups.lock !== false && groups.lease !== false)
+    cmd.addOption(
+      new Option(
+        '--lock-lease <duration>',
+        'SQLite: how long a lock stays valid unless renewed (default: 30s)',
+      ),
+    );
   return cmd;
 }
 
@@ -126,7 +128,7 @@ export function engineOptions(
     : config.dir
       ? path.resolve(base, config.dir)
       : located!.dir;
-  if (named === undefined && opens) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined);
+  if (named === undefined && opens) refuseDefaultDatabase(dir, format ?? located?.format ?? undefined, base);
   const keep = wholeNumberOption(opts.keepBackups, '--keep-backups', 0, 5) ?? config.backups?.keep;
   const json = opts.json ?? false;
   const scratchUrl = opts.scratchUrl ?? config.scratchUrl;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withCommonOptions } from './context.js';
+import { wholeNumberOption, withCommonOptions } from './context.js';
 import { emit } from './output.js';
 import { action } from './run.js';
 
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts) => {
         const { rollback } = await import('../migrations/rollback.js');
-        const steps = opts.steps === undefined ? undefined : Number(opts.steps);
+        const steps = wholeNumberOption(opts.steps, '--steps', 1, 2);
         const r = await rollback({
           ...ctx,
           to: opts.to as string | undefined,

@@ -12,7 +12,7 @@ import { register as registerHistory } from './history.js';
 import { register as registerInit } from './init.js';
 import { register as registerLint } from './lint.js';
 import { register as registerNew } from './new.js';
-import { writeOut } from './output.js';
+import { reportError, writeOut } from './output.js';
 import { register as registerPull } from './pull.js';
 import { register as registerResolve } from './resolve.js';
 import { register as registerSchema } from './schema.js';
@@ -22,8 +22,23 @@ import { register as registerStamp } from './stamp.js';
 import { register as registerStatus } from './status.js';
 import { learnCommands } from './suggest.js';
 
+/**
+ * A reader that closes the pipe early (`dbdoctor help apply | head -3`) ends the output, not
+ * the command: later writes are dropped (EPIPE, or the stream already destroyed), the command
+ * finishes what it was doing (a migration is never cut off half-way) and exits with its own
+ * code, without a stack. Any other stream error is still thrown.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
+
 const program = new Command('dbdoctor')
-  .description('Schema migrations for SQLite and PostgreSQL that know where your database really is.')
+  .description(
+    'Schema migrations for SQLite, PostgreSQL and MySQL/MariaDB that know where your database really is.',
+  )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
@@ -81,6 +96,8 @@ try {
       );
     }
   } else {
-    throw e;
+    // Thrown while parsing, outside every action's wrapper (an option's own parser, such as
+    // adopt's --map): the same message, exit code and JSON document as inside one.
+    process.exitCode = reportError(e, json);
   }
 }

@@ -134,11 +134,16 @@ export function register(program: Command): void {
     .command('sessions')
     .description('session tables (list, install or copy their migrations) and stored sessions (sweep, list)');
 
-  withCommonOptions(sessions.command('migrations'))
+  withCommonOptions(sessions.command('migrations'), {
+    dir: false,
+    format: false,
+    history: false,
+    lock: false,
+  })
     .description('list the migrations that create the session tables, for a dialect')
     .option(
       '--dialect <dialect>',
-      'a SQL dialect with session tables (default: the dialect of the database URL)',
+      `${sessionDialects().join(', ')} (default: the dialect of the database URL)`,
     )
     .action(
       action(async (ctx, opts) => {
@@ -157,7 +162,7 @@ export function register(program: Command): void {
       }),
     );
 
-  withCommonOptions(sessions.command('install'))
+  withCommonOptions(sessions.command('install'), { dir: false, format: false, history: false })
     .description(`apply the session table migrations in their own history table (${SESSIONS_HISTORY_TABLE})`)
     .option('--dry-run', 'show what would be applied; change nothing')
     .action(
@@ -186,13 +191,13 @@ export function register(program: Command): void {
       }),
     );
 
-  withCommonOptions(sessions.command('copy'))
+  withCommonOptions(sessions.command('copy'), { format: false, history: false, lock: false })
     .description(
       'copy the session table migrations into the migrations folder (--dir), to apply with the rest',
     )
     .option(
       '--dialect <dialect>',
-      'a SQL dialect with session tables (default: the dialect of the database URL)',
+      `${sessionDialects().join(', ')} (default: the dialect of the database URL)`,
     )
     .action(
       action(async (ctx, opts) => {
@@ -211,7 +216,7 @@ export function register(program: Command): void {
       }),
     );
 
-  withCommonOptions(sessions.command('sweep'))
+  withCommonOptions(sessions.command('sweep'), { dir: false, format: false, history: false, lease: false })
     .description('remove expired sessions, in bounded batches (safe to run from cron while the app runs)')
     .action(
       action(async (ctx) => {
@@ -231,7 +236,7 @@ export function register(program: Command): void {
       }),
     );
 
-  withCommonOptions(sessions.command('list'))
+  withCommonOptions(sessions.command('list'), { dir: false, format: false, history: false, lease: false })
     .description('list unexpired sessions, most recently active first (admin view)')
     .option('--status <status>', `only sessions with this status (${STATUSES.join(', ')})`)
     .option('--include-expired', 'also show expired sessions not swept yet')

@@ -379,7 +379,7 @@ export interface Dialect {
 /**
  * The database's own CREATE statement of objects whose model form is normalized for comparison
  * and cannot be run again as it is (a PostgreSQL function body, a SQLite view with its case),
- * keyed like the fingerprint keys them (`view:v`, `trigger:t`, `function:f(integer)`, ...).
+ * keyed like the fingerprint keys them (`view:v`, `trigger:t` or on PostgreSQL `trigger:t on table`, `function:f(integer)`, ...).
  */
 export type ObjectSources = Record<string, string>;
 

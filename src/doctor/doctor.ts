@@ -11,8 +11,9 @@ import {
   usingSession,
   withLock,
 } from '../migrations/engine.js';
-import { compareIds } from '../migrations/files.js';
-import { compareFilesWithHistory } from '../migrations/plan.js';
+import { compareIds, type MigrationFile } from '../migrations/files.js';
+import type { HistoryRow } from '../migrations/history.js';
+import { compareFilesWithHistory, replayOrder } from '../migrations/plan.js';
 import { stamp } from '../migrations/stamp.js';
 import type { SchemaChange } from '../schema/diff.js';
 import { fingerprint } from '../schema/fingerprint.js';
@@ -45,6 +46,11 @@ export interface DoctorOptions extends EngineOptions {
   /** Tables that are not the project's (names or globs, `*` and `?`): never drift. */
   ignore?: string[];
   /**
+   * Examine the database as though these migrations were also recorded as applied (stamped):
+   * `adopt` checks its plan this way before it records anything.
+   */
+  assumeApplied?: readonly string[];
+  /**
    * With `fix`: the revision to stamp when several match the live schema alike (one of
    * `stampable`). Without it, `fix` stamps the earliest of them.
    */
@@ -75,6 +81,12 @@ export interface DoctorResult {
   matchesRange: { from: string; to: string } | null;
   /** When nothing matches: the closest revision, or null. */
   nearest: string | null;
+  /**
+   * Whether the live schema is the one the migrations make at the recorded revision (true with
+   * no history and an empty schema); null when it could not be judged (the replay failed
+   * before it, or no scratch database).
+   */
+  recordedMatches: boolean | null;
   /** Fingerprint of the live schema. */
   fingerprint: string;
   findings: Finding[];
@@ -179,15 +191,47 @@ function replayFindings(expected: ExpectedSchemas, pendingIds: ReadonlySet<strin
   return findings;
 }
 
+/** History rows for `ids` not recorded yet, as a stamp would write them (see DoctorOptions.assumeApplied). */
+function assumedRows(
+  files: readonly MigrationFile[],
+  recorded: readonly HistoryRow[],
+  ids: readonly string[],
+): HistoryRow[] {
+  const have = new Set(recorded.map((r) => r.id));
+  let seq = Math.max(0, ...recorded.map((r) => r.seq));
+  const out: HistoryRow[] = [];
+  for (const id of ids) {
+    const file = files.find((f) => f.id === id);
+    if (!file || have.has(id)) continue;
+    have.add(id);
+    out.push({
+      id,
+      name: file.name,
+      checksum: file.checksum,
+      status: 'stamped',
+      appliedAt: new Date(0).toISOString(),
+      executionMs: 0,
+      seq: ++seq,
+      statementsDone: 0,
+      statementsTotal: 0,
+      error: null,
+    });
+  }
+  return out;
+}
+
 /** One read-only examination of the database against its migrations. */
 async function examine(options: DoctorOptions): Promise<Examination> {
   const historyTable = historyTableName(options.historyTable);
   return usingSession(
     options,
     async (session) => {
-      const { conn, files } = session;
-      const rows = await session.history.read();
-      const state = compareFilesWithHistory(files, rows ?? []);
+      const { conn } = session;
+      const recorded = (await session.history.read()) ?? [];
+      const rows = [...recorded, ...assumedRows(session.files, recorded, options.assumeApplied ?? [])];
+      const state = compareFilesWithHistory(session.files, rows);
+      // Repeatables that ran before pending versioned migrations are replayed where they ran.
+      const { files, recordedAt: reordered } = replayOrder(session.files, rows);
       const findings: Finding[] = historyFindings(state);
       const lock = await lockFindings(session.lock);
       findings.push(...lock);
@@ -221,8 +265,9 @@ async function examine(options: DoctorOptions): Promise<Examination> {
         let recordedAt = -1;
         for (const [i, f] of files.entries())
           if (state.current !== null && compareIds(f.id, state.current) <= 0) recordedAt = i;
+        if (reordered !== null) recordedAt = reordered;
         if (expected.failure === null || expected.failure.index > recordedAt) {
-          verdict = schemaVerdict(expected, live, state.current, (rows ?? []).length > 0);
+          verdict = schemaVerdict(expected, live, state.current, rows.length > 0, reordered ?? undefined);
           findings.push(...verdict.findings);
           // Revisions after a failed replay are unknown: one of them could match as well.
           if (expected.failure) verdict.stampTo = verdict.matches === state.current ? null : verdict.stampTo;
@@ -244,6 +289,7 @@ async function examine(options: DoctorOptions): Promise<Examination> {
         matches: verdict?.matches ?? null,
         matchesRange: verdict?.matchesRange ?? null,
         nearest: verdict?.nearest ?? null,
+        recordedMatches: verdict?.recordedMatches ?? null,
         // The verdict already hashed the live schema; hash it here only when no verdict exists.
         fingerprint: verdict?.fingerprint ?? fingerprint(live),
         findings: sorted,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Connection, ScratchOptions, SkippedStatement } from '../dialects/dialect.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, isDbDoctorError } from '../errors.js';
 import type { EventListener } from '../migrations/events.js';
 import { executeMigration } from '../migrations/execute.js';
 import type { MigrationFile } from '../migrations/files.js';
@@ -229,7 +229,9 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     );
     await history.ensure();
     let previous: Record<ObjectKey, string> = {};
+    let previousSchema: Schema | null = null;
     const memo = new Map<string, unknown>();
+    const frozenMemo = new WeakMap<object, unknown>();
     for (const [index, f] of files.entries()) {
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
       const skippedBefore = scratch.skipped.length;
@@ -252,7 +254,13 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
         memo,
       });
       window.to = Date.now();
-      const schema = markFrozenTimes(replayed, window);
+      if (replayed === previousSchema) {
+        // The dialect saw no schema change (SQLite's schema cookie): nothing to hash again.
+        revisions.push({ id: f.id, fingerprint: fingerprintOfHashes(dialect.name, previous), changed: {} });
+        continue;
+      }
+      previousSchema = replayed;
+      const schema = markFrozenTimes(replayed, window, frozenMemo);
       const hashes = objectHashes(schema);
       const changed: Record<ObjectKey, string | null> = {};
       for (const [key, hash] of Object.entries(hashes)) {
@@ -291,6 +299,15 @@ function replayFailure(
   e: unknown,
   skipped: readonly ReplaySkip[],
 ): ReplayFailure {
+  // A migration that cannot even be loaded says why itself (a missing `npm i -D dbdoctor`, a syntax error).
+  const own = isDbDoctorError(e) && e.code === 'BAD_MIGRATION' ? e.hint : undefined;
+  if (own)
+    return {
+      id: f.id,
+      index,
+      message: `Migration ${f.stem} cannot be replayed: ${errorMessage(e)}`,
+      hint: own,
+    };
   let hint =
     'A migration that only works on a database with a particular history cannot be checked. Make it work from an empty database, then run the doctor again.';
   if (skipped.length > 0) {
@@ -329,6 +346,6 @@ export function placeObject(schema: Schema, key: ObjectKey, object: SchemaObject
   if (kind === 'table') schema.tables[(object as Table).name] = object as Table;
   else if (kind === 'enum') schema.enums[(object as EnumType).name] = object as EnumType;
   else if (kind === 'view') schema.views[(object as View).name] = object as View;
-  else if (kind === 'trigger') schema.triggers[(object as Trigger).name] = object as Trigger;
+  else if (kind === 'trigger') schema.triggers[key.slice(key.indexOf(':') + 1)] = object as Trigger;
   else putObject(schema, object as OtherObject);
 }

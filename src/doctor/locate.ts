@@ -81,27 +81,30 @@ export function locateRevision(
     }
     return d;
   };
-  const distanceTo = (hashes: Record<ObjectKey, string>): number => {
-    let d = 0;
-    for (const key of Object.keys(hashes))
-      if (hashes[key] !== liveHashes[key]) d += cost(key, hashes[key], liveHashes[key]);
-    for (const key of Object.keys(liveHashes))
-      if (!(key in hashes)) d += cost(key, undefined, liveHashes[key]);
-    return d;
-  };
+  // What one object adds to the distance while a revision holds `hash` for it (undefined:
+  // the revision has no such object).
+  const contribution = (key: ObjectKey, hash: string | undefined): number =>
+    hash === liveHashes[key] ? 0 : cost(key, hash, liveHashes[key]);
 
   const candidates: number[] = [];
   let nearest = -1;
-  let distance = distanceTo({});
+  // The empty base: every live object is missing.
+  let runningDistance = 0;
+  for (const key of Object.keys(liveHashes)) runningDistance += contribution(key, undefined);
+  let distance = runningDistance;
   let nearestIsPreferred = preferred === -1;
   const running: Record<ObjectKey, string> = {};
   for (const [index, revision] of expected.revisions.entries()) {
+    // Only the objects a revision changed change its distance: it is kept up to date instead
+    // of summed over every object for every revision.
     for (const [key, hash] of Object.entries(revision.changed)) {
+      runningDistance -= contribution(key, running[key]);
       if (hash === null) delete running[key];
       else running[key] = hash;
+      runningDistance += contribution(key, running[key]);
     }
     if (revision.fingerprint === liveFingerprint) candidates.push(index);
-    const d = distanceTo(running);
+    const d = runningDistance;
     const tieWins = d === distance && (nearest === -1 || index === preferred || !nearestIsPreferred);
     if (d < distance || tieWins) {
       distance = d;

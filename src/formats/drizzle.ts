@@ -106,6 +106,7 @@ export const drizzle: MigrationFormat = {
           down: null,
         },
         toolChecksum: checksumOf(bytes),
+        toolKey: String(e.when),
         when: e.when,
         order,
       });

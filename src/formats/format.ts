@@ -70,6 +70,7 @@ export interface Draft {
   sections: ParsedSqlMigration;
   repeatable?: boolean;
   toolChecksum?: string;
+  toolKey?: string;
 }
 
 /** The entries of a migrations folder, or NO_MIGRATIONS_DIR. */
@@ -164,6 +165,7 @@ export function finish(
       sections: d.sections,
       ...(d.repeatable ? { repeatable: true } : {}),
       ...(d.toolChecksum !== undefined ? { toolChecksum: d.toolChecksum } : {}),
+      ...(d.toolKey !== undefined ? { toolKey: d.toolKey } : {}),
     })),
     uncovered: stray,
   };

@@ -14,6 +14,7 @@ import type {
 } from '../dialects/dialect.js';
 import { dialectOfInput, openConnection } from '../dialects/open.js';
 import { dialectNamed } from '../dialects/registry.js';
+import { defaultCacheDir } from '../doctor/doctor.js';
 import { expectedSchemas } from '../doctor/expected.js';
 import { notTheUsers } from '../doctor/ignore.js';
 import { type LoadedSchema, loadSchemaInto, renderSchemaSql, schemaSqlOf } from '../dump/index.js';
@@ -179,8 +180,9 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
       historyTable,
       exclude,
       schema: options.schema,
+      // The doctor's cache, in the user's cache folder: never inside the project.
       cacheDir:
-        options.cacheDir === undefined ? path.join(path.dirname(dir), '.dbdoctor-cache') : options.cacheDir,
+        options.cacheDir === undefined ? defaultCacheDir({ cwd: options.cwd, dir }) : options.cacheDir,
       statementLockTimeoutMs,
       onEvent: options.onEvent,
     });

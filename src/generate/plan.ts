@@ -461,8 +461,18 @@ export function planMigration(input: PlanInput): Plan {
   // may need them out of the way); new and changed ones are created last.
   const viewsGone = Object.values(from.views).filter((v) => !sameObject(v, to.views[v.name]));
   const viewsNew = Object.values(to.views).filter((v) => !sameObject(v, from.views[v.name]));
-  const triggersGone = Object.values(from.triggers).filter((g) => !sameObject(g, to.triggers[g.name]));
-  const triggersNew = Object.values(to.triggers).filter((g) => !sameObject(g, from.triggers[g.name]));
+  // Triggers by their key, not their name: a PostgreSQL trigger's name is unique per table only.
+  const triggersGone = Object.entries(from.triggers)
+    .filter(([k, g]) => !sameObject(g, to.triggers[k]))
+    .map(([, g]) => g);
+  const newTriggerKeys = new Set(
+    Object.entries(to.triggers)
+      .filter(([k, g]) => !sameObject(g, from.triggers[k]))
+      .map(([k]) => k),
+  );
+  const triggersNew = Object.entries(to.triggers)
+    .filter(([k]) => newTriggerKeys.has(k))
+    .map(([, g]) => g);
   // Rules and indexes of materialized views that go or change go first: before what they are on.
   const objectsFrom = from.objects ?? {};
   const objectsTo = to.objects ?? {};
@@ -545,9 +555,7 @@ export function planMigration(input: PlanInput): Plan {
   const unchangedViews: Schema = {
     ...to,
     views: Object.fromEntries(Object.entries(to.views).filter(([n]) => !viewsNew.some((v) => v.name === n))),
-    triggers: Object.fromEntries(
-      Object.entries(to.triggers).filter(([n]) => !triggersNew.some((g) => g.name === n)),
-    ),
+    triggers: Object.fromEntries(Object.entries(to.triggers).filter(([k]) => !newTriggerKeys.has(k))),
   };
   const created = Object.values(to.tables).filter((t) => !from.tables[t.name]);
   const pending = new Set(created.map((t) => t.name));

@@ -40,6 +40,11 @@ export interface MigrationFile {
    * sha256 hex, sqlx SHA-384 hex, Flyway signed CRC32, Drizzle sha256 hex): `adopt` compares it.
    */
   toolChecksum?: string;
+  /**
+   * What the other tool's history identifies this migration by when it is neither the id nor
+   * the checksum: Drizzle's journal `when`, recorded as `__drizzle_migrations.created_at`.
+   */
+  toolKey?: string;
 }
 
 /** One section of a SQL migration. */

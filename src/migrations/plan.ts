@@ -113,3 +113,30 @@ export function compareFilesWithHistory(
   }
   return { applied: [...history], pending, problems, current };
 }
+
+/**
+ * The order the database went through its migrations, for the doctor's replay: the files in
+ * order, except that repeatables (Flyway's `R__`) already run while versioned migrations are
+ * still pending come right after the applied versioned ones (Flyway runs them after the
+ * versioned migrations of each run), so the revision the history records is "the applied
+ * versioned migrations plus the repeatables that ran", and the pending versioned ones follow.
+ * `recordedAt` is the index of the last applied file of that order when it was reordered,
+ * else null (the recorded id decides, as usual).
+ */
+export function replayOrder(
+  files: readonly MigrationFile[],
+  history: readonly HistoryRow[],
+): { files: MigrationFile[]; recordedAt: number | null } {
+  const settled = new Set(history.filter(isSettled).map((h) => h.id));
+  const applied = (f: MigrationFile) => settled.has(f.id);
+  const appliedRepeatables = files.filter((f) => f.repeatable && applied(f));
+  const pendingVersioned = files.filter((f) => !f.repeatable && !applied(f));
+  if (appliedRepeatables.length === 0 || pendingVersioned.length === 0)
+    return { files: [...files], recordedAt: null };
+  const appliedVersioned = files.filter((f) => !f.repeatable && applied(f));
+  const prefix = [...appliedVersioned, ...appliedRepeatables];
+  return {
+    files: [...prefix, ...pendingVersioned, ...files.filter((f) => f.repeatable && !applied(f))],
+    recordedAt: prefix.length - 1,
+  };
+}

@@ -102,7 +102,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
           `Cannot revert: ${noDown.map((m) => m.file.stem).join(', ')} has no down section.`,
           {
             unchanged: 'Nothing was changed.',
-            hint: `${noDownHint(noDown[0]!.file.format)}, or restore a backup with \`dbdoctor restore FILE\`.`,
+            // Only a dialect with online backups has `dbdoctor restore`; elsewhere the backup is the user's.
+            hint: `${noDownHint(noDown[0]!.file.format)}, or ${session.conn.dialect.capabilities.onlineBackup ? 'restore a backup with `dbdoctor restore FILE`' : `restore the database from a backup of your own (dbdoctor backs up only database files it can copy online; not ${session.conn.dialect.name})`}.`,
           },
         );
       }

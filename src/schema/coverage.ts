@@ -12,7 +12,7 @@
  */
 export const NOT_COMPARED: readonly string[] = [
   'column order',
-  'names of UNIQUE, FOREIGN KEY, CHECK and exclusion constraints (SQLite does not keep them)',
+  "names of PRIMARY KEY, UNIQUE, FOREIGN KEY, CHECK and exclusion constraints (SQLite's PRAGMAs do not report them)",
   'grants, default privileges and ownership',
   'comments (COMMENT ON)',
   'security labels',

@@ -128,10 +128,10 @@ export function diff(a: Schema, b: Schema, labels: DiffLabels = { a: 'A', b: 'B'
         b: vb.definition,
       });
   }
-  for (const name of unionKeys(a.triggers, b.triggers)) {
-    const ga = a.triggers[name];
-    const gb = b.triggers[name];
-    const table = (ga ?? gb).table;
+  for (const key of unionKeys(a.triggers, b.triggers)) {
+    const ga = a.triggers[key];
+    const gb = b.triggers[key];
+    const { table, name } = ga ?? gb;
     if (ga && !gb)
       changes.push({
         kind: 'trigger_missing',

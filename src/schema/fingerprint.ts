@@ -6,7 +6,7 @@ import { foreignKeyIdentity, normalizeTable } from './normalize.js';
  * Bumped whenever normalization or the canonical form changes, so fingerprints cached on disk
  * by an older dbdoctor are not compared with new ones.
  */
-export const FINGERPRINT_VERSION = 4;
+export const FINGERPRINT_VERSION = 5;
 
 /**
  * A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`,
@@ -53,19 +53,37 @@ function hash(value: unknown): string {
 }
 
 /**
+ * Object hashes by identity. Schema objects are never changed once built, and the doctor's
+ * replay gets the same object back for everything a migration did not touch, so each object
+ * is hashed once per replay rather than once per revision.
+ */
+const hashes = new WeakMap<object, string>();
+
+function objectHash(object: object, compute: () => unknown): string {
+  let h = hashes.get(object);
+  if (h === undefined) {
+    h = hash(compute()).slice(0, 24);
+    hashes.set(object, h);
+  }
+  return h;
+}
+
+/**
  * One short hash per object of the schema. Two schemas have the same object hashes exactly
  * when dbdoctor considers them equal, object by object; the revision cache stores these.
  */
 export function objectHashes(schema: Schema): Record<ObjectKey, string> {
   const out: Record<ObjectKey, string> = {};
-  for (const t of Object.values(schema.tables)) out[`table:${t.name}`] = hash(canonicalTable(t)).slice(0, 24);
-  for (const e of Object.values(schema.enums)) out[`enum:${e.name}`] = hash([e.name, e.values]).slice(0, 24);
+  for (const t of Object.values(schema.tables))
+    out[`table:${t.name}`] = objectHash(t, () => canonicalTable(t));
+  for (const e of Object.values(schema.enums))
+    out[`enum:${e.name}`] = objectHash(e, () => [e.name, e.values]);
   for (const v of Object.values(schema.views))
-    out[`view:${v.name}`] = hash([v.name, v.definition]).slice(0, 24);
-  for (const g of Object.values(schema.triggers))
-    out[`trigger:${g.name}`] = hash([g.name, g.table, g.definition]).slice(0, 24);
+    out[`view:${v.name}`] = objectHash(v, () => [v.name, v.definition]);
+  for (const [key, g] of Object.entries(schema.triggers))
+    out[`trigger:${key}`] = objectHash(g, () => [g.name, g.table, g.definition]);
   for (const [key, o] of Object.entries(schema.objects ?? {}))
-    out[key] = hash([o.kind, o.name, o.definition]).slice(0, 24);
+    out[key] = objectHash(o, () => [o.kind, o.name, o.definition]);
   return out;
 }
 

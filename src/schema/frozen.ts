@@ -8,7 +8,7 @@
  * the replay froze becomes `'now'::<type>` in the expected schema, and a live expression that
  * differs from one of those only by its date/time constants is taken as that expression.
  */
-import type { Schema } from './model.js';
+import type { Schema, Table } from './model.js';
 
 /** A date/time constant as the normalized deparse spells it, with its type. */
 const TIME_LITERAL =
@@ -23,11 +23,25 @@ const FROZEN = (type: string) => `'now'::${type}`;
  */
 const SLACK_MS = 2 * 24 * 3600 * 1000;
 
-/** A copy of `schema` with `map` applied to every expression (defaults, CHECKs, indexes, views, triggers). */
-export function mapExpressions(schema: Schema, map: (expression: string) => string): Schema {
+/**
+ * A copy of `schema` with `map` applied to every expression (defaults, CHECKs, indexes, views,
+ * triggers). A table, view or trigger whose expressions all map to themselves is kept as the
+ * same object (see fingerprint.ts: hashes are kept by identity). `memo`, for one replay, keeps
+ * the result for each table object seen before.
+ */
+export function mapExpressions(
+  schema: Schema,
+  map: (expression: string) => string,
+  memo?: WeakMap<object, unknown>,
+): Schema {
   const tables: Schema['tables'] = {};
-  for (const [name, t] of Object.entries(schema.tables))
-    tables[name] = {
+  for (const [name, t] of Object.entries(schema.tables)) {
+    const known = memo?.get(t) as Table | undefined;
+    if (known) {
+      tables[name] = known;
+      continue;
+    }
+    const mapped: Table = {
       ...t,
       columns: t.columns.map((c) => ({
         ...c,
@@ -41,11 +55,20 @@ export function mapExpressions(schema: Schema, map: (expression: string) => stri
         keys: i.keys.map((k) => ({ ...k, expression: k.expression === null ? null : map(k.expression) })),
       })),
     };
+    const result = JSON.stringify(mapped) === JSON.stringify(t) ? t : mapped;
+    memo?.set(t, result);
+    tables[name] = result;
+  }
   const views: Schema['views'] = {};
-  for (const [name, v] of Object.entries(schema.views)) views[name] = { ...v, definition: map(v.definition) };
+  for (const [name, v] of Object.entries(schema.views)) {
+    const definition = map(v.definition);
+    views[name] = definition === v.definition ? v : { ...v, definition };
+  }
   const triggers: Schema['triggers'] = {};
-  for (const [name, g] of Object.entries(schema.triggers))
-    triggers[name] = { ...g, definition: map(g.definition) };
+  for (const [name, g] of Object.entries(schema.triggers)) {
+    const definition = map(g.definition);
+    triggers[name] = definition === g.definition ? g : { ...g, definition };
+  }
   return { ...schema, tables, views, triggers };
 }
 
@@ -64,12 +87,20 @@ export function expressionsOf(schema: Schema): string[] {
  * replay's start and end, widened by two days) spelled `'now'::<type>`. Constants far from
  * the replay are real constants the user wrote and stay.
  */
-export function markFrozenTimes(schema: Schema, window: { from: number; to: number }): Schema {
-  return mapExpressions(schema, (e) =>
-    e.replace(TIME_LITERAL, (literal, date: string, time: string | undefined, type: string) => {
-      const at = Date.parse(`${date}T${time ?? '00:00:00'}Z`);
-      return at >= window.from - SLACK_MS && at <= window.to + SLACK_MS ? FROZEN(type) : literal;
-    }),
+export function markFrozenTimes(
+  schema: Schema,
+  window: { from: number; to: number },
+  memo?: WeakMap<object, unknown>,
+): Schema {
+  // With `memo`, a table kept from an earlier revision keeps its marks: the window only grows.
+  return mapExpressions(
+    schema,
+    (e) =>
+      e.replace(TIME_LITERAL, (literal, date: string, time: string | undefined, type: string) => {
+        const at = Date.parse(`${date}T${time ?? '00:00:00'}Z`);
+        return at >= window.from - SLACK_MS && at <= window.to + SLACK_MS ? FROZEN(type) : literal;
+      }),
+    memo,
   );
 }
 

@@ -148,6 +148,7 @@ export interface Schema {
   tables: Record<string, Table>;
   enums: Record<string, EnumType>;
   views: Record<string, View>;
+  /** Keyed by name on SQLite, by `<name> on <table>` on PostgreSQL (names are unique per table). */
   triggers: Record<string, Trigger>;
   /** Other objects, keyed `kind:name` ({@link objectKey}). Absent means none. */
   objects?: Record<string, SchemaObject>;

@@ -435,8 +435,24 @@ function sortedRecord<T>(record: Record<string, T>, map: (x: T) => T = (x) => x)
   return out;
 }
 
+/**
+ * Tables already normalized, by identity: the doctor's replay introspects after every migration
+ * and gets the same (never mutated) object back for each table the migration did not touch.
+ */
+const normalized = new WeakMap<Table, Table>();
+
 /** A table with its unordered parts (constraints, indexes, options) in a stable order. */
 export function normalizeTable(table: Table): Table {
+  let out = normalized.get(table);
+  if (!out) {
+    out = sortedTable(table);
+    normalized.set(table, out);
+    normalized.set(out, out);
+  }
+  return out;
+}
+
+function sortedTable(table: Table): Table {
   return {
     ...table,
     uniques: [...table.uniques].sort(byKey((u) => u.columns.join('\0'))),

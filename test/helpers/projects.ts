@@ -2,10 +2,12 @@
  * Migration projects to test against: every example (examples/<name>/<dialect>) and, where the
  * shared corpus is present on the machine, its real-world schemas.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import '../../src/dialects/builtin.js';
 import { dialectNamed } from '../../src/dialects/registry.js';
+import type { introspect } from '../../src/migrations/introspect.js';
 import { DIALECTS, type TestDialect } from './databases.js';
 
 /**
@@ -31,6 +33,9 @@ export interface Project {
   dialect: TestDialect;
   files: Record<string, string>;
   schema?: string;
+  /** What SOURCE.md says the loaded schema has, to prove the load really happened (-1: any). */
+  tables: number;
+  check?: (s: Awaited<ReturnType<typeof introspect>>) => void;
 }
 
 const up = (sql: string) => `-- migrate:up\n${sql}\n`;
@@ -51,7 +56,7 @@ export function exampleProjects(dialects: readonly TestDialect[] = SCHEMA_SQL_DI
       const files = Object.fromEntries(
         fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]),
       );
-      projects.push({ name: `examples/${example}`, dialect, files });
+      projects.push({ name: `examples/${example}`, dialect, files, tables: -1 });
     }
   }
   return projects;
@@ -80,6 +85,7 @@ export function corpusProjects(): { projects: Project[]; skipped: string | null 
       name: 'corpus/chinook',
       dialect: 'sqlite',
       files: { '001_chinook.sql': up(read('chinook', 'Chinook_Sqlite.sql')) },
+      tables: 11,
     },
     {
       name: 'corpus/chinook',
@@ -87,11 +93,14 @@ export function corpusProjects(): { projects: Project[]; skipped: string | null 
       files: {
         '001_chinook.sql': up(chinookPg.slice(chinookPg.indexOf('\\c chinook;') + '\\c chinook;'.length)),
       },
+      tables: 11,
     },
     {
       name: 'corpus/pagila',
       dialect: 'postgres',
       files: { '001_pagila.sql': up(dumpSql(read('pagila', 'pagila-schema.sql'))) },
+      // 15 tables plus payment's 7 partitions, which are tables of their own (issue 10).
+      tables: 22,
     },
     {
       name: 'corpus/simplexmq agent',
@@ -104,15 +113,25 @@ export function corpusProjects(): { projects: Project[]; skipped: string | null 
             .join('\n'),
         ),
       },
+      tables: 34,
+      check: (s) => {
+        const tables = Object.values(s.tables);
+        assert.ok(
+          tables.every((t) => t.options.includes('strict')),
+          'every table is STRICT',
+        );
+        assert.equal(tables.filter((t) => t.options.includes('without rowid')).length, 13);
+      },
     },
     {
       name: 'corpus/simplexmq server',
       dialect: 'postgres',
       schema: 'smp_server',
       files: { '001_server.sql': up(dumpSql(read('simplexmq', 'server_schema.pg.sql'))) },
+      tables: -1,
     },
-    { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite') },
-    { name: 'corpus/vaultwarden', dialect: 'postgres', files: vaultwarden('postgresql') },
+    { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite'), tables: 28 },
+    { name: 'corpus/vaultwarden', dialect: 'postgres', files: vaultwarden('postgresql'), tables: 28 },
   ];
   return { projects: projects.filter((p) => SCHEMA_SQL_DIALECTS.includes(p.dialect)), skipped: null };
 }

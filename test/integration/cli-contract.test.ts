@@ -6,6 +6,7 @@
  * names the runner holding the lock, not a server backend.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import pg from 'pg';
 import { lockKey } from '../../src/dialects/postgres/lock.js';
 import { openConnection } from '../../src/index.js';
 import {
+  CLI_PATH,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -61,6 +63,45 @@ describe('the CLI contract', () => {
     assert.ok(!(await options('new')).includes('--history-table'));
     for (const p of ['apply', 'down', 'stamp', 'resolve', 'restore', 'doctor', 'adopt', 'pull'])
       assert.ok((await options(p)).includes('--lock-timeout'), `${p} lacks --lock-timeout`);
+
+    // Every command path: the shared options it must not offer (they would do nothing there).
+    const LOCK = ['--lock-timeout', '--lock-lease'];
+    const MIGRATIONS = ['--dir', '--format', '--history-table'];
+    const notOffered: Record<string, string[]> = {
+      init: [...LOCK, '--history-table', '--format'],
+      new: [...LOCK, '--url', '--history-table'],
+      status: LOCK,
+      history: LOCK,
+      lint: LOCK,
+      sql: LOCK,
+      schema: LOCK,
+      dump: LOCK,
+      generate: LOCK,
+      diff: LOCK,
+      backup: ['--dir', '--format'],
+      restore: ['--dir', '--format'],
+      'sessions migrations': [...LOCK, ...MIGRATIONS],
+      'sessions install': MIGRATIONS,
+      'sessions copy': [...LOCK, '--format', '--history-table'],
+      // --lock-timeout is the wait for a busy SQLite file there; there is no lock to lease.
+      'sessions sweep': ['--lock-lease', ...MIGRATIONS],
+      'sessions list': ['--lock-lease', ...MIGRATIONS],
+    };
+    const offered = async (p: string) =>
+      [...(await cli([...p.split(' '), '--help'])).stdout.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map(
+        (m) => m[1],
+      );
+    for (const p of paths) {
+      const has = await offered(p);
+      for (const o of notOffered[p] ?? []) assert.ok(!has.includes(o), `${p} --help offers ${o}`);
+    }
+    for (const p of Object.keys(notOffered)) assert.ok(paths.includes(p), `${p} is a command`);
+
+    // Texts that name the dialects name every registered one.
+    const top = await cli(['--help']);
+    assert.match(top.stdout, /SQLite, PostgreSQL and MySQL\/MariaDB/);
+    const sessions = await cli(['sessions', 'migrations', '--help']);
+    assert.match(sessions.stdout, /--dialect <dialect>\s+sqlite, postgres, mysql /);
   });
 
   it('--json prints one document with "ok" on every command, parser errors included', async () => {
@@ -100,6 +141,77 @@ describe('the CLI contract', () => {
       const schema = await cli(['schema', '--format', 'json', '--url', db.url], { cwd: db.dir });
       assert.equal(schema.code, 0, schema.stderr);
       assert.ok(!('ok' in schema.json()));
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it("an option's own parser failing is BAD_USAGE (exit 2, one JSON document), never an uncaught stack", async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, PROJECT);
+      const common = ['--url', db.url, '--dir', dir];
+      const cases: [string[], RegExp][] = [
+        [['adopt', '--map', 'def456', ...common], /--map def456: expected <their revision>=<dbdoctor id>/],
+        [['down', '--steps', 'abc', ...common], /--steps must be a positive whole number \(got "abc"\)/],
+        [['down', '--steps', '0', ...common], /--steps must be a positive whole number \(got "0"\)/],
+      ];
+      for (const [args, message] of cases) {
+        const json = await cli([...args, '--json'], { cwd: db.dir });
+        assert.equal(json.code, 2, `${args.join(' ')}: ${json.stdout}${json.stderr}`);
+        const doc = json.json<{ ok: boolean; error: { code: string; message: string } }>();
+        assert.equal(doc.ok, false);
+        assert.equal(doc.error.code, 'BAD_USAGE');
+        assert.match(doc.error.message, message);
+        const text = await cli(args, { cwd: db.dir });
+        assert.equal(text.code, 2);
+        assert.match(text.stderr, /^error \[BAD_USAGE\]: /);
+        assert.doesNotMatch(text.stderr, /\n\s+at |INTERNAL|NaN/);
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('a reader that closes the pipe at once (| head) ends the output quietly: exit 0, no stack, the command finishes', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, PROJECT);
+      const common = ['--url', db.url, '--dir', dir];
+      /** Runs the CLI with a stdout pipe whose reading end is closed before the CLI writes. */
+      const closedPipe = (args: string[]) =>
+        new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve, reject) => {
+          const child = spawn(process.execPath, [CLI_PATH, ...args], {
+            cwd: db.dir,
+            env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL')),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          child.stdout.destroy();
+          let stderr = '';
+          child.stderr.on('data', (d) => (stderr += d));
+          child.on('error', reject);
+          child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+        });
+      const commands = [
+        ['help', 'apply'],
+        ['--help'],
+        ['sessions', 'migrations', '--help'],
+        ['apply', '--no-backup', ...common],
+        ['status', ...common],
+        ['status', '--json', ...common],
+        ['history', ...common],
+        ['sql', '--to', '001', ...common],
+        ['schema', ...common],
+        ['doctor', ...common],
+      ];
+      for (const args of commands) {
+        const r = await closedPipe(args);
+        assert.equal(r.code, 0, `${args.join(' ')}: ${r.code} ${r.signal}\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /EPIPE|Unhandled|\n\s+at /, args.join(' '));
+      }
+      // apply ran to the end with nobody reading: both migrations are there.
+      const st = await cli(['status', '--json', ...common], { cwd: db.dir });
+      assert.equal(st.json<{ current: string }>().current, '002');
     } finally {
       await db.drop();
     }
@@ -160,8 +272,9 @@ describe('the CLI contract', () => {
         for (const out of [status.stdout, json.stdout, apply.stdout, apply.stderr])
           assert.doesNotMatch(out, /hunter2secret/);
         // A command that does not take an option is not given it: `new` opens no database.
-        const init = await cli(['init', '--dir', 'db sql', '--url', url], { cwd: db.dir });
-        assert.match(init.stdout, /Next: dbdoctor new <name> --dir 'db sql'$/m);
+        // (A folder that does not exist yet: init creates it and suggests `new`.)
+        const init = await cli(['init', '--dir', 'new sql', '--url', url], { cwd: db.dir });
+        assert.match(init.stdout, /Next: dbdoctor new <name> --dir 'new sql'$/m);
       } finally {
         await db.drop();
       }

@@ -286,6 +286,140 @@ describe("a newcomer's first hour", () => {
     }
   });
 
+  it('init in an existing project uses its migrations folder and never writes a SQLite URL the project contradicts', async () => {
+    const readConfig = (cwd: string) =>
+      JSON.parse(fs.readFileSync(path.join(cwd, 'dbdoctor.config.json'), 'utf8')) as Record<string, string>;
+    // dbdoctor's own folder holding PostgreSQL SQL: the guard still stands after init.
+    const pgSql = tempProject({
+      'migrations/20240101000001_users.sql': sqlMigration('CREATE TABLE users (id BIGSERIAL PRIMARY KEY);'),
+    });
+    // Prisma's folder and schema (provider postgresql), no DATABASE_URL anywhere.
+    const prisma = tempProject({
+      'prisma/schema.prisma':
+        'generator client {\n  provider = "prisma-client-js"\n}\n\ndatasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
+      'prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+      'prisma/migrations/20240101000001_init/migration.sql': 'CREATE TABLE t (id INTEGER);\n',
+    });
+    // A Drizzle folder whose config says postgresql, with plain SQL SQLite would take.
+    const drizzle = tempProject({
+      'drizzle.config.ts':
+        "import { defineConfig } from 'drizzle-kit';\nexport default defineConfig({ dialect: 'postgresql', schema: './src/schema.ts' });\n",
+      'drizzle/0000_init.sql': 'CREATE TABLE t (id integer);\n',
+      'drizzle/meta/_journal.json': JSON.stringify({
+        version: '7',
+        dialect: 'postgresql',
+        entries: [{ idx: 0, version: '7', when: 1704067200000, tag: '0000_init', breakpoints: true }],
+      }),
+    });
+    // Plain SQLite-friendly project: the SQLite default is still written.
+    const plain = tempProject({
+      'db/migrations/20240101000001_t.sql': sqlMigration('CREATE TABLE t (id INTEGER);'),
+    });
+    try {
+      for (const [cwd, dir, format, evidence] of [
+        [pgSql, 'migrations', undefined, /migrations\/20240101000001_users\.sql uses BIGSERIAL/],
+        [prisma, 'prisma/migrations', 'prisma', /provider = "postgresql"/],
+        [drizzle, 'drizzle', 'drizzle', /dialect/],
+      ] as const) {
+        const r = await cli(['init'], { cwd });
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`found ${dir.replace('/', '\\/')}.*using it`));
+        assert.match(r.stdout, /url: not written.*another database than SQLite/);
+        assert.match(r.stdout, evidence);
+        const config = readConfig(cwd);
+        assert.equal(config.url, undefined, 'no SQLite URL written');
+        assert.equal(config.dir, dir);
+        assert.equal(config.format, format);
+        if (cwd !== pgSql) assert.ok(!fs.existsSync(path.join(cwd, 'migrations')), 'no second, empty folder');
+        for (const command of ['status', 'apply']) {
+          const s = await cli([command], { cwd });
+          assert.equal(s.code, 2, `${command}: ${s.stdout}${s.stderr}`);
+          assert.match(s.stderr, /DATABASE_NOT_NAMED/);
+        }
+        assert.ok(!fs.existsSync(path.join(cwd, 'dbdoctor.sqlite')), 'no SQLite file appeared');
+      }
+      // Prisma's migrations are what status lists, once a database is named.
+      const named = await cli(['status', '--json', '--url', 'sqlite::memory:'], { cwd: prisma });
+      assert.deepEqual(
+        named.json<{ pending: { id: string }[] }>().pending.map((p) => p.id),
+        ['20240101000001'],
+      );
+      const r = await cli(['init', '--json'], { cwd: plain });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json<{ existing: boolean }>().existing, true);
+      assert.deepEqual(readConfig(plain), { url: 'sqlite:./dbdoctor.sqlite', dir: 'db/migrations' });
+      assert.ok(!fs.existsSync(path.join(plain, 'migrations')));
+      // DATABASE_URL in .env names the database: init writes no URL over it.
+      const env = tempProject({ '.env': 'DATABASE_URL=sqlite:./from-env.db\n' });
+      try {
+        const e = await cli(['init'], { cwd: env });
+        assert.equal(e.code, 0, e.stderr);
+        assert.match(e.stdout, /url: not written, DATABASE_URL/);
+        assert.deepEqual(readConfig(env), { dir: 'migrations' });
+        assert.ok(fs.existsSync(path.join(env, 'migrations')));
+      } finally {
+        fs.rmSync(env, { recursive: true, force: true });
+      }
+    } finally {
+      for (const cwd of [pgSql, prisma, drizzle, plain]) fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('diff and generate leave nothing in the project but the migration generate writes (success and failure)', async () => {
+    const db = await createTestDatabase('sqlite');
+    const cwd = tempProject({
+      'migrations/20240101000001_users.sql': sqlMigration('CREATE TABLE users (id INTEGER PRIMARY KEY);'),
+      'schema.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n',
+    });
+    const tree = () =>
+      (fs.readdirSync(cwd, { recursive: true }) as string[]).map((p) => p.split(path.sep).join('/')).sort();
+    try {
+      const start = tree();
+      const run = (...args: string[]) => cli([...args, '--url', db.url], { cwd });
+      const diff = await run('diff', '--schema-file', 'schema.sql');
+      assert.equal(diff.code, 0, diff.stderr);
+      assert.deepEqual(tree(), start, 'diff wrote nothing into the project');
+      for (const command of [
+        ['diff', '--schema-file', 'missing.sql'],
+        ['generate', 'add_email', '--schema-file', 'missing.sql'],
+      ]) {
+        const r = await run(...command);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /SCHEMA_FILE_MISSING/);
+        assert.deepEqual(tree(), start, `${command[0]} (failing) wrote nothing into the project`);
+      }
+      const gen = await run('generate', 'add_email', '--schema-file', 'schema.sql', '--no-prompt');
+      assert.equal(gen.code, 0, gen.stderr);
+      const added = tree().filter((p) => !start.includes(p));
+      assert.equal(added.length, 1, added.join(', '));
+      assert.match(added[0]!, /^migrations\/\d+_add_email\.(sql|ts)$/);
+      assert.ok(!fs.existsSync(path.join(cwd, '.dbdoctor-cache')));
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("the doctor's REPLAY_FAILED for a .ts migration importing 'dbdoctor' where it is not installed says npm i -D dbdoctor", async () => {
+    const db = await createTestDatabase('sqlite');
+    const cwd = tempProject({
+      'migrations/20240101000001_users.ts':
+        "import { defineMigration } from 'dbdoctor';\nexport default defineMigration({ up: async (db) => { await db.exec('CREATE TABLE users (id INTEGER)'); } });\n",
+    });
+    try {
+      await rawQuery(db, 'CREATE TABLE users (id INTEGER)'); // the database exists (made by hand)
+      const r = await cli(['doctor', '--json', '--url', db.url], { cwd });
+      const doc = r.json<{ findings: { code: string; message: string; fix?: string }[] }>();
+      const failed = doc.findings.find((f) => f.code === 'REPLAY_FAILED');
+      assert.ok(failed, r.stdout);
+      assert.match(failed.fix ?? '', /npm i -D dbdoctor/);
+      assert.match(failed.message, /20240101000001_users/);
+    } finally {
+      await db.drop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('init adds backups/ to .gitignore once, keeping what is there', async () => {
     const cwd = tempProject({ '.gitignore': 'node_modules' });
     try {

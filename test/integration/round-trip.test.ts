@@ -1,133 +1,16 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { doctor } from '../../src/doctor/doctor.js';
 import { migrate } from '../../src/migrations/apply.js';
 import { introspect } from '../../src/migrations/introspect.js';
 import { fingerprint } from '../../src/schema/fingerprint.js';
-import {
-  createTestDatabase,
-  DIALECTS,
-  type TestDatabase,
-  type TestDialect,
-  writeMigrations,
-} from '../helpers/databases.js';
+import { createTestDatabase, DIALECTS, type TestDatabase, writeMigrations } from '../helpers/databases.js';
+import { corpusProjects, exampleProjects } from '../helpers/projects.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CORPUS = path.resolve(ROOT, '../shared/corpus');
-
-/** A migration project to load, from the examples or the shared corpus. */
-interface Project {
-  name: string;
-  dialect: TestDialect;
-  files: Record<string, string>;
-  /** PostgreSQL schema the project's tables live in. */
-  schema?: string;
-  /** What SOURCE.md says the loaded schema has, to prove the load really happened. */
-  tables: number;
-  check?: (s: Awaited<ReturnType<typeof introspect>>) => void;
-}
-
-const up = (sql: string) => `-- migrate:up\n${sql}\n`;
-/** pg_dump empties search_path for its session; the runner's own history table needs one. */
-const dumpSql = (sql: string) =>
-  sql.replace(
-    "SELECT pg_catalog.set_config('search_path', '', false);",
-    "SELECT pg_catalog.set_config('search_path', 'public', false);",
-  );
-
-function exampleProjects(): Project[] {
-  const projects: Project[] = [];
-  for (const example of fs.readdirSync(path.join(ROOT, 'examples'))) {
-    for (const dialect of DIALECTS) {
-      const dir = path.join(ROOT, 'examples', example, dialect);
-      if (!fs.existsSync(dir)) continue;
-      const files = Object.fromEntries(
-        fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f), 'utf8')]),
-      );
-      projects.push({ name: `examples/${example}`, dialect, files, tables: -1 });
-    }
-  }
-  return projects;
-}
-
-function corpusProjects(): Project[] {
-  const read = (...p: string[]) => fs.readFileSync(path.join(CORPUS, ...p), 'utf8');
-  const vaultwarden = (folder: string): Record<string, string> =>
-    Object.fromEntries(
-      fs
-        .readdirSync(path.join(CORPUS, 'vaultwarden-migrations', folder))
-        .sort()
-        .map((f, i) => [
-          `${String(i + 1).padStart(3, '0')}_${f.replace(/\.up\.sql$/, '').replace(/^[0-9-]+_/, '')}.sql`,
-          up(read('vaultwarden-migrations', folder, f)),
-        ]),
-    );
-  const chinookPg = read('chinook', 'Chinook_PostgreSql.sql');
-  return [
-    {
-      name: 'corpus/chinook',
-      dialect: 'sqlite',
-      files: { '001_chinook.sql': up(read('chinook', 'Chinook_Sqlite.sql')) },
-      tables: 11,
-    },
-    {
-      name: 'corpus/chinook',
-      dialect: 'postgres',
-      files: {
-        '001_chinook.sql': up(chinookPg.slice(chinookPg.indexOf('\\c chinook;') + '\\c chinook;'.length)),
-      },
-      tables: 11,
-    },
-    {
-      name: 'corpus/pagila',
-      dialect: 'postgres',
-      files: { '001_pagila.sql': up(dumpSql(read('pagila', 'pagila-schema.sql'))) },
-      // 15 tables plus payment's 7 partitions, which are tables of their own (issue 10).
-      tables: 22,
-    },
-    {
-      name: 'corpus/simplexmq agent',
-      dialect: 'sqlite',
-      files: {
-        '001_agent.sql': up(
-          read('simplexmq', 'agent_schema.sqlite.sql')
-            .split('\n')
-            .filter((l) => !l.startsWith('CREATE TABLE sqlite_sequence'))
-            .join('\n'),
-        ),
-      },
-      tables: 34,
-      check: (s) => {
-        const tables = Object.values(s.tables);
-        assert.ok(
-          tables.every((t) => t.options.includes('strict')),
-          'every table is STRICT',
-        );
-        assert.equal(tables.filter((t) => t.options.includes('without rowid')).length, 13);
-      },
-    },
-    {
-      name: 'corpus/simplexmq server',
-      dialect: 'postgres',
-      schema: 'smp_server',
-      files: { '001_server.sql': up(dumpSql(read('simplexmq', 'server_schema.pg.sql'))) },
-      tables: -1,
-    },
-    { name: 'corpus/vaultwarden', dialect: 'sqlite', files: vaultwarden('sqlite'), tables: 28 },
-    {
-      name: 'corpus/vaultwarden',
-      dialect: 'postgres',
-      files: vaultwarden('postgresql'),
-      tables: 28,
-    },
-  ];
-}
-
-const projects = [...exampleProjects(), ...(fs.existsSync(CORPUS) ? corpusProjects() : [])];
-if (!fs.existsSync(CORPUS))
-  console.log(`# corpus round trips skipped: ${CORPUS} is not present on this machine`);
+const corpus = corpusProjects();
+if (corpus.skipped) console.log(`# corpus round trips skipped: ${corpus.skipped}`);
+/** Every dialect under test: round trips need no schema SQL. */
+const projects = [...exampleProjects(DIALECTS), ...corpus.projects];
 
 describe('round trip: migrate, introspect, fingerprint, doctor', () => {
   const databases: TestDatabase[] = [];

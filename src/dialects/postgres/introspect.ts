@@ -21,7 +21,7 @@ import {
   modernValueFunctions,
 } from './canonical.js';
 import type { PostgresConnection } from './driver.js';
-import { POSTGRES_EXPRESSIONS } from './quote.js';
+import { POSTGRES_EXPRESSIONS, quoteLiteral } from './quote.js';
 import { tokenizePostgres } from './split.js';
 
 // Each query reads one kind of object for every table of the schema at once, so the cost
@@ -52,7 +52,7 @@ SELECT c.relname AS name, c.relkind AS kind, c.relpersistence AS persistence,
   ARRAY(SELECT p.relname::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
         WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parents
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`;
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND ($2::oid[] IS NULL OR c.oid = ANY ($2))`;
 
 const COLUMNS_SQL = `
 SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
@@ -65,7 +65,7 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ($2::oid[] IS NULL OR c.oid = ANY ($2))
 ORDER BY c.relname, a.attnum`;
 
 const CONSTRAINTS_SQL = (PG15: Pg15Columns) => `
@@ -88,7 +88,7 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
 LEFT JOIN pg_index x ON x.indexrelid = con.conindid AND con.contype IN ('p', 'u')
-WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c', 'x')
+WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c', 'x') AND ($2::oid[] IS NULL OR c.oid = ANY ($2))
 ORDER BY c.relname, con.conname`;
 
 // Everything pg_get_indexdef prints is read here, one column of the catalog each: keys, order,
@@ -117,7 +117,7 @@ JOIN pg_class i ON i.oid = x.indexrelid
 JOIN pg_class c ON c.oid = x.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_am am ON am.oid = i.relam
-WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm')
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'm') AND ($2::oid[] IS NULL OR c.oid = ANY ($2))
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY c.relname, i.relname`;
 
@@ -129,12 +129,14 @@ WHERE n.nspname = $1 AND t.typtype = 'e'`;
 const VIEWS_SQL = `
 SELECT c.relname AS name, c.relkind AS kind, pg_get_viewdef(c.oid, true) AS definition
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')`;
+WHERE n.nspname = $1 AND c.relkind IN ('v', 'm') AND ($2::oid[] IS NULL OR c.oid = ANY ($2))`;
 
 const TRIGGERS_SQL = `
-SELECT t.tgname AS name, c.relname AS table_name, pg_get_triggerdef(t.oid, true) AS definition
+SELECT t.tgname AS name, c.relname AS table_name,
+  pg_get_triggerdef(t.oid, true) || CASE t.tgenabled WHEN 'D' THEN ' disabled' WHEN 'R' THEN ' enabled replica'
+    WHEN 'A' THEN ' enabled always' ELSE '' END AS definition
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1 AND NOT t.tgisinternal`;
+WHERE n.nspname = $1 AND NOT t.tgisinternal AND ($2::oid[] IS NULL OR c.oid = ANY ($2))`;
 
 const POLICIES_SQL = `
 SELECT c.relname AS table_name, p.polname AS name,
@@ -145,7 +147,7 @@ SELECT c.relname AS table_name, p.polname AS name,
     'using (' || pg_get_expr(p.polqual, p.polrelid, true) || ')',
     'with check (' || pg_get_expr(p.polwithcheck, p.polrelid, true) || ')') AS definition
 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = $1`;
+WHERE n.nspname = $1 AND ($2::oid[] IS NULL OR c.oid = ANY ($2))`;
 
 // Objects of the schema with no structured form, each as the database deparses it, in one
 // set-based query. Members of an extension are the extension's (its name stands for them).
@@ -201,12 +203,68 @@ LEFT JOIN pg_attribute oa ON oa.attrelid = d.refobjid AND oa.attnum = d.refobjsu
 WHERE c.relnamespace IN (SELECT oid FROM ns) AND (d.deptype IS NULL OR d.deptype = 'a')
   AND NOT EXISTS (SELECT 1 FROM ext_members e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
 UNION ALL
-SELECT 'rule', c.relname || '.' || r.rulename, c.relname::text, pg_get_ruledef(r.oid, true)
+SELECT 'rule', c.relname || '.' || r.rulename, c.relname::text,
+  pg_get_ruledef(r.oid, true) || CASE r.ev_enabled WHEN 'D' THEN ' disabled' WHEN 'R' THEN ' enabled replica'
+    WHEN 'A' THEN ' enabled always' ELSE '' END
 FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
 WHERE c.relnamespace IN (SELECT oid FROM ns) AND r.rulename <> '_RETURN'
 UNION ALL
 SELECT 'extension', x.extname::text, NULL, x.extname::text
 FROM pg_extension x WHERE x.extnamespace IN (SELECT oid FROM ns)`;
+
+/**
+ * One stamp per relation (table, view, materialized view) of the schema, from the version of
+ * every catalog row its model is read from: the relation's pg_class row, its columns (system columns never change), defaults,
+ * constraints, indexes, triggers, policies, rules, partition data, and the rows of what those
+ * refer to (pg_depend: types and their labels, functions, sequences, collations, operator
+ * classes, other relations and their columns), whose names its deparsed text prints. A DDL
+ * statement writes a new row version (new xmin and ctid) for everything it changes, and a
+ * dropped part takes its row out of the stamp, so a relation whose stamp did not change since
+ * the last introspection has the same model: the doctor's replay re-reads only the relations a
+ * migration touched instead of the whole schema after every migration.
+ */
+const STAMPS_SQL = `
+WITH rel AS (
+  SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')),
+part AS (
+  SELECT r.oid AS rel, 'pg_class'::regclass AS classid, r.oid AS objid FROM rel r
+  UNION ALL SELECT x.indrelid, 'pg_class'::regclass, x.indexrelid FROM pg_index x JOIN rel r ON r.oid = x.indrelid
+  UNION ALL SELECT k.conrelid, 'pg_constraint'::regclass, k.oid FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
+  UNION ALL SELECT d.adrelid, 'pg_attrdef'::regclass, d.oid FROM pg_attrdef d JOIN rel r ON r.oid = d.adrelid
+  UNION ALL SELECT t.tgrelid, 'pg_trigger'::regclass, t.oid FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+  UNION ALL SELECT p.polrelid, 'pg_policy'::regclass, p.oid FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+  UNION ALL SELECT w.ev_class, 'pg_rewrite'::regclass, w.oid FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class),
+version AS (
+  SELECT r.oid AS rel, 'c' || c.xmin || c.ctid AS v FROM rel r JOIN pg_class c ON c.oid = r.oid
+  UNION ALL SELECT a.attrelid, 'a' || a.xmin || a.ctid FROM pg_attribute a JOIN rel r ON r.oid = a.attrelid WHERE a.attnum > 0
+  UNION ALL SELECT x.indrelid, 'x' || x.xmin || x.ctid || i.xmin || i.ctid FROM pg_index x JOIN rel r ON r.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+  UNION ALL SELECT d.adrelid, 'd' || d.xmin || d.ctid FROM pg_attrdef d JOIN rel r ON r.oid = d.adrelid
+  UNION ALL SELECT k.conrelid, 'k' || k.xmin || k.ctid FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
+  UNION ALL SELECT t.tgrelid, 't' || t.xmin || t.ctid FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+  UNION ALL SELECT p.polrelid, 'p' || p.xmin || p.ctid FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+  UNION ALL SELECT w.ev_class, 'w' || w.xmin || w.ctid FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
+  UNION ALL SELECT h.inhrelid, 'h' || h.xmin || h.ctid || pc.xmin || pc.ctid FROM pg_inherits h JOIN rel r ON r.oid = h.inhrelid JOIN pg_class pc ON pc.oid = h.inhparent
+  UNION ALL SELECT pt.partrelid, 'q' || pt.xmin || pt.ctid FROM pg_partitioned_table pt JOIN rel r ON r.oid = pt.partrelid
+  UNION ALL SELECT p.rel, 'r' || d.refclassid || '.' || d.refobjid || '.' || d.refobjsubid || '.' || COALESCE(CASE d.refclassid
+      WHEN 'pg_class'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_class o WHERE o.oid = d.refobjid)
+        || COALESCE((SELECT o.xmin || '' || o.ctid FROM pg_attribute o WHERE o.attrelid = d.refobjid AND o.attnum = d.refobjsubid), '')
+      WHEN 'pg_type'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_type o WHERE o.oid = d.refobjid)
+        || COALESCE((SELECT string_agg(e.xmin || '' || e.ctid, ',' ORDER BY e.oid) FROM pg_enum e WHERE e.enumtypid = d.refobjid), '')
+      WHEN 'pg_proc'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_proc o WHERE o.oid = d.refobjid)
+      WHEN 'pg_constraint'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_constraint o WHERE o.oid = d.refobjid)
+      WHEN 'pg_collation'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_collation o WHERE o.oid = d.refobjid)
+      WHEN 'pg_opclass'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_opclass o WHERE o.oid = d.refobjid)
+      WHEN 'pg_operator'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_operator o WHERE o.oid = d.refobjid)
+      WHEN 'pg_namespace'::regclass THEN (SELECT o.xmin || '' || o.ctid FROM pg_namespace o WHERE o.oid = d.refobjid)
+      ELSE 'unknown' END, 'gone')
+  FROM part p JOIN pg_depend d ON d.classid = p.classid AND d.objid = p.objid
+  -- Objects of initdb (below FirstNormalObjectId) never change; the relation's own parts are
+  -- stamped above.
+  WHERE d.refobjid >= 16384 AND d.refobjid <> p.rel
+    AND NOT EXISTS (SELECT 1 FROM pg_index x WHERE x.indexrelid = d.refobjid AND x.indrelid = p.rel))
+SELECT r.oid::text AS oid, r.relname AS name, count(*) || ':' || sum(hashtextextended(v.v, 0)::numeric) AS stamp
+FROM rel r JOIN version v ON v.rel = r.oid GROUP BY r.oid, r.relname`;
 
 const ACTIONS: Record<string, string> = {
   a: 'NO ACTION',
@@ -478,27 +536,334 @@ export async function introspectPostgres(
   conn: PostgresConnection,
   options: IntrospectOptions,
 ): Promise<Schema> {
+  const memo = options.memo;
+  if (!memo) return readSchema(conn, options, null);
+  const ns = options.schema ?? 'public';
+  const logKey = `postgres change log\0${ns}\0${options.exclude.join('\0')}`;
+  const logged = memo.get(logKey) as ChangeLogState | false | undefined;
+  if (logged === undefined) {
+    // First introspection of a replay: from here on the scratch database logs what each
+    // migration's DDL touches, when the replay may create event triggers (a superuser).
+    if (await installChangeLog(conn)) {
+      const schema = await readSchema(conn, options, null);
+      const relations = await conn.query<{ oid: string; name: string }>(RELATIONS_SQL, [ns]);
+      memo.set(logKey, { names: new Map(relations.map((r) => [r.oid, r.name])), schema });
+      return schema;
+    }
+    memo.set(logKey, false);
+  } else if (logged !== false) {
+    const schema = await fromChangeLog(conn, options, logged).catch(() => null);
+    if (schema) {
+      logged.schema = schema;
+      return schema;
+    }
+    // The log is gone (a migration dropped it): read everything from here on.
+    memo.set(logKey, false);
+  }
+  const key = `postgres relation stamps\0${ns}\0${options.exclude.join('\0')}`;
+  const stamps = await conn.query<{ oid: string; name: string; stamp: string }>(STAMPS_SQL, [ns]);
+  const before = memo.get(key) as RelationState | undefined;
+  const now = new Map(stamps.map((r) => [r.oid, r]));
+  if (!before) {
+    const schema = await readSchema(conn, options, null);
+    memo.set(key, { relations: now, schema });
+    return schema;
+  }
+  // Relations to read again: new or changed ones; and to forget: changed or gone ones (by the
+  // name they had, a rename changes the stamp).
+  const changed = stamps.filter((r) => before.relations.get(r.oid)?.stamp !== r.stamp);
+  const forget = new Set<string>();
+  for (const [oid, r] of before.relations) if (now.get(oid)?.stamp !== r.stamp) forget.add(r.name);
+  const fresh = await readSchema(
+    conn,
+    options,
+    changed.map((r) => r.oid),
+  );
+  const schema = mergeRelations(before.schema, fresh, forget);
+  memo.set(key, { relations: now, schema });
+  return schema;
+}
+
+/** The relations of a schema, by oid. */
+const RELATIONS_SQL = `
+SELECT c.oid::text AS oid, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')`;
+
+/** Where the scratch database logs the objects DDL touched (PG docs, "Event Triggers"). */
+const CHANGE_LOG = 'dbdoctor_replay_log';
+
+/**
+ * Event triggers that log every object a DDL command creates, alters or drops
+ * (pg_event_trigger_ddl_commands, pg_event_trigger_dropped_objects) into a table of the
+ * scratch database, enabled ALWAYS so that a migration's `session_replication_role = replica`
+ * does not silence them. Only shared objects (roles, databases, tablespaces) and event
+ * triggers themselves fire none, and neither is part of the compared schema. False when the
+ * user may not create event triggers: the replay then stamps relations instead.
+ */
+async function installChangeLog(conn: PostgresConnection): Promise<boolean> {
+  if (await conn.inTransaction()) return false;
+  const [{ superuser }] = await conn.query<{ superuser: boolean }>(
+    'SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
+  );
+  if (!superuser) return false;
+  try {
+    await conn.exec(`BEGIN;
+CREATE SCHEMA ${CHANGE_LOG};
+CREATE TABLE ${CHANGE_LOG}.touched (classid oid, objid oid, names text[], kind text);
+CREATE FUNCTION ${CHANGE_LOG}.ddl() RETURNS event_trigger LANGUAGE plpgsql AS $f$BEGIN
+  INSERT INTO ${CHANGE_LOG}.touched SELECT classid, objid, NULL, object_type FROM pg_event_trigger_ddl_commands();
+END$f$;
+CREATE FUNCTION ${CHANGE_LOG}.dropped() RETURNS event_trigger LANGUAGE plpgsql AS $f$BEGIN
+  INSERT INTO ${CHANGE_LOG}.touched SELECT classid, objid, address_names, object_type FROM pg_event_trigger_dropped_objects();
+END$f$;
+CREATE EVENT TRIGGER ${CHANGE_LOG}_ddl ON ddl_command_end EXECUTE FUNCTION ${CHANGE_LOG}.ddl();
+CREATE EVENT TRIGGER ${CHANGE_LOG}_drop ON sql_drop EXECUTE FUNCTION ${CHANGE_LOG}.dropped();
+ALTER EVENT TRIGGER ${CHANGE_LOG}_ddl ENABLE ALWAYS;
+ALTER EVENT TRIGGER ${CHANGE_LOG}_drop ENABLE ALWAYS;
+COMMIT`);
+    return true;
+  } catch {
+    await conn.exec('ROLLBACK').catch(() => {});
+    return false;
+  }
+}
+
+/** What {@link introspectPostgres} keeps while the change log works. */
+interface ChangeLogState {
+  /** The schema's relations (tables, views, materialized views) by oid, as last read. */
+  names: Map<string, string>;
+  schema: Schema;
+}
+
+/**
+ * The relations of schema $1 to read again after DDL touched the objects ($2 classids, $3
+ * objids) and dropped parts of the relations named $4: the touched relations, the owners of touched indexes, constraints, defaults,
+ * triggers, policies and rules, and every relation with a part that refers to one of those
+ * (pg_depend), whose deparsed text prints its name: a view over a renamed column, a foreign
+ * key to a renamed table, a CHECK calling a renamed function.
+ */
+const TOUCHED_RELATIONS_SQL = `
+WITH t AS (SELECT * FROM unnest($2::oid[], $3::oid[]) AS t(classid, objid)),
+owner AS (
+  SELECT t.objid AS rel FROM t WHERE t.classid = 'pg_class'::regclass
+  UNION SELECT x.indrelid FROM t JOIN pg_index x ON x.indexrelid = t.objid WHERE t.classid = 'pg_class'::regclass
+  UNION SELECT k.conrelid FROM t JOIN pg_constraint k ON k.oid = t.objid WHERE t.classid = 'pg_constraint'::regclass
+  UNION SELECT d.adrelid FROM t JOIN pg_attrdef d ON d.oid = t.objid WHERE t.classid = 'pg_attrdef'::regclass
+  UNION SELECT g.tgrelid FROM t JOIN pg_trigger g ON g.oid = t.objid WHERE t.classid = 'pg_trigger'::regclass
+  UNION SELECT p.polrelid FROM t JOIN pg_policy p ON p.oid = t.objid WHERE t.classid = 'pg_policy'::regclass
+  UNION SELECT w.ev_class FROM t JOIN pg_rewrite w ON w.oid = t.objid WHERE t.classid = 'pg_rewrite'::regclass),
+referred AS (
+  SELECT classid, objid FROM t UNION SELECT 'pg_class'::regclass, rel FROM owner),
+dependent AS (
+  SELECT CASE d.classid
+      WHEN 'pg_class'::regclass THEN COALESCE((SELECT x.indrelid FROM pg_index x WHERE x.indexrelid = d.objid), d.objid)
+      WHEN 'pg_constraint'::regclass THEN (SELECT k.conrelid FROM pg_constraint k WHERE k.oid = d.objid)
+      WHEN 'pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_attrdef a WHERE a.oid = d.objid)
+      WHEN 'pg_trigger'::regclass THEN (SELECT g.tgrelid FROM pg_trigger g WHERE g.oid = d.objid)
+      WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = d.objid)
+      WHEN 'pg_rewrite'::regclass THEN (SELECT w.ev_class FROM pg_rewrite w WHERE w.oid = d.objid)
+    END AS rel
+  FROM referred r JOIN pg_depend d ON d.refclassid = r.classid AND d.refobjid = r.objid)
+SELECT c.oid::text AS oid, c.relname AS name
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')
+  AND (c.oid IN (SELECT rel FROM owner UNION SELECT rel FROM dependent) OR c.relname = ANY ($4::text[]))`;
+
+/**
+ * The schema after the DDL the change log recorded since the last introspection: the
+ * relations it touched (and those referring to them) read again, the rest kept as they were.
+ * The same object when no DDL ran (a data-only migration).
+ */
+async function fromChangeLog(
+  conn: PostgresConnection,
+  options: IntrospectOptions,
+  state: ChangeLogState,
+): Promise<Schema> {
+  const ns = options.schema ?? 'public';
+  const touched = await conn.query<{
+    classid: string;
+    objid: string;
+    names: string[] | null;
+    kind: string | null;
+  }>(`DELETE FROM ${CHANGE_LOG}.touched RETURNING classid::text, objid::text, names, kind`);
+  if (touched.length === 0) return state.schema;
+  const previous = options.memo ? lastObjectRows.get(options.memo) : undefined;
+  const reuse =
+    previous &&
+    touched.every((t) => t.names === null && leavesObjectsAlone(t.kind, !state.names.has(t.objid)))
+      ? previous
+      : null;
+  const forget = new Set<string>();
+  for (const t of touched) {
+    if (t.names === null) continue;
+    // A dropped object: its relation (gone or not) by the name it had.
+    const gone = state.names.get(t.objid);
+    if (gone !== undefined) {
+      forget.add(gone);
+      state.names.delete(t.objid);
+    } else if (t.names[0] === ns && t.names.length >= 3) forget.add(t.names[1]);
+    else if (t.names[0] === ns && t.names.length === 2) {
+      // A dropped index names no table: find the one it belonged to.
+      for (const table of Object.values(state.schema.tables))
+        if (table.indexes.some((i) => i.name === t.names?.[1])) forget.add(table.name);
+      for (const o of Object.values(state.schema.objects ?? {}))
+        if (o.kind === 'index' && o.name.endsWith(`.${t.names[1]}`))
+          forget.add(o.name.slice(0, -t.names[1].length - 1));
+    }
+  }
+  const reread = await conn.query<{ oid: string; name: string }>(TOUCHED_RELATIONS_SQL, [
+    ns,
+    touched.map((t) => t.classid),
+    touched.map((t) => t.objid),
+    // Relations a dropped part (index, constraint, trigger, ...) belonged to, if they remain.
+    [...forget],
+  ]);
+  const rereadOids = new Set(reread.map((r) => r.oid));
+  for (const t of touched) {
+    // A touched relation not read again left the schema (dropped, or moved by SET SCHEMA).
+    const name = state.names.get(t.objid);
+    if (name !== undefined && !rereadOids.has(t.objid)) {
+      forget.add(name);
+      state.names.delete(t.objid);
+    }
+  }
+  for (const r of reread) {
+    const before = state.names.get(r.oid);
+    if (before !== undefined) forget.add(before);
+    forget.add(r.name);
+    state.names.set(r.oid, r.name);
+  }
+  // Relations still named in `forget` but not read again are gone (or no longer in the schema).
+  const fresh = await readSchema(
+    conn,
+    options,
+    reread.map((r) => r.oid),
+    reuse,
+  );
+  return mergeRelations(state.schema, fresh, forget);
+}
+
+/**
+ * The rows of each relation query, for schema `ns` and the relations `only` (null: all). The
+ * replay reads a few relations after each migration: then all queries travel in one round trip
+ * (one simple-protocol query of several statements, with the values written in).
+ */
+async function relationRows(
+  conn: PostgresConnection,
+  queries: string[],
+  ns: string,
+  only: string[] | null,
+): Promise<Record<string, unknown>[][]> {
+  if (only === null) {
+    const out: Record<string, unknown>[][] = [];
+    for (const q of queries) out.push(await conn.query(q, [ns, null]));
+    return out;
+  }
+  if (only.length === 0) return queries.map(() => []);
+  const oids = `'{${only.map((o) => String(Number(o))).join(',')}}'`;
+  const text = queries
+    .map((q) => q.replaceAll(/\$1(?!\d)/g, quoteLiteral(ns)).replaceAll(/\$2(?!\d)/g, oids))
+    .join(';\n');
+  const results = (await conn.client.query(text)) as unknown as { rows: Record<string, unknown>[] }[];
+  return results.map((r) => r.rows);
+}
+
+/** The rows of the queries that read everything but relations, as last read for a memo. */
+interface ObjectRows {
+  members: string[];
+  enums: { name: string; labels: string[] }[];
+  objects: ObjectRow[];
+}
+
+const lastObjectRows = new WeakMap<Map<string, unknown>, ObjectRows>();
+
+/**
+ * Object kinds whose creation or change leaves every object outside relations as it was
+ * (domains, types, functions, sequences, rules, extensions and what they print): an index, a
+ * trigger, a policy, and a relation that did not exist before (its sequences, types and
+ * rules are logged as objects of their own).
+ */
+function leavesObjectsAlone(kind: string | null, isNew: boolean): boolean {
+  if (kind === 'index' || kind === 'trigger' || kind === 'policy') return true;
+  return isNew && (kind === 'table' || kind === 'view' || kind === 'materialized view');
+}
+
+/** What {@link introspectPostgres} keeps between introspections in the caller's memo. */
+interface RelationState {
+  relations: Map<string, { oid: string; name: string; stamp: string }>;
+  schema: Schema;
+}
+
+/**
+ * `fresh` (read for the changed relations only, with the schema's other objects in full) with
+ * the relations of `before` that did not change, as the same objects.
+ */
+function mergeRelations(before: Schema, fresh: Schema, forget: ReadonlySet<string>): Schema {
+  const keep = <T>(record: Record<string, T>, owner: (key: string, value: T) => string) =>
+    Object.fromEntries(Object.entries(record).filter(([k, v]) => !forget.has(owner(k, v))));
+  const matviewIndexes = keep(
+    Object.fromEntries(Object.entries(before.objects ?? {}).filter(([, o]) => o.kind === 'index')),
+    (_k, o) => o.name.slice(0, o.name.lastIndexOf('.')),
+  );
+  return normalizeSchema({
+    dialect: 'postgres',
+    tables: { ...keep(before.tables, (k) => k), ...fresh.tables },
+    enums: fresh.enums,
+    views: { ...keep(before.views, (k) => k), ...fresh.views },
+    triggers: { ...keep(before.triggers, (_k, g) => g.table), ...fresh.triggers },
+    objects: { ...matviewIndexes, ...fresh.objects },
+  });
+}
+
+/**
+ * Reads the schema; with `only`, the relation-based parts (tables, columns, constraints,
+ * indexes, views, triggers, policies) of those relations (oids) alone.
+ */
+async function readSchema(
+  conn: PostgresConnection,
+  options: IntrospectOptions,
+  only: string[] | null,
+  reuse: ObjectRows | null = null,
+): Promise<Schema> {
   const ns = options.schema ?? 'public';
   // Objects an extension created (pg_stat_statements' view, …) are the extension's, not the user's.
-  const excluded = nameFilter([...options.exclude, ...(await extensionMembers(conn, ns))]);
+  const members = reuse?.members ?? (await extensionMembers(conn, ns));
+  const excluded = nameFilter([...options.exclude, ...members]);
   // One client runs one query at a time; issuing them together is deprecated in pg.
-  const tables = await conn.query<TableRow & Record<string, unknown>>(TABLES_SQL, [ns]);
-  const columns = await conn.query<ColumnRow & Record<string, unknown>>(COLUMNS_SQL, [ns]);
-  const [{ version }] = await conn.query<{ version: number }>(
-    "SELECT current_setting('server_version_num')::int AS version",
-  );
+  let version = options.memo?.get('postgres server_version_num') as number | undefined;
+  if (version === undefined) {
+    [{ version }] = await conn.query<{ version: number }>(
+      "SELECT current_setting('server_version_num')::int AS version",
+    );
+    options.memo?.set('postgres server_version_num', version);
+  }
   const pg15 = pg15Columns(version);
-  const constraints = await conn.query<ConstraintRow & Record<string, unknown>>(CONSTRAINTS_SQL(pg15), [ns]);
-  const indexes = await conn.query<IndexRow & Record<string, unknown>>(INDEXES_SQL(pg15), [ns]);
-  const enums = await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]);
-  const views = await conn.query<{ name: string; kind: string; definition: string }>(VIEWS_SQL, [ns]);
-  const triggers = await conn.query<{ name: string; table_name: string; definition: string }>(TRIGGERS_SQL, [
+  const [tables, columns, constraints, indexes, views, triggers, policies] = (await relationRows(
+    conn,
+    [
+      TABLES_SQL,
+      COLUMNS_SQL,
+      CONSTRAINTS_SQL(pg15),
+      INDEXES_SQL(pg15),
+      VIEWS_SQL,
+      TRIGGERS_SQL,
+      POLICIES_SQL,
+    ],
     ns,
-  ]);
-  const policies = await conn.query<{ table_name: string; name: string; definition: string }>(POLICIES_SQL, [
-    ns,
-  ]);
-  const objects = await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]);
+    only,
+  )) as [
+    TableRow[],
+    ColumnRow[],
+    ConstraintRow[],
+    IndexRow[],
+    { name: string; kind: string; definition: string }[],
+    { name: string; table_name: string; definition: string }[],
+    { table_name: string; name: string; definition: string }[],
+  ];
+  const enums = reuse?.enums ?? (await conn.query<{ name: string; labels: string[] }>(ENUMS_SQL, [ns]));
+  const objects =
+    reuse?.objects ?? (await conn.query<ObjectRow & Record<string, unknown>>(OBJECTS_SQL, [ns]));
+  if (options.memo) lastObjectRows.set(options.memo, { members, enums, objects });
 
   const canonical = await canonicalExpressions(
     conn,
@@ -585,7 +950,8 @@ export async function introspectPostgres(
   }
   for (const g of triggers) {
     if (excluded.has(g.table_name)) continue;
-    schema.triggers[g.name] = {
+    // A trigger's name is unique per table only (pagila has a last_updated on each table).
+    schema.triggers[`${g.name} on ${g.table_name}`] = {
       name: g.name,
       table: g.table_name,
       definition: normalizeExpression(modernValueFunctions(g.definition), POSTGRES_EXPRESSIONS),

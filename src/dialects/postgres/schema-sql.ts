@@ -255,8 +255,37 @@ function viewSql(view: View, sources: ObjectSources): string {
   return `CREATE ${materialized ? 'MATERIALIZED ' : ''}VIEW ${q(view.name)} AS ${body}`;
 }
 
-function triggerSql(trigger: Trigger, sources: ObjectSources): string {
-  return sources[`trigger:${trigger.name}`] ?? trigger.definition;
+/**
+ * Introspection appends a trigger's or rule's firing state to its definition when it is not
+ * the default (`disabled`, `enabled replica`, `enabled always`: ALTER TABLE's words); the
+ * definition without it, and the statement that sets it after the CREATE.
+ */
+const FIRING = / (disabled|enabled replica|enabled always)$/;
+
+function firing(
+  definition: string,
+  table: string,
+  what: 'TRIGGER' | 'RULE',
+  name: string,
+): { create: string; alter: string[] } {
+  const m = FIRING.exec(definition);
+  if (!m) return { create: definition, alter: [] };
+  const words = m[1] === 'disabled' ? 'DISABLE' : m[1].toUpperCase();
+  return {
+    create: definition.slice(0, m.index),
+    alter: [`ALTER TABLE ${q(table)} ${words} ${what} ${q(name)}`],
+  };
+}
+
+function triggerSql(trigger: Trigger, sources: ObjectSources): string[] {
+  const { create, alter } = firing(trigger.definition, trigger.table, 'TRIGGER', trigger.name);
+  return [sources[`trigger:${trigger.name} on ${trigger.table}`] ?? create, ...alter];
+}
+
+function ruleSql(o: SchemaObject, sources: ObjectSources): string[] {
+  const dot = o.name.indexOf('.');
+  const { create, alter } = firing(o.definition, o.name.slice(0, dot), 'RULE', o.name.slice(dot + 1));
+  return [sources[`rule:${o.name}`] ?? create, ...alter];
 }
 
 /** `name(args)` of a function or aggregate key, cut in two. */
@@ -269,6 +298,8 @@ const SEQUENCE =
   /^as (\S+(?: \S+)*?) start (-?\d+) increment (-?\d+) min (-?\d+) max (-?\d+) cache (\d+)( cycle)?(?: owned by (.*))?$/;
 
 function objectSql(o: SchemaObject, sources: ObjectSources): string[] {
+  // A rule's firing state is not in its source.
+  if (o.kind === 'rule') return ruleSql(o, sources);
   const source = sources[`${o.kind}:${o.name}`];
   if (source) return [source];
   switch (o.kind) {
@@ -307,7 +338,7 @@ function objectSql(o: SchemaObject, sources: ObjectSources): string[] {
       return [`CREATE AGGREGATE ${q(name)}${args} (${parts.join(', ')})`];
     }
     default:
-      // Functions, rules and indexes of materialized views are their own definition.
+      // Functions and indexes of materialized views are their own definition.
       return [o.definition];
   }
 }
@@ -374,7 +405,7 @@ export const postgresSchemaSql: SchemaSql = {
     for (const v of viewsInOrder(Object.values(schema.views))) out.push(viewSql(v, sources));
     for (const o of after) out.push(...objectSql(o, sources));
     for (const t of tables) out.push(...attachedStatements(t));
-    for (const g of Object.values(schema.triggers)) out.push(triggerSql(g, sources));
+    for (const g of Object.values(schema.triggers)) out.push(...triggerSql(g, sources));
     return out;
   },
   createTable(table, schema) {
@@ -428,7 +459,7 @@ export const postgresSchemaSql: SchemaSql = {
     ];
   },
   createTrigger(trigger, sources) {
-    return [triggerSql(trigger, sources)];
+    return triggerSql(trigger, sources);
   },
   dropTrigger(trigger) {
     return [`DROP TRIGGER ${q(trigger.name)} ON ${q(trigger.table)}`];
@@ -488,7 +519,7 @@ export const postgresSchemaSql: SchemaSql = {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relkind IN ('v', 'm')
        UNION ALL
-       SELECT 'trigger:' || t.tgname, pg_get_triggerdef(t.oid, true)
+       SELECT 'trigger:' || t.tgname || ' on ' || c.relname, pg_get_triggerdef(t.oid, true)
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND NOT t.tgisinternal
        UNION ALL

@@ -14,7 +14,14 @@ import {
 } from '../../schema/normalize.js';
 import type { IntrospectOptions } from '../dialect.js';
 import { nameFilter } from '../exclude.js';
-import { parseCreateIndex, parseCreateTable } from './create-sql.js';
+import {
+  matchingParen,
+  parseCreateIndex,
+  parseCreateTable,
+  splitTopLevel,
+  tokenize,
+  unquoteIdent,
+} from './create-sql.js';
 import type { SqliteConnection } from './driver.js';
 import { quoteIdent } from './quote.js';
 
@@ -66,6 +73,19 @@ interface ForeignKeyRow {
  * collations, expressions and predicates no PRAGMA reports). Read-only.
  */
 export function introspectSqlite(conn: SqliteConnection, options: IntrospectOptions): Schema {
+  const db = conn.db;
+  // SQLite bumps the schema cookie on every change to sqlite_schema (SQLite docs, PRAGMA
+  // schema_version): while it stands still, so does the schema (a data-only migration).
+  const cookieKey = `sqlite schema cookie\0${options.exclude.join('\0')}`;
+  const cookie = db.pragma('main.schema_version', { simple: true }) as number;
+  const seen = options.memo?.get(cookieKey) as { cookie: number; schema: Schema } | undefined;
+  if (seen && seen.cookie === cookie) return seen.schema;
+  const schema = readSchema(conn, options);
+  options.memo?.set(cookieKey, { cookie, schema });
+  return schema;
+}
+
+function readSchema(conn: SqliteConnection, options: IntrospectOptions): Schema {
   const db = conn.db;
   const excluded = nameFilter(options.exclude);
   const rows = db
@@ -221,6 +241,7 @@ function readTable(
     list.push(fk);
     byId.set(fk.id, list);
   }
+  const deferred = deferredForeignKeys(row.sql ?? '');
   // PRAGMA lists foreign keys last-declared first (id 0) and without names: names come from the
   // text, in declaration order (each checked by its columns).
   const declared = extras.foreignKeyNames;
@@ -232,7 +253,12 @@ function readTable(
   }
   const foreignKeys: ForeignKey[] = [...byId.entries()].map(([id, parts]) => {
     parts.sort((a, b) => a.seq - b.seq);
+    const key = foreignKeyKey(
+      parts.map((p) => p.from),
+      parts[0].table,
+    );
     return {
+      ...(deferred.has(key) ? { extras: ['deferrable initially deferred'] } : {}),
       name: names.get(id) ?? null,
       columns: parts.map((p) => p.from),
       referencedTable: parts[0].table,
@@ -252,6 +278,52 @@ function readTable(
     checks: extras.checks.map((c) => ({ name: c.name, expression: normalizeExpression(c.expression) })),
     options,
   };
+}
+
+function foreignKeyKey(columns: readonly string[], table: string): string {
+  return `${columns.map((c) => c.toLowerCase()).join(',')}\0${table.toLowerCase()}`;
+}
+
+/**
+ * The foreign keys of a CREATE TABLE declared DEFERRABLE INITIALLY DEFERRED, which no PRAGMA
+ * reports. Only that form defers the check to COMMIT: SQLite treats a plain DEFERRABLE and
+ * DEFERRABLE INITIALLY IMMEDIATE like NOT DEFERRABLE (SQLite docs, "Foreign Key Support" 4.2).
+ */
+function deferredForeignKeys(sql: string): Set<string> {
+  const out = new Set<string>();
+  const tokens = tokenize(sql);
+  const open = tokens.findIndex((t) => t.text === '(');
+  if (open < 0) return out;
+  const ident = (i: number) => unquoteIdent(sql.slice(tokens[i].start, tokens[i].end));
+  for (const [from, to] of splitTopLevel(tokens, open + 1, matchingParen(tokens, open))) {
+    let i = from;
+    if (tokens[i].text === 'CONSTRAINT') i += 2;
+    let columns: string[];
+    if (tokens[i]?.text === 'FOREIGN') {
+      const paren = tokens.findIndex((t, k) => k > i && t.text === '(');
+      const close = matchingParen(tokens, paren);
+      columns = splitTopLevel(tokens, paren + 1, close).map(([a]) => ident(a));
+    } else columns = [ident(from)];
+    let depth = 0;
+    for (let k = i; k < to; k++) {
+      const t = tokens[k].text;
+      if (t === '(') depth++;
+      else if (t === ')') depth--;
+      else if (depth === 0 && t === 'REFERENCES' && k + 1 < to) {
+        const table = ident(k + 1);
+        for (let j = k + 2; j < to - 2; j++)
+          if (
+            tokens[j].text === 'DEFERRABLE' &&
+            tokens[j - 1].text !== 'NOT' &&
+            tokens[j + 1].text === 'INITIALLY' &&
+            tokens[j + 2].text === 'DEFERRED'
+          )
+            out.add(foreignKeyKey(columns, table));
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /**

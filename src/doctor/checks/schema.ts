@@ -30,6 +30,8 @@ export interface SchemaVerdict {
   stampable: string[];
   /** Fingerprint of the live schema. */
   fingerprint: string;
+  /** Whether the live schema is the one expected at the recorded revision. */
+  recordedMatches: boolean;
 }
 
 const DRIFT_FIX =
@@ -68,6 +70,8 @@ export function schemaVerdict(
   introspected: Schema,
   recorded: string | null,
   hasHistory: boolean,
+  /** The recorded revision's index when the caller knows it (a reordered replay), else from `recorded`. */
+  recordedAt?: number,
 ): SchemaVerdict {
   // A time the migrations froze at creation ('now'::date) is compared as written, not as the moment.
   const live = withoutUnmigratedExtensions(
@@ -76,7 +80,7 @@ export function schemaVerdict(
   );
   const liveHashes = objectHashes(live);
   const liveFingerprint = fingerprintOfHashes(live.dialect, liveHashes);
-  const atRecorded = recordedIndex(expected, recorded);
+  const atRecorded = recordedAt ?? recordedIndex(expected, recorded);
   const location = locateRevision(expected, liveFingerprint, live, liveHashes, atRecorded);
   const idAt = (i: number) => (i >= 0 ? expected.revisions[i].id : null);
   const matches = idAt(location.matches);
@@ -91,11 +95,13 @@ export function schemaVerdict(
     stampTo: null,
     stampable: candidates.map((i) => expected.revisions[i].id),
     fingerprint: liveFingerprint,
+    recordedMatches: false,
   };
   const ambiguity = candidates.length > 1 ? ambiguityReasons(expected, candidates) : null;
   const expectedFingerprint =
     atRecorded >= 0 ? expected.revisions[atRecorded].fingerprint : fingerprintOfHashes(live.dialect, {});
   if (liveFingerprint === expectedFingerprint) {
+    verdict.recordedMatches = true;
     if (ambiguity && candidates.includes(atRecorded)) {
       verdict.findings.push({
         code: 'AMBIGUOUS_REVISION',
