@@ -330,7 +330,7 @@ describe('SQLite backup and restore', onlyOn('sqlite'), () => {
       assert.ok(fs.existsSync(backupFile));
       assert.equal(path.dirname(backupFile), path.join(db.dir, 'backups'), 'backups go beside the database');
       assert.equal((await rawQuery(db, 'SELECT COUNT(*) AS n FROM people'))[0]!.n, 2500);
-      const restored = await cli(['restore', backupFile, '--json', '--url', db.url, '--dir', dir]);
+      const restored = await cli(['restore', backupFile, '--json', '--url', db.url]);
       assert.equal(restored.code, 0, restored.stderr);
       assert.deepEqual(await rawQuery(db, 'SELECT * FROM people ORDER BY id'), before);
       const s = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<{
