@@ -248,6 +248,13 @@ export interface EngineSql {
   captureSession(conn: Connection): Promise<() => Promise<void>>;
   /** The `n`th (1-based) bind parameter. */
   param(n: number): string;
+  /**
+   * The clause after `INSERT ... VALUES ...` that turns an insert of a row whose `key` exists
+   * into an update of `columns` to the inserted values (MySQL `ON DUPLICATE KEY UPDATE`,
+   * PostgreSQL and SQLite `ON CONFLICT (key) DO UPDATE`), so two history rows are written in
+   * one statement, one commit.
+   */
+  upsert(key: string, columns: readonly string[]): string;
   /** Timestamp value to store for "now" (an ISO string is passed as a parameter). */
   readonly nowParamCast: string;
   /** Statement bounding lock waits for the rest of the transaction or session; null where unsupported. */

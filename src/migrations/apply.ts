@@ -192,12 +192,35 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
     pruneBackups(conn, result.backup, options.backup, options.onEvent);
     return result;
   }
-  for (const [index, m] of loaded.entries()) {
-    const ms = await announced(options.onEvent, m.file, 'up', { index, total: loaded.length }, () =>
-      executeMigration(conn, history, m, 'up', { ...exec, before: result.after }),
-    );
-    result.applied.push({ id: m.file.id, name: m.file.name, ms });
-    result.after = highestId([result.after, m.file.id]);
+  // When every migration runs outside a transaction (every one on MySQL), the session lock
+  // timeout is set once for the run instead of set and reset around each migration.
+  const sessionTimeout = loaded.every((m) => !runsInTransaction(m.up, conn.dialect))
+    ? conn.dialect.engine.lockTimeout(exec.statementLockTimeoutMs, 'session')
+    : null;
+  try {
+    if (sessionTimeout) await conn.exec(sessionTimeout);
+    for (const [index, m] of loaded.entries()) {
+      const next = loaded[index + 1];
+      const ms = await announced(options.onEvent, m.file, 'up', { index, total: loaded.length }, () =>
+        executeMigration(conn, history, m, 'up', {
+          ...exec,
+          before: result.after,
+          next,
+          sessionLockTimeoutSet: sessionTimeout !== null,
+        }),
+      );
+      result.applied.push({ id: m.file.id, name: m.file.name, ms });
+      result.after = highestId([result.after, m.file.id]);
+    }
+  } catch (e) {
+    // The next migration's started row was written with this one's finished row, and it never
+    // ran: remove that row, unless another runner owns the lock now (history is its to write).
+    if (!(e instanceof DbDoctorError && e.code === 'LOCK_LOST'))
+      await history.withdrawStartedAhead().catch(() => {});
+    throw e;
+  } finally {
+    const reset = conn.dialect.engine.resetLockTimeout;
+    if (sessionTimeout && reset) await conn.exec(reset).catch(() => {});
   }
   pruneBackups(conn, result.backup, options.backup, options.onEvent);
   return result;

@@ -15,6 +15,18 @@ export interface ExecuteOptions {
   onEvent?: EventListener;
   /** The revision the database is at before this migration, for error messages. */
   before: string | null;
+  /**
+   * The migration to run right after this one (up only). When both run outside a transaction,
+   * this one's finished row and the next one's started row are written in one transaction (see
+   * History.markAppliedAndStart); the caller withdraws that row if the run stops before it.
+   */
+  next?: LoadedMigration;
+  /**
+   * The caller set the session-scope lock timeout for the whole run (before the first
+   * migration's session capture, so a migration that changes it gets it put back) and resets it
+   * after: a migration outside a transaction then sets and resets none of its own.
+   */
+  sessionLockTimeoutSet?: boolean;
 }
 
 /** Tracks which statement a step is on, so a failure can name it. */
@@ -89,6 +101,7 @@ function liveContext(
   tracker: StatementTracker,
   transactional: boolean,
   beforeStatement?: () => Promise<void>,
+  afterStatement?: () => Promise<void>,
 ): MigrationContext {
   const before = async (text: string) => {
     await beforeStatement?.();
@@ -99,6 +112,7 @@ function liveContext(
   const after = async () => {
     if (transactional) await assertStillInTransaction(conn, tracker);
     tracker.inCode = true;
+    await afterStatement?.();
   };
   return {
     dialect: conn.dialect.name,
@@ -124,6 +138,7 @@ async function runStep(
   tracker: StatementTracker,
   onProgress?: (p: OperationProgress) => void,
   beforeStatement?: () => Promise<void>,
+  afterStatement?: () => Promise<void>,
 ): Promise<void> {
   const transactional = runsInTransaction(step, conn.dialect);
   if (step.kind === 'sql') {
@@ -148,7 +163,7 @@ async function runStep(
     return;
   }
   tracker.inCode = true;
-  await step.run(liveContext(conn, tracker, transactional, beforeStatement));
+  await step.run(liveContext(conn, tracker, transactional, beforeStatement, afterStatement));
   tracker.inCode = false;
   // The function may have reached the connection some other way (the application's own handle).
   if (transactional) await assertStillInTransaction(conn, tracker);
@@ -455,6 +470,8 @@ export function failedInTransaction(
 /** A history row for a migration that has started and not finished (partially applied). */
 async function recordStarted(history: History, migration: LoadedMigration, total: number): Promise<void> {
   const f = migration.file;
+  // Written with the previous migration's finished row (same status, checksum and count).
+  if (history.takeStartedAhead(f.id)) return;
   // A repeatable run again replaces its row.
   if (f.repeatable) await history.remove(f.id);
   await history.insert({
@@ -571,7 +588,9 @@ async function runOutsideTransaction(
     throw failed(conn, migration, direction, new StatementTracker(), e, opts, 0, 0, conn.describeError(e));
   }
   const leftovers = await Leftovers.start(conn);
-  const timeout = conn.dialect.engine.lockTimeout(opts.statementLockTimeoutMs, 'session');
+  const timeout = opts.sessionLockTimeoutSet
+    ? null
+    : conn.dialect.engine.lockTimeout(opts.statementLockTimeoutMs, 'session');
   if (timeout) await conn.exec(timeout);
   const tracker = new StatementTracker();
   const ran: string[] = [];
@@ -594,7 +613,8 @@ async function runOutsideTransaction(
       }
     }
     done++;
-    await history.progress(f.id, done, null);
+    // After the last statement of a SQL step, the finished row (written next, at once) says so.
+    if (step.kind !== 'sql' || done < total) await history.progress(f.id, done, null);
   };
   try {
     if (step.kind === 'sql') {
@@ -611,18 +631,27 @@ async function runOutsideTransaction(
         exec: execute,
       });
     } else {
-      await runStep(conn, step, tracker, rebuildProgress(opts.onEvent), () => lockHeld(conn));
+      // Each statement of the function is recorded once it returned, as a SQL step's are.
+      await runStep(
+        conn,
+        step,
+        tracker,
+        rebuildProgress(opts.onEvent),
+        () => lockHeld(conn),
+        () => history.progress(f.id, tracker.index, null),
+      );
       done = tracker.index;
     }
   } catch (e) {
-    if (step.kind === 'module') done = Math.max(0, tracker.index - 1);
+    // In the function's own code, its last statement had returned; else that statement failed.
+    if (step.kind === 'module') done = tracker.inCode ? tracker.index : Math.max(0, tracker.index - 1);
     // Another runner owns the lock now: history is its to write, not ours.
     if (isLockLost(e)) throw lockLost(migration, direction, e);
     const invalid = leftIndexes(conn, await leftovers.invalidIndexes(ran).catch(() => []));
     await history.progress(f.id, done, errorMessage(e)).catch(() => {});
     throw failed(conn, migration, direction, tracker, e, opts, attempt, done, conn.describeError(e), invalid);
   } finally {
-    if (conn.dialect.engine.resetLockTimeout)
+    if (timeout && conn.dialect.engine.resetLockTimeout)
       await conn.exec(conn.dialect.engine.resetLockTimeout).catch(() => {});
   }
   try {
@@ -636,7 +665,21 @@ async function runOutsideTransaction(
       await history.progress(f.id, done, `left invalid index(es) ${invalid.indexes.join(', ')}`);
       throw invalidIndexError(migration, direction, invalid);
     }
-    if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started);
+    const next = direction === 'up' ? opts.next : undefined;
+    if (next && !runsInTransaction(next.up, conn.dialect)) {
+      const n = next.file;
+      const finished = { ...f, executionMs: Date.now() - started, statements: total };
+      await history.markAppliedAndStart(finished, {
+        id: n.id,
+        name: n.name,
+        checksum: n.checksum,
+        status: 'started',
+        executionMs: 0,
+        statementsDone: 0,
+        statementsTotal: stepCount(next.up),
+        replace: n.repeatable ?? false,
+      });
+    } else if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started);
     else await history.remove(f.id);
   } catch (e) {
     if (e instanceof DbDoctorError && !(e instanceof HistoryWriteError)) throw e;

@@ -48,6 +48,17 @@ export interface HistoryRow {
   error: string | null;
 }
 
+/** A row to insert: everything but its time and sequence number. */
+export interface NewHistoryRow {
+  id: string;
+  name: string;
+  checksum: string;
+  status: HistoryStatus;
+  executionMs: number;
+  statementsDone: number;
+  statementsTotal: number;
+}
+
 /** Default history table name. */
 export const DEFAULT_HISTORY_TABLE = 'dbdoctor_migrations';
 
@@ -79,6 +90,11 @@ export class History {
   private lastSeq: number | null = null;
   /** Whether this session made sure the table exists (inserts do it first, in their transaction). */
   private ensured = false;
+  /**
+   * The id whose `started` row {@link markAppliedAndStart} wrote ahead of its migration, until
+   * that migration takes it over ({@link takeStartedAhead}) or it is withdrawn.
+   */
+  private startedAhead: string | null = null;
 
   /**
    * @param table the table name (unqualified; also names the SQLite lock table)
@@ -169,20 +185,8 @@ export class History {
     );
   }
 
-  /** Inserts a row with the next sequence number. */
-  async insert(row: {
-    id: string;
-    name: string;
-    checksum: string;
-    status: HistoryStatus;
-    executionMs: number;
-    statementsDone: number;
-    statementsTotal: number;
-  }): Promise<void> {
-    const cast = this.conn.dialect.engine.nowParamCast;
-    const p = (n: number) => this.p(n);
-    // Created in the first insert's transaction: one commit fewer, and rolled back with it.
-    if (!this.ensured) await this.ensure();
+  /** The highest seq written (read once per session). */
+  private async lastSequence(): Promise<number> {
     if (this.lastSeq === null) {
       const sql = `SELECT MAX(seq) AS m FROM ${this.q}`;
       const rows = await this.conn
@@ -190,7 +194,17 @@ export class History {
         .catch((e) => Promise.reject(new HistoryWriteError('read the last sequence number', sql, e)));
       this.lastSeq = Number(rows[0]?.m ?? 0);
     }
-    const seq = ++this.lastSeq;
+    return this.lastSeq;
+  }
+
+  /** Inserts a row with the next sequence number. */
+  async insert(row: NewHistoryRow): Promise<void> {
+    const cast = this.conn.dialect.engine.nowParamCast;
+    const p = (n: number) => this.p(n);
+    // Created in the first insert's transaction: one commit fewer, and rolled back with it.
+    if (!this.ensured) await this.ensure();
+    const seq = (await this.lastSequence()) + 1;
+    this.lastSeq = seq;
     await this.write(
       `record ${row.id} as ${row.status}`,
       `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total)
@@ -236,6 +250,110 @@ export class History {
       `record ${id} as applied`,
       `UPDATE ${this.q} SET status = 'applied', checksum = ${this.p(1)}, execution_ms = ${this.p(2)}, statements_done = statements_total, error = NULL WHERE id = ${this.p(3)}`,
       [checksum, executionMs, id],
+    );
+  }
+
+  /**
+   * Marks `finished` applied and records `next` as started in one statement (an upsert of both
+   * rows): one commit where two would be. For migrations that run outside a transaction back to
+   * back (every migration on MySQL): written right after the last statement of the first, so a
+   * crash at any moment leaves the first recorded as finished or as partially applied, and the
+   * next as not started or started with none of its statements done (which is what a crash
+   * right before its first statement leaves). The next migration takes the row over with
+   * {@link takeStartedAhead}. A repeatable `next` (whose old row is replaced) takes a transaction.
+   */
+  async markAppliedAndStart(
+    finished: { id: string; name: string; checksum: string; executionMs: number; statements: number },
+    next: NewHistoryRow & { replace: boolean },
+  ): Promise<void> {
+    if (!this.ensured) await this.ensure();
+    if (next.replace) {
+      await this.inTransaction(`record ${finished.id} as applied and ${next.id} as started`, async () => {
+        await this.markApplied(finished.id, finished.checksum, finished.executionMs);
+        await this.remove(next.id);
+        await this.insert(next);
+      });
+    } else {
+      const seq = (await this.lastSequence()) + 1;
+      const now = new Date().toISOString();
+      const cast = this.conn.dialect.engine.nowParamCast;
+      const row = (n: number) =>
+        `(${[1, 2, 3, 4, 5].map((i) => this.p(n + i)).join(', ')}${cast}, ${[6, 7, 8, 9].map((i) => this.p(n + i)).join(', ')}, NULL)`;
+      const columns = ['status', 'checksum', 'execution_ms', 'statements_done', 'error'];
+      await this.write(
+        `record ${finished.id} as applied and ${next.id} as started`,
+        `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total, error)
+       VALUES ${row(0)}, ${row(9)} ${this.conn.dialect.engine.upsert('id', columns)}`,
+        [
+          // The finished row exists: only the upserted columns change (its seq is kept; the one
+          // here is used only if the row vanished, and sorts it just before the next).
+          finished.id,
+          finished.name,
+          finished.checksum,
+          'applied',
+          now,
+          finished.executionMs,
+          seq,
+          finished.statements,
+          finished.statements,
+          next.id,
+          next.name,
+          next.checksum,
+          next.status,
+          now,
+          next.executionMs,
+          seq,
+          next.statementsDone,
+          next.statementsTotal,
+        ],
+      );
+      this.lastSeq = seq;
+    }
+    this.startedAhead = next.id;
+  }
+
+  /** Runs bookkeeping writes in one transaction; any failure rolls them all back. */
+  private async inTransaction(step: string, writes: () => Promise<void>): Promise<void> {
+    const seq = this.lastSeq;
+    try {
+      await this.conn.begin();
+    } catch (e) {
+      throw new HistoryWriteError(step, 'BEGIN', e);
+    }
+    try {
+      await writes();
+      try {
+        await this.conn.commit();
+      } catch (e) {
+        throw new HistoryWriteError(step, 'COMMIT', e);
+      }
+    } catch (e) {
+      this.lastSeq = seq;
+      await this.conn.rollback().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Whether `id`'s started row was written ahead by {@link markAppliedAndStart} (taken over now). */
+  takeStartedAhead(id: string): boolean {
+    if (this.startedAhead !== id) return false;
+    this.startedAhead = null;
+    return true;
+  }
+
+  /**
+   * Removes a started row written ahead for a migration that then never ran (the run stopped
+   * before it), so history does not show it as partially applied. Only a row that still says
+   * no statement ran is removed.
+   */
+  async withdrawStartedAhead(): Promise<void> {
+    const id = this.startedAhead;
+    if (id === null) return;
+    this.startedAhead = null;
+    await this.write(
+      `withdraw the started row of ${id}`,
+      `DELETE FROM ${this.q} WHERE id = ${this.p(1)} AND status = 'started' AND statements_done = 0`,
+      [id],
     );
   }
 

@@ -20,6 +20,27 @@ export interface MigrationState {
 }
 
 /**
+ * For a row of a migration that stopped part-way without an error (the runner died): the
+ * statement after the recorded ones may have run, since each is recorded only once it returned.
+ */
+function inFlight(row: HistoryRow): string {
+  if (row.error !== null) return '';
+  // DSL and TS migrations do not know their count beforehand (recorded as 0).
+  if (row.statementsTotal === 0)
+    return ` A statement after ${row.statementsDone === 0 ? 'its start' : `those ${row.statementsDone}`} may have been running when the runner stopped: check whether it took effect.`;
+  if (row.statementsDone >= row.statementsTotal) return '';
+  const n = row.statementsDone + 1;
+  return ` Statement ${n} was running or about to run when the runner stopped: check whether it took effect.`;
+}
+
+/** "after 2 of 3 statements", or "after 2 statement(s)" where the count is not known beforehand. */
+function stoppedAfter(row: HistoryRow): string {
+  return row.statementsTotal === 0 && row.statementsDone > 0
+    ? `after ${row.statementsDone} statement(s)`
+    : `after ${row.statementsDone} of ${row.statementsTotal} statements`;
+}
+
+/**
  * Compares files with history by membership (which ids are recorded), never by a
  * high-water mark: an unrecorded file older than an applied one is reported as OUT_OF_ORDER.
  * Pure and O(n).
@@ -37,7 +58,7 @@ export function compareFilesWithHistory(
       problems.push({
         code: 'PARTIALLY_APPLIED',
         id: row.id,
-        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.`,
+        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped ${stoppedAfter(row)}${row.error ? ` (${row.error})` : ''}.${inFlight(row)}`,
         fix: `Inspect the database, then \`dbdoctor resolve ${row.id} --applied\` if all its changes are there, or undo them and run \`dbdoctor resolve ${row.id} --rolled-back\`.`,
       });
     }
@@ -45,7 +66,7 @@ export function compareFilesWithHistory(
       problems.push({
         code: 'PARTIALLY_REVERTED',
         id: row.id,
-        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped after ${row.statementsDone} of ${row.statementsTotal} statements${row.error ? ` (${row.error})` : ''}.`,
+        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped ${stoppedAfter(row)}${row.error ? ` (${row.error})` : ''}.${inFlight(row)}`,
         fix: `Inspect the database, then finish the down by hand and run \`dbdoctor resolve ${row.id} --rolled-back\`, or redo what it undid and run \`dbdoctor resolve ${row.id} --applied\`.`,
       });
     }

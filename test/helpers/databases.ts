@@ -345,6 +345,25 @@ export async function tableNames(db: TestDatabase): Promise<string[]> {
   return rows.map((r) => String(r.name));
 }
 
+/** Column names of a table in a test database, in their order, read through the raw driver. */
+export async function columnNames(db: TestDatabase, table: string): Promise<string[]> {
+  const rows =
+    db.dialect === 'sqlite'
+      ? await rawQuery(db, 'SELECT name FROM pragma_table_info(?) ORDER BY cid', [table])
+      : db.dialect === 'mysql'
+        ? await rawQuery(
+            db,
+            'SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+            [table],
+          )
+        : await rawQuery(
+            db,
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            [table],
+          );
+  return rows.map((r) => String(r.name));
+}
+
 /** Runs several statements on a test database through the raw driver (no parameters). */
 export async function rawExec(db: TestDatabase, sql: string): Promise<void> {
   if (db.dialect === 'sqlite') {

@@ -378,3 +378,40 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`${dialect}: migrations outside a transaction, back to back`, () => {
+    it("each one's applied row and the next one's started row are one write; history ends complete and in order", async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const files: Record<string, string> = {};
+        for (let i = 1; i <= 3; i++)
+          files[`00${i}_c${i}.sql`] =
+            `-- migrate:up transaction:false\nCREATE TABLE c${i} (id INTEGER);\nCREATE INDEX c${i}_i ON c${i} (id);\n\n-- migrate:down\nDROP TABLE c${i};\n`;
+        const dir = writeMigrations(db.dir, files);
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        const rows = await rawQuery(
+          db,
+          'SELECT id, status, seq, statements_done, statements_total FROM dbdoctor_migrations ORDER BY seq',
+        );
+        assert.deepEqual(
+          rows.map((x) => [
+            x.id,
+            x.status,
+            Number(x.seq),
+            Number(x.statements_done),
+            Number(x.statements_total),
+          ]),
+          [
+            ['001', 'applied', 1, 2, 2],
+            ['002', 'applied', 2, 2, 2],
+            ['003', 'applied', 3, 2, 2],
+          ],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}

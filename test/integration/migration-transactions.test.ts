@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { type DbDoctorError, migrate, rollback, status } from '../../src/index.js';
 import {
+  capabilitiesOf,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -247,7 +248,7 @@ for (const dialect of DIALECTS) {
     `${dialect}: transaction control inside a transactional migration`,
     pendingOn(dialect, {
       mysql:
-        'these suites are about a migration and its history row sharing one transaction; MySQL has no transactional DDL (capabilities.transactionalDdl is false), so none does (covered in mysql.test.ts)',
+        'every test here is about a migration and its history row sharing one transaction, which a migration can end; MySQL has no transactional DDL (capabilities.transactionalDdl is false), so no migration runs in one and there is none to end (that COMMIT then just runs is shown by "a failing TS migration is described where it failed" below)',
     }),
     () => {
       it('COMMIT; BEGIN; in the middle of a file is refused before anything runs, naming the line', async () => {
@@ -489,18 +490,15 @@ describe('SQLite: a migration never leaves a view or trigger that cannot compile
 });
 
 for (const dialect of DIALECTS) {
-  describe(
-    `${dialect}: a failing TS migration is described where it failed`,
-    pendingOn(dialect, {
-      mysql:
-        'these suites are about a migration and its history row sharing one transaction; MySQL has no transactional DDL (capabilities.transactionalDdl is false), so none does (covered in mysql.test.ts)',
-    }),
-    () => {
-      it('an exception thrown by its own code names the code, not the last statement; a refused COMMIT names COMMIT', async () => {
-        const db = await createTestDatabase(dialect);
-        try {
-          const dir = writeMigrations(db.dir, {
-            '001_throws.ts': `export default {
+  describe(`${dialect}: a failing TS migration is described where it failed`, () => {
+    // With transactional DDL the failed migration rolls back with its history row; without it
+    // (capabilities.transactionalDdl false: MySQL) what ran stays, recorded as partially applied.
+    const transactional = capabilitiesOf(dialect).transactionalDdl;
+    it(`an exception thrown by its own code names the code, not the last statement; ${transactional ? 'a refused COMMIT names COMMIT' : 'what ran is recorded, and COMMIT outside a transaction just runs'}`, async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = writeMigrations(db.dir, {
+          '001_throws.ts': `export default {
   async up(db) {
     await db.sql('CREATE TABLE pins (id INTEGER)');
     await db.sql('DELETE FROM pins');
@@ -508,33 +506,53 @@ for (const dialect of DIALECTS) {
   },
 };
 `,
-          });
-          const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
-          assert.equal(r.code, 1, r.stderr);
-          assert.match(
-            r.stderr,
-            /at the migration's own code, after statement 2: computed value out of range/,
-          );
-          assert.doesNotMatch(r.stderr, /statement: DELETE FROM pins/);
+        });
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /at the migration's own code, after statement 2: computed value out of range/);
+        assert.doesNotMatch(r.stderr, /statement: DELETE FROM pins/);
+        if (transactional) {
           assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
-          writeMigrations(db.dir, {
-            '001_throws.ts': `export default {
+        } else {
+          assert.match(r.stderr, /MIGRATION_PARTIAL/);
+          assert.match(r.stderr, /2 statement\(s\) before the failing one stayed applied/);
+          assert.ok((await tableNames(db)).includes('pins'), 'DDL commits on its own: pins stays');
+          assert.deepEqual(
+            await rawQuery(db, 'SELECT id, status, statements_done FROM dbdoctor_migrations'),
+            [{ id: '001', status: 'started', statements_done: 2 }],
+          );
+          const st = await cli(['status', '--url', db.url, '--dir', dir]);
+          assert.match(st.stdout + st.stderr, /PARTIALLY_APPLIED.*after 2 statement\(s\)/s);
+          // Settled the way status says: undo by hand, then resolve.
+          await rawExec(db, 'DROP TABLE pins');
+          const resolved = await cli(['resolve', '001', '--rolled-back', '--url', db.url, '--dir', dir]);
+          assert.equal(resolved.code, 0, resolved.stderr);
+        }
+        writeMigrations(db.dir, {
+          '001_throws.ts': `export default {
   async up(db) {
     await db.sql('CREATE TABLE pins (id INTEGER)');
     await db.sql('COMMIT');
   },
 };
 `,
-          });
-          const c = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        });
+        const c = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        if (transactional) {
           assert.equal(c.code, 1, c.stderr);
           assert.match(c.stderr, /TRANSACTION_CONTROL_IN_MIGRATION/);
           assert.match(c.stderr, /at statement 2 of 2: .*\n\s+statement: COMMIT/);
           assert.ok(!(await tableNames(db)).includes('pins'), 'rolled back');
-        } finally {
-          await db.drop();
+        } else {
+          // No transaction of dbdoctor's to end: the statement is the migration's own business.
+          assert.equal(c.code, 0, c.stderr);
+          assert.deepEqual(await rawQuery(db, 'SELECT id, status FROM dbdoctor_migrations'), [
+            { id: '001', status: 'applied' },
+          ]);
         }
-      });
-    },
-  );
+      } finally {
+        await db.drop();
+      }
+    });
+  });
 }

@@ -147,6 +147,28 @@ describe('MySQL migrations: apply, status, down', () => {
   });
 });
 
+describe('MySQL: the lock waits of a run', () => {
+  it("are set once for the run, and a migration that changes them gets the runner's values back", async () => {
+    const db = await createTestDatabase('mysql');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_first.sql': sqlMigration(
+          'CREATE TABLE seen1 AS SELECT @@SESSION.lock_wait_timeout AS w, @@SESSION.innodb_lock_wait_timeout AS i;\nSET SESSION lock_wait_timeout = 77, innodb_lock_wait_timeout = 78;',
+        ),
+        '002_second.sql': sqlMigration(
+          'CREATE TABLE seen2 AS SELECT @@SESSION.lock_wait_timeout AS w, @@SESSION.innodb_lock_wait_timeout AS i;',
+        ),
+      });
+      const r = await cli(['apply', '--statement-lock-timeout', '3s', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      for (const t of ['seen1', 'seen2'])
+        assert.deepEqual(await rawQuery(db, `SELECT w, i FROM ${t}`), [{ w: 3, i: 3 }], t);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('MySQL with real processes killed mid-way', () => {
   it('a runner killed mid-migration leaves it partially applied; its GET_LOCK is released by the server', async () => {
     const db = await createTestDatabase('mysql');
@@ -201,6 +223,76 @@ describe('MySQL with real processes killed mid-way', () => {
       await db.drop();
     }
   });
+});
+
+describe('MySQL: a runner killed at a migration boundary or at its last statement', () => {
+  // Each migration's finished row is written with the next one's started row, and no progress
+  // row follows a migration's last statement (its finished row says so): a kill at either
+  // point must still leave history saying exactly which statements ran.
+  const cases = [
+    {
+      name: 'at the first statement of the next migration',
+      blocked: (gate: string) => ({
+        '001_two.sql': sqlMigration('CREATE TABLE one_t (id INT);\nCREATE TABLE two_t (id INT);'),
+        '002_gated.sql': sqlMigration(`DO GET_LOCK('${gate}', 600);\nCREATE TABLE three_t (id INT);`),
+      }),
+      tables: ['one_t', 'two_t'],
+      rows: [
+        { id: '001', status: 'applied', statements_done: 2, statements_total: 2 },
+        { id: '002', status: 'started', statements_done: 0, statements_total: 2 },
+      ],
+      said: /002_gated was partially applied.*after 0 of 2 statements.*Statement 1 was running/s,
+    },
+    {
+      name: 'at the last statement of a migration',
+      blocked: (gate: string) => ({
+        '001_one.sql': sqlMigration('CREATE TABLE one_t (id INT);'),
+        '002_last.sql': sqlMigration(`CREATE TABLE two_t (id INT);\nDO GET_LOCK('${gate}', 600);`),
+        '003_never.sql': sqlMigration('CREATE TABLE three_t (id INT);'),
+      }),
+      tables: ['one_t', 'two_t'],
+      rows: [
+        { id: '001', status: 'applied', statements_done: 1, statements_total: 1 },
+        { id: '002', status: 'started', statements_done: 1, statements_total: 2 },
+      ],
+      said: /002_last was partially applied.*after 1 of 2 statements.*Statement 2 was running/s,
+    },
+  ];
+  for (const c of cases) {
+    it(`killed ${c.name}: status names the statements that ran and the one that may have`, async () => {
+      const db = await createTestDatabase('mysql');
+      const gate = `dbdoctor_test_gate_${process.pid}_${Date.now()}`;
+      const watcher = await mysqlClient(db.url);
+      try {
+        const dir = writeMigrations(db.dir, c.blocked(gate));
+        const held = await holdGate(db.url, gate);
+        const runner = spawnApply(db, dir);
+        try {
+          await waitUntilBlockedOn(watcher, gate, runner);
+          await killed(runner);
+        } finally {
+          await killed(runner);
+          await held.open();
+        }
+        assert.deepEqual(await tableNames(db), [
+          'dbdoctor_migrations',
+          'dbdoctor_migrations_lock',
+          ...c.tables,
+        ]);
+        const rows = await rawQuery(
+          db,
+          'SELECT id, status, statements_done, statements_total FROM dbdoctor_migrations ORDER BY seq',
+        );
+        assert.deepEqual(rows, c.rows);
+        const status = await cli(['status', '--url', db.url, '--dir', dir]);
+        assert.match(status.stdout + status.stderr, /PARTIALLY_APPLIED/);
+        assert.match(status.stdout + status.stderr, c.said);
+      } finally {
+        await watcher.end();
+        await db.drop();
+      }
+    });
+  }
 });
 
 describe('examples on mysql', () => {

@@ -22,6 +22,9 @@ export const mysqlEngineSql: EngineSql = {
   ],
   historySchema: mysqlHistorySchema,
   captureSession: captureMysqlSession,
+  // VALUES(c) is the inserted value (MySQL 8.0.20+ deprecates it with a warning, MariaDB has no alias form).
+  upsert: (_key, columns) =>
+    `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
   param: () => '?',
   nowParamCast: '',
   // lock_wait_timeout bounds metadata locks (DDL waiting for a table), innodb_lock_wait_timeout

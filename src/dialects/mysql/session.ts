@@ -23,8 +23,9 @@ export async function mysqlHistorySchema(conn: Connection): Promise<string> {
 
 /**
  * Session variables a migration may SET that change how later statements (dbdoctor's own and the
- * next migration's) behave. Read and written as `@@SESSION.name`; the lock waits are the
- * runner's own (EngineSql.lockTimeout) and are left out.
+ * next migration's) behave. Read and written as `@@SESSION.name`. The lock waits are included:
+ * `apply` sets them once for its run (EngineSql.lockTimeout) before the first capture, so a
+ * migration that changes them gets the runner's values back.
  */
 const SESSION_VARIABLES = [
   'sql_mode',
@@ -38,6 +39,8 @@ const SESSION_VARIABLES = [
   'autocommit',
   'sql_safe_updates',
   'group_concat_max_len',
+  'lock_wait_timeout',
+  'innodb_lock_wait_timeout',
 ] as const;
 
 type SessionState = Record<(typeof SESSION_VARIABLES)[number] | 'db', string | null>;

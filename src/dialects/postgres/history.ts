@@ -24,6 +24,8 @@ export const postgresEngineSql: EngineSql = {
   ],
   historySchema: postgresHistorySchema,
   captureSession: capturePostgresSession,
+  upsert: (key, columns) =>
+    `ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   param: (n) => `$${n}`,
   nowParamCast: '::timestamptz',
   lockTimeout: (ms, scope) =>

@@ -25,6 +25,8 @@ export const sqliteEngineSql: EngineSql = {
   // Qualified with main: an unqualified name would find a TEMP table of the same name first.
   historySchema: async () => 'main',
   captureSession: captureSqliteSession,
+  upsert: (key, columns) =>
+    `ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   param: () => '?',
   nowParamCast: '',
   lockTimeout: () => null,
