@@ -120,6 +120,32 @@ CREATE OR REPLACE VIEW stamped AS SELECT id, '2019-05-01 10:00:00+00'::timestamp
 /** SQLite keeps the text as written; `live` recreates the (empty) table with another spelling. */
 const SQLITE: Case[] = [
   {
+    name: 'INTEGER PRIMARY KEY with and without NOT NULL (the rowid alias never holds NULL)',
+    migration: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);',
+    live: 'DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY NOT NULL, name TEXT);',
+    same: true,
+  },
+  {
+    name: 'a WITHOUT ROWID key with and without NOT NULL (SQLite enforces it there)',
+    migration: 'CREATE TABLE tags (name TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;',
+    live: 'DROP TABLE tags; CREATE TABLE tags (name TEXT NOT NULL PRIMARY KEY, n INTEGER) WITHOUT ROWID;',
+    same: true,
+  },
+  {
+    name: 'a TEXT PRIMARY KEY gaining NOT NULL (a rowid table lets a TEXT key hold NULL)',
+    migration: 'CREATE TABLE tags (name TEXT PRIMARY KEY, n INTEGER);',
+    live: 'DROP TABLE tags; CREATE TABLE tags (name TEXT PRIMARY KEY NOT NULL, n INTEGER);',
+    same: false,
+    drift: /name/,
+  },
+  {
+    name: 'INT PRIMARY KEY gaining NOT NULL (only a column declared exactly INTEGER is the rowid)',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY, name TEXT);',
+    live: 'DROP TABLE items; CREATE TABLE items (id INT PRIMARY KEY NOT NULL, name TEXT);',
+    same: false,
+    drift: /id/,
+  },
+  {
     name: 'price>=0 vs price >= 0',
     migration: 'CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER CHECK (price >= 0));',
     live: 'DROP TABLE items; CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER CHECK(price>=0));',

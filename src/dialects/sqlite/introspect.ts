@@ -180,6 +180,29 @@ export function sqlTokens(sql: string): string {
     .join(' ');
 }
 
+/**
+ * Primary key columns that can never hold NULL though PRAGMA reports `notnull` 0 for them
+ * (https://sqlite.org/lang_createtable.html#rowid and https://sqlite.org/withoutrowid.html):
+ * the rowid alias (a lone key column declared exactly INTEGER, with no index of its own: the
+ * `INTEGER PRIMARY KEY DESC` quirk gets one and is not an alias), whose NULL becomes a new
+ * rowid, and every key column of a WITHOUT ROWID table, where SQLite enforces NOT NULL. So
+ * `id INTEGER PRIMARY KEY` and `id INTEGER PRIMARY KEY NOT NULL` mean the same; a TEXT key of
+ * a rowid table does accept NULL (a legacy bug SQLite keeps) and stays nullable.
+ */
+function primaryKeyNeverNull(
+  xinfo: readonly XInfoRow[],
+  indexList: readonly IndexListRow[],
+  options: readonly string[],
+): Set<string> {
+  const keys = xinfo.filter((c) => c.pk > 0);
+  if (options.includes('without rowid')) return new Set(keys.map((c) => c.name));
+  const alias =
+    keys.length === 1 &&
+    keys[0]!.type.trim().toUpperCase() === 'INTEGER' &&
+    !indexList.some((il) => il.origin === 'pk');
+  return new Set(alias ? [keys[0]!.name] : []);
+}
+
 function readTable(
   conn: SqliteConnection,
   row: MasterRow,
@@ -192,10 +215,12 @@ function readTable(
   const xinfo = (db.prepare(`PRAGMA main.table_xinfo(${q})`).all() as XInfoRow[]).filter(
     (c) => c.hidden !== 1,
   );
+  const indexList = db.prepare(`PRAGMA main.index_list(${q})`).all() as IndexListRow[];
+  const neverNull = primaryKeyNeverNull(xinfo, indexList, options);
   const columns: Column[] = xinfo.map((c) => ({
     name: c.name,
     type: normalizeType(c.type),
-    nullable: c.notnull === 0,
+    nullable: c.notnull === 0 && !neverNull.has(c.name),
     default: c.dflt_value === null ? null : normalizeExpression(c.dflt_value),
     generated:
       c.hidden === 2 || c.hidden === 3
@@ -211,7 +236,7 @@ function readTable(
 
   const uniques: Table['uniques'] = [];
   const indexes: Index[] = [];
-  for (const il of db.prepare(`PRAGMA main.index_list(${q})`).all() as IndexListRow[]) {
+  for (const il of indexList) {
     const keys = (db.prepare(`PRAGMA main.index_xinfo(${quoteIdent(il.name)})`).all() as IndexXInfoRow[])
       .filter((k) => k.key === 1)
       .sort((a, b) => a.seqno - b.seqno);
