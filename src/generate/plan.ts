@@ -244,6 +244,30 @@ export function createTableOps(t: Table, schema: Schema): { ops: Operation[]; ra
 }
 
 /**
+ * Why {@link createTableOps} gave null for `t`, in words naming the part the DSL cannot say
+ * (for SCHEMA_NOT_PORTABLE): table options, an identity it spells otherwise, a column's
+ * generated expression, collation, type or default, else a key or constraint.
+ */
+export function whyNotDeclarable(t: Table, schema: Schema): string {
+  if (t.options.length > 0) return `table options (${t.options.join(', ')}) have no DSL form`;
+  if (Object.keys(t.attached ?? {}).length > 0) return 'objects attached to the table have no DSL form';
+  const auto = t.columns.find((c) => c.identity !== null);
+  if (auto && !(t.primaryKey?.length === 1 && t.primaryKey[0] === auto.name))
+    return `column ${auto.name} is an identity column that is not the whole primary key`;
+  if (auto && auto.identity !== rulesOf(schema).compiler.columns.identity)
+    return `column ${auto.name} is ${auto.identity}, which the DSL does not declare here`;
+  for (const c of t.columns) {
+    if (c.generated !== null) return `column ${c.name} is generated (${c.generated})`;
+    if (c.collation !== null) return `column ${c.name} has collation ${c.collation}`;
+    const type = dslType(t, c, schema);
+    if (type === null) return `column ${c.name} has type ${c.type}, which has no portable name`;
+    if (dslDefault(c.default, type, rulesOf(schema)) === null)
+      return `column ${c.name} has default ${c.default}, which has no portable form`;
+  }
+  return 'a key or constraint the DSL cannot declare exactly (folding its declaration gives another table)';
+}
+
+/**
  * DSL operations turning table `a` into `b` (same name), plus indexes only SQL can make, or
  * null when the DSL cannot say it all (folding the operations must give `b` exactly).
  */

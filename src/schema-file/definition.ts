@@ -6,7 +6,7 @@
 import type { DialectName } from '../dialects/dialect.js';
 import { DbDoctorError } from '../errors.js';
 import { literal } from '../generate/code.js';
-import { createTableOps } from '../generate/plan.js';
+import { createTableOps, whyNotDeclarable } from '../generate/plan.js';
 import { foldOperations } from '../ops/fold.js';
 import type { IndexSpec, Operation, TableSpec } from '../ops/types.js';
 import type { Schema } from '../schema/model.js';
@@ -105,7 +105,7 @@ export function definitionCode(schema: Schema): { code: string } | { notPortable
         table: t.name,
         reason: made
           ? `index ${made.rawIndexes.map((i) => i.name).join(', ')} has keys createIndex cannot declare`
-          : 'a column type, default, key or option has no portable form',
+          : whyNotDeclarable(t, schema),
       });
       continue;
     }

@@ -153,6 +153,18 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
       }
     });
 
+    it('SCHEMA_NOT_PORTABLE names the table, the column and why', async () => {
+      const collation = dialect === 'postgres' ? '"C"' : 'NOCASE';
+      await rawExec(db, `CREATE TABLE tagged (id INTEGER PRIMARY KEY, label TEXT COLLATE ${collation})`);
+      try {
+        const r = await run('pull', '--format', 'ts', '--json');
+        const e = assertFails(r, 'SCHEMA_NOT_PORTABLE', 1);
+        assert.match(e.message, /tagged: column label has collation "?(c|nocase)"?/i);
+      } finally {
+        await rawExec(db, 'DROP TABLE tagged');
+      }
+    });
+
     it('pull --baseline is refused where migrations exist: BASELINE_REFUSED, exit 1, nothing written', async () => {
       const before = fs.readFileSync(schemaFile(), 'utf8');
       const r = await run('pull', '--baseline', '--json');
