@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { SessionData, SessionStore } from './types.js';
+import { MAX_TTL_MS } from './validate.js';
 
 /** The part of express-session's module this adapter needs: its `Store` base class. */
 export interface ExpressSessionModule<S extends object = object> {
@@ -25,16 +26,21 @@ export interface ExpressStoreOptions {
 /**
  * Milliseconds until the cookie express-session hands over expires: from its `expires` (a
  * Date, or the ISO text of a stored cookie), else its `maxAge`; undefined for a
- * browser-session cookie. Zero or less: the session is already expired.
+ * browser-session cookie. Zero or less: the session is already expired. A cookie that
+ * "never expires" (expires in the year 9999, a maxAge of centuries) keeps the session for
+ * the longest TTL a store takes ({@link MAX_TTL_MS}, 100 years) instead of failing the save
+ * after express-session has already answered the request.
  */
 export function cookieTtl(cookie: CookieLike | undefined, now = Date.now()): number | undefined {
   if (!cookie) return undefined;
   const expires = cookie.expires;
+  let ttl: number | undefined;
   if (expires != null) {
     const at = expires instanceof Date ? expires.getTime() : Date.parse(expires);
-    if (Number.isFinite(at)) return at - now;
+    if (Number.isFinite(at)) ttl = at - now;
   }
-  return typeof cookie.maxAge === 'number' ? cookie.maxAge : undefined;
+  if (ttl === undefined && typeof cookie.maxAge === 'number') ttl = cookie.maxAge;
+  return ttl === undefined ? undefined : Math.min(ttl, MAX_TTL_MS);
 }
 
 /**

@@ -326,6 +326,51 @@ describe('express-session flows: every backend shows what express-session Memory
   }
 });
 
+describe('a cookie that never expires keeps the login (the TTL is capped at 100 years)', () => {
+  for (const name of SESSION_BACKENDS) {
+    it(
+      `on ${name}: expires in the year 9999, or a maxAge of 200 years`,
+      sessionsPendingOn(name),
+      async () => {
+        const b = await backendUnderTest(name);
+        try {
+          const sessions: SessionStore<SessionData> = await b.open();
+          const store = new DbDoctorStore(sessions);
+          const set = (sid: string, sess: unknown) =>
+            new Promise<unknown>((resolve) => store.set(sid, sess as never, (err) => resolve(err ?? null)));
+          assert.equal(
+            await set('forever', { cookie: { expires: new Date('9999-12-31T00:00:00Z') }, user: 'carol' }),
+            null,
+          );
+          assert.equal(
+            await set('centuries', { cookie: { maxAge: 200 * 365 * 86_400_000 }, user: 'dave' }),
+            null,
+          );
+          for (const [sid, user] of [
+            ['forever', 'carol'],
+            ['centuries', 'dave'],
+          ] as const) {
+            const got = await sessions.get(sid);
+            assert.equal((got?.data as { user?: string } | undefined)?.user, user, sid);
+            assert.equal(got?.ttlMs, 100 * 365 * 86_400_000, `${sid}: the longest TTL a store takes`);
+          }
+          const touched = await new Promise<unknown>((resolve) =>
+            store.touch(
+              'forever',
+              { cookie: { expires: new Date('9999-12-31T00:00:00Z') } } as never,
+              (err?: unknown) => resolve(err ?? null),
+            ),
+          );
+          assert.equal(touched, null);
+          await sessions.close();
+        } finally {
+          await b.drop();
+        }
+      },
+    );
+  }
+});
+
 describe('the express-session adapter always calls back, never throws', () => {
   const names: SessionBackendName[] = ['memory', 'redis'];
   for (const name of names) {
