@@ -1,8 +1,8 @@
 /**
  * Property test for MySQL statement splitting: random statement lists built from the pieces that
  * make splitting hard (strings with backslash escapes and doubled quotes, backtick names, `#`,
- * `-- ` and block comments, compound bodies with `;` inside, DELIMITER blocks written for the
- * mysql client) split back into exactly the list; then each statement runs alone on MariaDB
+ * `-- ` and block comments, compound bodies with `;` inside, columns named begin and end, DEFINER
+ * prefixes, DELIMITER blocks written for the mysql client) split back into exactly the list; then each statement runs alone on MariaDB
  * with multipleStatements off, so a piece still holding two statements would fail. CI runs a
  * fixed seed; set DBDOCTOR_FUZZ_RUNS and DBDOCTOR_FUZZ_SEED for more.
  */
@@ -55,6 +55,17 @@ const trigger = fc
       `CREATE TRIGGER trg_${n} BEFORE INSERT ON base FOR EACH ROW BEGIN\n  SET NEW.v = ${a}; SET NEW.v = CONCAT(NEW.v, ';');\nEND`,
   );
 
+/** Column names that are block keywords elsewhere (begin, end) and a DEFINER prefix with `(`. */
+const keywordNames = fc
+  .tuple(value, fc.nat(1_000_000), fc.constantFrom('CURRENT_USER()', 'CURRENT_USER', "'root'@'localhost'"))
+  .map(
+    ([a, n, definer]) =>
+      `CREATE DEFINER = ${definer} TRIGGER trg_kw_${n} BEFORE INSERT ON base FOR EACH ROW BEGIN\n  IF NEW.end IS NULL THEN SET NEW.end = NEW.begin + 1; END IF;\n  SET NEW.v = ${a};\nEND`,
+  );
+const keywordTable = fc
+  .nat(1_000_000)
+  .map((n) => `CREATE TABLE event_${n} (id INT PRIMARY KEY, begin DATETIME, \`end\` INT)`);
+
 interface Piece {
   /** The statement as it must come back. */
   statement: string;
@@ -67,6 +78,8 @@ const piece: fc.Arbitrary<Piece> = fc.oneof(
   { weight: 3, arbitrary: select.map((s) => ({ statement: s, written: s, delimited: false })) },
   { weight: 1, arbitrary: body.map((s) => ({ statement: s, written: s, delimited: false })) },
   { weight: 1, arbitrary: trigger.map((s) => ({ statement: s, written: s, delimited: false })) },
+  { weight: 1, arbitrary: keywordNames.map((s) => ({ statement: s, written: s, delimited: false })) },
+  { weight: 1, arbitrary: keywordTable.map((s) => ({ statement: s, written: s, delimited: false })) },
   {
     weight: 1,
     arbitrary: fc
@@ -82,7 +95,7 @@ async function runAlone(client: mysql.Connection, statements: string[]): Promise
   for (const s of statements) {
     // One statement per call, multipleStatements off: a text with two statements fails.
     await client.query(s).catch((e) => Promise.reject(new Error(`${e.message}\n${s}`)));
-    const created = /^CREATE (PROCEDURE|TRIGGER) (\w+)/.exec(s);
+    const created = /^CREATE (?:DEFINER = \S+ )?(PROCEDURE|TRIGGER|TABLE) (\w+)/.exec(s);
     if (created) await client.query(`DROP ${created[1]} ${created[2]}`);
   }
 }
@@ -93,7 +106,7 @@ describe(`statement splitting on mysql (fast-check, seed ${SEED})`, () => {
   before(async () => {
     db = await createTestDatabase('mysql');
     client = await mysqlClient(db.url);
-    await client.query('CREATE TABLE base (v TEXT)');
+    await client.query('CREATE TABLE base (v TEXT, begin INT, `end` INT)');
     await client.end();
     const { default: driver } = await import('mysql2/promise');
     const u = new URL(db.url);

@@ -149,6 +149,56 @@ describe('MySQL migrations: apply, status, down', () => {
   });
 });
 
+describe('MySQL: SQL files with block-keyword names, DEFINER prefixes and sql_mode, without DELIMITER', () => {
+  it('apply splits them as the mysql client would, and every statement runs', async () => {
+    const db = await createTestDatabase('mysql');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_spans.sql': sqlMigration(
+          'CREATE TABLE spans (id INT PRIMARY KEY, start INT, `end` INT);\nCREATE TRIGGER spans_default BEFORE INSERT ON spans FOR EACH ROW BEGIN IF NEW.end IS NULL THEN SET NEW.end = NEW.start + 1; END IF; END;\nINSERT INTO spans (id, start) VALUES (1, 10);',
+        ),
+        '002_event.sql': sqlMigration(
+          'CREATE TABLE event (id INT PRIMARY KEY, begin DATETIME); INSERT INTO event VALUES (1, NOW());',
+        ),
+        '003_definer.sql': sqlMigration(
+          'CREATE TABLE t (v INT);\nCREATE DEFINER = CURRENT_USER() PROCEDURE p() BEGIN INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); END;\nCALL p();',
+        ),
+        '004_mode.sql': sqlMigration(
+          "SET sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'; CREATE TABLE \"q\" (a VARCHAR(10)); INSERT INTO q VALUES ('c:\\'); SET NAMES latin1;",
+        ),
+        '005_names.sql': sqlMigration(
+          'CREATE PROCEDURE fill(IN begin INT) BEGIN DECLARE n INT DEFAULT 0; INSERT INTO spans (id, start, end) VALUES (begin, begin, begin + 5); SELECT end INTO n FROM spans WHERE id = begin; FOR i IN 1..2 DO INSERT INTO t VALUES (n + i); END FOR; END;\nCALL fill(2);',
+        ),
+      });
+      const applied = await cli(['apply', '--json', '--url', db.url, '--dir', dir]);
+      assert.equal(applied.code, 0, applied.stderr);
+      const history = await rawQuery(db, 'SELECT id, statements_total FROM dbdoctor_migrations ORDER BY seq');
+      assert.deepEqual(
+        history.map((r) => [r.id, r.statements_total]),
+        [
+          ['001', 3],
+          ['002', 2],
+          ['003', 3],
+          ['004', 4],
+          ['005', 2],
+        ],
+      );
+      assert.deepEqual(await rawQuery(db, 'SELECT id, start, `end` FROM spans ORDER BY id'), [
+        { id: 1, start: 10, end: 11 },
+        { id: 2, start: 2, end: 7 },
+      ]);
+      assert.deepEqual(await rawQuery(db, 'SELECT COUNT(*) AS n FROM event'), [{ n: 1 }]);
+      assert.deepEqual(
+        (await rawQuery(db, 'SELECT v FROM t ORDER BY v')).map((r) => r.v),
+        [1, 2, 8, 9],
+      );
+      assert.deepEqual(await rawQuery(db, 'SELECT a FROM q'), [{ a: 'c:\\' }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe('MySQL: the lock waits of a run', () => {
   it("are set once for the run, and a migration that changes them gets the runner's values back", async () => {
     const db = await createTestDatabase('mysql');

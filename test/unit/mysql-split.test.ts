@@ -65,6 +65,100 @@ describe('MySQL statement splitting', () => {
   });
 });
 
+describe('MySQL statement splitting: names that look like block keywords, routine starts, sql_mode', () => {
+  it('a word after `.` or `@`, before `.`, or backquoted is a name, never BEGIN/END', () => {
+    const table = 'CREATE TABLE spans (id INT PRIMARY KEY, start INT, `end` INT)';
+    const trigger =
+      'CREATE TRIGGER spans_default BEFORE INSERT ON spans FOR EACH ROW BEGIN IF NEW.end IS NULL THEN SET NEW.end = NEW.start + 1; END IF; END';
+    assert.deepEqual(split(`${table}; ${trigger};`), [table, trigger]);
+    const proc =
+      'CREATE PROCEDURE p() BEGIN SET @end = 1; SELECT t.begin, `end`, end.x FROM t AS t, u AS end; UPDATE t SET t . end = NEW.case; END';
+    assert.deepEqual(split(`${proc}; SELECT 2`), [proc, 'SELECT 2']);
+  });
+
+  it('begin and end as column names inside a body (in parentheses, after a comma or SELECT) are names', () => {
+    const proc =
+      'CREATE PROCEDURE p(IN begin INT, OUT end INT) BEGIN INSERT INTO spans (id, start, end) VALUES (1, 2, 3); SELECT end, begin FROM spans WHERE begin > 0 ORDER BY end; FOR i IN 1..3 DO SELECT i; END FOR; END';
+    assert.deepEqual(split(`${proc}; SELECT 2`), [proc, 'SELECT 2']);
+  });
+
+  it('only PROCEDURE/FUNCTION/TRIGGER/EVENT right after the CREATE prefix starts a stored program', () => {
+    assert.deepEqual(
+      split('CREATE TABLE event (id INT PRIMARY KEY, begin DATETIME); INSERT INTO event VALUES (1, NOW());'),
+      ['CREATE TABLE event (id INT PRIMARY KEY, begin DATETIME)', 'INSERT INTO event VALUES (1, NOW())'],
+    );
+    assert.deepEqual(split('CREATE VIEW trigger AS SELECT 1 AS begin; SELECT 2;'), [
+      'CREATE VIEW trigger AS SELECT 1 AS begin',
+      'SELECT 2',
+    ]);
+    for (const prefix of [
+      'CREATE DEFINER = CURRENT_USER() PROCEDURE',
+      'CREATE DEFINER=CURRENT_USER PROCEDURE',
+      "CREATE OR REPLACE DEFINER = 'app'@'%' SQL SECURITY INVOKER PROCEDURE",
+      'CREATE DEFINER=`root`@`localhost` PROCEDURE',
+      'CREATE DEFINER=root@127.0.0.1 PROCEDURE',
+      'CREATE ALGORITHM = MERGE DEFINER = app@localhost PROCEDURE',
+    ]) {
+      const s = `${prefix} p() BEGIN INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); END`;
+      assert.deepEqual(split(`${s}; SELECT 3`), [s, 'SELECT 3'], prefix);
+    }
+  });
+
+  it('SET sql_mode with NO_BACKSLASH_ESCAPES makes a backslash plain from then on; ANSI_QUOTES makes "…" a name', () => {
+    assert.deepEqual(
+      split(
+        `SET sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'; CREATE TABLE "q" (a VARCHAR(10)); INSERT INTO q VALUES ('c:\\'); SET NAMES latin1;`,
+      ),
+      [
+        "SET sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES'",
+        'CREATE TABLE "q" (a VARCHAR(10))',
+        "INSERT INTO q VALUES ('c:\\')",
+        'SET NAMES latin1',
+      ],
+    );
+    // Other spellings; a sql_mode without it turns escapes back on; SET GLOBAL changes nothing here.
+    for (const set of [
+      "SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'",
+      "SET @@sql_mode = 'NO_BACKSLASH_ESCAPES'",
+      "SET @@SESSION.sql_mode='TRADITIONAL,NO_BACKSLASH_ESCAPES'",
+      "SET NAMES utf8mb4, sql_mode := 'NO_BACKSLASH_ESCAPES'",
+      "/*!40101 SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES') */",
+    ]) {
+      assert.deepEqual(
+        split(`${set}; SELECT 'a\\'; SELECT "b\\"; SET sql_mode = ''; SELECT 'c\\';d'`),
+        [set, "SELECT 'a\\'", 'SELECT "b\\"', "SET sql_mode = ''", "SELECT 'c\\';d'"],
+        set,
+      );
+    }
+    assert.deepEqual(split("SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'; SELECT 'a\\';b'"), [
+      "SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES'",
+      "SELECT 'a\\';b'",
+    ]);
+    // mysqldump's save and restore of the mode; REPLACE(@@sql_mode, …) takes it out.
+    assert.deepEqual(
+      split(
+        "SET sql_mode = 'NO_BACKSLASH_ESCAPES'; /*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='' */; SELECT 'a\\';b'; /*!40101 SET SQL_MODE=@OLD_SQL_MODE */; SELECT 'c\\'; SET sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', ''); SELECT 'd\\';e'",
+      ),
+      [
+        "SET sql_mode = 'NO_BACKSLASH_ESCAPES'",
+        "/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='' */",
+        "SELECT 'a\\';b'",
+        '/*!40101 SET SQL_MODE=@OLD_SQL_MODE */',
+        "SELECT 'c\\'",
+        "SET sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
+        "SELECT 'd\\';e'",
+      ],
+    );
+    // A double-quoted `;` never splits, in either mode; under ANSI_QUOTES a backslash there is plain.
+    assert.deepEqual(split('SELECT "a;b"; SET sql_mode = \'ANSI\'; SELECT "c\\"; SELECT "d;e"'), [
+      'SELECT "a;b"',
+      "SET sql_mode = 'ANSI'",
+      'SELECT "c\\"',
+      'SELECT "d;e"',
+    ]);
+  });
+});
+
 describe('MySQL URLs', () => {
   it('parses mysql:// and mariadb://, hiding the password', () => {
     const t = parseMysqlUrl('mysql://app:p%40ss%2Fw0rd@db.example:3307/shop?ssl=true');
