@@ -42,11 +42,7 @@ export class ExitCode extends Error {
  * the user's options (see suggest.ts).
  */
 export function emit(json: boolean, doc: object, text: () => string): void {
-  if (json) writeOut(`${JSON.stringify(carriedInJson({ ok: true, ...doc }), null, 2)}\n`);
-  else {
-    const t = withCarriedOptions(text());
-    if (t) writeOut(t.endsWith('\n') ? t : `${t}\n`);
-  }
+  print(json, doc, text, true);
 }
 
 /**
@@ -55,9 +51,15 @@ export function emit(json: boolean, doc: object, text: () => string): void {
  * `dbdoctor …` commands it happens to mention.
  */
 export function emitContent(json: boolean, doc: object, text: () => string): void {
-  if (json) writeOut(`${JSON.stringify({ ok: true, ...doc }, null, 2)}\n`);
+  print(json, doc, text, false);
+}
+
+/** One JSON document with `ok`, or the text ending in a newline; `carry`: see suggest.ts. */
+function print(json: boolean, doc: object, text: () => string, carry: boolean): void {
+  const withOk = { ok: true, ...doc };
+  if (json) writeOut(`${JSON.stringify(carry ? carriedInJson(withOk) : withOk, null, 2)}\n`);
   else {
-    const t = text();
+    const t = carry ? withCarriedOptions(text()) : text();
     if (t) writeOut(t.endsWith('\n') ? t : `${t}\n`);
   }
 }

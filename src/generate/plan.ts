@@ -127,17 +127,27 @@ function dslDefault(
 }
 
 /** The DSL spec of a column (without key flags), or null when the DSL cannot declare it. */
-function columnSpec(table: Table, column: Column, schema: Schema): ColumnSpec | null {
-  if (column.generated !== null || column.collation !== null) return null;
+/** A column's DSL spec, or why the DSL cannot declare it (for SCHEMA_NOT_PORTABLE). */
+function columnDeclaration(table: Table, column: Column, schema: Schema): ColumnSpec | { reason: string } {
+  if (column.generated !== null)
+    return { reason: `column ${column.name} is generated (${column.generated})` };
+  if (column.collation !== null) return { reason: `column ${column.name} has collation ${column.collation}` };
   const type = dslType(table, column, schema);
-  if (type === null) return null;
+  if (type === null)
+    return { reason: `column ${column.name} has type ${column.type}, which has no portable name` };
   const dflt = dslDefault(column.default, type, rulesOf(schema));
-  if (dflt === null) return null;
+  if (dflt === null)
+    return { reason: `column ${column.name} has default ${column.default}, which has no portable form` };
   return {
     type,
     ...(column.nullable ? {} : { nullable: false }),
     ...(dflt === undefined ? {} : { default: dflt }),
   };
+}
+
+function columnSpec(table: Table, column: Column, schema: Schema): ColumnSpec | null {
+  const d = columnDeclaration(table, column, schema);
+  return 'reason' in d ? null : d;
 }
 
 /** Whether an index is one `createIndex` makes: plain column keys, ascending, default method. */
@@ -196,19 +206,27 @@ function withoutIndexes(table: Table, names: ReadonlySet<string>): Table {
   return { ...table, indexes: table.indexes.filter((i) => !names.has(i.name)) };
 }
 
+/** What {@link declareTable} gives: the operations, or why the DSL cannot declare the table. */
+export type TableDeclaration = { ops: Operation[]; rawIndexes: Index[] } | { reason: string };
+
 /**
- * createTable (and createIndex) operations for `t`, or null when folding them does not give `t`
- * exactly; `rawIndexes` are indexes only SQL can make.
+ * createTable (and createIndex) operations for `t`, or, in words naming the part the DSL cannot
+ * say, why folding such operations would not give `t` exactly; `rawIndexes` are indexes only
+ * SQL can make.
  */
-export function createTableOps(t: Table, schema: Schema): { ops: Operation[]; rawIndexes: Index[] } | null {
-  if (t.options.length > 0 || Object.keys(t.attached ?? {}).length > 0) return null;
+export function declareTable(t: Table, schema: Schema): TableDeclaration {
+  if (t.options.length > 0) return { reason: `table options (${t.options.join(', ')}) have no DSL form` };
+  if (Object.keys(t.attached ?? {}).length > 0)
+    return { reason: 'objects attached to the table have no DSL form' };
   const auto = t.columns.find((c) => c.identity !== null);
-  if (auto && !(t.primaryKey?.length === 1 && t.primaryKey[0] === auto.name)) return null;
-  if (auto && auto.identity !== rulesOf(schema).compiler.columns.identity) return null;
+  if (auto && !(t.primaryKey?.length === 1 && t.primaryKey[0] === auto.name))
+    return { reason: `column ${auto.name} is an identity column that is not the whole primary key` };
+  if (auto && auto.identity !== rulesOf(schema).compiler.columns.identity)
+    return { reason: `column ${auto.name} is ${auto.identity}, which the DSL does not declare here` };
   const columns: Record<string, ColumnSpec> = {};
   for (const c of t.columns) {
-    const spec = columnSpec(t, c, schema);
-    if (!spec) return null;
+    const spec = columnDeclaration(t, c, schema);
+    if ('reason' in spec) return spec;
     const inPk = t.primaryKey?.includes(c.name) ?? false;
     const { nullable: _n, ...rest } = spec;
     columns[c.name] = c === auto ? { ...rest, primaryKey: true, autoIncrement: true } : inPk ? rest : spec;
@@ -239,32 +257,18 @@ export function createTableOps(t: Table, schema: Schema): { ops: Operation[]; ra
   for (const i of t.indexes) if (simpleIndex(i)) ops.push(createIndexOp(t.name, i));
   const folded = foldOperations(ops, schema.dialect).schema.tables[t.name];
   const raw = new Set(rawIndexes.map((i) => i.name));
-  if (!folded || !sameTable(folded, withoutIndexes(t, raw), schema.dialect)) return null;
+  if (!folded || !sameTable(folded, withoutIndexes(t, raw), schema.dialect))
+    return {
+      reason:
+        'a key or constraint the DSL cannot declare exactly (folding its declaration gives another table)',
+    };
   return { ops, rawIndexes };
 }
 
-/**
- * Why {@link createTableOps} gave null for `t`, in words naming the part the DSL cannot say
- * (for SCHEMA_NOT_PORTABLE): table options, an identity it spells otherwise, a column's
- * generated expression, collation, type or default, else a key or constraint.
- */
-export function whyNotDeclarable(t: Table, schema: Schema): string {
-  if (t.options.length > 0) return `table options (${t.options.join(', ')}) have no DSL form`;
-  if (Object.keys(t.attached ?? {}).length > 0) return 'objects attached to the table have no DSL form';
-  const auto = t.columns.find((c) => c.identity !== null);
-  if (auto && !(t.primaryKey?.length === 1 && t.primaryKey[0] === auto.name))
-    return `column ${auto.name} is an identity column that is not the whole primary key`;
-  if (auto && auto.identity !== rulesOf(schema).compiler.columns.identity)
-    return `column ${auto.name} is ${auto.identity}, which the DSL does not declare here`;
-  for (const c of t.columns) {
-    if (c.generated !== null) return `column ${c.name} is generated (${c.generated})`;
-    if (c.collation !== null) return `column ${c.name} has collation ${c.collation}`;
-    const type = dslType(t, c, schema);
-    if (type === null) return `column ${c.name} has type ${c.type}, which has no portable name`;
-    if (dslDefault(c.default, type, rulesOf(schema)) === null)
-      return `column ${c.name} has default ${c.default}, which has no portable form`;
-  }
-  return 'a key or constraint the DSL cannot declare exactly (folding its declaration gives another table)';
+/** {@link declareTable}'s operations, or null when the DSL cannot declare `t`. */
+export function createTableOps(t: Table, schema: Schema): { ops: Operation[]; rawIndexes: Index[] } | null {
+  const d = declareTable(t, schema);
+  return 'reason' in d ? null : d;
 }
 
 /**

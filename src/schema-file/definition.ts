@@ -6,7 +6,7 @@
 import type { DialectName } from '../dialects/dialect.js';
 import { DbDoctorError } from '../errors.js';
 import { literal } from '../generate/code.js';
-import { createTableOps, whyNotDeclarable } from '../generate/plan.js';
+import { declareTable } from '../generate/plan.js';
 import { foldOperations } from '../ops/fold.js';
 import type { IndexSpec, Operation, TableSpec } from '../ops/types.js';
 import type { Schema } from '../schema/model.js';
@@ -99,14 +99,14 @@ export function definitionCode(schema: Schema): { code: string } | { notPortable
   const notPortable: NotPortable[] = [];
   const tables: Record<string, TableDefinition> = {};
   for (const t of Object.values(schema.tables)) {
-    const made = createTableOps(t, schema);
-    if (!made || made.rawIndexes.length > 0) {
-      notPortable.push({
-        table: t.name,
-        reason: made
-          ? `index ${made.rawIndexes.map((i) => i.name).join(', ')} has keys createIndex cannot declare`
-          : whyNotDeclarable(t, schema),
-      });
+    const made = declareTable(t, schema);
+    if ('reason' in made) {
+      notPortable.push({ table: t.name, reason: made.reason });
+      continue;
+    }
+    if (made.rawIndexes.length > 0) {
+      const names = made.rawIndexes.map((i) => i.name).join(', ');
+      notPortable.push({ table: t.name, reason: `index ${names} has keys createIndex cannot declare` });
       continue;
     }
     const [create, ...indexes] = made.ops;
