@@ -181,6 +181,11 @@ const SQLITE: Case[] = [
   },
 ];
 
+/** Two BEFORE INSERT triggers whose order changes the row: (n + 1) * 2. */
+const TWO_TRIGGERS = `CREATE TABLE steps (id INT PRIMARY KEY, n INT);
+CREATE TRIGGER first_step BEFORE INSERT ON steps FOR EACH ROW SET NEW.n = NEW.n + 1;
+CREATE TRIGGER second_step BEFORE INSERT ON steps FOR EACH ROW SET NEW.n = NEW.n * 2;`;
+
 const MYSQL: Case[] = [
   {
     name: 'a CHECK re-added with backticks and no spaces',
@@ -207,6 +212,20 @@ const MYSQL: Case[] = [
     live: 'ALTER TABLE counters ALTER COLUMN n SET DEFAULT 6;',
     same: false,
     drift: /counters/,
+  },
+  {
+    name: 'two triggers of one table and event re-created in the same order, the second with FOLLOWS',
+    migration: TWO_TRIGGERS,
+    live: 'DROP TRIGGER second_step; CREATE TRIGGER second_step BEFORE INSERT ON steps FOR EACH ROW FOLLOWS first_step SET NEW.n = NEW.n * 2;',
+    same: true,
+  },
+  {
+    // The order is the meaning: n = 1 becomes 4 in the migrations' order, 3 in the other.
+    name: 'two triggers of one table and event re-created in the other order (PRECEDES)',
+    migration: TWO_TRIGGERS,
+    live: 'DROP TRIGGER second_step; CREATE TRIGGER second_step BEFORE INSERT ON steps FOR EACH ROW PRECEDES first_step SET NEW.n = NEW.n * 2;',
+    same: false,
+    drift: /Trigger (first|second)_step on steps has a different definition/,
   },
 ];
 

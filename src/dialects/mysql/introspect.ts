@@ -416,18 +416,34 @@ async function readTriggers(
     timing: string;
     event: string;
     body: string;
+    action_order: number | string;
   }>(
     `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS table_name, ACTION_TIMING AS timing,
-            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body
-       FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
+            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body, ACTION_ORDER AS action_order
+       FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
+      ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
     [db],
   );
+  // Triggers of one table, timing and event fire in ACTION_ORDER (FOLLOWS/PRECEDES set it), and
+  // a later one sees what an earlier one did to NEW: the order is part of what each does. It is
+  // held as the trigger it follows, as CREATE TRIGGER says it, so a trigger added at the end
+  // changes no other trigger's definition.
+  let previous: { table: string; timing: string; event: string; name: string } | null = null;
   for (const r of rows) {
+    const follows =
+      previous &&
+      previous.table === r.table_name &&
+      previous.timing === r.timing &&
+      previous.event === r.event &&
+      Number(r.action_order) > 1
+        ? ` follows ${quoteIdent(previous.name)}`
+        : '';
+    previous = { table: r.table_name, timing: r.timing, event: r.event, name: r.name };
     if (excluded.has(r.table_name)) continue;
     schema.triggers[r.name] = {
       name: r.name,
       table: r.table_name,
-      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row ${expr(unqualified(r.body, db))}`,
+      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row${follows} ${expr(unqualified(r.body, db))}`,
     };
   }
 }
