@@ -227,6 +227,69 @@ const MYSQL: Case[] = [
     same: false,
     drift: /Trigger (first|second)_step on steps has a different definition/,
   },
+  {
+    name: 'an index set IGNORED by hand (the optimizer no longer uses it)',
+    migration:
+      'CREATE TABLE items (id INT PRIMARY KEY, sku VARCHAR(20)); CREATE INDEX items_sku ON items (sku);',
+    live: 'ALTER TABLE items ALTER INDEX items_sku IGNORED;',
+    same: false,
+    drift: /items_sku/,
+  },
+  {
+    name: 'a function re-created NOT DETERMINISTIC',
+    migration: 'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;',
+    live: 'DROP FUNCTION twice; CREATE FUNCTION twice(n INT) RETURNS INT NOT DETERMINISTIC RETURN n * 2;',
+    same: false,
+    drift: /twice/,
+  },
+  {
+    name: 'a function made SQL SECURITY INVOKER',
+    migration: 'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;',
+    live: 'ALTER FUNCTION twice SQL SECURITY INVOKER;',
+    same: false,
+    drift: /twice/,
+  },
+  {
+    name: 'a function given a COMMENT (comments are not compared)',
+    migration: 'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;',
+    live: "ALTER FUNCTION twice COMMENT 'doubles';",
+    same: true,
+  },
+  {
+    name: 'a sequence whose INCREMENT was changed',
+    migration: 'CREATE SEQUENCE ids START WITH 1 INCREMENT BY 1;',
+    live: 'ALTER SEQUENCE ids INCREMENT BY 5;',
+    same: false,
+    drift: /ids/,
+  },
+  {
+    name: 'a sequence that has handed out values (its position is data)',
+    migration: 'CREATE SEQUENCE ids START WITH 1 INCREMENT BY 1;',
+    live: 'SELECT NEXTVAL(ids); SELECT NEXTVAL(ids);',
+    same: true,
+  },
+  {
+    name: 'an event created by hand',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY);',
+    live: 'CREATE EVENT purge_items ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM items;',
+    same: false,
+    drift: /purge_items/,
+  },
+  {
+    name: "an event's schedule changed",
+    migration:
+      'CREATE TABLE items (id INT PRIMARY KEY); CREATE EVENT purge_items ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM items;',
+    live: 'ALTER EVENT purge_items ON SCHEDULE EVERY 2 DAY;',
+    same: false,
+    drift: /purge_items/,
+  },
+  {
+    name: 'a view re-created ALGORITHM=TEMPTABLE (read-only now)',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY); CREATE VIEW some_items AS SELECT id FROM items;',
+    live: 'CREATE OR REPLACE ALGORITHM=TEMPTABLE VIEW some_items AS SELECT id FROM items;',
+    same: false,
+    drift: /some_items/,
+  },
 ];
 
 const CASES: Record<TestDialect, Case[]> = { postgres: POSTGRES, sqlite: SQLITE, mysql: MYSQL };
