@@ -228,6 +228,14 @@ const MYSQL: Case[] = [
     drift: /Trigger (first|second)_step on steps has a different definition/,
   },
   {
+    // PIPES_AS_CONCAT makes the body's || concatenate instead of OR: the same text, another trigger.
+    name: 'a trigger re-created under another sql_mode',
+    migration: TWO_TRIGGERS,
+    live: "SET SESSION sql_mode = 'PIPES_AS_CONCAT'; DROP TRIGGER first_step; CREATE TRIGGER first_step BEFORE INSERT ON steps FOR EACH ROW PRECEDES second_step SET NEW.n = NEW.n + 1;",
+    same: false,
+    drift: /Trigger first_step on steps has a different definition/,
+  },
+  {
     name: 'an index set IGNORED by hand (the optimizer no longer uses it)',
     migration:
       'CREATE TABLE items (id INT PRIMARY KEY, sku VARCHAR(20)); CREATE INDEX items_sku ON items (sku);',

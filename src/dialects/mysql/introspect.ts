@@ -405,6 +405,20 @@ async function readChecks(
   for (const r of rows) table(r.table_name)?.checks.push({ name: r.name, expression: expr(r.clause) });
 }
 
+/**
+ * The sql_mode a trigger, routine or event was created under, which it runs under: it decides
+ * what its body means (PIPES_AS_CONCAT makes `||` concatenate, strict modes make a bad value an
+ * error). Mode names sorted, as the server may list them in any order.
+ */
+function underSqlMode(mode: string | null): string {
+  const names = (mode ?? '')
+    .split(',')
+    .map((m) => m.trim().toLowerCase())
+    .filter((m) => m !== '')
+    .sort();
+  return ` [sql_mode ${names.join(',')}]`;
+}
+
 /** Removes `db`. qualifiers MySQL writes into stored view and trigger text. */
 function unqualified(text: string, db: string): string {
   return text.split(`${quoteIdent(db)}.`).join('');
@@ -457,9 +471,11 @@ async function readTriggers(
     event: string;
     body: string;
     action_order: number | string;
+    sql_mode: string;
   }>(
     `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS table_name, ACTION_TIMING AS timing,
-            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body, ACTION_ORDER AS action_order
+            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body, ACTION_ORDER AS action_order,
+            SQL_MODE AS sql_mode
        FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
       ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
     [db],
@@ -483,7 +499,7 @@ async function readTriggers(
     schema.triggers[r.name] = {
       name: r.name,
       table: r.table_name,
-      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row${follows} ${expr(unqualified(r.body, db))}`,
+      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row${follows} ${expr(unqualified(r.body, db))}${underSqlMode(r.sql_mode)}`,
     };
   }
 }
@@ -498,9 +514,11 @@ async function readRoutines(conn: MysqlConnection, db: string, schema: Schema): 
     is_deterministic: string;
     data_access: string;
     security: string;
+    sql_mode: string;
   }>(
     `SELECT r.ROUTINE_TYPE AS kind, r.ROUTINE_NAME AS name, r.DTD_IDENTIFIER AS returns, r.ROUTINE_DEFINITION AS body,
             r.IS_DETERMINISTIC AS is_deterministic, r.SQL_DATA_ACCESS AS data_access, r.SECURITY_TYPE AS security,
+            r.SQL_MODE AS sql_mode,
             (SELECT GROUP_CONCAT(CONCAT_WS(' ', p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ')
                FROM information_schema.PARAMETERS p
               WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME
@@ -522,7 +540,7 @@ async function readRoutines(conn: MysqlConnection, db: string, schema: Schema): 
     putObject(schema, {
       kind,
       name: r.name,
-      definition: `${kind} (${(r.params ?? '').toLowerCase()})${returns} ${characteristics} ${expr(unqualified(r.body ?? '', db))}`,
+      definition: `${kind} (${(r.params ?? '').toLowerCase()})${returns} ${characteristics} ${expr(unqualified(r.body ?? '', db))}${underSqlMode(r.sql_mode)}`,
     });
   }
 }
@@ -542,9 +560,10 @@ async function readEvents(conn: MysqlConnection, db: string, schema: Schema): Pr
     status: string;
     on_completion: string;
     body: string;
+    sql_mode: string;
   }>(
     `SELECT EVENT_NAME AS name, EVENT_TYPE AS type, INTERVAL_VALUE AS interval_value, INTERVAL_FIELD AS interval_field,
-            STATUS AS status, ON_COMPLETION AS on_completion, EVENT_DEFINITION AS body
+            STATUS AS status, ON_COMPLETION AS on_completion, EVENT_DEFINITION AS body, SQL_MODE AS sql_mode
        FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
     [db],
   );
@@ -556,7 +575,7 @@ async function readEvents(conn: MysqlConnection, db: string, schema: Schema): Pr
     putObject(schema, {
       kind: 'event',
       name: r.name,
-      definition: `event ${schedule} ${r.status.toLowerCase()} on completion ${r.on_completion.toLowerCase()} do ${expr(unqualified(r.body, db))}`,
+      definition: `event ${schedule} ${r.status.toLowerCase()} on completion ${r.on_completion.toLowerCase()} do ${expr(unqualified(r.body, db))}${underSqlMode(r.sql_mode)}`,
     });
   }
 }
