@@ -11,8 +11,11 @@
  * - SQLite: the statements sqlite_schema keeps (what `.schema` prints), as tokens (SQLite
  *   gives neither whitespace nor the case of unquoted words a meaning; a quoted identifier is
  *   the identifier), without constraint names, column definitions sorted.
+ * - MySQL/MariaDB: `mariadb-dump` (else `mysqldump`) `--no-data --skip-comments` with routines,
+ *   triggers and events, cut into statements; see {@link normalizedMysqlDump} for each thing
+ *   taken out and why.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 
 /** Statements of a pg_dump script, honouring quotes, dollar quotes and comments. */
@@ -218,4 +221,197 @@ export function normalizedSqliteSchema(file: string): string {
   } finally {
     db.close();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MySQL / MariaDB
+
+/** The dump tool of this machine: mariadb-dump, else mysqldump, else null (with why). */
+export function mysqlDumpTool(): { file: string | null; why: string } {
+  for (const file of ['mariadb-dump', 'mysqldump']) {
+    try {
+      execFileSync(file, ['--version'], { stdio: 'ignore' });
+      return { file, why: '' };
+    } catch {
+      // Not installed under this name: try the next.
+    }
+  }
+  return { file: null, why: 'neither mariadb-dump nor mysqldump is installed' };
+}
+
+/**
+ * Statements of a mysqldump script: `DELIMITER` lines change the terminator (triggers and
+ * routines end in `;;`); quotes (', ", `) and comments are honoured.
+ */
+export function splitMysqlDump(script: string): string[] {
+  const out: string[] = [];
+  let delimiter = ';';
+  let current = '';
+  let i = 0;
+  while (i < script.length) {
+    const lineStart = i === 0 || script[i - 1] === '\n';
+    if (lineStart && current.trim() === '') {
+      const m = /^DELIMITER[ \t]+(\S+)[^\n]*(\n|$)/i.exec(script.slice(i));
+      if (m) {
+        delimiter = m[1]!;
+        i += m[0].length;
+        current = '';
+        continue;
+      }
+    }
+    const ch = script[i]!;
+    if (ch === "'" || ch === '"' || ch === '`') {
+      let j = i + 1;
+      while (j < script.length && script[j] !== ch) j += script[j] === '\\' && ch !== '`' ? 2 : 1;
+      current += script.slice(i, j + 1);
+      i = j + 1;
+    } else if (script.startsWith(delimiter, i)) {
+      out.push(current);
+      current = '';
+      i += delimiter.length;
+    } else {
+      current += ch;
+      i++;
+    }
+  }
+  out.push(current);
+  return out.map((x) => x.trim()).filter((x) => x !== '');
+}
+
+/** `text` with `edit` applied to the runs outside quotes (', ", `). */
+function outsideQuotes(text: string, edit: (plain: string) => string): string {
+  return text.replace(
+    /('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`)|([^'"`]+)/g,
+    (_m, quoted: string | undefined, plain: string | undefined) => quoted ?? edit(plain ?? ''),
+  );
+}
+
+/**
+ * Storage and statistics options of tables (the "storage parameters" and "tablespaces" of the
+ * not-compared list): how InnoDB lays out and samples rows, never what a row may hold.
+ */
+const MYSQL_STORAGE_OPTIONS =
+  /\s(ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|STATS_AUTO_RECALC|STATS_SAMPLE_PAGES|PAGE_COMPRESSED|PAGE_COMPRESSION_LEVEL|PACK_KEYS|CHECKSUM|DELAY_KEY_WRITE|MIN_ROWS|MAX_ROWS|AVG_ROW_LENGTH|TABLESPACE)=\S+/gi;
+
+/** One CREATE TABLE of the dump with what the doctor does not compare taken out. */
+function normalizeMysqlTable(statement: string): string {
+  const parts = tableParts(statement);
+  if (!parts) return statement;
+  const items = parts.items.map((item) => {
+    let x = item;
+    // Comments of columns and indexes ("comments" in the list).
+    x = x.replace(/ COMMENT '(?:[^'\\]|\\.|'')*'/g, '');
+    // Names of FOREIGN KEY and CHECK constraints.
+    x = x.replace(/^CONSTRAINT `(?:[^`]|``)*` /, 'CONSTRAINT _ ');
+    // A UNIQUE made without a name is named after its first column (`_2`... when taken): that
+    // name is the constraint's, not one the user gave, as on the other dialects.
+    const unique = /^UNIQUE KEY `((?:[^`]|``)*)` \(`((?:[^`]|``)*)`/.exec(x);
+    if (unique && new RegExp(`^${escapeRegExp(unique[2]!)}(_\\d+)?$`).test(unique[1]!))
+      x = x.replace(/^UNIQUE KEY `(?:[^`]|``)*`/, 'UNIQUE KEY _');
+    return x;
+  });
+  const columns = items.filter((i) => i.startsWith('`')).sort();
+  const keys = items.filter((i) => !i.startsWith('`')).sort();
+  let tail = parts.tail;
+  // The next AUTO_INCREMENT value is a counter of the rows ever inserted: data, not schema (the
+  // replay, which inserts no rows, could never reproduce it).
+  tail = tail.replace(/ AUTO_INCREMENT=\d+/, '');
+  tail = tail.replace(/ COMMENT='(?:[^'\\]|\\.|'')*'/, '');
+  tail = tail.replace(MYSQL_STORAGE_OPTIONS, '');
+  return `${parts.head}${[...columns, ...keys].join(', ')}${tail}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The normalized dump of the database at `url` (without dbdoctor's history and lock tables):
+ * equal exactly when the schema the doctor compares is. `tool` is {@link mysqlDumpTool}'s file.
+ *
+ * Taken out, each for the reason given: the dump's own session SETs (saving, setting and
+ * restoring the client's character set, time zone, unique and foreign key checks around the
+ * script: how the script is read back, not what it creates; an object's own sql_mode is kept),
+ * `DROP ... IF EXISTS` (the dump clears the way before each CREATE), the stand-in a dump
+ * writes for each view before the real one (a placeholder with the view's column names, so
+ * views may refer to each other in any order; the real CREATE VIEW follows and is kept),
+ * version comments around MySQL-only syntax (`/*!50003 ... *\/`: the server runs their text),
+ * events' STARTS, ENDS and AT times (evaluated as the event is created; in the list),
+ * DEFINER clauses (ownership), a view's SQL SECURITY (who the view's privileges are checked
+ * for: a view option), AUTO_INCREMENT counters, comments, storage options and the names of
+ * constraints (the list's items), and the order of column definitions and of keys within a
+ * table (column order is not compared; keys have no order). Statements stay in dump order
+ * (tables and routines by name; triggers in firing order).
+ */
+export async function normalizedMysqlDump(url: string, tool: string): Promise<string> {
+  const u = new URL(url);
+  const db = decodeURIComponent(u.pathname.slice(1));
+  const args = [
+    '--no-data',
+    '--skip-comments',
+    '--routines',
+    '--triggers',
+    '--events',
+    '--no-tablespaces',
+    // A dump of no rows needs no locks, and LOCK TABLES fails on a view whose table is gone.
+    '--skip-lock-tables',
+    '--host',
+    u.hostname,
+    '--port',
+    u.port || '3306',
+    '--user',
+    decodeURIComponent(u.username) || 'root',
+    `--ignore-table=${db}.dbdoctor_migrations`,
+    `--ignore-table=${db}.dbdoctor_migrations_lock`,
+    db,
+  ];
+  const script = await new Promise<string>((resolve, reject) => {
+    execFile(
+      tool,
+      args,
+      {
+        maxBuffer: 64 * 1024 * 1024,
+        // The password travels in the environment, never on a command line others can read.
+        env: { ...process.env, MYSQL_PWD: u.password ? decodeURIComponent(u.password) : '' },
+      },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${tool} ${db}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
+  const statements = splitMysqlDump(script).map((raw) =>
+    outsideQuotes(raw, (plain) =>
+      plain
+        .replace(/\/\*M?!\d*\\?-?[^*]*?enable the sandbox mode \*\//g, '')
+        .replace(/\/\*!\d+ ?/g, '')
+        .replace(/\s*\*\//g, '')
+        .replace(/\s+/g, ' '),
+    ).trim(),
+  );
+  // A real view's statement names it as `... VIEW `name` AS`, after ALGORITHM/DEFINER/SQL SECURITY.
+  const realViews = new Set(
+    statements
+      .filter((x) => /^CREATE ALGORITHM=/i.test(x))
+      .map((x) => /VIEW (`(?:[^`]|``)*`) AS /.exec(x)?.[1])
+      .filter((x) => x !== undefined),
+  );
+  const out: string[] = [];
+  for (const statement of statements) {
+    let x = statement;
+    if (x === '') continue;
+    if (/^SET /i.test(x) && !/^SET sql_mode = '/i.test(x)) continue;
+    if (/^DROP (TABLE|VIEW|FUNCTION|PROCEDURE|TRIGGER|EVENT) IF EXISTS /i.test(x)) continue;
+    if (/^(LOCK TABLES|UNLOCK TABLES)/i.test(x)) continue;
+    const standIn = /^CREATE (?:TABLE|VIEW) (`(?:[^`]|``)*`)/.exec(x);
+    if (standIn && realViews.has(standIn[1]!)) continue;
+    x = x.replace(/ DEFINER=`(?:[^`]|``)*`@`(?:[^`]|``)*`/g, '');
+    if (/^CREATE ALGORITHM=/i.test(x)) x = x.replace(/ SQL SECURITY (DEFINER|INVOKER)/, '');
+    if (/^CREATE TABLE /.test(x)) x = normalizeMysqlTable(x);
+    // A routine's COMMENT characteristic (comments are in the list); it precedes the body.
+    if (/^CREATE (FUNCTION|PROCEDURE) /.test(x)) x = x.replace(/ COMMENT '(?:[^'\\]|\\.|'')*'/, '');
+    // An event's times are evaluated as it is created (STARTS defaults to that moment): a
+    // replay can never reproduce them, so the not-compared list names them.
+    if (/^CREATE EVENT /.test(x)) x = x.replace(/ (STARTS|ENDS|AT) '[^']*'/g, '');
+    out.push(x);
+  }
+  return out.join(';\n');
 }

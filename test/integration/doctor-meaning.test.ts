@@ -181,6 +181,11 @@ const SQLITE: Case[] = [
   },
 ];
 
+/** Two BEFORE INSERT triggers whose order changes the row: (n + 1) * 2. */
+const TWO_TRIGGERS = `CREATE TABLE steps (id INT PRIMARY KEY, n INT);
+CREATE TRIGGER first_step BEFORE INSERT ON steps FOR EACH ROW SET NEW.n = NEW.n + 1;
+CREATE TRIGGER second_step BEFORE INSERT ON steps FOR EACH ROW SET NEW.n = NEW.n * 2;`;
+
 const MYSQL: Case[] = [
   {
     name: 'a CHECK re-added with backticks and no spaces',
@@ -207,6 +212,91 @@ const MYSQL: Case[] = [
     live: 'ALTER TABLE counters ALTER COLUMN n SET DEFAULT 6;',
     same: false,
     drift: /counters/,
+  },
+  {
+    name: 'two triggers of one table and event re-created in the same order, the second with FOLLOWS',
+    migration: TWO_TRIGGERS,
+    live: 'DROP TRIGGER second_step; CREATE TRIGGER second_step BEFORE INSERT ON steps FOR EACH ROW FOLLOWS first_step SET NEW.n = NEW.n * 2;',
+    same: true,
+  },
+  {
+    // The order is the meaning: n = 1 becomes 4 in the migrations' order, 3 in the other.
+    name: 'two triggers of one table and event re-created in the other order (PRECEDES)',
+    migration: TWO_TRIGGERS,
+    live: 'DROP TRIGGER second_step; CREATE TRIGGER second_step BEFORE INSERT ON steps FOR EACH ROW PRECEDES first_step SET NEW.n = NEW.n * 2;',
+    same: false,
+    drift: /Trigger (first|second)_step on steps has a different definition/,
+  },
+  {
+    // PIPES_AS_CONCAT makes the body's || concatenate instead of OR: the same text, another trigger.
+    name: 'a trigger re-created under another sql_mode',
+    migration: TWO_TRIGGERS,
+    live: "SET SESSION sql_mode = 'PIPES_AS_CONCAT'; DROP TRIGGER first_step; CREATE TRIGGER first_step BEFORE INSERT ON steps FOR EACH ROW PRECEDES second_step SET NEW.n = NEW.n + 1;",
+    same: false,
+    drift: /Trigger first_step on steps has a different definition/,
+  },
+  {
+    name: 'an index set IGNORED by hand (the optimizer no longer uses it)',
+    migration:
+      'CREATE TABLE items (id INT PRIMARY KEY, sku VARCHAR(20)); CREATE INDEX items_sku ON items (sku);',
+    live: 'ALTER TABLE items ALTER INDEX items_sku IGNORED;',
+    same: false,
+    drift: /items_sku/,
+  },
+  {
+    name: 'a function re-created NOT DETERMINISTIC',
+    migration: 'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;',
+    live: 'DROP FUNCTION twice; CREATE FUNCTION twice(n INT) RETURNS INT NOT DETERMINISTIC RETURN n * 2;',
+    same: false,
+    drift: /twice/,
+  },
+  {
+    name: 'a function made SQL SECURITY INVOKER',
+    migration: 'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;',
+    live: 'ALTER FUNCTION twice SQL SECURITY INVOKER;',
+    same: false,
+    drift: /twice/,
+  },
+  {
+    name: 'a function given a COMMENT (comments are not compared)',
+    migration: 'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;',
+    live: "ALTER FUNCTION twice COMMENT 'doubles';",
+    same: true,
+  },
+  {
+    name: 'a sequence whose INCREMENT was changed',
+    migration: 'CREATE SEQUENCE ids START WITH 1 INCREMENT BY 1;',
+    live: 'ALTER SEQUENCE ids INCREMENT BY 5;',
+    same: false,
+    drift: /ids/,
+  },
+  {
+    name: 'a sequence that has handed out values (its position is data)',
+    migration: 'CREATE SEQUENCE ids START WITH 1 INCREMENT BY 1;',
+    live: 'SELECT NEXTVAL(ids); SELECT NEXTVAL(ids);',
+    same: true,
+  },
+  {
+    name: 'an event created by hand',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY);',
+    live: 'CREATE EVENT purge_items ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM items;',
+    same: false,
+    drift: /purge_items/,
+  },
+  {
+    name: "an event's schedule changed",
+    migration:
+      'CREATE TABLE items (id INT PRIMARY KEY); CREATE EVENT purge_items ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM items;',
+    live: 'ALTER EVENT purge_items ON SCHEDULE EVERY 2 DAY;',
+    same: false,
+    drift: /purge_items/,
+  },
+  {
+    name: 'a view re-created ALGORITHM=TEMPTABLE (read-only now)',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY); CREATE VIEW some_items AS SELECT id FROM items;',
+    live: 'CREATE OR REPLACE ALGORITHM=TEMPTABLE VIEW some_items AS SELECT id FROM items;',
+    same: false,
+    drift: /some_items/,
   },
 ];
 

@@ -99,6 +99,7 @@ interface StatisticRow extends Row {
   collation: string | null;
   index_type: string;
   expression?: string | null;
+  ignored: number | string;
 }
 
 interface ForeignKeyRow extends Row {
@@ -133,7 +134,11 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
   for (const t of tables) {
     if (excluded.has(t.name)) continue;
     if (t.type === 'SEQUENCE') {
-      putObject(schema, { kind: 'sequence', name: t.name, definition: 'sequence' });
+      putObject(schema, {
+        kind: 'sequence',
+        name: t.name,
+        definition: await sequenceDefinition(conn, t.name),
+      });
       continue;
     }
     if (t.type !== 'BASE TABLE') continue;
@@ -186,16 +191,17 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
     t.columns.push(column);
   }
 
-  await readIndexes(conn, db, mariadb, table);
+  await readIndexes(conn, db, mariadb, version, table);
   await readForeignKeys(conn, db, table);
   await readChecks(conn, db, mariadb, table);
   for (const t of Object.values(schema.tables)) {
     withoutImpliedIndexes(t);
     if (mariadb) mariadbJsonColumns(t);
   }
-  await readViews(conn, db, schema, excluded);
+  await readViews(conn, db, mariadb, schema, excluded);
   await readTriggers(conn, db, schema, excluded);
   await readRoutines(conn, db, schema);
+  await readEvents(conn, db, schema);
   return normalizeSchema(schema);
 }
 
@@ -255,18 +261,35 @@ async function partitionClause(conn: MysqlConnection, name: string): Promise<str
   return clause.replace(/\s+/g, ' ').toLowerCase();
 }
 
+/** True when the server's version string says at least major.minor. */
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = (/^(\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
 async function readIndexes(
   conn: MysqlConnection,
   db: string,
   mariadb: boolean,
+  version: string,
   table: (name: string) => Table | undefined,
 ): Promise<void> {
   // MySQL 8.0.13+ has functional key parts (EXPRESSION); MariaDB has none (it indexes virtual columns).
   const expression = mariadb ? 'NULL' : 'EXPRESSION';
+  // An index the optimizer is told not to use (MariaDB 10.6+ IGNORED, MySQL 8 INVISIBLE) is
+  // still kept up to date and still enforces UNIQUE, but no query plan uses it: not the index
+  // the migrations made. Older servers have neither.
+  const ignored = mariadb
+    ? versionAtLeast(version, 10, 6)
+      ? "IGNORED = 'YES'"
+      : '0'
+    : versionAtLeast(version, 8, 0)
+      ? "IS_VISIBLE = 'NO'"
+      : '0';
   const rows = await conn.query<StatisticRow>(
     `SELECT TABLE_NAME AS table_name, INDEX_NAME AS index_name, NON_UNIQUE AS non_unique, SEQ_IN_INDEX AS seq,
             COLUMN_NAME AS column_name, SUB_PART AS sub_part, COLLATION AS collation, INDEX_TYPE AS index_type,
-            ${expression} AS expression
+            ${expression} AS expression, ${ignored} AS ignored
        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
     [db],
   );
@@ -291,11 +314,13 @@ async function readIndexes(
     const autoNamed = new RegExp(`^${escapeRegExp(parts[0]?.column_name ?? '')}(_\\d+)?$`).test(
       first.index_name,
     );
-    if (unique && plain && first.index_type === 'BTREE' && autoNamed) {
+    const isIgnored = Number(first.ignored) === 1;
+    if (unique && plain && first.index_type === 'BTREE' && autoNamed && !isIgnored) {
       t.uniques.push({ name: first.index_name, columns: parts.map((p) => p.column_name!) });
       continue;
     }
     const extras: string[] = [];
+    if (isIgnored) extras.push('ignored by the optimizer');
     const index: Index = {
       name: first.index_name,
       unique,
@@ -380,6 +405,20 @@ async function readChecks(
   for (const r of rows) table(r.table_name)?.checks.push({ name: r.name, expression: expr(r.clause) });
 }
 
+/**
+ * The sql_mode a trigger, routine or event was created under, which it runs under: it decides
+ * what its body means (PIPES_AS_CONCAT makes `||` concatenate, strict modes make a bad value an
+ * error). Mode names sorted, as the server may list them in any order.
+ */
+function underSqlMode(mode: string | null): string {
+  const names = (mode ?? '')
+    .split(',')
+    .map((m) => m.trim().toLowerCase())
+    .filter((m) => m !== '')
+    .sort();
+  return ` [sql_mode ${names.join(',')}]`;
+}
+
 /** Removes `db`. qualifiers MySQL writes into stored view and trigger text. */
 function unqualified(text: string, db: string): string {
   return text.split(`${quoteIdent(db)}.`).join('');
@@ -388,11 +427,19 @@ function unqualified(text: string, db: string): string {
 async function readViews(
   conn: MysqlConnection,
   db: string,
+  mariadb: boolean,
   schema: Schema,
   excluded: { has(name: string): boolean },
 ): Promise<void> {
-  const rows = await conn.query<{ name: string; definition: string; check_option: string }>(
-    `SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option
+  // MariaDB's VIEWS has ALGORITHM; MySQL's has not, and SHOW CREATE VIEW says it.
+  const rows = await conn.query<{
+    name: string;
+    definition: string;
+    check_option: string;
+    algorithm: string | null;
+  }>(
+    `SELECT TABLE_NAME AS name, VIEW_DEFINITION AS definition, CHECK_OPTION AS check_option,
+            ${mariadb ? 'ALGORITHM' : 'NULL'} AS algorithm
        FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?`,
     [db],
   );
@@ -400,7 +447,14 @@ async function readViews(
     if (excluded.has(r.name)) continue;
     const check =
       r.check_option && r.check_option !== 'NONE' ? ` with ${r.check_option.toLowerCase()} check option` : '';
-    schema.views[r.name] = { name: r.name, definition: expr(unqualified(r.definition, db)) + check };
+    // TEMPTABLE makes a view read-only and MERGE refuses what cannot be merged: the algorithm
+    // the view was created with is part of what it does (UNDEFINED, the default, is left out).
+    const algorithm = (r.algorithm ?? (await viewAlgorithm(conn, r.name))).toLowerCase();
+    const algorithmText = algorithm === 'undefined' ? '' : ` algorithm ${algorithm}`;
+    schema.views[r.name] = {
+      name: r.name,
+      definition: expr(unqualified(r.definition, db)) + check + algorithmText,
+    };
   }
 }
 
@@ -416,18 +470,36 @@ async function readTriggers(
     timing: string;
     event: string;
     body: string;
+    action_order: number | string;
+    sql_mode: string;
   }>(
     `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS table_name, ACTION_TIMING AS timing,
-            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body
-       FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?`,
+            EVENT_MANIPULATION AS event, ACTION_STATEMENT AS body, ACTION_ORDER AS action_order,
+            SQL_MODE AS sql_mode
+       FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
+      ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
     [db],
   );
+  // Triggers of one table, timing and event fire in ACTION_ORDER (FOLLOWS/PRECEDES set it), and
+  // a later one sees what an earlier one did to NEW: the order is part of what each does. It is
+  // held as the trigger it follows, as CREATE TRIGGER says it, so a trigger added at the end
+  // changes no other trigger's definition.
+  let previous: { table: string; timing: string; event: string; name: string } | null = null;
   for (const r of rows) {
+    const follows =
+      previous &&
+      previous.table === r.table_name &&
+      previous.timing === r.timing &&
+      previous.event === r.event &&
+      Number(r.action_order) > 1
+        ? ` follows ${quoteIdent(previous.name)}`
+        : '';
+    previous = { table: r.table_name, timing: r.timing, event: r.event, name: r.name };
     if (excluded.has(r.table_name)) continue;
     schema.triggers[r.name] = {
       name: r.name,
       table: r.table_name,
-      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row ${expr(unqualified(r.body, db))}`,
+      definition: `${r.timing.toLowerCase()} ${r.event.toLowerCase()} for each row${follows} ${expr(unqualified(r.body, db))}${underSqlMode(r.sql_mode)}`,
     };
   }
 }
@@ -439,8 +511,14 @@ async function readRoutines(conn: MysqlConnection, db: string, schema: Schema): 
     returns: string | null;
     body: string | null;
     params: string | null;
+    is_deterministic: string;
+    data_access: string;
+    security: string;
+    sql_mode: string;
   }>(
     `SELECT r.ROUTINE_TYPE AS kind, r.ROUTINE_NAME AS name, r.DTD_IDENTIFIER AS returns, r.ROUTINE_DEFINITION AS body,
+            r.IS_DETERMINISTIC AS is_deterministic, r.SQL_DATA_ACCESS AS data_access, r.SECURITY_TYPE AS security,
+            r.SQL_MODE AS sql_mode,
             (SELECT GROUP_CONCAT(CONCAT_WS(' ', p.PARAMETER_MODE, p.PARAMETER_NAME, p.DTD_IDENTIFIER) ORDER BY p.ORDINAL_POSITION SEPARATOR ', ')
                FROM information_schema.PARAMETERS p
               WHERE p.SPECIFIC_SCHEMA = r.ROUTINE_SCHEMA AND p.SPECIFIC_NAME = r.SPECIFIC_NAME
@@ -451,10 +529,72 @@ async function readRoutines(conn: MysqlConnection, db: string, schema: Schema): 
   for (const r of rows) {
     const kind = r.kind.toLowerCase();
     const returns = r.returns ? ` returns ${r.returns.toLowerCase()}` : '';
+    // The characteristics change what the server lets the routine do and how it caches or
+    // replicates its calls: DETERMINISTIC, the data access it declares, and whose privileges
+    // it runs with (a function's SECURITY DEFINER counts on PostgreSQL too). COMMENT does not.
+    const characteristics = [
+      r.is_deterministic === 'YES' ? 'deterministic' : 'not deterministic',
+      r.data_access.toLowerCase(),
+      `sql security ${r.security.toLowerCase()}`,
+    ].join(' ');
     putObject(schema, {
       kind,
       name: r.name,
-      definition: `${kind} (${(r.params ?? '').toLowerCase()})${returns} ${expr(unqualified(r.body ?? '', db))}`,
+      definition: `${kind} (${(r.params ?? '').toLowerCase()})${returns} ${characteristics} ${expr(unqualified(r.body ?? '', db))}${underSqlMode(r.sql_mode)}`,
     });
   }
+}
+
+/**
+ * Scheduled events: what runs, how often, whether enabled, and whether it is kept once done.
+ * Their start, end and AT times are not read: MySQL evaluates them (and fills in STARTS with
+ * the time of creation when none is given) as the event is created, so a replay could never
+ * reproduce them (README "Not compared").
+ */
+async function readEvents(conn: MysqlConnection, db: string, schema: Schema): Promise<void> {
+  const rows = await conn.query<{
+    name: string;
+    type: string;
+    interval_value: string | null;
+    interval_field: string | null;
+    status: string;
+    on_completion: string;
+    body: string;
+    sql_mode: string;
+  }>(
+    `SELECT EVENT_NAME AS name, EVENT_TYPE AS type, INTERVAL_VALUE AS interval_value, INTERVAL_FIELD AS interval_field,
+            STATUS AS status, ON_COMPLETION AS on_completion, EVENT_DEFINITION AS body, SQL_MODE AS sql_mode
+       FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`,
+    [db],
+  );
+  for (const r of rows) {
+    const schedule =
+      r.type === 'RECURRING'
+        ? `every ${r.interval_value} ${(r.interval_field ?? '').toLowerCase()}`
+        : 'at a time';
+    putObject(schema, {
+      kind: 'event',
+      name: r.name,
+      definition: `event ${schedule} ${r.status.toLowerCase()} on completion ${r.on_completion.toLowerCase()} do ${expr(unqualified(r.body, db))}${underSqlMode(r.sql_mode)}`,
+    });
+  }
+}
+
+/**
+ * A MariaDB sequence's options, read from the sequence itself (its one row holds them; no
+ * catalog table does before 11.5). The next value and the cycle count are its position, not its
+ * definition, and are left out.
+ */
+async function sequenceDefinition(conn: MysqlConnection, name: string): Promise<string> {
+  const [row] = await conn.query<Record<string, string | number>>(
+    `SELECT start_value, minimum_value, maximum_value, increment, cache_size, cycle_option FROM ${quoteIdent(name)}`,
+  );
+  if (!row) return 'sequence';
+  return `sequence start ${row.start_value} min ${row.minimum_value} max ${row.maximum_value} increment ${row.increment} cache ${row.cache_size}${Number(row.cycle_option) === 1 ? ' cycle' : ''}`;
+}
+
+/** A MySQL view's ALGORITHM, which only SHOW CREATE VIEW gives there. */
+async function viewAlgorithm(conn: MysqlConnection, name: string): Promise<string> {
+  const [row] = await conn.query<Record<string, string>>(`SHOW CREATE VIEW ${quoteIdent(name)}`);
+  return /\bALGORITHM=(\w+)/i.exec(row?.['Create View'] ?? '')?.[1] ?? 'UNDEFINED';
 }
