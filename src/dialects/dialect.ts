@@ -240,6 +240,19 @@ export interface EngineSql {
    */
   historySchema(conn: Connection, table: string): Promise<string>;
   /**
+   * Where an unqualified name in a migration lands in this session (`landsIn`), when that is not
+   * `schema` (the namespace being compared; undefined: the dialect's default, given as
+   * `compared`), else null. PostgreSQL:
+   * `current_schema()`, the first existing schema of the search_path, which a database or role
+   * setting (`ALTER DATABASE/ROLE … SET search_path`) may point elsewhere. A dialect without
+   * namespaces leaves it out. `generate` reads it: the migration it writes names tables
+   * unqualified, so it must land where the schema it was computed from is.
+   */
+  unqualifiedTarget?(
+    conn: Connection,
+    schema: string | undefined,
+  ): Promise<{ landsIn: string; compared: string } | null>;
+  /**
    * Reads the session state a migration may change and the runner depends on (PostgreSQL:
    * every setting SET in the session, `role`, `session_authorization`; SQLite: attached
    * databases and the pragmas the runner relies on) and returns what puts it back, run after

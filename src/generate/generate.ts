@@ -119,6 +119,26 @@ async function openHost(options: EngineOptions): Promise<Connection> {
   }
 }
 
+/**
+ * The migration generate writes names tables unqualified, so it changes the schema they resolve
+ * to in a live session ({@link EngineSql.unqualifiedTarget}); when that is not the schema it
+ * compared, applying it would change another schema than the one the user edited.
+ */
+async function refuseElsewhere(conn: Connection, schema: string | undefined): Promise<void> {
+  const elsewhere = await conn.dialect.engine.unqualifiedTarget?.(conn, schema);
+  if (!elsewhere) return;
+  const { landsIn, compared } = elsewhere;
+  throw new DbDoctorError(
+    'SCHEMA_NOT_CURRENT',
+    `On this database unqualified names resolve to schema "${landsIn}" (its search_path), not to "${compared}", the schema generate compared with the schema file: the migration would change "${landsIn}".`,
+    {
+      unchanged: 'No migration was written.',
+      hint: `Pass --schema ${landsIn} to work on the schema migrations reach here, or make "${compared}" come first in the search_path (ALTER DATABASE/ROLE … SET search_path, or -c search_path=${compared} in the URL's options).`,
+      details: { compared, landsIn },
+    },
+  );
+}
+
 function notExpressible(reasons: string[], file: string): DbDoctorError {
   return new DbDoctorError(
     'GENERATE_UNEXPRESSIBLE',
@@ -233,6 +253,7 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
         verifiedOn: null,
       };
       if (fingerprints.head === fingerprints.desired) return base;
+      await refuseElsewhere(conn, options.schema);
 
       const verification: Verification = {
         dialect,

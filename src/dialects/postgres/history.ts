@@ -1,6 +1,6 @@
 import type { EngineSql } from '../dialect.js';
 import { withoutPasswords } from './cluster-statements.js';
-import { capturePostgresSession, postgresHistorySchema } from './session.js';
+import { capturePostgresSession, postgresHistorySchema, postgresUnqualifiedTarget } from './session.js';
 
 function sqlState(e: unknown): string | undefined {
   return (e as { code?: string } | null)?.code;
@@ -23,6 +23,7 @@ export const postgresEngineSql: EngineSql = {
 )`,
   ],
   historySchema: postgresHistorySchema,
+  unqualifiedTarget: postgresUnqualifiedTarget,
   captureSession: capturePostgresSession,
   upsert: (key, columns) =>
     `ON CONFLICT (${key}) DO UPDATE SET ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}`,

@@ -41,6 +41,17 @@ export async function postgresHistorySchema(conn: Connection, table: string): Pr
   );
 }
 
+/** See {@link EngineSql.unqualifiedTarget}: `current_schema()` when it is not `schema` (default `public`). */
+export async function postgresUnqualifiedTarget(
+  conn: Connection,
+  schema: string | undefined,
+): Promise<{ landsIn: string; compared: string } | null> {
+  const [row] = await conn.query<{ s: string | null }>('SELECT pg_catalog.current_schema() AS s');
+  const compared = schema ?? 'public';
+  // No current schema: an unqualified CREATE fails rather than landing elsewhere.
+  return row?.s && row.s !== compared ? { landsIn: row.s, compared } : null;
+}
+
 function ambiguousHistory(table: string, schemas: string[]): DbDoctorError {
   const list = schemas.map((s) => `"${s}"."${table}"`).join(', ');
   return new DbDoctorError(
