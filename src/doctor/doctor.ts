@@ -1,27 +1,27 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import type { Connection } from '../dialects/dialect.js';
+import type { Connection, Dialect } from '../dialects/dialect.js';
 import { openConnection } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
 import {
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
   type EngineOptions,
+  type EngineSession,
   historyTableName,
   usingSession,
-  withLock,
 } from '../migrations/engine.js';
 import { compareIds, type MigrationFile } from '../migrations/files.js';
 import type { HistoryRow } from '../migrations/history.js';
-import { compareFilesWithHistory, replayOrder } from '../migrations/plan.js';
-import { stamp } from '../migrations/stamp.js';
+import { compareFilesWithHistory, type MigrationState, replayOrder } from '../migrations/plan.js';
 import type { SchemaChange } from '../schema/diff.js';
 import { fingerprint } from '../schema/fingerprint.js';
-import { healthFindings } from './checks/health.js';
-import { historyFindings } from './checks/history.js';
-import { lockFindings } from './checks/lock.js';
-import { schemaVerdict } from './checks/schema.js';
-import { type ExpectedSchemas, expectedSchemas, oneLine } from './expected.js';
+import type { DoctorCheck, DoctorFix } from './check.js';
+import { historyCheck } from './checks/history.js';
+import { lockCheck } from './checks/lock.js';
+import { type SchemaVerdict, schemaCheck, schemaVerdict } from './checks/schema.js';
+import type { DoctorContext, SchemaComparison } from './context.js';
+import { expectedSchemas } from './expected.js';
 import { type Finding, sortFindings } from './findings.js';
 import { notTheUsers } from './ignore.js';
 
@@ -57,12 +57,7 @@ export interface DoctorOptions extends EngineOptions {
   to?: string;
 }
 
-/** A repair `doctor --fix` made. */
-export interface DoctorFix {
-  code: string;
-  /** What was done, in words. */
-  action: string;
-}
+export type { DoctorFix } from './check.js';
 
 /** The result of {@link doctor}: the `doctor --json` contract. */
 export interface DoctorResult {
@@ -132,10 +127,14 @@ export function defaultCacheDir(options: Pick<EngineOptions, 'cwd' | 'dir'>): st
   return path.join(root, `${label}-${key}`);
 }
 
-type Examination = DoctorResult & { stampTo: string | null; stampable: string[]; staleLock: boolean };
-
-/** Findings that only `resolve` may settle: `--fix` stamps nothing while one remains. */
-const RESOLVE_FIRST = new Set(['PARTIALLY_APPLIED', 'PARTIALLY_REVERTED', 'INVALID_INDEX']);
+/** One examination: the report, and what `--fix` hands each check. */
+interface Examination {
+  result: DoctorResult;
+  checks: readonly DoctorCheck<DoctorContext>[];
+  context: DoctorContext;
+  /** Each check's findings, by its index in `checks`. */
+  byCheck: Finding[][];
+}
 
 /** Opens the scratch server of `--scratch-url`, which must speak the live database's dialect. */
 async function openScratchServer(options: DoctorOptions, dialect: string): Promise<Connection | undefined> {
@@ -153,42 +152,6 @@ async function openScratchServer(options: DoctorOptions, dialect: string): Promi
     );
   }
   return server;
-}
-
-/** Findings about the replay itself: skipped statements, a migration that failed, leftovers removed. */
-function replayFindings(expected: ExpectedSchemas, pendingIds: ReadonlySet<string>): Finding[] {
-  const findings: Finding[] = [];
-  for (const s of expected.skipped) {
-    findings.push({
-      code: 'REPLAY_SKIPPED_STATEMENT',
-      severity: 'info',
-      message: `Not replayed from migration ${s.id}: \`${oneLine(s.statement)}\` (${s.reason}; the replay runs on the live server and must not change it). Roles, tablespaces and databases are not compared.`,
-      fix: 'To replay it too, give the doctor a server of its own: --scratch-url (or `scratchUrl` in the config).',
-      id: s.id,
-    });
-  }
-  const f = expected.failure;
-  if (f) {
-    findings.push({
-      code: 'REPLAY_FAILED',
-      // A pending migration that cannot be replayed says nothing about the live schema, which
-      // was compared with the revisions before it; an applied one leaves it unverifiable.
-      severity: pendingIds.has(f.id) ? 'warning' : 'error',
-      message: pendingIds.has(f.id)
-        ? `${f.message} (it is not applied yet; the database was compared with the revisions before it).`
-        : f.message,
-      fix: f.hint,
-      id: f.id,
-    });
-  }
-  for (const name of expected.removedLeftovers) {
-    findings.push({
-      code: 'SCRATCH_LEFTOVER_REMOVED',
-      severity: 'info',
-      message: `Dropped ${name}, a scratch database left by a doctor that was killed before it could drop it.`,
-    });
-  }
-  return findings;
 }
 
 /** History rows for `ids` not recorded yet, as a stamp would write them (see DoctorOptions.assumeApplied). */
@@ -220,9 +183,71 @@ function assumedRows(
   return out;
 }
 
+/**
+ * Introspects the live schema, replays the migrations (files in replay order) on a scratch
+ * database and judges the one against the other. Read-only on the live database.
+ */
+async function compareSchemas(
+  session: EngineSession,
+  options: DoctorOptions,
+  state: MigrationState,
+  files: MigrationFile[],
+  reordered: number | null,
+  hasHistory: boolean,
+): Promise<SchemaComparison> {
+  const { conn } = session;
+  const historyTable = historyTableName(options.historyTable);
+  const exclude = await notTheUsers(conn, historyTable, session.history.schema ?? '', options.ignore ?? []);
+  const live = await conn.dialect.introspect(conn, { schema: options.schema, exclude });
+  const scratchServer = await openScratchServer(options, conn.dialect.name);
+  try {
+    const expected = await expectedSchemas({
+      conn,
+      files,
+      historyTable,
+      exclude,
+      scratchServer,
+      schema: options.schema,
+      cacheDir: options.cacheDir === undefined ? defaultCacheDir(options) : options.cacheDir,
+      statementLockTimeoutMs: options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
+      onEvent: options.onEvent,
+    });
+    // The recorded revision must be among those replayed for the live schema to be judged.
+    let recordedAt = -1;
+    for (const [i, f] of files.entries())
+      if (state.current !== null && compareIds(f.id, state.current) <= 0) recordedAt = i;
+    if (reordered !== null) recordedAt = reordered;
+    let verdict: SchemaVerdict | null = null;
+    if (expected.failure === null || expected.failure.index > recordedAt) {
+      verdict = schemaVerdict(expected, live, state.current, hasHistory, reordered ?? undefined);
+      // Revisions after a failed replay are unknown: one of them could match as well.
+      if (expected.failure) verdict.stampTo = verdict.matches === state.current ? null : verdict.stampTo;
+    }
+    return { live, expected, unavailable: null, verdict };
+  } catch (e) {
+    const err = e as { code?: string; message: string; hint?: string };
+    if (err.code !== 'SCRATCH_UNAVAILABLE') throw e;
+    return {
+      live,
+      expected: null,
+      unavailable: { code: err.code, severity: 'error', message: err.message, fix: err.hint },
+      verdict: null,
+    };
+  } finally {
+    await scratchServer?.close();
+  }
+}
+
+/**
+ * The checks, in the order they run and fix: the doctor's own (the files against the history,
+ * the lock, the live schema against the migrations), then the dialect's.
+ */
+function doctorChecks(dialect: Dialect): readonly DoctorCheck<DoctorContext>[] {
+  return [historyCheck, lockCheck, schemaCheck, ...dialect.healthChecks];
+}
+
 /** One read-only examination of the database against its migrations. */
 async function examine(options: DoctorOptions): Promise<Examination> {
-  const historyTable = historyTableName(options.historyTable);
   return usingSession(
     options,
     async (session) => {
@@ -232,56 +257,26 @@ async function examine(options: DoctorOptions): Promise<Examination> {
       const state = compareFilesWithHistory(session.files, rows);
       // Repeatables that ran before pending versioned migrations are replayed where they ran.
       const { files, recordedAt: reordered } = replayOrder(session.files, rows);
-      const findings: Finding[] = historyFindings(state);
-      const lock = await lockFindings(session.lock);
-      findings.push(...lock);
-
-      const exclude = await notTheUsers(
+      const hasHistory = rows.length > 0;
+      let compared: Promise<SchemaComparison> | undefined;
+      const context: DoctorContext = {
         conn,
-        historyTable,
-        session.history.schema ?? '',
-        options.ignore ?? [],
-      );
-      const live = await conn.dialect.introspect(conn, { schema: options.schema, exclude });
-      let verdict: ReturnType<typeof schemaVerdict> | null = null;
-      let cached = false;
-      const scratchServer = await openScratchServer(options, conn.dialect.name);
-      try {
-        const expected = await expectedSchemas({
-          conn,
-          files,
-          historyTable,
-          exclude,
-          scratchServer,
-          schema: options.schema,
-          cacheDir: options.cacheDir === undefined ? defaultCacheDir(options) : options.cacheDir,
-          statementLockTimeoutMs: options.statementLockTimeoutMs ?? DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
-          onEvent: options.onEvent,
-        });
-        cached = expected.fromCache;
-        const pendingIds = new Set(state.pending.map((f) => f.id));
-        findings.push(...replayFindings(expected, pendingIds));
-        // The recorded revision must be among those replayed for the live schema to be judged.
-        let recordedAt = -1;
-        for (const [i, f] of files.entries())
-          if (state.current !== null && compareIds(f.id, state.current) <= 0) recordedAt = i;
-        if (reordered !== null) recordedAt = reordered;
-        if (expected.failure === null || expected.failure.index > recordedAt) {
-          verdict = schemaVerdict(expected, live, state.current, rows.length > 0, reordered ?? undefined);
-          findings.push(...verdict.findings);
-          // Revisions after a failed replay are unknown: one of them could match as well.
-          if (expected.failure) verdict.stampTo = verdict.matches === state.current ? null : verdict.stampTo;
-        }
-      } catch (e) {
-        const err = e as { code?: string; message: string; hint?: string };
-        if (err.code !== 'SCRATCH_UNAVAILABLE') throw e;
-        findings.push({ code: err.code, severity: 'error', message: err.message, fix: err.hint });
-      } finally {
-        await scratchServer?.close();
-      }
-      findings.push(...(await healthFindings({ conn, schema: options.schema })));
-      const sorted = sortFindings(findings);
-      return {
+        schema: options.schema,
+        options,
+        session,
+        state,
+        hasHistory,
+        comparison: () => {
+          compared ??= compareSchemas(session, options, state, files, reordered, hasHistory);
+          return compared;
+        },
+      };
+      const checks = doctorChecks(conn.dialect);
+      const byCheck: Finding[][] = [];
+      for (const check of checks) byCheck.push(await check.run(context));
+      const sorted = sortFindings(byCheck.flat());
+      const { live, expected, verdict } = await context.comparison();
+      const result: DoctorResult = {
         ok: !sorted.some((f) => f.severity === 'error'),
         dialect: conn.dialect.name,
         database: conn.display,
@@ -295,89 +290,47 @@ async function examine(options: DoctorOptions): Promise<Examination> {
         findings: sorted,
         drift: verdict?.drift ?? [],
         fixed: [],
-        cached,
-        stampTo: verdict?.stampTo ?? null,
-        stampable: verdict?.stampable ?? [],
-        staleLock: lock.some((f) => f.code === 'LOCK_STALE'),
+        cached: expected?.fromCache ?? false,
       };
+      return { result, checks, context, byCheck };
     },
     { mustExist: true },
   );
 }
 
 /**
- * The revision `--fix` stamps: `--to` when given (it must be one the live schema matches),
- * else the verdict's (the earliest that matches). Null when nothing is to be stamped.
- */
-function stampTarget(options: DoctorOptions, exam: Examination): string | null {
-  if (options.to === undefined) return exam.stampTo;
-  if (!exam.stampable.includes(options.to)) {
-    throw new DbDoctorError(
-      'BAD_USAGE',
-      `--to ${options.to}: the schema does not match revision ${options.to}${exam.stampable.length ? ` (it matches ${exam.stampable.join(', ')})` : ' (it matches no revision)'}.`,
-      {
-        unchanged: 'Nothing was stamped.',
-        hint: 'Give one of the revisions the schema matches, or leave --to out to stamp the earliest of them.',
-      },
-    );
-  }
-  return exam.revision === options.to ? null : options.to;
-}
-
-/** Why `--fix` stamped the earliest of several revisions the schema matches alike. */
-function whyThisStamp(stampTo: string, exam: Examination): string {
-  if (exam.stampable.length < 2) return '';
-  const later = exam.stampable.filter((id) => compareIds(id, stampTo) > 0);
-  if (later.length === 0) return '';
-  return ` The schema matches ${exam.stampable.join(', ')} alike, so whether ${later.join(', ')} ran cannot be seen: ${stampTo} is the latest revision it proves; \`apply\` runs the rest (or \`doctor --fix --to <id>\` if you know they ran).`;
-}
-
-/**
  * Health checks for a database against its migrations: which revision the live schema really
  * matches, drift table by table, history problems, locks and the dialect's own checks. With
- * `fix`, stamps the history to the revision the schema matches and clears stale locks; it
- * never drops or alters user tables. Read-only without `fix`.
+ * `fix`, each check repairs what it can without touching user data (the history is stamped at
+ * the revision the schema matches, a stale lock is cleared), then the database is examined
+ * again; it never drops or alters user tables. Read-only without `fix`.
  */
 export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   const first = await examine(options);
-  const { stampTo: _proposed, stampable: _all, staleLock, ...result } = first;
-  if (!options.fix) return result;
+  if (!options.fix) return first.result;
 
   const fixed: DoctorFix[] = [];
-  let stampTo = stampTarget(options, first);
-  const blockers = result.findings.filter((f) => RESOLVE_FIRST.has(f.code));
-  if (stampTo !== null && blockers.length > 0) {
-    // A half-done migration or index is settled by `resolve`, which knows what it leaves:
-    // a stamp over it would record as done what may be half there.
-    result.findings.push({
-      code: 'FIX_REFUSED',
-      severity: 'warning',
-      message: `--fix did not stamp ${stampTo}: ${blockers.map((b) => `${b.code}${b.id ? ` ${b.id}` : ''}`).join(', ')} must be settled first.`,
-      fix: 'dbdoctor resolve <id> --applied | --rolled-back (for an INVALID index: drop it or rebuild it), then dbdoctor doctor --fix',
-    });
-    stampTo = null;
-  }
-  if (stampTo !== null) {
-    const stamped = await stamp({ ...options, target: stampTo });
-    fixed.push({
-      code: result.findings.find((f) => f.code === 'NO_HISTORY') ? 'NO_HISTORY' : 'REVISION_MISMATCH',
-      action: `Stamped the history at ${stampTo} (was ${stamped.before ?? 'none'}): recorded ${stamped.added.join(', ') || 'nothing'}${stamped.removed.length ? `, forgot ${stamped.removed.join(', ')}` : ''}, without running anything.${whyThisStamp(stampTo, first)}`,
-    });
-  }
-  if (staleLock && stampTo !== null) {
-    fixed.push({
-      code: 'LOCK_STALE',
-      action: 'Took over and removed the migration lock left by a process that is gone.',
-    });
-  } else if (staleLock) {
-    // Acquiring takes a dead owner's lock over; releasing it leaves no lock row behind.
-    await usingSession(options, (session) => withLock(session.lock, options, async () => {}), {
-      mustExist: true,
-    });
-    fixed.push({ code: 'LOCK_STALE', action: 'Removed the migration lock left by a process that is gone.' });
-  }
-  if (fixed.length === 0) return result;
+  const refused: Finding[] = [];
+  await usingSession(
+    options,
+    async (session) => {
+      for (const [i, check] of first.checks.entries()) {
+        if (!check.fix) continue;
+        const context = {
+          ...first.context,
+          conn: session.conn,
+          session,
+          findings: first.result.findings,
+          fixed: [...fixed],
+        };
+        const outcome = await check.fix(context, first.byCheck[i]);
+        fixed.push(...outcome.fixed);
+        refused.push(...outcome.refused);
+      }
+    },
+    { mustExist: true },
+  );
+  if (fixed.length === 0) return { ...first.result, findings: [...first.result.findings, ...refused] };
   const after = await examine({ ...options, fix: false });
-  const { stampTo: _s, stampable: _a, staleLock: _l, ...final } = after;
-  return { ...final, fixed };
+  return { ...after.result, fixed };
 }

@@ -2,7 +2,7 @@ import type { Connection } from '../dialects/dialect.js';
 import { inTransaction } from '../dialects/open.js';
 import { DbDoctorError } from '../errors.js';
 import { resolveTarget } from './apply.js';
-import { type EngineOptions, usingSession, withLock } from './engine.js';
+import { type EngineOptions, type EngineSession, usingSession, withLock } from './engine.js';
 import { compareIds, highestId, type MigrationFile } from './files.js';
 import { isSettled } from './history.js';
 import { loadMigration } from './load.js';
@@ -25,45 +25,48 @@ export interface StampResult {
  * anything: every migration up to and including it is recorded, every later one forgotten.
  */
 export async function stamp(options: EngineOptions & { target: string }): Promise<StampResult> {
-  return usingSession(options, (session) =>
-    withLock(session.lock, session.options, async () => {
-      const { history, files, conn } = session;
-      const targetId = options.target === 'base' ? null : resolveTarget(files, options.target).id;
-      await history.ensure();
-      const rows = (await history.read()) ?? [];
-      const before = highestId(rows.filter(isSettled).map((r) => r.id));
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      const added: string[] = [];
-      const removed: string[] = [];
-      await inTransaction(conn, async () => {
-        for (const row of rows) {
-          if (targetId === null || compareIds(row.id, targetId) > 0) {
-            await history.remove(row.id);
-            removed.push(row.id);
-          }
+  return usingSession(options, (session) => stampSession(session, options.target));
+}
+
+/** {@link stamp} in an open session (the doctor's fixes share one). */
+export async function stampSession(session: EngineSession, target: string): Promise<StampResult> {
+  return withLock(session.lock, session.options, async () => {
+    const { history, files, conn } = session;
+    const targetId = target === 'base' ? null : resolveTarget(files, target).id;
+    await history.ensure();
+    const rows = (await history.read()) ?? [];
+    const before = highestId(rows.filter(isSettled).map((r) => r.id));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const added: string[] = [];
+    const removed: string[] = [];
+    await inTransaction(conn, async () => {
+      for (const row of rows) {
+        if (targetId === null || compareIds(row.id, targetId) > 0) {
+          await history.remove(row.id);
+          removed.push(row.id);
         }
-        if (targetId === null) return;
-        for (const f of files) {
-          if (compareIds(f.id, targetId) > 0) break;
-          const row = byId.get(f.id);
-          if (row && !isSettled(row)) await history.remove(f.id);
-          if (!row || !isSettled(row)) {
-            await history.insert({
-              id: f.id,
-              name: f.name,
-              checksum: f.checksum,
-              status: 'stamped',
-              executionMs: 0,
-              statementsDone: 0,
-              statementsTotal: 0,
-            });
-            added.push(f.id);
-          }
+      }
+      if (targetId === null) return;
+      for (const f of files) {
+        if (compareIds(f.id, targetId) > 0) break;
+        const row = byId.get(f.id);
+        if (row && !isSettled(row)) await history.remove(f.id);
+        if (!row || !isSettled(row)) {
+          await history.insert({
+            id: f.id,
+            name: f.name,
+            checksum: f.checksum,
+            status: 'stamped',
+            executionMs: 0,
+            statementsDone: 0,
+            statementsTotal: 0,
+          });
+          added.push(f.id);
         }
-      });
-      return { dialect: conn.dialect.name, database: conn.display, before, after: targetId, added, removed };
-    }),
-  );
+      }
+    });
+    return { dialect: conn.dialect.name, database: conn.display, before, after: targetId, added, removed };
+  });
 }
 
 /**

@@ -371,6 +371,33 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(await rawQuery(db, 'SELECT count(*) AS n FROM posts'), [{ n: 1 }]);
       });
 
+      it('SQLite: --fix with a revision to stamp and a stale lock stamps first, the stamp taking the lock over', async () => {
+        await fresh();
+        assert.equal((await run('apply', '--to', '002')).code, 0);
+        await rawExec(
+          db,
+          `${TAGS}
+           INSERT INTO dbdoctor_migrations_lock (name, host, pid, token, acquired_at, heartbeat_at)
+           VALUES ('migrate', '${(await import('node:os')).hostname()}', 999999, 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');`,
+        );
+        const fixed = await doctorJson('--fix');
+        assert.equal(fixed.code, 0, JSON.stringify(fixed.result.findings));
+        assert.deepEqual(fixed.result.fixed, [
+          {
+            code: 'REVISION_MISMATCH',
+            action: 'Stamped the history at 003 (was 002): recorded 003, without running anything.',
+          },
+          {
+            code: 'LOCK_STALE',
+            action: 'Took over and removed the migration lock left by a process that is gone.',
+          },
+        ]);
+        assert.ok(!fixed.result.findings.some((f) => f.code === 'LOCK_STALE'));
+        assert.deepEqual(await rawQuery(db, 'SELECT count(*) AS n FROM dbdoctor_migrations_lock'), [
+          { n: 0 },
+        ]);
+      });
+
       it('doctor on a SQLite file that does not exist fails clearly and creates nothing', async () => {
         await fresh();
         const r = await run('doctor');

@@ -3,7 +3,9 @@ import { diff, type SchemaChange } from '../../schema/diff.js';
 import { fingerprintOfHashes, objectHashes } from '../../schema/fingerprint.js';
 import { adoptFrozenTimes } from '../../schema/frozen.js';
 import type { Schema } from '../../schema/model.js';
-import type { ExpectedSchemas } from '../expected.js';
+import type { DoctorCheck } from '../check.js';
+import type { DoctorContext } from '../context.js';
+import { type ExpectedSchemas, oneLine } from '../expected.js';
 import type { Finding } from '../findings.js';
 import { locateRevision } from '../locate.js';
 
@@ -220,3 +222,56 @@ function ambiguityReasons(expected: ExpectedSchemas, candidates: number[]): stri
   }
   return reasons.join('; ');
 }
+
+/** Findings about the replay itself: skipped statements, a migration that failed, leftovers removed. Pure. */
+export function replayFindings(expected: ExpectedSchemas, pendingIds: ReadonlySet<string>): Finding[] {
+  const findings: Finding[] = [];
+  for (const s of expected.skipped) {
+    findings.push({
+      code: 'REPLAY_SKIPPED_STATEMENT',
+      severity: 'info',
+      message: `Not replayed from migration ${s.id}: \`${oneLine(s.statement)}\` (${s.reason}; the replay runs on the live server and must not change it). Roles, tablespaces and databases are not compared.`,
+      fix: 'To replay it too, give the doctor a server of its own: --scratch-url (or `scratchUrl` in the config).',
+      id: s.id,
+    });
+  }
+  const f = expected.failure;
+  if (f) {
+    findings.push({
+      code: 'REPLAY_FAILED',
+      // A pending migration that cannot be replayed says nothing about the live schema, which
+      // was compared with the revisions before it; an applied one leaves it unverifiable.
+      severity: pendingIds.has(f.id) ? 'warning' : 'error',
+      message: pendingIds.has(f.id)
+        ? `${f.message} (it is not applied yet; the database was compared with the revisions before it).`
+        : f.message,
+      fix: f.hint,
+      id: f.id,
+    });
+  }
+  for (const name of expected.removedLeftovers) {
+    findings.push({
+      code: 'SCRATCH_LEFTOVER_REMOVED',
+      severity: 'info',
+      message: `Dropped ${name}, a scratch database left by a doctor that was killed before it could drop it.`,
+    });
+  }
+  return findings;
+}
+
+/**
+ * The live schema against the schemas the migrations make: the replay's own findings, then the
+ * verdict's (drift, the revision it really matches), or why there was nothing to compare with.
+ * Its repair, a stamp, is the history check's: it writes the history.
+ */
+export const schemaCheck: DoctorCheck<DoctorContext> = {
+  code: 'SCHEMA',
+  async run(context) {
+    const { expected, verdict, unavailable } = await context.comparison();
+    const findings: Finding[] = [];
+    if (expected) findings.push(...replayFindings(expected, new Set(context.state.pending.map((f) => f.id))));
+    if (verdict) findings.push(...verdict.findings);
+    if (unavailable) findings.push(unavailable);
+    return findings;
+  },
+};
