@@ -70,7 +70,12 @@ export function fixtureProjects(): Project[] {
   const read = (f: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'schemas', f), 'utf8');
   const projects: Project[] = [
     // The shared corpus holds no MySQL schema: this one has each kind of object on MySQL.
-    { name: 'fixtures/mysql-kinds', dialect: 'mysql', files: { '001_kinds.sql': up(read('mysql-kinds.sql')) }, tables: 3 },
+    {
+      name: 'fixtures/mysql-kinds',
+      dialect: 'mysql',
+      files: { '001_kinds.sql': up(read('mysql-kinds.sql')) },
+      tables: 3,
+    },
   ];
   return projects.filter((p) => SCHEMA_SQL_DIALECTS.includes(p.dialect));
 }
@@ -80,8 +85,7 @@ export function fixtureProjects(): Project[] {
  * reason) when the corpus is absent.
  */
 export function corpusProjects(): { projects: Project[]; skipped: string | null } {
-  if (!fs.existsSync(CORPUS))
-    return { projects: [], skipped: `${CORPUS} is not present on this machine` };
+  if (!fs.existsSync(CORPUS)) return { projects: [], skipped: `${CORPUS} is not present on this machine` };
   const read = (...p: string[]) => fs.readFileSync(path.join(CORPUS, ...p), 'utf8');
   const vaultwarden = (folder: string): Record<string, string> =>
     Object.fromEntries(

@@ -64,7 +64,9 @@ function columnSql(c: Column): string {
   if (c.collation) parts.push(`COLLATE ${c.collation}`);
   if (c.generated) {
     const stored = / stored$/.test(c.generated);
-    parts.push(`GENERATED ALWAYS AS (${sql(c.generated.replace(/ (stored|virtual)$/, ''))}) ${stored ? 'STORED' : 'VIRTUAL'}`);
+    parts.push(
+      `GENERATED ALWAYS AS (${sql(c.generated.replace(/ (stored|virtual)$/, ''))}) ${stored ? 'STORED' : 'VIRTUAL'}`,
+    );
     // A generated column takes no NOT NULL on MariaDB; its nullability follows the expression.
     if (!c.nullable) parts.push('NOT NULL');
     return parts.join(' ');
@@ -99,7 +101,8 @@ function prefixLength(index: Index, n: number): string | null {
 
 /** What the index's kind is called before KEY/INDEX (FULLTEXT, SPATIAL, UNIQUE), and USING. */
 function indexKind(i: Index): { word: string; using: string } {
-  if (i.method === 'fulltext' || i.method === 'spatial') return { word: `${i.method.toUpperCase()} `, using: '' };
+  if (i.method === 'fulltext' || i.method === 'spatial')
+    return { word: `${i.method.toUpperCase()} `, using: '' };
   return { word: i.unique ? 'UNIQUE ' : '', using: i.method ? ` USING ${i.method.toUpperCase()}` : '' };
 }
 
@@ -107,7 +110,8 @@ function indexKeys(i: Index): string {
   return i.keys
     .map((k, n) => {
       const prefix = prefixLength(i, n + 1);
-      const key = k.column !== null ? `${q(k.column)}${prefix ? `(${prefix})` : ''}` : `(${sql(k.expression ?? '')})`;
+      const key =
+        k.column !== null ? `${q(k.column)}${prefix ? `(${prefix})` : ''}` : `(${sql(k.expression ?? '')})`;
       return `${key}${k.descending ? ' DESC' : ''}`;
     })
     .join(', ');
@@ -218,9 +222,15 @@ function impliedIndexDrop(table: Table, f: ForeignKey, remaining: readonly Forei
  * makes it exactly (table options: the engine, the default collation, partitioning).
  */
 function alterTableStatements(from: Table, to: Table): string[] | null {
-  if (from.options.join('\n') !== to.options.join('\n')) return null;
-  if (to.options.some((o) => o === 'partitioned')) return null;
+  // The engine changes in place; the default collation would not change the columns' (their
+  // collation is read relative to it), and partitioning has no exact ALTER here: refused.
+  const notEngine = (options: readonly string[]) => options.filter((o) => !o.startsWith('engine '));
+  if (notEngine(from.options).join('\n') !== notEngine(to.options).join('\n')) return null;
   const t = `ALTER TABLE ${q(to.name)}`;
+  const engine = (options: readonly string[]) =>
+    options.find((o) => o.startsWith('engine '))?.slice('engine '.length) ?? 'innodb';
+  const engineChange =
+    engine(from.options) !== engine(to.options) ? [`${t} ENGINE=${engine(to.options)}`] : [];
   const dropKeys: string[] = [];
   const drops: string[] = [];
   const columns: string[] = [];
@@ -248,7 +258,8 @@ function alterTableStatements(from: Table, to: Table): string[] | null {
   const toIndexes = new Map(to.indexes.map((i) => [i.name, i]));
   const fromIndexes = new Map(from.indexes.map((i) => [i.name, i]));
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  for (const i of from.indexes) if (!same(toIndexes.get(i.name), i)) drops.push(`${t} DROP INDEX ${q(i.name)}`);
+  for (const i of from.indexes)
+    if (!same(toIndexes.get(i.name), i)) drops.push(`${t} DROP INDEX ${q(i.name)}`);
 
   const pkChanges = (from.primaryKey ?? []).join('\0') !== (to.primaryKey ?? []).join('\0');
   const fromColumns = new Map(from.columns.map((c) => [c.name, c]));
@@ -287,14 +298,17 @@ function alterTableStatements(from: Table, to: Table): string[] | null {
     if (!from.checks.some((o) => checkKey(o) === checkKey(c))) adds.push(`${t} ADD ${checkSql(c)}`);
   for (const f of to.foreignKeys)
     if (!from.foreignKeys.some((o) => fkKey(o) === fkKey(f))) adds.push(`${t} ADD ${foreignKeySql(f)}`);
-  return [...dropKeys, ...drops, ...columns, ...adds];
+  return [...dropKeys, ...drops, ...engineChange, ...columns, ...adds];
 }
 
 const ROUTINES = new Set(['procedure', 'function']);
 
 /** `DEFINER=user@host` out of a server's CREATE text: the object is made by whoever runs the file. */
 function withoutDefiner(text: string): string {
-  return text.replace(/\s+DEFINER\s*=\s*(`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)@(`(?:[^`]|``)*`|'(?:[^']|'')*'|\S+)/i, '');
+  return text.replace(
+    /\s+DEFINER\s*=\s*(`(?:[^`]|``)*`|'(?:[^']|'')*'|[^\s@]+)@(`(?:[^`]|``)*`|'(?:[^']|'')*'|\S+)/i,
+    '',
+  );
 }
 
 /** `db`. qualifiers the server writes into a view's or routine's text, for objects of the same database. */
