@@ -17,7 +17,6 @@ import type {
   Column,
   ForeignKey,
   Index,
-  Schema,
   SchemaObject,
   Table,
   Trigger,
