@@ -363,6 +363,27 @@ const CASES: Case[] = [
     down: ['dropForeignKey', 'dropColumn', 'dropForeignKey', 'dropTable', 'dropTable', 'dropTable'],
   },
   {
+    name: 'add a trigger and a function',
+    only: ['mysql'],
+    before: 'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50));',
+    after:
+      "CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50));\nCREATE FUNCTION shout(s VARCHAR(50)) RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(UPPER(s), '!');\nCREATE TRIGGER notes_shout BEFORE INSERT ON notes FOR EACH ROW BEGIN\n  SET NEW.body = shout(NEW.body);\nEND;",
+    up: ['sql', 'sql'],
+    down: ['sql', 'sql'],
+  },
+  {
+    // The head's function text is only in the migrations: verified on them, replayed.
+    name: 'change a function',
+    only: ['mysql'],
+    before:
+      "CREATE FUNCTION shout(s VARCHAR(50)) RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(UPPER(s), '!');",
+    after:
+      "CREATE FUNCTION shout(s VARCHAR(50)) RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(UPPER(s), '!!');",
+    up: ['sql'],
+    down: ['sql'],
+    verifiedOn: 'replay',
+  },
+  {
     // The head's view text is only in the migrations: verified on them, replayed.
     name: 'change a view',
     before: `${BASE}\nCREATE VIEW named AS SELECT id, name FROM users;`,

@@ -374,6 +374,10 @@ export const mysqlSchemaSql: SchemaSql = {
     return [`DROP TRIGGER ${q(trigger.name)}`];
   },
   createObject(object, sources) {
+    // generate replaces a changed function by creating it again: MySQL has no CREATE OR REPLACE
+    // FUNCTION, so the old one goes first (nothing is checked against a function at CREATE).
+    if (object.kind === 'function')
+      return [`DROP FUNCTION IF EXISTS ${q(object.name)}`, objectSql(object, sources)];
     return [objectSql(object, sources)];
   },
   afterTables() {
