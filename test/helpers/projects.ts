@@ -76,6 +76,13 @@ export function fixtureProjects(): Project[] {
       files: { '001_kinds.sql': up(read('mysql-kinds.sql')) },
       tables: 3,
     },
+    // Details each of which schema.sql must write back exactly (defaults, names, index kinds).
+    {
+      name: 'fixtures/mysql-edges',
+      dialect: 'mysql',
+      files: { '001_edges.sql': up(read('mysql-edges.sql')) },
+      tables: 3,
+    },
   ];
   return projects.filter((p) => SCHEMA_SQL_DIALECTS.includes(p.dialect));
 }
