@@ -363,6 +363,32 @@ const CASES: Case[] = [
     down: ['dropForeignKey', 'dropColumn', 'dropForeignKey', 'dropTable', 'dropTable', 'dropTable'],
   },
   {
+    name: 'change the primary key',
+    only: ['mysql'],
+    before: 'CREATE TABLE memberships (team INT NOT NULL, person INT NOT NULL, PRIMARY KEY (team));',
+    after: 'CREATE TABLE memberships (team INT NOT NULL, person INT NOT NULL, PRIMARY KEY (team, person));',
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add a UNIQUE constraint',
+    only: ['mysql'],
+    before: BASE,
+    after: onMysql(`${USERS.replace('email TEXT NOT NULL', 'email TEXT NOT NULL UNIQUE')};\n${POSTS};`),
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    // The table has an enum column, so its change is SQL; the index InnoDB made for the key
+    // goes with the key (the catalog names it when the migration runs).
+    name: 'drop a foreign key and change an enum in one ALTER',
+    only: ['mysql'],
+    before: `${onMysql(USERS)};\nCREATE TABLE moods (id INT PRIMARY KEY, user_id INT, mood ENUM('a','b'), FOREIGN KEY (user_id) REFERENCES users (id));`,
+    after: `${onMysql(USERS)};\nCREATE TABLE moods (id INT PRIMARY KEY, user_id INT, mood ENUM('a','b','c'));`,
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
     name: 'add a trigger and a function',
     only: ['mysql'],
     before: 'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50));',
