@@ -34,11 +34,11 @@ const RUNS: Partial<Record<TestDialect, number>> = {
   mysql: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 6),
 };
 
-type ColType = 'text' | 'integer' | 'real' | 'boolean' | 'bigint';
+type ColType = 'text' | 'integer' | 'real' | 'boolean' | 'bigint' | 'enum';
 const TYPES: Partial<Record<TestDialect, ColType[]>> = {
   sqlite: ['text', 'integer', 'real'],
   postgres: ['text', 'integer', 'real', 'boolean', 'bigint'],
-  mysql: ['text', 'integer', 'real', 'boolean', 'bigint'],
+  mysql: ['text', 'integer', 'real', 'boolean', 'bigint', 'enum'],
 };
 
 /** MySQL and MariaDB have no partial indexes: the generator makes none there. */
@@ -91,20 +91,39 @@ interface Scenario {
 const ACTIONS = ['NO ACTION', 'CASCADE', 'SET NULL', 'RESTRICT'];
 
 function typeSql(d: TestDialect, t: ColType): string {
-  // VARCHAR(255) and TINYINT(1): the DSL's text and boolean there (TEXT is not indexable whole).
+  // VARCHAR(255) and TINYINT(1): the DSL's text and boolean there (TEXT is not indexable whole);
+  // enum (MySQL only) is an inline ENUM, whose changes are the schema SQL writer's ALTER TABLE.
   if (d === 'mysql')
-    return { text: 'VARCHAR(255)', integer: 'INT', real: 'DOUBLE', boolean: 'TINYINT(1)', bigint: 'BIGINT' }[
-      t
-    ];
+    return {
+      text: 'VARCHAR(255)',
+      integer: 'INT',
+      real: 'DOUBLE',
+      boolean: 'TINYINT(1)',
+      bigint: 'BIGINT',
+      enum: "ENUM('e0','e1','e2')",
+    }[t];
   if (d === 'sqlite')
-    return { text: 'TEXT', integer: 'INTEGER', real: 'REAL', boolean: 'INTEGER', bigint: 'INTEGER' }[t];
-  return { text: 'text', integer: 'integer', real: 'double precision', boolean: 'boolean', bigint: 'bigint' }[
-    t
-  ];
+    return {
+      text: 'TEXT',
+      integer: 'INTEGER',
+      real: 'REAL',
+      boolean: 'INTEGER',
+      bigint: 'INTEGER',
+      enum: 'TEXT',
+    }[t];
+  return {
+    text: 'text',
+    integer: 'integer',
+    real: 'double precision',
+    boolean: 'boolean',
+    bigint: 'bigint',
+    enum: 'text',
+  }[t];
 }
 
 function literal(d: TestDialect, t: ColType, v: number): string {
   if (t === 'text') return `'v${v}'`;
+  if (t === 'enum') return `'e${v % 3}'`;
   if (t === 'boolean') return d === 'postgres' ? String(v % 2 === 0) : String(v % 2);
   if (t === 'real') return `${v}.5`;
   return String(v);
@@ -112,6 +131,7 @@ function literal(d: TestDialect, t: ColType, v: number): string {
 
 function checkSql(c: Col): string | null {
   if (c.type === 'text') return `length(${c.name}) > 0`;
+  if (c.type === 'enum') return `${c.name} <> 'e2'`;
   if (c.type === 'boolean') return null;
   return `${c.name} >= 0`;
 }
