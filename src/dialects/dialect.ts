@@ -403,8 +403,9 @@ export type ObjectSources = Record<string, string>;
  */
 export interface SchemaSql {
   /**
-   * CREATE TABLE checks that the tables its foreign keys name exist (PostgreSQL), so tables
-   * that name each other get those keys after both exist; SQLite checks nothing then.
+   * CREATE TABLE checks that the tables its foreign keys name exist (PostgreSQL; MySQL unless
+   * `foreign_key_checks` is 0, which dbdoctor never relies on), so tables that name each other
+   * get those keys after both exist; SQLite checks nothing then.
    */
   readonly checksReferencesAtCreate: boolean;
   /** Adds one foreign key to an existing table. */

@@ -63,6 +63,31 @@ export function exampleProjects(dialects: readonly TestDialect[] = SCHEMA_SQL_DI
 }
 
 /**
+ * Schemas kept in this repository (test/fixtures/schemas), for what the shared corpus has
+ * none of, of the schema-SQL dialects this run tests.
+ */
+export function fixtureProjects(): Project[] {
+  const read = (f: string) => fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'schemas', f), 'utf8');
+  const projects: Project[] = [
+    // The shared corpus holds no MySQL schema: this one has each kind of object on MySQL.
+    {
+      name: 'fixtures/mysql-kinds',
+      dialect: 'mysql',
+      files: { '001_kinds.sql': up(read('mysql-kinds.sql')) },
+      tables: 3,
+    },
+    // Details each of which schema.sql must write back exactly (defaults, names, index kinds).
+    {
+      name: 'fixtures/mysql-edges',
+      dialect: 'mysql',
+      files: { '001_edges.sql': up(read('mysql-edges.sql')) },
+      tables: 3,
+    },
+  ];
+  return projects.filter((p) => SCHEMA_SQL_DIALECTS.includes(p.dialect));
+}
+
+/**
  * The corpus's schemas as migration projects of the dialects this run tests, or none (with the
  * reason) when the corpus is absent.
  */

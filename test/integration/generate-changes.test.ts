@@ -15,6 +15,7 @@ import { rollback } from '../../src/migrations/rollback.js';
 import { fingerprint } from '../../src/schema/fingerprint.js';
 import {
   createTestDatabase,
+  onlyOn,
   sqlMigration,
   type TestDatabase,
   type TestDialect,
@@ -22,10 +23,15 @@ import {
 } from '../helpers/databases.js';
 import { linkPackage, SCHEMA_SQL_DIALECTS } from '../helpers/projects.js';
 
-/** SQL per dialect: one text for both, or one each. */
+/** SQL per dialect: one text for all, or one each. */
 type Sql = string | Partial<Record<TestDialect, string>>;
+/**
+ * One text for all, on MySQL: with the types the DSL's portable ones are there (`text` is
+ * VARCHAR(255), which can be indexed; `integer` is INT), so the same changes are DSL operations.
+ */
+const onMysql = (s: string): string => s.replace(/\bTEXT\b/g, 'VARCHAR(255)').replace(/\bINTEGER\b/g, 'INT');
 const sqlOn = (s: Sql, d: TestDialect): string => {
-  if (typeof s === 'string') return s;
+  if (typeof s === 'string') return d === 'mysql' ? onMysql(s) : s;
   const text = s[d];
   if (text === undefined) throw new Error(`this case has no SQL for ${d}`);
   return text;
@@ -38,6 +44,8 @@ const BASE = `${USERS};\n${POSTS};`;
 /** posts as the DSL declares it (NOT NULL on SQLite's rowid alias means what it says without it). */
 const DSL_POSTS = POSTS.replace('id INTEGER PRIMARY KEY', 'id INTEGER PRIMARY KEY NOT NULL');
 const MOOD = (values: string) => `CREATE TYPE mood AS ENUM (${values})`;
+const MYSQL_PEOPLE = (values: string) =>
+  `CREATE TABLE people (id INT PRIMARY KEY, mood ENUM(${values}) DEFAULT 'happy', name VARCHAR(255));`;
 const PEOPLE = "CREATE TABLE people (id INTEGER PRIMARY KEY, mood mood DEFAULT 'happy', name TEXT);";
 
 interface Case {
@@ -88,6 +96,7 @@ const CASES: Case[] = [
     after: {
       sqlite: `${USERS};\n${POSTS.replace('score INTEGER', 'score REAL')};`,
       postgres: `${USERS};\n${POSTS.replace('score INTEGER', 'score double precision')};`,
+      mysql: onMysql(`${USERS};\n${POSTS.replace('score INTEGER', 'score DOUBLE')};`),
     },
     up: ['alterColumn'],
     down: ['alterColumn'],
@@ -135,7 +144,9 @@ const CASES: Case[] = [
     down: ['dropIndex'],
   },
   {
+    // MySQL and MariaDB have no partial indexes: their schema file cannot hold one (below).
     name: 'add a partial index',
+    only: ['sqlite', 'postgres'],
     before: BASE,
     after: `${BASE}\nCREATE INDEX posts_scored_idx ON posts (score) WHERE score IS NOT NULL;`,
     up: ['createIndex'],
@@ -176,7 +187,12 @@ const CASES: Case[] = [
   },
   {
     name: 'drop a foreign key',
-    before: FK(' ON DELETE SET NULL'),
+    // MySQL refuses SET NULL on a NOT NULL column.
+    before: {
+      sqlite: FK(' ON DELETE SET NULL'),
+      postgres: FK(' ON DELETE SET NULL'),
+      mysql: onMysql(FK(' ON DELETE CASCADE')),
+    },
     after: BASE,
     up: ['dropForeignKey'],
     down: ['addForeignKey'],
@@ -264,6 +280,134 @@ const CASES: Case[] = [
       "CREATE TABLE people (id INTEGER PRIMARY KEY, mood TEXT DEFAULT 'happy', CONSTRAINT enum_mood__mood CHECK (mood IN ('happy', 'meh')));",
     up: ['alterColumn'],
     down: ['alterColumn'],
+  },
+  // MySQL: an enum is the column's own type (ENUM('a','b')), so a change of its values is a
+  // MODIFY of the column, in SQL, and an enum column is added with SQL.
+  {
+    name: 'add an enum value at the end',
+    only: ['mysql'],
+    before: MYSQL_PEOPLE("'happy','sad'"),
+    after: MYSQL_PEOPLE("'happy','sad','meh'"),
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add an enum value between others',
+    only: ['mysql'],
+    before: MYSQL_PEOPLE("'happy','sad'"),
+    after: MYSQL_PEOPLE("'happy','meh','sad'"),
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'drop an enum value a column and its default use',
+    only: ['mysql'],
+    before: MYSQL_PEOPLE("'happy','sad','meh'"),
+    after: MYSQL_PEOPLE("'happy','meh'"),
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add an enum column',
+    only: ['mysql'],
+    before: BASE,
+    after: onMysql(
+      `${USERS.replace('name TEXT', "name TEXT, mood ENUM('happy','sad') NOT NULL DEFAULT 'sad'")};\n${POSTS};`,
+    ),
+    up: ['sql'],
+    down: ['dropColumn'],
+  },
+  {
+    name: 'add a generated column',
+    only: ['mysql'],
+    before: BASE,
+    after: onMysql(
+      `${USERS};\n${POSTS.replace('score INTEGER', 'score INTEGER, double_score INTEGER AS (score * 2) STORED')};`,
+    ),
+    up: ['sql'],
+    down: ['dropColumn'],
+  },
+  {
+    name: 'change an AUTO_INCREMENT key into a plain one',
+    only: ['mysql'],
+    before: 'CREATE TABLE counters (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, n INT);',
+    after: 'CREATE TABLE counters (id INT NOT NULL PRIMARY KEY, n INT);',
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add a prefix index and a FULLTEXT index',
+    only: ['mysql'],
+    before: 'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);',
+    after:
+      'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);\nCREATE INDEX notes_body_prefix ON notes (body(20));\nCREATE FULLTEXT INDEX notes_body_text ON notes (body);',
+    up: ['sql', 'sql'],
+    down: ['sql', 'sql'],
+  },
+  {
+    name: "change a table's engine",
+    only: ['mysql'],
+    before: 'CREATE TABLE hits (id INT PRIMARY KEY, n INT) ENGINE=InnoDB;',
+    after: 'CREATE TABLE hits (id INT PRIMARY KEY, n INT) ENGINE=MyISAM;',
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add tables that name each other',
+    only: ['mysql'],
+    before: 'CREATE TABLE a (id INT PRIMARY KEY);',
+    after:
+      'CREATE TABLE a (id INT PRIMARY KEY, b_id INT);\nCREATE TABLE b (id INT PRIMARY KEY, a_id INT, CONSTRAINT b_a_fk FOREIGN KEY (a_id) REFERENCES a (id));\nCREATE TABLE c (id INT PRIMARY KEY, d_id INT);\nCREATE TABLE d (id INT PRIMARY KEY, c_id INT, CONSTRAINT d_c_fk FOREIGN KEY (c_id) REFERENCES c (id));\nALTER TABLE c ADD CONSTRAINT c_d_fk FOREIGN KEY (d_id) REFERENCES d (id);\nALTER TABLE a ADD CONSTRAINT a_b_fk FOREIGN KEY (b_id) REFERENCES b (id);',
+    // MySQL checks a key's table at CREATE TABLE: the key naming a table made later comes after it.
+    up: ['createTable', 'createTable', 'createTable', 'addForeignKey', 'addColumn', 'addForeignKey'],
+    down: ['dropForeignKey', 'dropColumn', 'dropForeignKey', 'dropTable', 'dropTable', 'dropTable'],
+  },
+  {
+    name: 'change the primary key',
+    only: ['mysql'],
+    before: 'CREATE TABLE memberships (team INT NOT NULL, person INT NOT NULL, PRIMARY KEY (team));',
+    after: 'CREATE TABLE memberships (team INT NOT NULL, person INT NOT NULL, PRIMARY KEY (team, person));',
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add a UNIQUE constraint',
+    only: ['mysql'],
+    before: BASE,
+    after: onMysql(`${USERS.replace('email TEXT NOT NULL', 'email TEXT NOT NULL UNIQUE')};\n${POSTS};`),
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    // The table has an enum column, so its change is SQL; the index InnoDB made for the key
+    // goes with the key (the catalog names it when the migration runs).
+    name: 'drop a foreign key and change an enum in one ALTER',
+    only: ['mysql'],
+    before: `${onMysql(USERS)};\nCREATE TABLE moods (id INT PRIMARY KEY, user_id INT, mood ENUM('a','b'), FOREIGN KEY (user_id) REFERENCES users (id));`,
+    after: `${onMysql(USERS)};\nCREATE TABLE moods (id INT PRIMARY KEY, user_id INT, mood ENUM('a','b','c'));`,
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
+    name: 'add a trigger and a function',
+    only: ['mysql'],
+    before: 'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50));',
+    after:
+      "CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50));\nCREATE FUNCTION shout(s VARCHAR(50)) RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(UPPER(s), '!');\nCREATE TRIGGER notes_shout BEFORE INSERT ON notes FOR EACH ROW BEGIN\n  SET NEW.body = shout(NEW.body);\nEND;",
+    up: ['sql', 'sql'],
+    down: ['sql', 'sql'],
+  },
+  {
+    // The head's function text is only in the migrations: verified on them, replayed.
+    name: 'change a function',
+    only: ['mysql'],
+    before:
+      "CREATE FUNCTION shout(s VARCHAR(50)) RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(UPPER(s), '!');",
+    after:
+      "CREATE FUNCTION shout(s VARCHAR(50)) RETURNS VARCHAR(60) DETERMINISTIC RETURN CONCAT(UPPER(s), '!!');",
+    up: ['sql'],
+    down: ['sql'],
+    verifiedOn: 'replay',
   },
   {
     // The head's view text is only in the migrations: verified on them, replayed.
@@ -371,10 +515,13 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
     it('a rename without --rename is a drop and an add, and the look-alike is reported', async () => {
       const db = await createTestDatabase(dialect);
       databases.push(db);
-      const dir = writeMigrations(db.dir, { '001_before.sql': sqlMigration(BASE) });
+      const dir = writeMigrations(db.dir, { '001_before.sql': sqlMigration(sqlOn(BASE, dialect)) });
       await migrate({ database: db.url, dir, backup: { enabled: false } });
       const schemaFile = path.join(db.dir, 'schema.sql');
-      fs.writeFileSync(schemaFile, `${USERS.replace('name TEXT', 'full_name TEXT')};\n${POSTS};\n`);
+      fs.writeFileSync(
+        schemaFile,
+        `${sqlOn(`${USERS.replace('name TEXT', 'full_name TEXT')};\n${POSTS};`, dialect)}\n`,
+      );
       const r = await generateMigration({ database: db.url, dir, name: 'x', schemaFile, write: false });
       assert.deepEqual(kinds(r.up), ['dropColumn', 'addColumn']);
       assert.deepEqual(
@@ -391,7 +538,9 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
       databases.push(db);
       linkPackage(db.dir);
       const dir = writeMigrations(db.dir, {
-        '001_before.sql': sqlMigration(`${USERS.replace('PRIMARY KEY', 'PRIMARY KEY NOT NULL')};`),
+        '001_before.sql': sqlMigration(
+          sqlOn(`${USERS.replace('PRIMARY KEY', 'PRIMARY KEY NOT NULL')};`, dialect),
+        ),
       });
       const options = { database: db.url, dir, backup: { enabled: false } } as const;
       await migrate(options);
@@ -424,3 +573,53 @@ export default defineSchema({
     });
   });
 }
+
+describe(
+  'generate on mysql: what MySQL and MariaDB cannot say is refused, nothing written',
+  onlyOn('mysql'),
+  () => {
+    const databases: TestDatabase[] = [];
+    after(async () => {
+      for (const db of databases) await db.drop();
+    });
+    const refused = async (before: string, desired: string) => {
+      const db = await createTestDatabase('mysql');
+      databases.push(db);
+      const dir = writeMigrations(db.dir, { '001_before.sql': sqlMigration(before) });
+      await migrate({ database: db.url, dir, backup: { enabled: false } });
+      const schemaFile = path.join(db.dir, 'schema.sql');
+      fs.writeFileSync(schemaFile, `${desired}\n`);
+      const error = await generateMigration({ database: db.url, dir, name: 'change', schemaFile }).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      assert.deepEqual(fs.readdirSync(dir), ['001_before.sql'], 'no migration was written');
+      return error;
+    };
+
+    it("a table's default collation: ALTER would not change its columns' collation, so it is refused", async () => {
+      const e = await refused(
+        'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50)) COLLATE utf8mb4_general_ci;',
+        'CREATE TABLE notes (id INT PRIMARY KEY, body VARCHAR(50)) COLLATE utf8mb4_bin;',
+      );
+      assert.equal(e?.code, 'GENERATE_UNEXPRESSIBLE');
+      assert.match(e?.message ?? '', /Table notes changes in a way ALTER TABLE cannot make/);
+    });
+
+    it('a partitioning change is refused', async () => {
+      const e = await refused(
+        'CREATE TABLE events (id INT NOT NULL, at DATE NOT NULL, PRIMARY KEY (id, at));',
+        'CREATE TABLE events (id INT NOT NULL, at DATE NOT NULL, PRIMARY KEY (id, at)) PARTITION BY HASH (id) PARTITIONS 2;',
+      );
+      assert.equal(e?.code, 'GENERATE_UNEXPRESSIBLE');
+    });
+
+    it('a partial index: the schema file itself does not run on MySQL', async () => {
+      const e = await refused(
+        onMysql(BASE),
+        `${onMysql(BASE)}\nCREATE INDEX posts_scored_idx ON posts (score) WHERE score IS NOT NULL;`,
+      );
+      assert.equal(e?.code, 'SCHEMA_FILE_FAILED');
+    });
+  },
+);

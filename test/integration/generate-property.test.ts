@@ -31,13 +31,18 @@ const SEED = Number(process.env.DBDOCTOR_FUZZ_SEED ?? 20261203);
 const RUNS: Partial<Record<TestDialect, number>> = {
   sqlite: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 12),
   postgres: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 6),
+  mysql: Number(process.env.DBDOCTOR_FUZZ_RUNS ?? 6),
 };
 
-type ColType = 'text' | 'integer' | 'real' | 'boolean' | 'bigint';
+type ColType = 'text' | 'integer' | 'real' | 'boolean' | 'bigint' | 'enum';
 const TYPES: Partial<Record<TestDialect, ColType[]>> = {
   sqlite: ['text', 'integer', 'real'],
   postgres: ['text', 'integer', 'real', 'boolean', 'bigint'],
+  mysql: ['text', 'integer', 'real', 'boolean', 'bigint', 'enum'],
 };
+
+/** MySQL and MariaDB have no partial indexes: the generator makes none there. */
+const partialIndexes = (d: TestDialect) => d !== 'mysql';
 
 interface Col {
   name: string;
@@ -86,15 +91,39 @@ interface Scenario {
 const ACTIONS = ['NO ACTION', 'CASCADE', 'SET NULL', 'RESTRICT'];
 
 function typeSql(d: TestDialect, t: ColType): string {
+  // VARCHAR(255) and TINYINT(1): the DSL's text and boolean there (TEXT is not indexable whole);
+  // enum (MySQL only) is an inline ENUM, whose changes are the schema SQL writer's ALTER TABLE.
+  if (d === 'mysql')
+    return {
+      text: 'VARCHAR(255)',
+      integer: 'INT',
+      real: 'DOUBLE',
+      boolean: 'TINYINT(1)',
+      bigint: 'BIGINT',
+      enum: "ENUM('e0','e1','e2')",
+    }[t];
   if (d === 'sqlite')
-    return { text: 'TEXT', integer: 'INTEGER', real: 'REAL', boolean: 'INTEGER', bigint: 'INTEGER' }[t];
-  return { text: 'text', integer: 'integer', real: 'double precision', boolean: 'boolean', bigint: 'bigint' }[
-    t
-  ];
+    return {
+      text: 'TEXT',
+      integer: 'INTEGER',
+      real: 'REAL',
+      boolean: 'INTEGER',
+      bigint: 'INTEGER',
+      enum: 'TEXT',
+    }[t];
+  return {
+    text: 'text',
+    integer: 'integer',
+    real: 'double precision',
+    boolean: 'boolean',
+    bigint: 'bigint',
+    enum: 'text',
+  }[t];
 }
 
 function literal(d: TestDialect, t: ColType, v: number): string {
   if (t === 'text') return `'v${v}'`;
+  if (t === 'enum') return `'e${v % 3}'`;
   if (t === 'boolean') return d === 'postgres' ? String(v % 2 === 0) : String(v % 2);
   if (t === 'real') return `${v}.5`;
   return String(v);
@@ -102,6 +131,7 @@ function literal(d: TestDialect, t: ColType, v: number): string {
 
 function checkSql(c: Col): string | null {
   if (c.type === 'text') return `length(${c.name}) > 0`;
+  if (c.type === 'enum') return `${c.name} <> 'e2'`;
   if (c.type === 'boolean') return null;
   return `${c.name} >= 0`;
 }
@@ -125,11 +155,11 @@ function render(d: TestDialect, model: Model): string {
     }
     for (const r of t.refs) items.push(`${r.column} ${typeSql(d, 'integer')}`);
     for (const c of t.cols) if (c.check) items.push(`CONSTRAINT ${c.check} CHECK (${checkSql(c)})`);
-    // PostgreSQL checks the referenced table when a key is made: keys come after every table.
+    // PostgreSQL and MySQL check the referenced table when a key is made: keys come after every table.
     if (d === 'sqlite') for (const r of t.refs) if (r.name) items.push(foreignKey(r));
     out.push(`CREATE TABLE ${t.name} (\n  ${items.join(',\n  ')}\n);`);
   }
-  if (d === 'postgres')
+  if (d !== 'sqlite')
     for (const t of model)
       for (const r of t.refs) if (r.name) out.push(`ALTER TABLE ${t.name} ADD ${foreignKey(r)};`);
   for (const t of model)
@@ -209,7 +239,12 @@ function edit(d: TestDialect, model: Model, intents: Intent[], names: { n: numbe
         if (!col) break;
         const second = t.cols[(value + 1) % t.cols.length];
         const columns = value % 3 === 0 && second !== col ? [col.name, second.name] : [col.name];
-        t.idx.push({ name: `i${n}`, columns, unique: value % 2 === 0, partial: value % 4 === 1 });
+        t.idx.push({
+          name: `i${n}`,
+          columns,
+          unique: value % 2 === 0,
+          partial: partialIndexes(d) && value % 4 === 1,
+        });
         break;
       }
       case 6:

@@ -7,11 +7,11 @@ import { generateMigration } from '../../src/generate/generate.js';
 import { migrate } from '../../src/migrations/apply.js';
 import { pull } from '../../src/schema-file/pull.js';
 import { createTestDatabase, type TestDatabase, writeMigrations } from '../helpers/databases.js';
-import { corpusProjects, exampleProjects, linkPackage } from '../helpers/projects.js';
+import { corpusProjects, exampleProjects, fixtureProjects, linkPackage } from '../helpers/projects.js';
 
 const corpus = corpusProjects();
 if (corpus.skipped) console.log(`# corpus generate round trips skipped: ${corpus.skipped}`);
-const projects = [...exampleProjects(), ...corpus.projects];
+const projects = [...exampleProjects(), ...corpus.projects, ...fixtureProjects()];
 
 describe('generate round trip: pull -> schema file -> generate from nothing -> apply -> doctor matches', () => {
   const databases: TestDatabase[] = [];

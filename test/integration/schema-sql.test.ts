@@ -6,11 +6,11 @@ import { migrate } from '../../src/migrations/apply.js';
 import { diff } from '../../src/schema/diff.js';
 import { fingerprint } from '../../src/schema/fingerprint.js';
 import { createTestDatabase, type TestDatabase, writeMigrations } from '../helpers/databases.js';
-import { corpusProjects, exampleProjects } from '../helpers/projects.js';
+import { corpusProjects, exampleProjects, fixtureProjects } from '../helpers/projects.js';
 
 const corpus = corpusProjects();
 if (corpus.skipped) console.log(`# corpus schema.sql round trips skipped: ${corpus.skipped}`);
-const projects = [...exampleProjects(), ...corpus.projects];
+const projects = [...exampleProjects(), ...corpus.projects, ...fixtureProjects()];
 
 describe('schema.sql: the live schema written as SQL loads back into the same schema', () => {
   const databases: TestDatabase[] = [];

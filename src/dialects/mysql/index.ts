@@ -6,6 +6,7 @@ import { mysqlEngineSql } from './history.js';
 import { introspectMysql } from './introspect.js';
 import { MysqlLock } from './lock.js';
 import { MYSQL_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
+import { mysqlSchemaSql } from './schema-sql.js';
 import { createMysqlScratch } from './scratch.js';
 import { mysqlSessions } from './sessions.js';
 import { splitMysqlStatements } from './split.js';
@@ -53,6 +54,7 @@ export const mysqlDialect: Dialect = {
   },
   compiler: mysqlCompiler,
   healthChecks: mysqlHealthChecks,
+  schemaSql: mysqlSchemaSql,
   sessions: mysqlSessions,
   // Nothing to guard: no migration runs inside a transaction here (transactionalDdl is false).
   guardMigration: async () => null,
