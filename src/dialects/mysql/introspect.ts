@@ -70,6 +70,37 @@ function columnDefault(
   return expr(`'${raw.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`);
 }
 
+/** Column types whose values are bytes, not characters. */
+const BINARY_TYPE = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob)\b/;
+
+/** A constant default (not an expression, which DEFAULT() would evaluate anew). */
+function literalDefault(raw: string, extra: string, mariadb: boolean): boolean {
+  return mariadb ? raw.startsWith("'") : !/DEFAULT_GENERATED/i.test(extra);
+}
+
+/**
+ * The exact bytes of binary columns' constant defaults, as `x'…'`. The server reports such a
+ * default as text (information_schema and SHOW CREATE TABLE alike), so bytes that are not
+ * UTF-8 come back as `?` and x'00ff' reads the same as x'00fe'. DEFAULT(col) gives the bytes
+ * themselves; the outer join yields one row from an empty table too, reading no row of it.
+ */
+async function readBinaryDefaults(
+  conn: MysqlConnection,
+  db: string,
+  byTable: Map<string, Column[]>,
+): Promise<void> {
+  for (const [name, cols] of byTable) {
+    const list = cols.map((c, i) => `HEX(DEFAULT(t.${quoteIdent(c.name)})) AS d${i}`).join(', ');
+    const [row] = await conn.query<Record<string, string | null>>(
+      `SELECT ${list} FROM ${quoteIdent(db)}.${quoteIdent(name)} AS t RIGHT JOIN (SELECT 1) AS one ON FALSE`,
+    );
+    cols.forEach((c, i) => {
+      const hex = row?.[`d${i}`];
+      if (typeof hex === 'string') c.default = `x'${hex.toLowerCase()}'`;
+    });
+  }
+}
+
 interface TableRow extends Row {
   name: string;
   type: string;
@@ -168,6 +199,7 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     [db],
   );
+  const binaryDefaults = new Map<string, Column[]>();
   for (const c of columns) {
     const t = table(c.table_name);
     if (!t) continue;
@@ -189,7 +221,10 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
       identity: /auto_increment/i.test(extra) ? 'auto_increment' : null,
     };
     t.columns.push(column);
+    if (def !== null && !onUpdate && BINARY_TYPE.test(type) && literalDefault(c.column_default!, extra, mariadb))
+      binaryDefaults.set(t.name, [...(binaryDefaults.get(t.name) ?? []), column]);
   }
+  await readBinaryDefaults(conn, db, binaryDefaults);
 
   await readIndexes(conn, db, mariadb, version, table);
   await readForeignKeys(conn, db, table);
