@@ -1,10 +1,34 @@
 /**
  * Session store benchmarks: get, touch, create, and sweep of 100,000 expired sessions for
- * each backend, against floors in the same run: a Map of JSON text with expiry (memory: the
- * least a store that hands out copies does, as express-session's MemoryStore), the same SQL
- * through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg, and plain node-redis
- * commands (SET PX, GET, PEXPIRE, an expiry index swept in batches). Floors parse the JSON
- * data they read, as any store must. connect-redis runs the same workload for scale.
+ * each backend, against floors in the same run. A floor is the same observable work through
+ * the raw driver: the same keys written, the same expiry, the same index maintenance where the
+ * store's semantics need an index, the same refusals. Floors parse the JSON data they read, as
+ * any store must. connect-redis runs the same workload for scale.
+ *
+ * - memory: a Map of JSON text with expiry (express-session's MemoryStore: JSON.stringify on
+ *   set, JSON.parse on get). It keeps no expiry index and sweeps by scanning the whole Map,
+ *   so its create is cheaper and its sweep dearer than the store's: consistent, and the least
+ *   a store that hands out copies does. (No validation: the store's checks are its own cost.)
+ * - SQLite, PostgreSQL, MySQL: the store's statements through raw better-sqlite3 (WAL,
+ *   synchronous=NORMAL), pg and mysql2, on the same table and indexes.
+ * - Redis, two floors. The old one (kept, so figures compare across commits) is SET PX, GET,
+ *   a bare PEXPIRE and an index swept in batches; it is inconsistent: its create and touch
+ *   leave the expiry index alone while its sweep relies on it, its touch cannot refuse a
+ *   missing or expired session, and it stores a string where the store needs the times too.
+ *   The corrected floor ({@link redisHashFloor}) does each operation's work by hand, in the
+ *   fewest round trips and commands that do it: create writes the hash, its TTL and its index
+ *   entry atomically; get reads the same fields; touch checks and slides in one script (a
+ *   condition needs a script or a second round trip) and moves the index entry; sweep deletes
+ *   hashes. Both are reported; the corrected one is the target's reference.
+ *
+ * Why the Redis store keeps an expiry index (the issue allows SCAN and Redis's own expiry
+ * instead): the store's clock, not Redis's, decides expiry (it is injectable, and tests move
+ * it), so Redis's TTL can only be a safety net kept a grace period longer; sweep must then
+ * find what expired by the store's clock and report how many, and count must count the live
+ * ones. With SCAN both are O(all sessions) per call instead of O(due); the index costs one
+ * ZADD inside the create and touch scripts. A lazy index (touch not moving the entry, sweep
+ * re-checking each due entry's hash) would save that ZADD but cost a hash read per due entry
+ * in every sweep batch and make count read hashes: rejected.
  */
 import fs from 'node:fs';
 import os from 'node:os';
