@@ -1,10 +1,34 @@
 /**
  * Session store benchmarks: get, touch, create, and sweep of 100,000 expired sessions for
- * each backend, against floors in the same run: a Map of JSON text with expiry (memory: the
- * least a store that hands out copies does, as express-session's MemoryStore), the same SQL
- * through raw better-sqlite3 (WAL, synchronous=NORMAL) and raw pg, and plain node-redis
- * commands (SET PX, GET, PEXPIRE, an expiry index swept in batches). Floors parse the JSON
- * data they read, as any store must. connect-redis runs the same workload for scale.
+ * each backend, against floors in the same run. A floor is the same observable work through
+ * the raw driver: the same keys written, the same expiry, the same index maintenance where the
+ * store's semantics need an index, the same refusals. Floors parse the JSON data they read, as
+ * any store must. connect-redis runs the same workload for scale.
+ *
+ * - memory: a Map of JSON text with expiry (express-session's MemoryStore: JSON.stringify on
+ *   set, JSON.parse on get). It keeps no expiry index and sweeps by scanning the whole Map,
+ *   so its create is cheaper and its sweep dearer than the store's: consistent, and the least
+ *   a store that hands out copies does. (No validation: the store's checks are its own cost.)
+ * - SQLite, PostgreSQL, MySQL: the store's statements through raw better-sqlite3 (WAL,
+ *   synchronous=NORMAL), pg and mysql2, on the same table and indexes.
+ * - Redis, two floors. The old one (kept, so figures compare across commits) is SET PX, GET,
+ *   a bare PEXPIRE and an index swept in batches; it is inconsistent: its create and touch
+ *   leave the expiry index alone while its sweep relies on it, its touch cannot refuse a
+ *   missing or expired session, and it stores a string where the store needs the times too.
+ *   The corrected floor ({@link redisHashFloor}) does each operation's work by hand, in the
+ *   fewest round trips and commands that do it: create writes the hash, its TTL and its index
+ *   entry atomically; get reads the same fields; touch checks and slides in one script (a
+ *   condition needs a script or a second round trip) and moves the index entry; sweep deletes
+ *   hashes. Both are reported; the corrected one is the target's reference.
+ *
+ * Why the Redis store keeps an expiry index (the issue allows SCAN and Redis's own expiry
+ * instead): the store's clock, not Redis's, decides expiry (it is injectable, and tests move
+ * it), so Redis's TTL can only be a safety net kept a grace period longer; sweep must then
+ * find what expired by the store's clock and report how many, and count must count the live
+ * ones. With SCAN both are O(all sessions) per call instead of O(due); the index costs one
+ * ZADD inside the create and touch scripts. A lazy index (touch not moving the entry, sweep
+ * re-checking each due entry's hash) would save that ZADD but cost a hash read per due entry
+ * in every sweep batch and make count read hashes: rejected.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +46,8 @@ import {
   openSessionStore,
   type SessionStore,
 } from '../src/sessions/index.js';
-import { REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
+import { REDIS_EXPIRY_GRACE_MS, REDIS_SWEEP_BATCH } from '../src/sessions/redis/backend.js';
+import { Script } from '../src/sessions/redis/client.js';
 
 const SWEEP_N = 100_000;
 const OPS = Number(process.env.BENCH_SESSION_OPS ?? 20_000);
@@ -89,10 +114,11 @@ async function measure(
   floor: Ops,
   n: number,
   report: Report,
-  options: { sweep?: boolean } = {},
+  options: { sweep?: boolean; only?: string[] } = {},
 ): Promise<void> {
   const now = 1_700_000_000_000;
   const row = async (op: string, run: (o: Ops) => Promise<void>, setup?: (o: Ops) => Promise<void>) => {
+    if (options.only && !options.only.includes(op)) return;
     // Interleave floor and ours (alternating which goes first), keep each one's best, and
     // also the median of the paired ratios: on a shared machine a busy moment spoils one
     // pair, not the figure.
@@ -370,6 +396,94 @@ function redisFloor(client: ReturnType<typeof createClient>, prefix: string): Op
   };
 }
 
+/**
+ * The corrected Redis floor: the observable work of each operation, written by hand on raw
+ * node-redis with the keys and types the store uses (a hash per session holding the data and
+ * the times `get` returns, a Redis TTL, one sorted set of keys by expiry for sweep and count).
+ * - create writes the hash, its TTL and its index entry atomically (a sweep in between would
+ *   otherwise delete the new session under its old entry): one EVALSHA of HSET, PEXPIRE,
+ *   ZADD. The same three commands as MULTI/EXEC are measured beside it, for context.
+ * - get reads the same hash fields (the data and the times) and parses the data.
+ * - touch refuses a missing or expired session (by the caller's clock, as the store's is
+ *   injectable, not Redis's), then slides lastActivity, expiresAt, the Redis TTL and the index
+ *   entry: a condition, so one EVALSHA of HMGET, HSET, PEXPIRE, ZADD (WATCH/MULTI would take
+ *   two round trips).
+ * - sweep is the old floor's batches (it already used the index), deleting hashes: Redis
+ *   frees a hash more slowly than a string, and the old floor's fill wrote strings.
+ */
+function redisHashFloor(
+  client: ReturnType<typeof createClient>,
+  prefix: string,
+): Ops & { createMulti: Ops['create'] } {
+  const index = `${prefix}expires`;
+  const hash = (k: string) => `${prefix}${k}`;
+  const put = new Script(`
+redis.call('HSET', KEYS[1], 'd', ARGV[2], 's', 'active', 'c', ARGV[3], 'l', ARGV[3], 'e', ARGV[4], 't', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])`);
+  const touch = new Script(`
+local cur = redis.call('HMGET', KEYS[1], 'e', 't')
+if not cur[1] or tonumber(cur[1]) <= tonumber(ARGV[2]) then return 0 end
+local e = string.format('%.0f', tonumber(ARGV[2]) + tonumber(cur[2]))
+redis.call('HSET', KEYS[1], 'l', ARGV[2], 'e', e)
+redis.call('PEXPIRE', KEYS[1], tonumber(cur[2]) + ${REDIS_EXPIRY_GRACE_MS})
+redis.call('ZADD', KEYS[2], e, ARGV[1])
+return 1`);
+  const fields = (now: number, ttl: number) => ({
+    d: JSON.stringify(DATA),
+    s: 'active',
+    c: now,
+    l: now,
+    e: now + ttl,
+    t: ttl,
+  });
+  return {
+    fill: async (count, now, ttl) => {
+      for (let i = 0; i < count; i += 1000) {
+        const multi = client.multi();
+        for (let j = i; j < Math.min(count, i + 1000); j++) {
+          multi.hSet(hash(`e${j}`), fields(now, ttl));
+          multi.pExpire(hash(`e${j}`), ttl + REDIS_EXPIRY_GRACE_MS);
+          multi.zAdd(index, { score: now + ttl, value: `e${j}` });
+        }
+        await multi.exec();
+      }
+    },
+    create: (i, now, ttl) =>
+      put.run(
+        client,
+        [hash(`k${i}`), index],
+        [`k${i}`, JSON.stringify(DATA), now, now + ttl, ttl, ttl + REDIS_EXPIRY_GRACE_MS],
+      ),
+    createMulti: (i, now, ttl) =>
+      client
+        .multi()
+        .hSet(hash(`k${i}`), fields(now, ttl))
+        .pExpire(hash(`k${i}`), ttl + REDIS_EXPIRY_GRACE_MS)
+        .zAdd(index, { score: now + ttl, value: `k${i}` })
+        .exec(),
+    get: async (i) => {
+      const h = await client.hmGet(hash(`k${i}`), ['d', 's', 'c', 'l', 'e', 't']);
+      return h[0] == null ? undefined : { data: JSON.parse(h[0]), times: h.slice(1) };
+    },
+    touch: (i, now) => touch.run(client, [hash(`k${i}`), index], [`k${i}`, now]),
+    sweep: async (now) => {
+      for (;;) {
+        const due = await client.zRangeByScore(index, '-inf', now, {
+          LIMIT: { offset: 0, count: REDIS_SWEEP_BATCH },
+        });
+        if (due.length === 0) return;
+        await client
+          .multi()
+          .del(due.map((m) => hash(m)))
+          .zRem(index, due)
+          .exec();
+        if (due.length < REDIS_SWEEP_BATCH) return;
+      }
+    },
+  };
+}
+
 /** connect-redis (express-session's most used store) on the same workload, for scale. */
 function connectRedisOps(client: ReturnType<typeof createClient>, prefix: string): Ops {
   const store = new RedisStore({ client, prefix, ttl: TTL / 1000 });
@@ -429,6 +543,16 @@ async function benchRedis(report: Report): Promise<void> {
       redisFloor(client, `${tag}floor:`),
       REDIS_OPS,
       report,
+    );
+    const hashFloor = redisHashFloor(client, `${tag}floor3:`);
+    await measure('Redis (corrected floor)', storeOps(store, redisClock, fill), hashFloor, REDIS_OPS, report);
+    await measure(
+      'Redis (corrected floor, create as MULTI/EXEC instead of a script, for context)',
+      storeOps(store, redisClock, fill),
+      { ...hashFloor, create: hashFloor.createMulti },
+      REDIS_OPS,
+      report,
+      { sweep: false, only: ['create'] },
     );
     await measure(
       'Redis (connect-redis on the same floor, for scale)',

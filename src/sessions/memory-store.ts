@@ -63,7 +63,11 @@ export class MemoryBackend implements SessionBackend {
       old.expiresAt = s.expiresAt;
       old.ttlMs = s.ttlMs;
       this.due.requeue(old);
-      this.use(s.key);
+      if (this.keepsLruOrder) {
+        // Already found above: move it to most recently used without looking it up again.
+        this.sessions.delete(s.key);
+        this.sessions.set(s.key, old);
+      }
       return;
     }
     const e: Entry = {

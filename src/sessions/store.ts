@@ -119,7 +119,9 @@ export class BackendStore<T extends SessionData = SessionData> implements Sessio
         expiresAt: now + ttl,
         ttlMs: ttl,
       };
-      await this.backend.put(row);
+      // A synchronous backend (memory, SQLite) is not awaited: no extra turn of the microtask queue.
+      const put = this.backend.put(row);
+      if (put instanceof Promise) await put;
       // The caller's own object: the store keeps only the JSON text.
       return this.session(row, data);
     } catch (e) {

@@ -19,7 +19,9 @@ export function generateKey(): string {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-type WithWellFormed = string & { isWellFormed?: () => boolean };
+type WithWellFormed = string & { isWellFormed(): boolean };
+/** Node 20+ checks natively (looked up once, not per key); older Node uses the regex. */
+const NATIVE_WELL_FORMED = typeof (String.prototype as Partial<WithWellFormed>).isWellFormed === 'function';
 
 /**
  * Whether `s` can be stored as the same text on every backend: no NUL (PostgreSQL text and
@@ -28,8 +30,7 @@ type WithWellFormed = string & { isWellFormed?: () => boolean };
  */
 function storable(s: string): boolean {
   if (s.includes('\0')) return false;
-  const native = (s as WithWellFormed).isWellFormed;
-  return native ? native.call(s) : !LONE_SURROGATE.test(s);
+  return NATIVE_WELL_FORMED ? (s as WithWellFormed).isWellFormed() : !LONE_SURROGATE.test(s);
 }
 
 /** A TTL in ms; throws BAD_DURATION unless it is a whole number of ms from 1 to 100 years. */
@@ -155,10 +156,8 @@ function plainJson(value: unknown, depth: number): boolean {
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
-      for (const k in value) {
-        if (Object.hasOwn(value, k) && !plainJson((value as Record<string, unknown>)[k], depth + 1))
-          return false;
-      }
+      // Own enumerable string-keyed values: exactly what JSON.stringify writes.
+      for (const v of Object.values(value)) if (!plainJson(v, depth + 1)) return false;
       return true;
     }
     default:

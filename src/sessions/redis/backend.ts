@@ -50,6 +50,17 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ttl) + tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[2], e, ARGV[1])
 return 1`);
 
+// The hot path of SLIDE (touch with the session's own TTL, no status): ARGV = key, now. Only
+// what changes is written (lastActivity, expiresAt), and no option is parsed in Lua.
+const TOUCH = new Script(`
+local cur = redis.call('HMGET', KEYS[1], 'e', 't')
+if not cur[1] or tonumber(cur[1]) <= tonumber(ARGV[2]) then return 0 end
+local e = string.format('%.0f', tonumber(ARGV[2]) + tonumber(cur[2]))
+redis.call('HSET', KEYS[1], 'l', ARGV[2], 'e', e)
+redis.call('PEXPIRE', KEYS[1], tonumber(cur[2]) + ${REDIS_EXPIRY_GRACE_MS})
+redis.call('ZADD', KEYS[2], e, ARGV[1])
+return 1`);
+
 const REMOVE_LIVE = new Script(`
 local e = redis.call('HGET', KEYS[1], 'e')
 redis.call('DEL', KEYS[1])
@@ -58,14 +69,19 @@ if e and tonumber(e) > tonumber(ARGV[2]) then return 1 end
 return 0`);
 
 // KEYS = [the expiry index]; ARGV = now, limit, prefix of the session hashes. Removes
-// sessions due by now (and index entries whose hash Redis already expired).
+// sessions due by now (and index entries whose hash Redis already expired). Three calls a
+// batch, not two a session: the due members are the lowest ranks of the index, so one DEL
+// takes their hashes and one ZREMRANGEBYRANK their entries (a batch is at most the store's
+// REDIS_SWEEP_BATCH keys, well under Lua's limit on unpack).
 const SWEEP = new Script(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, m in ipairs(due) do
-  redis.call('DEL', ARGV[3] .. m)
-  redis.call('ZREM', KEYS[1], m)
-end
-return #due`);
+local n = #due
+if n == 0 then return 0 end
+local hashes = {}
+for i = 1, n do hashes[i] = ARGV[3] .. due[i] end
+redis.call('DEL', unpack(hashes))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 1)
+return n`);
 
 // KEYS = [the expiry index]; ARGV = first rank, how many, prefix. One chunk of the index:
 // each session's key, status, lastActivity and expiresAt (nothing for a hash already gone).
@@ -86,11 +102,13 @@ return {#members, out}`);
 // KEYS = [the expiry index]; ARGV = batch size, prefix. Removes one batch of sessions.
 const CLEAR = new Script(`
 local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-for _, m in ipairs(members) do
-  redis.call('DEL', ARGV[2] .. m)
-  redis.call('ZREM', KEYS[1], m)
-end
-return #members`);
+local n = #members
+if n == 0 then return 0 end
+local hashes = {}
+for i = 1, n do hashes[i] = ARGV[2] .. members[i] end
+redis.call('DEL', unpack(hashes))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 1)
+return n`);
 
 /** Sessions the list walk keeps at most at once, beyond the page (bounded memory). */
 const LIST_CHUNK_SIZE = 1000;
@@ -188,6 +206,8 @@ export class RedisSessionBackend implements SessionBackend {
     ttlMs: number | null,
     status: SessionStatus | null,
   ): Promise<boolean> {
+    if (ttlMs === null && status === null)
+      return Number(await TOUCH.run(this.client, this.keys(key), [key, now])) === 1;
     const r = await SLIDE.run(this.client, this.keys(key), [
       key,
       now,

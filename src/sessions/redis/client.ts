@@ -136,12 +136,21 @@ export class Script {
   }
 
   async run(client: RedisCommander, keys: string[], args: (string | number)[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args.map(String)];
+    // One array, built once: EVALSHA, sha, numkeys, keys, args (every element a string).
+    const command = new Array<string>(3 + keys.length + args.length);
+    command[0] = 'EVALSHA';
+    command[1] = this.sha;
+    command[2] = String(keys.length);
+    let i = 3;
+    for (const k of keys) command[i++] = k;
+    for (const a of args) command[i++] = typeof a === 'string' ? a : String(a);
     try {
-      return await client.sendCommand(['EVALSHA', this.sha, ...tail]);
+      return await client.sendCommand(command);
     } catch (e) {
       if (!/NOSCRIPT/.test(errorMessage(e))) throw e;
-      return client.sendCommand(['EVAL', this.source, ...tail]);
+      command[0] = 'EVAL';
+      command[1] = this.source;
+      return client.sendCommand(command);
     }
   }
 }
