@@ -20,6 +20,7 @@ import type { DoctorCheck, DoctorFix } from './check.js';
 import { historyCheck } from './checks/history.js';
 import { lockCheck } from './checks/lock.js';
 import { type SchemaVerdict, schemaCheck, schemaVerdict } from './checks/schema.js';
+import { schemaTargetCheck } from './checks/schema-target.js';
 import type { DoctorContext, SchemaComparison } from './context.js';
 import { expectedSchemas } from './expected.js';
 import { type Finding, sortFindings } from './findings.js';
@@ -240,10 +241,11 @@ async function compareSchemas(
 
 /**
  * The checks, in the order they run and fix: the doctor's own (the files against the history,
- * the lock, the live schema against the migrations), then the dialect's.
+ * the lock, where unqualified names land, the live schema against the migrations), then the
+ * dialect's.
  */
 function doctorChecks(dialect: Dialect): readonly DoctorCheck<DoctorContext>[] {
-  return [historyCheck, lockCheck, schemaCheck, ...dialect.healthChecks];
+  return [historyCheck, lockCheck, schemaTargetCheck, schemaCheck, ...dialect.healthChecks];
 }
 
 /** One read-only examination of the database against its migrations. */

@@ -221,7 +221,12 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
       identity: /auto_increment/i.test(extra) ? 'auto_increment' : null,
     };
     t.columns.push(column);
-    if (def !== null && !onUpdate && BINARY_TYPE.test(type) && literalDefault(c.column_default!, extra, mariadb))
+    if (
+      def !== null &&
+      !onUpdate &&
+      BINARY_TYPE.test(type) &&
+      literalDefault(c.column_default!, extra, mariadb)
+    )
       binaryDefaults.set(t.name, [...(binaryDefaults.get(t.name) ?? []), column]);
   }
   await readBinaryDefaults(conn, db, binaryDefaults);

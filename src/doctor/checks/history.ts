@@ -35,6 +35,9 @@ export function historyFindings(state: MigrationState): Finding[] {
 /** Findings that only `resolve` may settle: `--fix` stamps nothing while one remains. */
 const RESOLVE_FIRST = new Set(['PARTIALLY_APPLIED', 'PARTIALLY_REVERTED', 'INVALID_INDEX']);
 
+/** Findings that make the live schema's verdict no proof of what ran: `--fix` stamps nothing then. */
+const NO_PROOF = new Set(['SCHEMA_NOT_CURRENT']);
+
 /**
  * The revision `--fix` stamps: `--to` when given (it must be one the live schema matches),
  * else the verdict's (the earliest that matches). Null when nothing is to be stamped. Pure.
@@ -81,6 +84,20 @@ export const historyCheck: DoctorCheck<DoctorContext> = {
     const { verdict } = await context.comparison();
     const stampTo = stampTarget(context.options.to, context.state.current, verdict);
     if (stampTo === null) return { fixed: [], refused: [] };
+    const unproven = context.findings.filter((f) => NO_PROOF.has(f.code));
+    if (unproven.length > 0) {
+      return {
+        fixed: [],
+        refused: [
+          {
+            code: 'FIX_REFUSED',
+            severity: 'warning',
+            message: `--fix did not stamp ${stampTo}: ${unproven.map((f) => f.code).join(', ')}: the schema compared is not where the migrations' names land, so it proves no revision.`,
+            fix: unproven[0]!.fix,
+          },
+        ],
+      };
+    }
     const blockers = context.findings.filter((f) => RESOLVE_FIRST.has(f.code));
     if (blockers.length > 0) {
       // A half-done migration or index is settled by `resolve`, which knows what it leaves:

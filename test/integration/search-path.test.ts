@@ -1,8 +1,9 @@
 /**
- * generate writes migrations with unqualified names, so they change the schema those names
- * resolve to on the live database. When a database or role setting points the search_path
- * elsewhere than the schema generate compared, the migration would change another schema than
- * the one the user edited: generate refuses and says where names land.
+ * Migrations with unqualified names change the schema those names resolve to on the live
+ * database. When a database or role setting points the search_path elsewhere than the schema
+ * compared: generate refuses (the migration it writes would change another schema than the one
+ * the user edited), and the doctor says so and stamps nothing from a schema migrations did not
+ * reach.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -25,7 +26,7 @@ interface ErrorDoc {
   error: { code: string; message: string; unchanged?: string; hint?: string };
 }
 
-describe('generate and a search_path that points elsewhere (PostgreSQL)', onlyOn('postgres'), () => {
+describe('a search_path that points elsewhere (PostgreSQL)', onlyOn('postgres'), () => {
   let db: TestDatabase;
   let dir: string;
   let schemaFile: string;
@@ -76,6 +77,47 @@ describe('generate and a search_path that points elsewhere (PostgreSQL)', onlyOn
       "SELECT table_schema FROM information_schema.columns WHERE column_name = 'extra'",
     );
     assert.deepEqual(extra, [], 'nothing changed on the database');
+  });
+
+  it('the doctor warns SCHEMA_NOT_CURRENT and --fix stamps nothing from the schema migrations did not reach', async () => {
+    fs.writeFileSync(
+      path.join(dir, '002_extra2.sql'),
+      sqlMigration('ALTER TABLE items ADD COLUMN extra2 integer;', 'ALTER TABLE items DROP COLUMN extra2;'),
+    );
+    assert.equal((await cli(['apply', '--url', db.url, '--dir', dir])).code, 0);
+    const landed = await rawQuery(
+      db,
+      "SELECT table_schema FROM information_schema.columns WHERE column_name = 'extra2'",
+    );
+    assert.deepEqual(landed, [{ table_schema: 'app' }], 'the unqualified migration changed app.items');
+    interface DoctorDoc {
+      findings: { code: string; severity: string; message: string; fix?: string }[];
+      fixed: unknown[];
+    }
+    const plain = await cli(['doctor', '--url', db.url, '--dir', dir, '--json']);
+    const found = plain.json<DoctorDoc>().findings.find((f) => f.code === 'SCHEMA_NOT_CURRENT');
+    assert.ok(found, plain.stdout);
+    assert.equal(found.severity, 'warning');
+    assert.match(found.message, /"app"/);
+    assert.match(found.fix ?? '', /--schema app/);
+    const fixed = await cli(['doctor', '--fix', '--url', db.url, '--dir', dir, '--json']);
+    const doc = fixed.json<DoctorDoc>();
+    assert.deepEqual(doc.fixed, [], 'nothing stamped');
+    assert.ok(
+      doc.findings.some((f) => f.code === 'FIX_REFUSED'),
+      fixed.stdout,
+    );
+    const history = await rawQuery(db, 'SELECT id FROM public.dbdoctor_migrations ORDER BY id');
+    assert.deepEqual(
+      history.map((r) => r.id),
+      ['001', '002'],
+      'the history still says 002 ran',
+    );
+    fs.rmSync(path.join(dir, '002_extra2.sql'));
+    await rawExec(
+      db,
+      "ALTER TABLE app.items DROP COLUMN extra2; DELETE FROM public.dbdoctor_migrations WHERE id = '002'",
+    );
   });
 
   it('generates when the search_path puts the compared schema first again', async () => {
