@@ -8,6 +8,8 @@
  * 1), plus one read of the session state it puts back. The ratio shows what that costs.
  * Also `dbdoctor status` as a whole process against a minimal Node script that reads the folder
  * and runs one SELECT through mysql2.
+ * BENCH_MYSQL_COUNT=1 first counts the round trips of one untimed apply of each (dbdoctor on its
+ * caller's-connection path, the floor on its own), by statement.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -145,6 +147,53 @@ try {
     await db.drop();
     return ms;
   };
+  if (process.env.BENCH_MYSQL_COUNT) {
+    // Wraps a connection's query and execute to count round trips by the statement's shape.
+    const counting = (c: mysql.Connection) => {
+      const tally = new Map<string, number>();
+      for (const name of ['query', 'execute'] as const) {
+        const original = c[name].bind(c) as (...args: unknown[]) => Promise<unknown>;
+        Object.assign(c, {
+          [name]: (sql: string | { sql: string }, ...rest: unknown[]) => {
+            const text = (typeof sql === 'string' ? sql : sql.sql).replace(/\s+/g, ' ');
+            const shape = /^CREATE (TABLE|INDEX) t\d/.test(text)
+              ? 'the migration statements'
+              : text.replace(/'[^']*'|\b\d+\b/g, '…').slice(0, 60);
+            tally.set(`${name} ${shape}`, (tally.get(`${name} ${shape}`) ?? 0) + 1);
+            return original(sql, ...rest);
+          },
+        });
+      }
+      return tally;
+    };
+    const show = (label: string, tally: Map<string, number>) => {
+      const total = [...tally.values()].reduce((a, b) => a + b, 0);
+      console.log(`${label}: ${total} round trips, ${(total / N).toFixed(2)} per migration`);
+      for (const [k, n] of [...tally].sort((x, y) => y[1] - x[1]))
+        console.log(`  ${String(n).padStart(6)}  ${k}`);
+    };
+    const db = await fresh();
+    const c = await mysql.createConnection(connectOptions(db.url));
+    const ourTally = counting(c);
+    await migrate({ database: c, dir });
+    await c.end();
+    await db.drop();
+    show('dbdoctor apply', ourTally);
+    const fdb = await fresh();
+    const f = await mysql.createConnection(connectOptions(fdb.url));
+    await f.query(HISTORY);
+    const floorTally = counting(f);
+    for (const [i, m] of project.entries()) {
+      for (const st of m.statements) await f.query(st);
+      await f.execute(
+        "INSERT INTO h (id, name, checksum, status, applied_at, seq) VALUES (?, ?, 'x', 'applied', ?, ?)",
+        [m.id, `t${m.id}`, new Date().toISOString(), i + 1],
+      );
+    }
+    await f.end();
+    await fdb.drop();
+    show('floor', floorTally);
+  }
   const a = await interleaved(runs, floor, ours, floorWithProgress);
   const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
   console.log(
@@ -171,16 +220,36 @@ const [rows] = await c.query('SELECT id FROM dbdoctor_migrations');
 console.log(files.length, rows.length);
 await c.end();`,
     );
+    // Not the floor: the minimal script plus what status cannot skip (reading and hashing every
+    // file, to see an applied migration edited since, and reading the whole history), for context.
+    const fuller = path.join(tmp, 'fuller.mjs');
+    fs.writeFileSync(
+      fuller,
+      `import fs from 'node:fs'; import path from 'node:path'; import { createHash } from 'node:crypto'; import { createRequire } from 'node:module';
+const require = createRequire(${JSON.stringify(path.resolve(import.meta.dirname, '../package.json'))});
+const mysql = require('mysql2/promise');
+const files = fs.readdirSync(process.argv[2]).map((f) => createHash('sha256').update(fs.readFileSync(path.join(process.argv[2], f))).digest('hex'));
+const u = new URL(process.argv[3]);
+const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: u.password || undefined, database: u.pathname.slice(1) });
+const [rows] = await c.query('SELECT * FROM dbdoctor_migrations ORDER BY seq');
+console.log(JSON.stringify({ files, rows }).length);
+await c.end();`,
+    );
     const proc = (args: string[]) => async () =>
       time(async () => void execFileSync(process.execPath, args, { stdio: 'ignore' }));
     const st = await interleaved(
       Math.max(7, runs),
       proc([minimal, dir, db.url]),
       proc([CLI, 'status', '--json', '--url', db.url, '--dir', dir]),
+      proc([fuller, dir, db.url]),
     );
     console.log(
       `MariaDB status on ${N} applied (whole process): dbdoctor ${fmt(st.ours)} vs minimal script ${fmt(st.floor)} = ${st.ratio.toFixed(2)}x (target <= 1.50x)`,
     );
+    if (st.reference !== null && st.toReference !== null)
+      console.log(
+        `  context: the minimal script that also hashes every file and reads the whole history ${fmt(st.reference)}; dbdoctor = ${st.toReference.toFixed(2)}x of it`,
+      );
   } finally {
     await db.drop();
   }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadConfigFile } from '../config/config-file.js';
+import type { ConfigFile } from '../config/config-file.js';
+import { readConfigJson } from '../config/config-read.js';
 import { loadDotEnv } from '../config/dotenv.js';
 import { parseDuration } from '../config/duration.js';
 import { secretsOfUrl } from '../config/url.js';
@@ -104,15 +105,29 @@ export function withCommonOptions(cmd: Command, groups: CommonOptionGroups = {})
   return cmd;
 }
 
+/**
+ * The config file as loadConfigFile reads it, with its schema (zod, the largest part of the
+ * CLI's start-up) imported only when there is a file to check.
+ */
+async function loadConfig(
+  explicit: string | undefined,
+  cwd: string,
+): Promise<{ config: ConfigFile; base: string }> {
+  const read = readConfigJson(explicit, cwd);
+  if (read === null) return { config: {}, base: cwd };
+  const { checkConfig } = await import('../config/config-file.js');
+  return { config: checkConfig(read.parsed, read.file), base: path.dirname(read.file) };
+}
+
 /** Resolves flags, environment and config file into engine options. */
-export function engineOptions(
+export async function engineOptions(
   opts: GlobalOptions,
   opens = true,
-): EngineOptions & { url: string; json: boolean; scratchUrl?: string; ignore: string[] } {
+): Promise<EngineOptions & { url: string; json: boolean; scratchUrl?: string; ignore: string[] }> {
   const cwd = process.cwd();
   // As dbmate and Prisma do: DATABASE_URL (and any ${VAR} of the config) may live in .env.
   loadDotEnv(cwd);
-  const { config, base } = loadConfigFile(opts.config, cwd);
+  const { config, base } = await loadConfig(opts.config, cwd);
   const named = opts.url ?? process.env.DATABASE_URL ?? config.url;
   const url = named ?? DEFAULT_URL;
   const pgPassword = process.env.PGPASSWORD;

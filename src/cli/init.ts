@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_CONFIG_NAME } from '../config/config-file.js';
+import { DEFAULT_CONFIG_NAME } from '../config/config-read.js';
 import { isDir } from '../formats/format.js';
 import { detectFormat, locateMigrationsDir } from '../formats/index.js';
 import { DEFAULT_URL, withCommonOptions } from './context.js';

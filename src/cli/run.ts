@@ -4,7 +4,7 @@ import { ExitCode, reportError } from './output.js';
 import { carryOptions } from './suggest.js';
 
 /** Context a command's action receives. */
-export type Resolved = ReturnType<typeof engineOptions>;
+export type Resolved = Awaited<ReturnType<typeof engineOptions>>;
 
 /**
  * Wraps a command action: resolves the shared options, runs it, and turns errors into
@@ -20,7 +20,7 @@ export function action<A extends unknown[]>(
     carryOptions(cmd, opts);
     try {
       // `schema --format` and `pull --format` are their output's format, not the folder's layout.
-      const ctx = engineOptions(
+      const ctx = await engineOptions(
         formatNamesLayout(cmd) ? opts : { ...opts, format: undefined },
         opensDatabase(cmd),
       );

@@ -1,8 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DbDoctorError } from '../errors.js';
 import { FORMAT_NAMES } from '../formats/names.js';
+import { expandVariables, readConfigJson } from './config-read.js';
+
+export { DEFAULT_CONFIG_NAME } from './config-read.js';
 
 const text = (what = 'must be a string') => z.string({ error: what });
 const duration = (key: string) =>
@@ -61,8 +63,6 @@ export const CONFIG_SCHEMA = z.strictObject(
 /** Settings a project may keep in `dbdoctor.config.json`. */
 export type ConfigFile = z.infer<typeof CONFIG_SCHEMA>;
 
-export const DEFAULT_CONFIG_NAME = 'dbdoctor.config.json';
-
 /** The JSON Schema of the config file, as published in `dbdoctor.config.schema.json`. */
 export function configJsonSchema(): Record<string, unknown> {
   return {
@@ -83,32 +83,17 @@ export function loadConfigFile(
   cwd: string,
   env: NodeJS.ProcessEnv = process.env,
 ): { config: ConfigFile; base: string; file: string | null } {
-  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, DEFAULT_CONFIG_NAME);
-  let source: string;
-  try {
-    source = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if (!explicit && (e as NodeJS.ErrnoException).code === 'ENOENT')
-      return { config: {}, base: cwd, file: null };
-    throw new DbDoctorError('CONFIG_UNREADABLE', `Cannot read config file ${file}.`, {
-      unchanged: 'Nothing was done.',
-      hint: 'Check the --config path, or run `dbdoctor init` to create one.',
-      cause: e,
-    });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(source);
-  } catch (e) {
-    throw new DbDoctorError(
-      'CONFIG_INVALID',
-      `Config file ${file} is not valid JSON: ${(e as Error).message}`,
-      {
-        unchanged: 'Nothing was done.',
-        hint: 'Fix the JSON syntax in the file.',
-      },
-    );
-  }
+  const read = readConfigJson(explicit, cwd);
+  if (read === null) return { config: {}, base: cwd, file: null };
+  return { config: checkConfig(read.parsed, read.file, env), base: path.dirname(read.file), file: read.file };
+}
+
+/**
+ * A parsed config file checked against {@link CONFIG_SCHEMA}, with `${VAR}` replaced from `env`.
+ *
+ * @throws DbDoctorError CONFIG_INVALID naming every key that is wrong, or a variable not set.
+ */
+export function checkConfig(parsed: unknown, file: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
   const result = CONFIG_SCHEMA.safeParse(parsed);
   if (!result.success) {
     const problems = result.error.issues.map(describeIssue);
@@ -122,7 +107,7 @@ export function loadConfigFile(
       },
     );
   }
-  return { config: expandVariables(result.data, file, env), base: path.dirname(file), file };
+  return expandVariables(result.data, file, env);
 }
 
 /** One zod issue as a sentence naming its key (`"backups.keep" must be a whole number …`). */
@@ -133,34 +118,4 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return key ? `"${key}" has unknown keys: ${keys}` : `unknown keys: ${keys}`;
   }
   return key ? `"${key}" ${issue.message}` : issue.message;
-}
-
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-/** `${VAR}` in every string value replaced by the environment's VAR. */
-function expandVariables<T>(value: T, file: string, env: NodeJS.ProcessEnv, key = ''): T {
-  if (typeof value === 'string') {
-    return value.replace(VARIABLE, (_, name: string) => {
-      const v = env[name];
-      if (v === undefined) {
-        throw new DbDoctorError(
-          'CONFIG_INVALID',
-          `Config file ${file}: "${key}" uses \${${name}}, which is not set.`,
-          {
-            unchanged: 'Nothing was done.',
-            hint: `Set ${name} in the environment or in .env (dbdoctor reads .env from the current folder), or write the value into the file.`,
-            details: { file, key, variable: name },
-          },
-        );
-      }
-      return v;
-    }) as T;
-  }
-  if (Array.isArray(value)) return value.map((v, i) => expandVariables(v, file, env, `${key}[${i}]`)) as T;
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandVariables(v, file, env, key ? `${key}.${k}` : k)]),
-    ) as T;
-  }
-  return value;
 }

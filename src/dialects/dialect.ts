@@ -139,6 +139,20 @@ export interface DriverHandles {}
 export type Row = Record<string, unknown>;
 
 /**
+ * Puts back the session state {@link EngineSql.captureSession} read: reads the state now, or
+ * takes `observed`, a row holding it that a statement returned (see `returning`).
+ */
+export interface SessionRestore {
+  (observed?: Row): Promise<void>;
+  /**
+   * The select list (`expr AS name, …`) that reads the session state, for a history INSERT to
+   * return (`RETURNING`) when it is the first statement after the migration's last: its row is
+   * the state the restore would read, one round trip fewer. Absent when the server cannot.
+   */
+  readonly returning?: string;
+}
+
+/**
  * One open database connection, used serially. The SQLite driver is synchronous underneath;
  * this interface is async so both dialects look the same to the runner.
  */
@@ -258,7 +272,7 @@ export interface EngineSql {
    * databases and the pragmas the runner relies on) and returns what puts it back, run after
    * each migration, also after a failure. Must be called outside a transaction.
    */
-  captureSession(conn: Connection): Promise<() => Promise<void>>;
+  captureSession(conn: Connection): Promise<SessionRestore>;
   /** The `n`th (1-based) bind parameter. */
   param(n: number): string;
   /**
@@ -270,6 +284,11 @@ export interface EngineSql {
   upsert(key: string, columns: readonly string[]): string;
   /** Timestamp value to store for "now" (an ISO string is passed as a parameter). */
   readonly nowParamCast: string;
+  /**
+   * A value as SQL text that every session setting reads the same way (no sql_mode or client
+   * character set changes it), for a history statement that cannot take bound parameters.
+   */
+  literal?(value: string | number): string;
   /** Statement bounding lock waits for the rest of the transaction or session; null where unsupported. */
   lockTimeout(ms: number, scope: 'transaction' | 'session'): string | null;
   /** Statement undoing a session-scope lockTimeout; null where unsupported. */

@@ -32,7 +32,8 @@ export const diesel: MigrationFormat = {
   name: 'diesel',
   defaultDirs: ['migrations'],
   detect(dir) {
-    return entriesOf(dir).some((e) => isFile(path.join(dir, e, 'up.sql')));
+    // A folder first: `<file>/up.sql` fails with ENOTDIR, an exception per migration file.
+    return entriesOf(dir).some((e) => isDir(path.join(dir, e)) && isFile(path.join(dir, e, 'up.sql')));
   },
   list(dir) {
     const drafts: Draft[] = [];

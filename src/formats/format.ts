@@ -88,8 +88,9 @@ export function entriesOf(dir: string): string[] {
 
 /** True for a folder (following links); false for anything else or nothing. */
 export function isDir(p: string): boolean {
+  // Without an exception for a missing path: detection asks about hundreds of them.
   try {
-    return fs.statSync(p).isDirectory();
+    return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false;
   }
@@ -98,7 +99,7 @@ export function isDir(p: string): boolean {
 /** True for a regular file (following links). */
 export function isFile(p: string): boolean {
   try {
-    return fs.statSync(p).isFile();
+    return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
     return false;
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DbDoctorError } from '../errors.js';
+import { readingEachOnce } from '../migrations/files.js';
 import { dbmate } from './dbmate.js';
 import { diesel } from './diesel.js';
 import { drizzle } from './drizzle.js';
@@ -55,8 +56,10 @@ export function detectFormat(dir: string): MigrationFormat {
 
 /** Reads the migrations of `dir` in `format` (detected when not given). */
 export function listMigrations(dir: string, format?: string): FormatListing {
-  const f = format === undefined ? (isDir(dir) ? detectFormat(dir) : dbmate) : formatNamed(format);
-  return f.list(dir);
+  return readingEachOnce(() => {
+    const f = format === undefined ? (isDir(dir) ? detectFormat(dir) : dbmate) : formatNamed(format);
+    return f.list(dir);
+  });
 }
 
 /**

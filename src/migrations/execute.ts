@@ -225,15 +225,25 @@ export async function executeMigration(
   const step = direction === 'up' ? migration.up : migration.down;
   if (!step) throw new Error(`internal: ${migration.file.stem} has no ${direction} step`);
   const restoreSession = await conn.dialect.engine.captureSession(conn);
+  const session: SessionAfter = { returning: restoreSession.returning, observed: undefined };
   let ms: number;
   try {
-    ms = await executeGuarded(conn, history, migration, direction, step, opts);
+    ms = await executeGuarded(conn, history, migration, direction, step, opts, session);
   } catch (e) {
     await restoreSession().catch(() => {}); // the migration's own error is the one to report
     throw e;
   }
-  await restoreSessionOrThrow(restoreSession, migration);
+  await restoreSessionOrThrow(() => restoreSession(session.observed), migration);
   return ms;
+}
+
+/**
+ * The session state after a migration, when its last history write returned it (see
+ * SessionRestore.returning): written by runOutsideTransaction, read by the restore.
+ */
+interface SessionAfter {
+  readonly returning: string | undefined;
+  observed: Row | undefined;
 }
 
 /**
@@ -267,11 +277,12 @@ async function executeGuarded(
   direction: 'up' | 'down',
   step: MigrationStep,
   opts: ExecuteOptions,
+  session: SessionAfter,
 ): Promise<number> {
   // Set up outside the transaction (SQLite: foreign key enforcement off, which a transaction ignores).
   const guard = runsInTransaction(step, conn.dialect) ? await conn.dialect.guardMigration(conn) : null;
   try {
-    return await executeStep(conn, history, migration, direction, step, opts, guard);
+    return await executeStep(conn, history, migration, direction, step, opts, guard, session);
   } finally {
     await guard?.restore();
   }
@@ -285,10 +296,12 @@ async function executeStep(
   step: MigrationStep,
   opts: ExecuteOptions,
   guard: MigrationGuard | null,
+  session: SessionAfter,
 ): Promise<number> {
   const started = Date.now();
   if (!runsInTransaction(step, conn.dialect)) {
-    await runOutsideTransaction(conn, history, migration, direction, step, opts);
+    // No guard here (none outside a transaction): nothing runs between its last write and the restore.
+    await runOutsideTransaction(conn, history, migration, direction, step, opts, session);
     return Date.now() - started;
   }
   for (let attempt = 0; ; attempt++) {
@@ -572,6 +585,7 @@ async function runOutsideTransaction(
   direction: 'up' | 'down',
   step: MigrationStep,
   opts: ExecuteOptions,
+  session: SessionAfter,
 ): Promise<void> {
   const f = migration.file;
   const total = stepCount(step);
@@ -669,16 +683,22 @@ async function runOutsideTransaction(
     if (next && !runsInTransaction(next.up, conn.dialect)) {
       const n = next.file;
       const finished = { ...f, executionMs: Date.now() - started, statements: total };
-      await history.markAppliedAndStart(finished, {
-        id: n.id,
-        name: n.name,
-        checksum: n.checksum,
-        status: 'started',
-        executionMs: 0,
-        statementsDone: 0,
-        statementsTotal: stepCount(next.up),
-        replace: n.repeatable ?? false,
-      });
+      // The first statement after the migration's last: it can return the session state too.
+      const state = await history.markAppliedAndStart(
+        finished,
+        {
+          id: n.id,
+          name: n.name,
+          checksum: n.checksum,
+          status: 'started',
+          executionMs: 0,
+          statementsDone: 0,
+          statementsTotal: stepCount(next.up),
+          replace: n.repeatable ?? false,
+        },
+        session.returning,
+      );
+      session.observed = state ?? undefined;
     } else if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started);
     else await history.remove(f.id);
   } catch (e) {

@@ -118,13 +118,48 @@ export function idKey(id: string): string {
   return /^\d+$/.test(id) ? BigInt(id).toString() : id.normalize('NFC');
 }
 
+/** What each file read so far in {@link readingEachOnce} gave: its bytes or the error. */
+let readOnce: Map<string, { bytes: Buffer } | { error: unknown }> | null = null;
+
+/**
+ * Runs `fn`, which must be synchronous, reading each migration file at most once: detecting a
+ * folder's layout reads the files the listing then reads again (goose's detection asks every
+ * `<n>_<name>.sql`), and both must see the same bytes anyway. Nested calls share the outer one.
+ */
+export function readingEachOnce<T>(fn: () => T): T {
+  if (readOnce !== null) return fn();
+  readOnce = new Map();
+  try {
+    return fn();
+  } finally {
+    readOnce = null;
+  }
+}
+
 /**
  * Reads a migration file's bytes. Only regular files (or symlinks to them) are read: a FIFO
  * would block the read forever and a device or folder is never a migration, so the type is
  * checked with stat first, and again on the opened descriptor (O_NONBLOCK, so a FIFO swapped in
- * between cannot hang the open) before reading.
+ * between cannot hang the open) before reading. Inside {@link readingEachOnce}, a file read
+ * before gives the same bytes (or error) again. Callers do not modify the bytes.
  */
 export function readMigrationBytes(full: string, entry: string): Buffer {
+  const seen = readOnce?.get(full);
+  if (seen) {
+    if ('error' in seen) throw seen.error;
+    return seen.bytes;
+  }
+  try {
+    const bytes = readMigrationBytesNow(full, entry);
+    readOnce?.set(full, { bytes });
+    return bytes;
+  } catch (e) {
+    readOnce?.set(full, { error: e });
+    throw e;
+  }
+}
+
+function readMigrationBytesNow(full: string, entry: string): Buffer {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(full);

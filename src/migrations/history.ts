@@ -1,4 +1,4 @@
-import type { Connection } from '../dialects/dialect.js';
+import type { Connection, Row } from '../dialects/dialect.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 
 /**
@@ -110,11 +110,20 @@ export class History {
     this.q = schema === null ? quote(table) : `${quote(schema)}.${quote(table)}`;
   }
 
-  /** Runs one bookkeeping statement; a failure is dbdoctor's, reported as HISTORY_WRITE_FAILED. */
-  private async write(step: string, sql: string, params: readonly unknown[] = []): Promise<void> {
+  /**
+   * Runs one bookkeeping statement and returns the rows it returned (none but for RETURNING); a
+   * failure is dbdoctor's, reported as HISTORY_WRITE_FAILED.
+   */
+  private async write(
+    step: string,
+    sql: string,
+    params: readonly unknown[] = [],
+    returnsRows = false,
+  ): Promise<Row[]> {
     try {
-      if (params.length > 0) await this.conn.query(sql, params);
-      else await this.conn.exec(sql);
+      if (params.length > 0 || returnsRows) return await this.conn.query(sql, params);
+      await this.conn.exec(sql);
+      return [];
     } catch (e) {
       throw new HistoryWriteError(step, sql, e);
     }
@@ -261,12 +270,17 @@ export class History {
    * next as not started or started with none of its statements done (which is what a crash
    * right before its first statement leaves). The next migration takes the row over with
    * {@link takeStartedAhead}. A repeatable `next` (whose old row is replaced) takes a transaction.
+   * With `returning` (a select list; see SessionRestore.returning) and a dialect that writes
+   * literals (EngineSql.literal), the upsert returns it as its first row; else null (also when
+   * `next` is repeatable).
    */
   async markAppliedAndStart(
     finished: { id: string; name: string; checksum: string; executionMs: number; statements: number },
     next: NewHistoryRow & { replace: boolean },
-  ): Promise<void> {
+    returning?: string,
+  ): Promise<Row | null> {
     if (!this.ensured) await this.ensure();
+    let returned: Row | null = null;
     if (next.replace) {
       await this.inTransaction(`record ${finished.id} as applied and ${next.id} as started`, async () => {
         await this.markApplied(finished.id, finished.checksum, finished.executionMs);
@@ -277,39 +291,46 @@ export class History {
       const seq = (await this.lastSequence()) + 1;
       const now = new Date().toISOString();
       const cast = this.conn.dialect.engine.nowParamCast;
+      const values = [
+        // The finished row exists: only the upserted columns change (its seq is kept; the one
+        // here is used only if the row vanished, and sorts it just before the next).
+        finished.id,
+        finished.name,
+        finished.checksum,
+        'applied',
+        now,
+        finished.executionMs,
+        seq,
+        finished.statements,
+        finished.statements,
+        next.id,
+        next.name,
+        next.checksum,
+        next.status,
+        now,
+        next.executionMs,
+        seq,
+        next.statementsDone,
+        next.statementsTotal,
+      ];
+      // Returning the session state takes the values as literals: a prepared statement (bound
+      // parameters) would return the current database as it was when it was prepared.
+      const literal = returning ? this.conn.dialect.engine.literal : undefined;
+      const value = (i: number) => (literal ? literal(values[i]!) : this.p(i + 1));
       const row = (n: number) =>
-        `(${[1, 2, 3, 4, 5].map((i) => this.p(n + i)).join(', ')}${cast}, ${[6, 7, 8, 9].map((i) => this.p(n + i)).join(', ')}, NULL)`;
+        `(${[0, 1, 2, 3, 4].map((i) => value(n + i)).join(', ')}${cast}, ${[5, 6, 7, 8].map((i) => value(n + i)).join(', ')}, NULL)`;
       const columns = ['status', 'checksum', 'execution_ms', 'statements_done', 'error'];
-      await this.write(
-        `record ${finished.id} as applied and ${next.id} as started`,
-        `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total, error)
-       VALUES ${row(0)}, ${row(9)} ${this.conn.dialect.engine.upsert('id', columns)}`,
-        [
-          // The finished row exists: only the upserted columns change (its seq is kept; the one
-          // here is used only if the row vanished, and sorts it just before the next).
-          finished.id,
-          finished.name,
-          finished.checksum,
-          'applied',
-          now,
-          finished.executionMs,
-          seq,
-          finished.statements,
-          finished.statements,
-          next.id,
-          next.name,
-          next.checksum,
-          next.status,
-          now,
-          next.executionMs,
-          seq,
-          next.statementsDone,
-          next.statementsTotal,
-        ],
-      );
+      const step = `record ${finished.id} as applied and ${next.id} as started`;
+      const sql = `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total, error)
+       VALUES ${row(0)}, ${row(9)} ${this.conn.dialect.engine.upsert('id', columns)}`;
+      const rows = literal
+        ? await this.write(step, `${sql} RETURNING ${returning}`, [], true)
+        : await this.write(step, sql, values);
       this.lastSeq = seq;
+      returned = rows[0] ?? null;
     }
     this.startedAhead = next.id;
+    return returned;
   }
 
   /** Runs bookkeeping writes in one transaction; any failure rolls them all back. */

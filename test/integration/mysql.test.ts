@@ -221,6 +221,68 @@ describe('MySQL: the lock waits of a run', () => {
   });
 });
 
+describe('MySQL: the session state a migration changes', () => {
+  // Every variable captureMysqlSession puts back, and the current database.
+  const STATE =
+    'DATABASE() AS db, @@SESSION.sql_mode AS sql_mode, @@SESSION.foreign_key_checks AS fkc, @@SESSION.unique_checks AS uc, @@SESSION.time_zone AS tz, @@SESSION.character_set_client AS cc, @@SESSION.character_set_connection AS ccn, @@SESSION.character_set_results AS cr, @@SESSION.collation_connection AS coll, @@SESSION.autocommit AS ac, @@SESSION.sql_safe_updates AS ssu, @@SESSION.group_concat_max_len AS gcml, @@SESSION.lock_wait_timeout AS lwt, @@SESSION.innodb_lock_wait_timeout AS ilwt';
+  // `SET @@sql_mode` first: MariaDB 10.11's session tracking does not report that form, so a
+  // restore that trusted the server's state-change flag would miss it.
+  const CHANGE = (n: number) =>
+    `SET @@sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES';\nSET foreign_key_checks = 0, unique_checks = 0, time_zone = '+0${n}:00', sql_safe_updates = 1, group_concat_max_len = ${4000 + n}, lock_wait_timeout = ${70 + n}, innodb_lock_wait_timeout = ${80 + n};\nSET NAMES latin1;\nSET autocommit = 0;\nUSE information_schema;`;
+
+  it("is put back after each migration: before the next one (the state returned by the history upsert on MariaDB) and after the last (read), on the caller's connection", async () => {
+    const db = await createTestDatabase('mysql');
+    const conn = await mysqlClient(db.url);
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_before.sql': sqlMigration(`CREATE TABLE s1 AS SELECT ${STATE};`),
+        '002_change.sql': sqlMigration(CHANGE(2)),
+        // Its started row is written (as literals) while 002's session has ANSI_QUOTES,
+        // NO_BACKSLASH_ESCAPES and latin1.
+        "003_after_ünïcode_o'brien\\x.sql": sqlMigration(`CREATE TABLE s2 AS SELECT ${STATE};`),
+        '004_change_last.sql': sqlMigration(CHANGE(4)),
+      });
+      const { migrate } = await import('../../src/index.js');
+      const result = await migrate({ database: conn, dir });
+      assert.deepEqual(
+        result.applied.map((a) => a.id),
+        ['001', '002', '003', '004'],
+      );
+      const [before] = await rawQuery(db, 'SELECT * FROM s1');
+      assert.equal(before?.db, db.url.split('/').pop());
+      assert.deepEqual(
+        await rawQuery(db, 'SELECT * FROM s2'),
+        [before],
+        'the migration after 002 ran in the state before it',
+      );
+      const [[after]] = (await conn.query(`SELECT ${STATE}`)) as unknown as [Record<string, unknown>[]];
+      // The lock waits are the run's own inside it (s1 saw them), reset to DEFAULT after it.
+      const text = (r: Record<string, unknown> | undefined) =>
+        Object.fromEntries(
+          Object.entries(r ?? {})
+            .filter(([k]) => k !== 'lwt' && k !== 'ilwt')
+            .map(([k, v]) => [k, String(v)]),
+        );
+      assert.deepEqual(text(after), text(before), "the caller's connection is back in its state after 004");
+      const names = await rawQuery(db, "SELECT name FROM dbdoctor_migrations WHERE id = '003'");
+      assert.deepEqual(names, [{ name: "after_ünïcode_o'brien\\x" }]);
+      const history = await rawQuery(db, 'SELECT id, status FROM dbdoctor_migrations ORDER BY seq');
+      assert.deepEqual(
+        history.map((r) => [r.id, r.status]),
+        [
+          ['001', 'applied'],
+          ['002', 'applied'],
+          ['003', 'applied'],
+          ['004', 'applied'],
+        ],
+      );
+    } finally {
+      await conn.end();
+      await db.drop();
+    }
+  });
+});
+
 describe('MySQL with real processes killed mid-way', () => {
   it('a runner killed mid-migration leaves it partially applied; its GET_LOCK is released by the server', async () => {
     const db = await createTestDatabase('mysql');

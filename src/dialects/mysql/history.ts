@@ -27,6 +27,7 @@ export const mysqlEngineSql: EngineSql = {
     `ON DUPLICATE KEY UPDATE ${columns.map((c) => `${c} = VALUES(${c})`).join(', ')}`,
   param: () => '?',
   nowParamCast: '',
+  literal: mysqlLiteral,
   // lock_wait_timeout bounds metadata locks (DDL waiting for a table), innodb_lock_wait_timeout
   // row locks; both are whole seconds and have no transaction-local form.
   lockTimeout: (ms) => {
@@ -50,4 +51,17 @@ const PASSWORD_STRINGS =
 /** A statement with the passwords it writes replaced by `'***'`, for error messages. */
 export function withoutPasswords(sql: string): string {
   return sql.replace(PASSWORD_STRINGS, (_m, lead: string) => `${lead}'***'`);
+}
+
+/**
+ * A value as MySQL text read the same way in any session: an integer as digits; text as a
+ * hexadecimal literal with a utf8mb4 introducer, which neither NO_BACKSLASH_ESCAPES nor
+ * ANSI_QUOTES nor the client's character set (always ASCII-compatible) reads differently.
+ */
+export function mysqlLiteral(value: string | number): string {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) throw new Error(`internal: ${value} is not a whole number`);
+    return String(value);
+  }
+  return `_utf8mb4 X'${Buffer.from(value, 'utf8').toString('hex')}'`;
 }

@@ -1,6 +1,6 @@
 /** Where dbdoctor's history lives on MySQL, and the session state a migration may change. */
 import { DbDoctorError } from '../../errors.js';
-import type { Connection } from '../dialect.js';
+import type { Connection, Row, SessionRestore } from '../dialect.js';
 
 /**
  * The database (MySQL's "schema") the connection was opened on holds the history: read once per
@@ -45,14 +45,31 @@ const SESSION_VARIABLES = [
 
 type SessionState = Record<(typeof SESSION_VARIABLES)[number] | 'db', string | null>;
 
-const READ_STATE = `SELECT DATABASE() AS db, ${SESSION_VARIABLES.map((v) => `@@SESSION.${v} AS ${v}`).join(', ')}`;
+const STATE_COLUMNS = `DATABASE() AS db, ${SESSION_VARIABLES.map((v) => `@@SESSION.${v} AS ${v}`).join(', ')}`;
+
+/** Connections whose server can return rows from an INSERT (MariaDB 10.5+: INSERT … RETURNING). */
+const returns = new WeakMap<Connection, boolean>();
+
+/** The state in `row` (keys as STATE_COLUMNS names them), each value as text. */
+function stateOf(row: Record<string, unknown> | undefined): SessionState {
+  const state = {} as SessionState;
+  for (const k of ['db', ...SESSION_VARIABLES] as const) {
+    const v = row?.[k];
+    state[k] = v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+  }
+  return state;
+}
 
 async function readState(conn: Connection): Promise<SessionState> {
-  const [row] = await conn.query<Record<string, unknown>>(READ_STATE);
-  const state = {} as SessionState;
-  for (const [k, v] of Object.entries(row ?? {}))
-    (state as Record<string, string | null>)[k] = v === null ? null : String(v);
-  return state;
+  const [row] = await conn.query<Record<string, unknown>>(`SELECT ${STATE_COLUMNS}, VERSION() AS version`);
+  if (!returns.has(conn)) returns.set(conn, insertReturns(String(row?.version ?? '')));
+  return stateOf(row);
+}
+
+/** Whether a server of this VERSION() runs INSERT … RETURNING: MariaDB from 10.5; no MySQL does. */
+export function insertReturns(version: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+-MariaDB/i.exec(version);
+  return m !== null && (Number(m[1]) > 10 || (Number(m[1]) === 10 && Number(m[2]) >= 5));
 }
 
 /** A session value as SQL: numbers plain, text as a literal that no sql_mode reads differently. */
@@ -67,13 +84,14 @@ const known = new WeakMap<Connection, SessionState>();
 
 /**
  * Captures the current database and session variables; the returned function puts back those a
- * migration changed (`USE` first, then `SET SESSION` for each changed variable).
+ * migration changed (`USE` first, then `SET SESSION` for each changed variable). On MariaDB it
+ * also offers the state's select list for the history upsert after the migration to return.
  */
-export async function captureMysqlSession(conn: Connection): Promise<() => Promise<void>> {
+export async function captureMysqlSession(conn: Connection): Promise<SessionRestore> {
   const before = known.get(conn) ?? (await readState(conn));
   known.delete(conn);
-  return async () => {
-    const now = await readState(conn);
+  const restore = async (observed?: Row) => {
+    const now = observed ? stateOf(observed) : await readState(conn);
     if (now.db !== before.db && before.db !== null)
       await conn.exec(`USE \`${before.db.replace(/`/g, '``')}\``);
     const changed = SESSION_VARIABLES.filter((v) => now[v] !== before[v]);
@@ -81,4 +99,5 @@ export async function captureMysqlSession(conn: Connection): Promise<() => Promi
       await conn.exec(`SET ${changed.map((v) => `SESSION ${v} = ${valueSql(before[v])}`).join(', ')}`);
     known.set(conn, before);
   };
+  return returns.get(conn) ? Object.assign(restore, { returning: STATE_COLUMNS }) : restore;
 }
