@@ -535,6 +535,9 @@ export const postgresSchemaSql: SchemaSql = {
     );
     return Object.fromEntries(rows.map((r) => [r.key, r.source]));
   },
+  lossyTypeChange(from, to) {
+    return pgLossyTypeChange(from.type, to.type);
+  },
   prepareScratch(schema) {
     if (schema === undefined || schema === 'public') return [];
     return [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`, `SET search_path = ${q(schema)}, public`];
@@ -646,9 +649,10 @@ function alterTableStatements(from: Table, to: Table, schema: Schema): string[] 
       changes.push(`${column} DROP DEFAULT`);
     if (typeChanged) {
       const type = pgTypeSql(c.type);
-      changes.push(
-        `${column} TYPE ${type}${c.collation ? ` COLLATE ${q(c.collation)}` : ''} USING ${q(c.name)}::${type}`,
-      );
+      // An explicit cast truncates (varchar(n)) where the assignment cast PostgreSQL uses
+      // without USING fails on a value that does not fit: USING only where there is none.
+      const using = o.type === c.type || assignmentCast(o.type, c.type) ? '' : ` USING ${q(c.name)}::${type}`;
+      changes.push(`${column} TYPE ${type}${c.collation ? ` COLLATE ${q(c.collation)}` : ''}${using}`);
     }
     if (o.nullable !== c.nullable) changes.push(`${column} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`);
     if (c.default !== null && (typeChanged || o.default !== c.default))
@@ -660,4 +664,107 @@ function alterTableStatements(from: Table, to: Table, schema: Schema): string[] 
   }
   void schema;
   return [...drops, ...changes, ...adds];
+}
+
+/** A model type cut into its name, its modifiers (`varchar(3)`: [3]) and array dimensions. */
+function typeParts(type: string): { base: string; mods: number[]; array: string } {
+  const array = /(\[\])+$/.exec(type)?.[0] ?? '';
+  const bare = type.slice(0, type.length - array.length);
+  const m = /^([^(]*)(?:\(([^)]*)\))?$/.exec(bare);
+  const mods = (m?.[2] ?? '').split(',').filter(Boolean).map(Number);
+  return { base: (m?.[1] ?? bare).trim(), mods, array };
+}
+
+const NUMBERS = new Set(['smallint', 'integer', 'bigint', 'real', 'double', 'numeric']);
+const STRINGS = new Set(['text', 'varchar', 'char']);
+/** Date/time casts PostgreSQL makes on assignment (pg_cast, castcontext 'a' or 'i'). */
+const TIME_CASTS = new Set([
+  'date>timestamp',
+  'date>timestamptz',
+  'timestamp>date',
+  'timestamp>time',
+  'timestamp>timestamptz',
+  'timestamptz>date',
+  'timestamptz>time',
+  'timestamptz>timestamp',
+  'timestamptz>timetz',
+  'time>timetz',
+  'timetz>time',
+  'json>jsonb',
+  'jsonb>json',
+]);
+
+/**
+ * Whether ALTER COLUMN ... TYPE converts `from` to `to` without USING (an implicit or assignment
+ * cast exists): a modifier change of one type, between numbers, to a string (I/O conversion to
+ * a string type is an assignment cast), and the date/time casts of pg_cast.
+ */
+export function assignmentCast(from: string, to: string): boolean {
+  const a = typeParts(from);
+  const b = typeParts(to);
+  if (a.array !== b.array) return false;
+  if (a.base === b.base) return true;
+  if (a.array !== '') return false;
+  if (STRINGS.has(b.base)) return true;
+  if (NUMBERS.has(a.base) && NUMBERS.has(b.base)) return true;
+  return TIME_CASTS.has(`${a.base}>${b.base}`);
+}
+
+const INTEGERS: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
+const FLOATS: Record<string, number> = { real: 1, double: 2 };
+
+/**
+ * What a type change from `from` to `to` does to values that are there, when it may lose or
+ * reject some (see {@link SchemaSql.lossyTypeChange}); null when every value converts exactly.
+ */
+export function pgLossyTypeChange(from: string, to: string): string | null {
+  const a = typeParts(from);
+  const b = typeParts(to);
+  if (a.array !== b.array || from === to) return null;
+  const [n] = b.mods;
+  if ((b.base === 'varchar' || b.base === 'char') && n !== undefined) {
+    const longer = !STRINGS.has(a.base) || a.base === 'text' || a.mods[0] === undefined || a.mods[0] > n;
+    return longer ? `values longer than ${n} characters make it fail` : null;
+  }
+  if (b.base in INTEGERS) {
+    if (a.base === 'numeric' || a.base in FLOATS) return 'fractions are rounded to whole numbers';
+    if (a.base in INTEGERS && INTEGERS[a.base] > INTEGERS[b.base])
+      return `values out of ${b.base}'s range make it fail`;
+    return null;
+  }
+  if (b.base === 'numeric' && b.mods.length > 0) {
+    const [p, s = 0] = b.mods;
+    if (a.base === 'numeric') {
+      const [ap, as = 0] = a.mods;
+      if (ap === undefined || as > s)
+        return `values are rounded to ${s} decimal places, and larger ones make it fail`;
+      if (ap - as > p - s) return `values with more than ${p - s} digits before the point make it fail`;
+      return null;
+    }
+    if (a.base in FLOATS) return `values are rounded to ${s} decimal places, and larger ones make it fail`;
+    if (a.base in INTEGERS)
+      return p - s >= [0, 5, 10, 19][INTEGERS[a.base]]
+        ? null
+        : `values with more than ${p - s} digits make it fail`;
+    return null;
+  }
+  if (b.base in FLOATS) {
+    if (a.base === 'numeric' || a.base === 'bigint' || (a.base in FLOATS && FLOATS[a.base] > FLOATS[b.base]))
+      return `values are rounded to ${b.base === 'real' ? 6 : 15} significant digits`;
+    if (a.base === 'integer' && b.base === 'real') return 'values are rounded to 6 significant digits';
+    return null;
+  }
+  const timePrecision = (t: typeof a) => t.mods[0] ?? 6;
+  if (b.base === 'date' && (a.base === 'timestamp' || a.base === 'timestamptz'))
+    return 'the time of day is dropped';
+  if ((b.base === 'time' || b.base === 'timetz') && (a.base === 'timestamp' || a.base === 'timestamptz'))
+    return 'the date is dropped';
+  if (b.base === 'timestamp' && a.base === 'timestamptz')
+    return "the time zone is dropped (values are read in the session's time zone)";
+  if (b.base === 'time' && a.base === 'timetz') return 'the time zone is dropped';
+  if (a.base === b.base && ['timestamp', 'timestamptz', 'time', 'timetz', 'interval'].includes(a.base))
+    return timePrecision(b) < timePrecision(a)
+      ? `fractions of a second are rounded to ${timePrecision(b)} digits`
+      : null;
+  return null;
 }
