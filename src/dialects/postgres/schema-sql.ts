@@ -644,7 +644,19 @@ function alterTableStatements(from: Table, to: Table, schema: Schema): string[] 
     if (o.generated !== c.generated) return null;
     const column = `${t} ALTER COLUMN ${q(c.name)}`;
     const typeChanged = o.type !== c.type || o.collation !== c.collation;
-    if (o.identity !== null && o.identity !== c.identity) changes.push(`${column} DROP IDENTITY`);
+    const generated = (identity: string) => `GENERATED ${identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'}`;
+    // ALWAYS <-> BY DEFAULT keeps the identity's sequence (DROP and ADD would start it again at 1).
+    const identityKind = o.identity !== null && c.identity !== null && o.identity !== c.identity;
+    if (identityKind) changes.push(`${column} SET ${generated(c.identity as string)}`);
+    else if (o.identity !== null && o.identity !== c.identity) {
+      // Identity to a sequence's nextval(): the sequence goes on from where the identity was.
+      const sequence = c.default === null ? null : nextvalSequence(c.default);
+      if (sequence)
+        changes.push(
+          `DO $dbdoctor$ DECLARE v bigint; called boolean; BEGIN EXECUTE format('SELECT last_value, is_called FROM %s', ${identitySequence(to.name, c.name)}) INTO v, called; PERFORM setval(${sequence.literal}::regclass, v, called); END $dbdoctor$`,
+        );
+      changes.push(`${column} DROP IDENTITY`);
+    }
     if (o.default !== null && (typeChanged || o.default !== c.default))
       changes.push(`${column} DROP DEFAULT`);
     if (typeChanged) {
@@ -657,10 +669,16 @@ function alterTableStatements(from: Table, to: Table, schema: Schema): string[] 
     if (o.nullable !== c.nullable) changes.push(`${column} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`);
     if (c.default !== null && (typeChanged || o.default !== c.default))
       changes.push(`${column} SET DEFAULT ${c.default}`);
-    if (c.identity !== null && o.identity !== c.identity)
-      changes.push(
-        `${column} ADD GENERATED ${c.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`,
-      );
+    if (c.identity !== null && o.identity === null) {
+      changes.push(`${column} ADD ${generated(c.identity)} AS IDENTITY`);
+      // A sequence's nextval() (serial) to identity: the identity goes on from where it was, so
+      // the next row does not get an id that exists.
+      const sequence = o.default === null ? null : nextvalSequence(o.default);
+      if (sequence)
+        changes.push(
+          `SELECT setval(${identitySequence(to.name, c.name)}, s.last_value, s.is_called) FROM ${sequence.relation} AS s`,
+        );
+    }
   }
   void schema;
   return [...drops, ...changes, ...adds];
@@ -767,4 +785,18 @@ export function pgLossyTypeChange(from: string, to: string): string | null {
       ? `fractions of a second are rounded to ${timePrecision(b)} digits`
       : null;
   return null;
+}
+
+/** The sequence a `nextval('<name>'::regclass)` default draws from: its literal and as a relation. */
+function nextvalSequence(expression: string): { literal: string; relation: string } | null {
+  const m = /^nextval\('((?:[^']|'')*)'::regclass\)$/.exec(expression.trim());
+  return m ? { literal: `'${m[1]}'`, relation: m[1].replaceAll("''", "'") } : null;
+}
+
+/**
+ * The identity sequence of a column, as a query: by its internal dependency, as
+ * pg_get_serial_sequence may name a serial's sequence that the column still owns.
+ */
+function identitySequence(table: string, column: string): string {
+  return `(SELECT d.objid::regclass FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE d.classid = 'pg_class'::regclass AND d.refobjid = ${quoteLiteral(q(table))}::regclass AND a.attname = ${quoteLiteral(column)} AND d.deptype = 'i')`;
 }
