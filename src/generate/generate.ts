@@ -32,6 +32,7 @@ import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
 import { diff, type SchemaChange } from '../schema/diff.js';
 import { fingerprint, objectHashes } from '../schema/fingerprint.js';
+import { markFrozenTimes } from '../schema/frozen.js';
 import type { Schema } from '../schema/model.js';
 import { readSchemaFileInto } from '../schema-file/read.js';
 import { migrationCode } from './code.js';
@@ -209,7 +210,8 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     const id = nextId(files);
     try {
       const memo = new Map<string, unknown>();
-      const desired = await readSchemaFileInto(scratch.conn, schemaFile, { schema: options.schema, memo });
+      const read = await readSchemaFileInto(scratch.conn, schemaFile, { schema: options.schema, memo });
+      const desired = { ...read, schema: settle(read.schema) };
       desiredSchema = desired.schema;
       const changes = diff(head, desired.schema, { a: 'the migrations', b: label }).changes;
       const fingerprints = { head: fingerprint(head), desired: fingerprint(desired.schema) };
@@ -431,19 +433,21 @@ async function verifyOnDesired(
   if (!headSources) return null;
   const { up, down } = plan(v, headSources);
   if (!down) return null;
-  const introspect = () =>
-    v.dialect.introspect(scratch, {
-      schema: v.schema,
-      exclude: [v.historyTable, `${v.historyTable}_lock`],
-      memo,
-    });
+  const introspect = async () =>
+    settle(
+      await v.dialect.introspect(scratch, {
+        schema: v.schema,
+        exclude: [v.historyTable, `${v.historyTable}_lock`],
+        memo,
+      }),
+    );
   if (!v.desired.inScratch) {
     // A TS schema file: the scratch database is given the desired schema as SQL first.
     const text = renderSchemaSql(v.desired.schema, v.desired.sources);
     const made = await loadSchemaInto(scratch, text, { file: v.label, schema: v.schema, memo }).catch(
       () => null,
     );
-    if (!made || fingerprint(made.schema) !== v.fingerprints.desired) return null;
+    if (!made || fingerprint(settle(made.schema)) !== v.fingerprints.desired) return null;
   }
   const history = new History(
     scratch,
@@ -493,12 +497,14 @@ async function verifyByReplay(
     let { down, irreversible } = planned;
     const migration = loaded(v, up, down);
     const memo = new Map<string, unknown>();
-    const introspect = () =>
-      v.dialect.introspect(scratch.conn, {
-        schema: v.schema,
-        exclude: [v.historyTable, `${v.historyTable}_lock`],
-        memo,
-      });
+    const introspect = async () =>
+      settle(
+        await v.dialect.introspect(scratch.conn, {
+          schema: v.schema,
+          exclude: [v.historyTable, `${v.historyTable}_lock`],
+          memo,
+        }),
+      );
     try {
       await executeMigration(scratch.conn, history, migration, 'up', v.exec);
     } catch (e) {
@@ -536,6 +542,19 @@ async function verifyByReplay(
   } finally {
     await scratch.dispose();
   }
+}
+
+/** When this process started generating: the scratch databases' frozen times are after it. */
+const STARTED = Date.now();
+
+/**
+ * A scratch schema with the date/time constants PostgreSQL froze while generate ran (`DEFAULT
+ * 'now'` reads as the moment it was created) spelled `'now'::<type>`, as the doctor's replay
+ * spells them (see schema/frozen.ts): else the schema file and the migrations never agree,
+ * and each generate writes the moment again.
+ */
+function settle(schema: Schema): Schema {
+  return markFrozenTimes(schema, { from: STARTED, to: Date.now() });
 }
 
 /** A timestamp id later than every existing one. */

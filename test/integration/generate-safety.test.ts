@@ -161,6 +161,24 @@ describe('generate: serial to identity and back on PostgreSQL', onlyOn('postgres
   });
 });
 
+describe("generate: DEFAULT 'now' in schema.sql on PostgreSQL", onlyOn('postgres'), () => {
+  it('settles: the migration says now as written, and a second generate is empty', async () => {
+    const p = await project(
+      'postgres',
+      'CREATE TABLE base (id int PRIMARY KEY);',
+      '',
+      "CREATE TABLE base (id int PRIMARY KEY, ts timestamptz DEFAULT 'now');",
+    );
+    const r = await generateMigration({ ...p.options, name: 'g1', schemaFile: p.schemaFile });
+    assert.doesNotMatch(r.code ?? '', /\d{4}-\d{2}-\d{2}/, 'no moment of generate frozen into the migration');
+    await migrate(p.options);
+    const again = await generateMigration({ ...p.options, name: 'g2', schemaFile: p.schemaFile });
+    assert.equal(again.empty, true, again.code ?? '');
+    const diff = await cli(['diff', '--exit-code', '--url', p.db.url, '--dir', p.dir], { cwd: p.db.dir });
+    assert.equal(diff.code, 0, diff.stdout + diff.stderr);
+  });
+});
+
 for (const dialect of SCHEMA_SQL_DIALECTS) {
   describe(`generate on ${dialect}: what goes with its data`, () => {
     const USERS = 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);';
