@@ -38,7 +38,7 @@ import { readSchemaFileInto } from '../schema-file/read.js';
 import { migrationCode } from './code.js';
 import { invertRenames, planMigration, type Rename } from './plan.js';
 import { overlaps, type RenameCandidate, renameCandidates, validateRenames } from './renames.js';
-import { dataLossFindings, notNullAddsWithoutDefault } from './safety.js';
+import { dataLossFindings, notNullAddsWithoutDefault, rowsTheChangeRejects } from './safety.js';
 
 export type { Rename } from './plan.js';
 export type { RenameCandidate } from './renames.js';
@@ -108,8 +108,8 @@ function defaultSchemaFile(options: EngineOptions): string {
 /**
  * The database to make scratch databases beside: the live one; or, when it does not exist yet
  * (a database file not created) and the dialect can make an empty database of its own without
- * one ({@link OperationCompiler.previewDatabase}), that. generate reads nothing from the live
- * database's tables and never creates it.
+ * one ({@link OperationCompiler.previewDatabase}), that. generate never writes to the live
+ * database nor creates it; it only counts the rows the change would reject there.
  */
 async function openHost(options: EngineOptions): Promise<Connection> {
   try {
@@ -285,8 +285,11 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
       ...dataLossFindings(head, desiredSchema, base.renames, writer, 'up'),
       ...(down ? dataLossFindings(desiredSchema, head, invertRenames(base.renames), writer, 'down') : []),
     ];
+    // Read-only counts on the live database; nothing when it does not exist yet (a preview).
+    const rejected = await rowsTheChangeRejects(conn, head, desiredSchema, base.renames, options.schema);
     const lint = [
       ...dataLoss,
+      ...rejected,
       ...lintOperations(up, { dialect: dialect.name, rows: () => 1 }).filter(
         (f) => f.id === 'breaking-change' || f.id === 'not-null-without-default',
       ),

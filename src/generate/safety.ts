@@ -4,7 +4,7 @@
  * verification runs on empty tables and proves nothing about rows: these findings say what it
  * cannot see.
  */
-import type { SchemaSql } from '../dialects/dialect.js';
+import type { Connection, SchemaSql } from '../dialects/dialect.js';
 import type { LintFinding } from '../ops/lint.js';
 import type { Column, Schema, Table } from '../schema/model.js';
 import type { Rename } from './plan.js';
@@ -99,5 +99,104 @@ export function notNullAddsWithoutDefault(from: Schema, to: Schema, renames: rea
     for (const [c, o] of keptColumns(a, b, renames))
       if (!o && !c.nullable && c.default === null && c.identity === null && c.generated === null)
         out.push(`${b.name}.${c.name}`);
+  return out;
+}
+
+/**
+ * Rows of the live database that the change will reject, counted with read-only queries: NULLs
+ * in a column made NOT NULL, duplicates under a new UNIQUE constraint or unique index, rows
+ * holding an enum value that goes. Warnings (the live database may be behind the migrations'
+ * head, and rows change): what `apply` will meet, said before the migration is written. A
+ * table or column the live database does not have is skipped.
+ */
+export async function rowsTheChangeRejects(
+  conn: Connection,
+  from: Schema,
+  to: Schema,
+  renames: readonly Rename[],
+  schema: string | undefined,
+): Promise<LintFinding[]> {
+  const q = (name: string) => conn.dialect.quoteIdent(name);
+  const relation = (table: string) => (schema ? `${q(schema)}.${q(table)}` : q(table));
+  const count = async (sql: string): Promise<number> => {
+    try {
+      const rows = await conn.query<{ n: number | string }>(sql);
+      return Number(rows[0]?.n ?? 0);
+    } catch {
+      return 0;
+    }
+  };
+  const out: LintFinding[] = [];
+  const finding = (table: string, what: string, alternative: string): LintFinding => ({
+    id: 'rows-rejected',
+    severity: 'warning',
+    table,
+    message: `In the live database, ${what}: applying this migration there fails.`,
+    alternative,
+  });
+  const rows = (n: number, table: string) => `${n} row${n === 1 ? '' : 's'} of ${table}`;
+  for (const [a, b] of keptTables(from, to, renames)) {
+    const kept = keptColumns(a, b, renames);
+    const oldName = (column: string) => kept.find(([c]) => c.name === column)?.[1]?.name ?? null;
+    for (const [c, o] of kept) {
+      if (!o?.nullable || c.nullable) continue;
+      const n = await count(`SELECT count(*) AS n FROM ${relation(a.name)} WHERE ${q(o.name)} IS NULL`);
+      if (n > 0)
+        out.push(
+          finding(
+            a.name,
+            `${rows(n, a.name)} ${n === 1 ? 'has' : 'have'} ${o.name} NULL, which becomes NOT NULL`,
+            'Fill them first (a default does not fill existing rows), in this migration before the change or by hand.',
+          ),
+        );
+    }
+    const uniqueSets = (t: Table) => [
+      ...t.uniques.map((u) => u.columns),
+      ...t.indexes
+        .filter((i) => i.unique && i.where === null && i.keys.every((k) => k.column !== null))
+        .map((i) => i.keys.map((k) => k.column as string)),
+      ...(t.primaryKey ? [t.primaryKey] : []),
+    ];
+    const before = new Set(uniqueSets(a).map((s) => [...s].sort().join(',')));
+    for (const set of uniqueSets(b)) {
+      const old = set.map(oldName);
+      if (old.some((x) => x === null)) continue;
+      const columns = old as string[];
+      if (before.has([...columns].sort().join(','))) continue;
+      const list = columns.map(q).join(', ');
+      const n = await count(
+        `SELECT count(*) AS n FROM (SELECT 1 AS one FROM ${relation(a.name)} WHERE ${columns.map((x) => `${q(x)} IS NOT NULL`).join(' AND ')} GROUP BY ${list} HAVING count(*) > 1) AS duplicates`,
+      );
+      if (n > 0)
+        out.push(
+          finding(
+            a.name,
+            `${n} value${n === 1 ? '' : 's'} of (${columns.join(', ')}) ${n === 1 ? 'is' : 'are'} in more than one row of ${a.name}, which becomes unique`,
+            'Remove or change the duplicates first.',
+          ),
+        );
+    }
+  }
+  for (const e of Object.values(from.enums)) {
+    const next = to.enums[e.name];
+    const gone = next ? e.values.filter((v) => !next.values.includes(v)) : [];
+    if (gone.length === 0) continue;
+    for (const t of Object.values(from.tables))
+      for (const c of t.columns) {
+        if (c.type !== `enum:${e.name}`) continue;
+        const values = gone.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
+        const n = await count(
+          `SELECT count(*) AS n FROM ${relation(t.name)} WHERE ${q(c.name)} IN (${values})`,
+        );
+        if (n > 0)
+          out.push(
+            finding(
+              t.name,
+              `${rows(n, t.name)} ${n === 1 ? 'holds' : 'hold'} in ${c.name} a value of ${e.name} that goes (${gone.join(', ')})`,
+              'Change those rows to a value that stays first.',
+            ),
+          );
+      }
+  }
   return out;
 }

@@ -276,5 +276,57 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
       );
       await assert.rejects(rollback({ ...p.options, steps: 1 }), /no down/);
     });
+
+    it('preflight: rows the change rejects on the live database are counted and reported', async () => {
+      const p = await project(
+        dialect,
+        'CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT, email TEXT);',
+        "INSERT INTO a VALUES (1, NULL, 'x'), (2, 'b', 'x'), (3, NULL, 'y');",
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '', email TEXT UNIQUE);",
+      );
+      const r = await generateMigration({ ...p.options, name: 'tighten', schemaFile: p.schemaFile });
+      const rejected = r.lint.filter((f) => f.id === 'rows-rejected').map((f) => f.message);
+      assert.deepEqual(rejected, [
+        'In the live database, 2 rows of a have name NULL, which becomes NOT NULL: applying this migration there fails.',
+        'In the live database, 1 value of (email) is in more than one row of a, which becomes unique: applying this migration there fails.',
+      ]);
+      await rawExec(
+        p.db,
+        "UPDATE a SET name = 'n' WHERE name IS NULL; UPDATE a SET email = 'z' WHERE id = 2;",
+      );
+      const clean = await generateMigration({
+        ...p.options,
+        name: 'tighten2',
+        schemaFile: p.schemaFile,
+        write: false,
+      });
+      assert.deepEqual(
+        clean.lint.filter((f) => f.id === 'rows-rejected'),
+        [],
+      );
+    });
   });
 }
+
+describe('generate preflight: an enum value that goes and is used (PostgreSQL)', onlyOn('postgres'), () => {
+  it('is counted and reported', async () => {
+    const p = await project(
+      'postgres',
+      "CREATE TYPE mood AS ENUM ('happy', 'sad', 'meh'); CREATE TABLE people (id int PRIMARY KEY, mood mood);",
+      "INSERT INTO people VALUES (1, 'meh'), (2, 'happy');",
+      "CREATE TYPE mood AS ENUM ('happy', 'sad'); CREATE TABLE people (id int PRIMARY KEY, mood mood);",
+    );
+    const r = await generateMigration({
+      ...p.options,
+      name: 'no_meh',
+      schemaFile: p.schemaFile,
+      write: false,
+    });
+    assert.deepEqual(
+      r.lint.filter((f) => f.id === 'rows-rejected').map((f) => f.message),
+      [
+        'In the live database, 1 row of people holds in mood a value of mood that goes (meh): applying this migration there fails.',
+      ],
+    );
+  });
+});
