@@ -476,6 +476,13 @@ export interface SchemaSql {
   readSources(conn: Connection, schema?: string): Promise<ObjectSources>;
   /** Statements run before loading a schema file into a scratch database (PostgreSQL: the schema). */
   prepareScratch(schema: string | undefined): string[];
+  /**
+   * What changing a column's type from `from` to `to` does to the values already there, in a
+   * few words, when it may lose some (rounds, cuts, drops a part) or fail on some that do not
+   * fit; null when every value converts exactly. Absent: the dialect keeps every value (SQLite's
+   * type affinity stores what does not convert as it was).
+   */
+  lossyTypeChange?(from: Column, to: Column): string | null;
 }
 
 /** What a SQL linter is told about the database (see {@link SqlLinter}). */

@@ -32,11 +32,13 @@ import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
 import { diff, type SchemaChange } from '../schema/diff.js';
 import { fingerprint, objectHashes } from '../schema/fingerprint.js';
+import { markFrozenTimes } from '../schema/frozen.js';
 import type { Schema } from '../schema/model.js';
 import { readSchemaFileInto } from '../schema-file/read.js';
 import { migrationCode } from './code.js';
 import { invertRenames, planMigration, type Rename } from './plan.js';
-import { type RenameCandidate, renameCandidates, validateRenames } from './renames.js';
+import { overlaps, type RenameCandidate, renameCandidates, validateRenames } from './renames.js';
+import { dataLossFindings, notNullAddsWithoutDefault, rowsTheChangeRejects } from './safety.js';
 
 export type { Rename } from './plan.js';
 export type { RenameCandidate } from './renames.js';
@@ -50,8 +52,9 @@ export interface GenerateOptions extends EngineOptions {
   /** Renames to make instead of a drop and an add. Never guessed. */
   renames?: readonly Rename[];
   /**
-   * Asked about each drop-and-add that looks like a rename (same columns, same type) and was
-   * not given in `renames`; true makes it a rename. Without it, none is.
+   * Asked about each drop-and-add that may be a rename (any table that goes with any that
+   * comes, any column likewise within a table; the most alike first) and was not given in
+   * `renames`; true makes it a rename. Without it, none is.
    */
   confirmRename?: (candidate: RenameCandidate) => Promise<boolean>;
   /** PostgreSQL schema holding the tables. Default `public`. */
@@ -105,8 +108,8 @@ function defaultSchemaFile(options: EngineOptions): string {
 /**
  * The database to make scratch databases beside: the live one; or, when it does not exist yet
  * (a database file not created) and the dialect can make an empty database of its own without
- * one ({@link OperationCompiler.previewDatabase}), that. generate reads nothing from the live
- * database's tables and never creates it.
+ * one ({@link OperationCompiler.previewDatabase}), that. generate never writes to the live
+ * database nor creates it; it only counts the rows the change would reject there.
  */
 async function openHost(options: EngineOptions): Promise<Connection> {
   try {
@@ -223,18 +226,32 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     let irreversible: string[];
     let verifiedOn: GenerateResult['verifiedOn'];
     let base: GenerateResult;
+    let desiredSchema: Schema;
     const id = nextId(files);
     try {
       const memo = new Map<string, unknown>();
-      const desired = await readSchemaFileInto(scratch.conn, schemaFile, { schema: options.schema, memo });
+      const read = await readSchemaFileInto(scratch.conn, schemaFile, { schema: options.schema, memo });
+      const desired = { ...read, schema: settle(read.schema) };
+      desiredSchema = desired.schema;
       const changes = diff(head, desired.schema, { a: 'the migrations', b: label }).changes;
       const fingerprints = { head: fingerprint(head), desired: fingerprint(desired.schema) };
       const renames = validateRenames(options.renames ?? [], head, desired.schema);
       const possibleRenames: RenameCandidate[] = [];
-      for (const candidate of renameCandidates(head, desired.schema, renames)) {
-        if (options.confirmRename && (await options.confirmRename(candidate))) renames.push(candidate.rename);
-        else possibleRenames.push(candidate);
-      }
+      // Tables first: the column candidates of a renamed table are read under its new name.
+      for (const kind of ['table', 'column'] as const)
+        for (const candidate of renameCandidates(head, desired.schema, renames, kind)) {
+          if (overlaps(candidate, renames)) continue;
+          if (options.confirmRename && (await options.confirmRename(candidate)))
+            renames.push(candidate.rename);
+          // Reported once per table or column: its most alike counterpart.
+          else if (
+            !overlaps(
+              candidate,
+              possibleRenames.map((p) => p.rename),
+            )
+          )
+            possibleRenames.push(candidate);
+        }
       base = {
         dialect: dialect.name,
         schemaFile,
@@ -284,13 +301,25 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     }
     const fingerprints = base.fingerprint;
 
-    const lint = lintOperations(up, { dialect: dialect.name, rows: () => 1 }).filter(
-      (f) => f.id === 'breaking-change' || f.id === 'not-null-without-default',
-    );
+    // The verification ran on empty tables: what the change does to rows is read from the schemas.
+    const dataLoss = [
+      ...dataLossFindings(head, desiredSchema, base.renames, writer, 'up'),
+      ...(down ? dataLossFindings(desiredSchema, head, invertRenames(base.renames), writer, 'down') : []),
+    ];
+    // Read-only counts on the live database; nothing when it does not exist yet (a preview).
+    const rejected = await rowsTheChangeRejects(conn, head, desiredSchema, base.renames, options.schema);
+    const lint = [
+      ...dataLoss,
+      ...rejected,
+      ...lintOperations(up, { dialect: dialect.name, rows: () => 1 }).filter(
+        (f) => f.id === 'breaking-change' || f.id === 'not-null-without-default',
+      ),
+    ];
     const header = [
       `Generated by \`dbdoctor generate\` from ${label} (${dialect.name}), verified in a scratch database: up gives`,
       `the desired schema (fingerprint ${fingerprints.desired.slice(0, 12)}), ${down ? `down the previous one (${fingerprints.head.slice(0, 12)}).` : 'and there is no down:'}`,
       ...irreversible.map((r) => `  ${r}`),
+      ...dataLoss.map((f) => f.message),
       ...(up.some((op) => op.kind === 'sql')
         ? [`sql() holds ${dialect.name} SQL for what the operations cannot say.`]
         : []),
@@ -371,10 +400,19 @@ function plan(v: Verification, headSources: ObjectSources) {
     sources: { from: v.desired.sources, to: headSources },
     writer: v.writer,
   });
+  // Verified on empty tables, a down that adds a NOT NULL column without a default passes and
+  // then fails on any table with rows: the column's values are gone, so there is no down.
+  const irreversible = [
+    ...back.unexpressed,
+    ...notNullAddsWithoutDefault(v.desired.schema, v.head, invertRenames(v.renames)).map(
+      (c) =>
+        `down would add column ${c} back NOT NULL without a default, which fails on a table with rows (its values are gone with the up).`,
+    ),
+  ];
   return {
     up: [...prologue, ...forward.ops],
-    down: back.unexpressed.length === 0 ? [...prologue, ...back.ops] : null,
-    irreversible: back.unexpressed,
+    down: irreversible.length === 0 ? [...prologue, ...back.ops] : null,
+    irreversible,
   };
 }
 
@@ -419,19 +457,21 @@ async function verifyOnDesired(
   if (!headSources) return null;
   const { up, down } = plan(v, headSources);
   if (!down) return null;
-  const introspect = () =>
-    v.dialect.introspect(scratch, {
-      schema: v.schema,
-      exclude: [v.historyTable, `${v.historyTable}_lock`],
-      memo,
-    });
+  const introspect = async () =>
+    settle(
+      await v.dialect.introspect(scratch, {
+        schema: v.schema,
+        exclude: [v.historyTable, `${v.historyTable}_lock`],
+        memo,
+      }),
+    );
   if (!v.desired.inScratch) {
     // A TS schema file: the scratch database is given the desired schema as SQL first.
     const text = renderSchemaSql(v.desired.schema, v.desired.sources);
     const made = await loadSchemaInto(scratch, text, { file: v.label, schema: v.schema, memo }).catch(
       () => null,
     );
-    if (!made || fingerprint(made.schema) !== v.fingerprints.desired) return null;
+    if (!made || fingerprint(settle(made.schema)) !== v.fingerprints.desired) return null;
   }
   const history = new History(
     scratch,
@@ -481,12 +521,14 @@ async function verifyByReplay(
     let { down, irreversible } = planned;
     const migration = loaded(v, up, down);
     const memo = new Map<string, unknown>();
-    const introspect = () =>
-      v.dialect.introspect(scratch.conn, {
-        schema: v.schema,
-        exclude: [v.historyTable, `${v.historyTable}_lock`],
-        memo,
-      });
+    const introspect = async () =>
+      settle(
+        await v.dialect.introspect(scratch.conn, {
+          schema: v.schema,
+          exclude: [v.historyTable, `${v.historyTable}_lock`],
+          memo,
+        }),
+      );
     try {
       await executeMigration(scratch.conn, history, migration, 'up', v.exec);
     } catch (e) {
@@ -524,6 +566,19 @@ async function verifyByReplay(
   } finally {
     await scratch.dispose();
   }
+}
+
+/** When this process started generating: the scratch databases' frozen times are after it. */
+const STARTED = Date.now();
+
+/**
+ * A scratch schema with the date/time constants PostgreSQL froze while generate ran (`DEFAULT
+ * 'now'` reads as the moment it was created) spelled `'now'::<type>`, as the doctor's replay
+ * spells them (see schema/frozen.ts): else the schema file and the migrations never agree,
+ * and each generate writes the moment again.
+ */
+function settle(schema: Schema): Schema {
+  return markFrozenTimes(schema, { from: STARTED, to: Date.now() });
 }
 
 /** A timestamp id later than every existing one. */

@@ -93,6 +93,15 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
             ? `table "${op.table}"`
             : `column "${op.table}"."${op.column}"`;
         if (created.has(op.table)) break;
+        const n = op.kind === 'dropColumn' || op.kind === 'dropTable' ? rows(op.table) : 0;
+        if (n > 0)
+          findings.push({
+            id: 'data-loss',
+            severity: 'warning',
+            table: op.table,
+            message: `DATA LOSS: dropping ${what} deletes ${op.kind === 'dropTable' ? `its ${rowCount(n, large)}` : `its values in ${rowCount(n, large)}`}.`,
+            alternative: 'Back it up first, or, if it was renamed, use renameTable / renameColumn instead.',
+          });
         findings.push({
           id: 'breaking-change',
           severity: 'warning',

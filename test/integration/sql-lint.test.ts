@@ -67,16 +67,23 @@ ALTER TABLE t ADD CONSTRAINT d_pos CHECK (d >= 0) NOT VALID;`,
             ['002_risky', 'error', 'index-without-concurrently'],
             ['002_risky', 'error', 'not-null-without-default'],
             ['002_risky', 'error', 'type-change-rewrites-table'],
+            ['002_risky', 'warning', 'data-loss'],
             ['002_risky', 'warning', 'breaking-change'],
             ['002_risky', 'warning', 'breaking-change'],
             ['002_risky', 'warning', 'constraint-without-not-valid'],
+            ['002_risky', 'warning', 'data-loss'],
             ['002_risky', 'warning', 'breaking-change'],
           ],
         );
         assert.match(findings[0]!.message, /CREATE INDEX "t_a" on "t" \(more than 100000 rows\)/);
         assert.doesNotMatch(r.stdout, /about 100001/);
-        assert.match(findings[4]!.message, /Renaming column "t"\."a"/);
-        assert.match(findings[6]!.message, /Dropping table "small"/);
+        assert.equal(
+          findings[3]!.message,
+          'DATA LOSS: dropping column "t"."c" deletes its values in more than 100000 rows.',
+        );
+        assert.match(findings[5]!.message, /Renaming column "t"\."a"/);
+        assert.equal(findings[7]!.message, 'DATA LOSS: dropping table "small" deletes its 1 row.');
+        assert.match(findings[8]!.message, /Dropping table "small"/);
         // apply runs the same checks: refused, nothing changed.
         const apply = await run('apply');
         assert.equal(apply.code, 1);

@@ -535,6 +535,9 @@ export const postgresSchemaSql: SchemaSql = {
     );
     return Object.fromEntries(rows.map((r) => [r.key, r.source]));
   },
+  lossyTypeChange(from, to) {
+    return pgLossyTypeChange(from.type, to.type);
+  },
   prepareScratch(schema) {
     if (schema === undefined || schema === 'public') return [];
     return [`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`, `SET search_path = ${q(schema)}, public`];
@@ -641,23 +644,159 @@ function alterTableStatements(from: Table, to: Table, schema: Schema): string[] 
     if (o.generated !== c.generated) return null;
     const column = `${t} ALTER COLUMN ${q(c.name)}`;
     const typeChanged = o.type !== c.type || o.collation !== c.collation;
-    if (o.identity !== null && o.identity !== c.identity) changes.push(`${column} DROP IDENTITY`);
+    const generated = (identity: string) => `GENERATED ${identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'}`;
+    // ALWAYS <-> BY DEFAULT keeps the identity's sequence (DROP and ADD would start it again at 1).
+    const identityKind = o.identity !== null && c.identity !== null && o.identity !== c.identity;
+    if (identityKind) changes.push(`${column} SET ${generated(c.identity as string)}`);
+    else if (o.identity !== null && o.identity !== c.identity) {
+      // Identity to a sequence's nextval(): the sequence goes on from where the identity was.
+      const sequence = c.default === null ? null : nextvalSequence(c.default);
+      if (sequence)
+        changes.push(
+          `DO $dbdoctor$ DECLARE v bigint; called boolean; BEGIN EXECUTE format('SELECT last_value, is_called FROM %s', ${identitySequence(to.name, c.name)}) INTO v, called; PERFORM setval(${sequence.literal}::regclass, v, called); END $dbdoctor$`,
+        );
+      changes.push(`${column} DROP IDENTITY`);
+    }
     if (o.default !== null && (typeChanged || o.default !== c.default))
       changes.push(`${column} DROP DEFAULT`);
     if (typeChanged) {
       const type = pgTypeSql(c.type);
-      changes.push(
-        `${column} TYPE ${type}${c.collation ? ` COLLATE ${q(c.collation)}` : ''} USING ${q(c.name)}::${type}`,
-      );
+      // An explicit cast truncates (varchar(n)) where the assignment cast PostgreSQL uses
+      // without USING fails on a value that does not fit: USING only where there is none.
+      const using = o.type === c.type || assignmentCast(o.type, c.type) ? '' : ` USING ${q(c.name)}::${type}`;
+      changes.push(`${column} TYPE ${type}${c.collation ? ` COLLATE ${q(c.collation)}` : ''}${using}`);
     }
     if (o.nullable !== c.nullable) changes.push(`${column} ${c.nullable ? 'DROP' : 'SET'} NOT NULL`);
     if (c.default !== null && (typeChanged || o.default !== c.default))
       changes.push(`${column} SET DEFAULT ${c.default}`);
-    if (c.identity !== null && o.identity !== c.identity)
-      changes.push(
-        `${column} ADD GENERATED ${c.identity === 'always' ? 'ALWAYS' : 'BY DEFAULT'} AS IDENTITY`,
-      );
+    if (c.identity !== null && o.identity === null) {
+      changes.push(`${column} ADD ${generated(c.identity)} AS IDENTITY`);
+      // A sequence's nextval() (serial) to identity: the identity goes on from where it was, so
+      // the next row does not get an id that exists.
+      const sequence = o.default === null ? null : nextvalSequence(o.default);
+      if (sequence)
+        changes.push(
+          `SELECT setval(${identitySequence(to.name, c.name)}, s.last_value, s.is_called) FROM ${sequence.relation} AS s`,
+        );
+    }
   }
   void schema;
   return [...drops, ...changes, ...adds];
+}
+
+/** A model type cut into its name, its modifiers (`varchar(3)`: [3]) and array dimensions. */
+function typeParts(type: string): { base: string; mods: number[]; array: string } {
+  const array = /(\[\])+$/.exec(type)?.[0] ?? '';
+  const bare = type.slice(0, type.length - array.length);
+  const m = /^([^(]*)(?:\(([^)]*)\))?$/.exec(bare);
+  const mods = (m?.[2] ?? '').split(',').filter(Boolean).map(Number);
+  return { base: (m?.[1] ?? bare).trim(), mods, array };
+}
+
+const NUMBERS = new Set(['smallint', 'integer', 'bigint', 'real', 'double', 'numeric']);
+const STRINGS = new Set(['text', 'varchar', 'char']);
+/** Date/time casts PostgreSQL makes on assignment (pg_cast, castcontext 'a' or 'i'). */
+const TIME_CASTS = new Set([
+  'date>timestamp',
+  'date>timestamptz',
+  'timestamp>date',
+  'timestamp>time',
+  'timestamp>timestamptz',
+  'timestamptz>date',
+  'timestamptz>time',
+  'timestamptz>timestamp',
+  'timestamptz>timetz',
+  'time>timetz',
+  'timetz>time',
+  'json>jsonb',
+  'jsonb>json',
+]);
+
+/**
+ * Whether ALTER COLUMN ... TYPE converts `from` to `to` without USING (an implicit or assignment
+ * cast exists): a modifier change of one type, between numbers, to a string (I/O conversion to
+ * a string type is an assignment cast), and the date/time casts of pg_cast.
+ */
+export function assignmentCast(from: string, to: string): boolean {
+  const a = typeParts(from);
+  const b = typeParts(to);
+  if (a.array !== b.array) return false;
+  if (a.base === b.base) return true;
+  if (a.array !== '') return false;
+  if (STRINGS.has(b.base)) return true;
+  if (NUMBERS.has(a.base) && NUMBERS.has(b.base)) return true;
+  return TIME_CASTS.has(`${a.base}>${b.base}`);
+}
+
+const INTEGERS: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
+const FLOATS: Record<string, number> = { real: 1, double: 2 };
+
+/**
+ * What a type change from `from` to `to` does to values that are there, when it may lose or
+ * reject some (see {@link SchemaSql.lossyTypeChange}); null when every value converts exactly.
+ */
+export function pgLossyTypeChange(from: string, to: string): string | null {
+  const a = typeParts(from);
+  const b = typeParts(to);
+  if (a.array !== b.array || from === to) return null;
+  const [n] = b.mods;
+  if ((b.base === 'varchar' || b.base === 'char') && n !== undefined) {
+    const longer = !STRINGS.has(a.base) || a.base === 'text' || a.mods[0] === undefined || a.mods[0] > n;
+    return longer ? `values longer than ${n} characters make it fail` : null;
+  }
+  if (b.base in INTEGERS) {
+    if (a.base === 'numeric' || a.base in FLOATS) return 'fractions are rounded to whole numbers';
+    if (a.base in INTEGERS && INTEGERS[a.base] > INTEGERS[b.base])
+      return `values out of ${b.base}'s range make it fail`;
+    return null;
+  }
+  if (b.base === 'numeric' && b.mods.length > 0) {
+    const [p, s = 0] = b.mods;
+    if (a.base === 'numeric') {
+      const [ap, as = 0] = a.mods;
+      if (ap === undefined || as > s)
+        return `values are rounded to ${s} decimal places, and larger ones make it fail`;
+      if (ap - as > p - s) return `values with more than ${p - s} digits before the point make it fail`;
+      return null;
+    }
+    if (a.base in FLOATS) return `values are rounded to ${s} decimal places, and larger ones make it fail`;
+    if (a.base in INTEGERS)
+      return p - s >= [0, 5, 10, 19][INTEGERS[a.base]]
+        ? null
+        : `values with more than ${p - s} digits make it fail`;
+    return null;
+  }
+  if (b.base in FLOATS) {
+    if (a.base === 'numeric' || a.base === 'bigint' || (a.base in FLOATS && FLOATS[a.base] > FLOATS[b.base]))
+      return `values are rounded to ${b.base === 'real' ? 6 : 15} significant digits`;
+    if (a.base === 'integer' && b.base === 'real') return 'values are rounded to 6 significant digits';
+    return null;
+  }
+  const timePrecision = (t: typeof a) => t.mods[0] ?? 6;
+  if (b.base === 'date' && (a.base === 'timestamp' || a.base === 'timestamptz'))
+    return 'the time of day is dropped';
+  if ((b.base === 'time' || b.base === 'timetz') && (a.base === 'timestamp' || a.base === 'timestamptz'))
+    return 'the date is dropped';
+  if (b.base === 'timestamp' && a.base === 'timestamptz')
+    return "the time zone is dropped (values are read in the session's time zone)";
+  if (b.base === 'time' && a.base === 'timetz') return 'the time zone is dropped';
+  if (a.base === b.base && ['timestamp', 'timestamptz', 'time', 'timetz', 'interval'].includes(a.base))
+    return timePrecision(b) < timePrecision(a)
+      ? `fractions of a second are rounded to ${timePrecision(b)} digits`
+      : null;
+  return null;
+}
+
+/** The sequence a `nextval('<name>'::regclass)` default draws from: its literal and as a relation. */
+function nextvalSequence(expression: string): { literal: string; relation: string } | null {
+  const m = /^nextval\('((?:[^']|'')*)'::regclass\)$/.exec(expression.trim());
+  return m ? { literal: `'${m[1]}'`, relation: m[1].replaceAll("''", "'") } : null;
+}
+
+/**
+ * The identity sequence of a column, as a query: by its internal dependency, as
+ * pg_get_serial_sequence may name a serial's sequence that the column still owns.
+ */
+function identitySequence(table: string, column: string): string {
+  return `(SELECT d.objid::regclass FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE d.classid = 'pg_class'::regclass AND d.refobjid = ${quoteLiteral(q(table))}::regclass AND a.attname = ${quoteLiteral(column)} AND d.deptype = 'i')`;
 }

@@ -66,6 +66,17 @@ async function lintStatement(
         alternative: EXPAND_CONTRACT,
       });
   };
+  const dataLoss = async (table: string, what: string, whose: string) => {
+    const n = await rows(table);
+    if (n > 0)
+      out.push({
+        id: 'data-loss',
+        severity: 'warning',
+        table,
+        message: `DATA LOSS: dropping ${what} deletes ${whose}${rowCount(n, large)}.`,
+        alternative: 'Back it up first, or, if it was renamed, rename it instead (ALTER TABLE ... RENAME).',
+      });
+  };
 
   const create = unwrap(stmt, 'CreateStmt');
   if (create) {
@@ -163,6 +174,7 @@ async function lintStatement(
           break;
         }
         case 'AT_DropColumn':
+          await dataLoss(table, `column "${table}"."${column}"`, 'its values in ');
           breaking(table, `column "${table}"."${column}"`, 'Dropping');
           break;
         default:
@@ -176,7 +188,10 @@ async function lintStatement(
     for (const o of list(drop.objects)) {
       const names = list(unwrap(o, 'List')?.items).map((i) => String(unwrap(i, 'String')?.sval ?? ''));
       const table = names[names.length - 1];
-      if (table) breaking(table, `table "${table}"`, 'Dropping');
+      if (table) {
+        await dataLoss(table, `table "${table}"`, 'its ');
+        breaking(table, `table "${table}"`, 'Dropping');
+      }
     }
     return out;
   }
