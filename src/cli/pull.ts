@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .option('--schema <name>', 'PostgreSQL schema holding the tables (default: public)')
     .option('--baseline', 'also write the schema as the first migration and record it as applied')
     .option('--stdout', 'print the schema file instead of writing it')
+    .option('--force', 'overwrite the schema file even when it was edited since dbdoctor wrote it')
     .action(
       action(async (ctx, opts) => {
         const format = String(opts.format);
@@ -43,6 +44,7 @@ export function register(program: Command): void {
           ignore: ctx.ignore,
           baseline: Boolean(opts.baseline),
           write: !opts.stdout,
+          force: Boolean(opts.force),
         });
         if (opts.stdout && !ctx.json) return emitContent(false, r, () => r.text);
         const { text: _text, ...doc } = r;
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     )
     .option('--file <path>', 'where to write (default: schema.sql beside the migrations folder)')
     .option('--schema <name>', 'PostgreSQL schema holding the tables (default: public)')
+    .option('--force', 'overwrite the schema file even when it was edited since dbdoctor wrote it')
     .action(
       action(async (ctx, opts) => {
         const { pull } = await import('../schema-file/pull.js');
@@ -70,6 +73,7 @@ export function register(program: Command): void {
           file: opts.file as string | undefined,
           schema: opts.schema as string | undefined,
           ignore: ctx.ignore,
+          force: Boolean(opts.force),
         });
         const { text: _text, ...doc } = r;
         emit(ctx.json, doc, () => `${r.unchanged ? 'unchanged' : 'wrote'} ${r.file} (${r.tables} tables)`);

@@ -14,6 +14,7 @@ import {
   type TestDatabase,
   writeMigrations,
 } from '../helpers/databases.js';
+import { linkPackage, SCHEMA_SQL_DIALECTS } from '../helpers/projects.js';
 
 describe('pull on SQLite keeps the declared type where it carries meaning', onlyOn('sqlite'), () => {
   // Only a lone key declared exactly INTEGER is the rowid alias (never NULL); `int`, `bigint`,
@@ -84,3 +85,83 @@ describe('pull on SQLite keeps the declared type where it carries meaning', only
     }
   });
 });
+
+for (const dialect of SCHEMA_SQL_DIALECTS) {
+  describe(`pull, dump and apply --dump keep a schema file's edits on ${dialect}`, () => {
+    let db: TestDatabase;
+    let dir: string;
+    const run = (...args: string[]) => cli([...args, '--url', db.url, '--dir', dir], { cwd: db.dir });
+    const schemaFile = () => path.join(db.dir, 'schema.sql');
+    const edit = () =>
+      fs.appendFileSync(schemaFile(), '\nCREATE TABLE unsaved_edit (id INTEGER PRIMARY KEY NOT NULL);\n');
+
+    before(async () => {
+      db = await createTestDatabase(dialect);
+      linkPackage(db.dir);
+      dir = writeMigrations(db.dir, {
+        '001_init.sql': sqlMigration('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL);'),
+      });
+      assert.equal((await run('apply')).code, 0);
+    });
+    after(() => db.drop());
+
+    it('pull and dump refuse to overwrite edits: SCHEMA_FILE_EDITED, exit 1, the file as it was', async () => {
+      assert.equal((await run('pull')).code, 0);
+      edit();
+      const edited = fs.readFileSync(schemaFile(), 'utf8');
+      for (const cmd of ['pull', 'dump']) {
+        const r = await run(cmd, '--json');
+        assert.equal(r.code, 1, `${cmd}: ${r.stderr}`);
+        const e = r.json<{ error: { code: string; unchanged: string; hint: string } }>().error;
+        assert.equal(e.code, 'SCHEMA_FILE_EDITED', cmd);
+        assert.match(e.unchanged, /Nothing was written/);
+        assert.match(e.hint, /generate/);
+        assert.match(e.hint, /--force/);
+        assert.equal(fs.readFileSync(schemaFile(), 'utf8'), edited, `${cmd} left the file as it was`);
+      }
+    });
+
+    it('apply --dump applies, skips the dump with a warning, exits 0', async () => {
+      const edited = fs.readFileSync(schemaFile(), 'utf8');
+      writeMigrations(db.dir, { '002_more.sql': sqlMigration('CREATE TABLE more (id INTEGER);') });
+      const r = await run('apply', '--dump', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const doc = r.json<{
+        ok: boolean;
+        applied: unknown[];
+        dumped?: string;
+        dumpSkipped?: { code: string };
+      }>();
+      assert.equal(doc.ok, true);
+      assert.equal(doc.applied.length, 1, 'the migration was applied');
+      assert.equal(doc.dumped, undefined);
+      assert.equal(doc.dumpSkipped?.code, 'SCHEMA_FILE_EDITED');
+      assert.match(
+        r.stderr,
+        /warning \[SCHEMA_FILE_EDITED\]: the migrations were applied; the dump was skipped/,
+      );
+      assert.equal(fs.readFileSync(schemaFile(), 'utf8'), edited);
+    });
+
+    it('--force overwrites; a file whose edits were generated and applied is overwritten without it', async () => {
+      const r = await run('dump', '--force');
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(fs.readFileSync(schemaFile(), 'utf8'), /unsaved_edit/);
+      edit();
+      const generated = await run('generate', 'add_edit', '--no-prompt');
+      assert.equal(generated.code, 0, generated.stderr);
+      const applied = await run('apply', '--dump');
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.doesNotMatch(applied.stderr, /SCHEMA_FILE_EDITED/);
+      assert.match(applied.stdout, /wrote .*schema\.sql/);
+      // Unedited since dbdoctor wrote it: pull overwrites it when the database changes.
+      writeMigrations(db.dir, {
+        '30000101000000_last.sql': sqlMigration('CREATE TABLE last_one (id INTEGER);'),
+      });
+      assert.equal((await run('apply')).code, 0);
+      const pulled = await run('pull');
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(fs.readFileSync(schemaFile(), 'utf8'), /last_one/);
+    });
+  });
+}
