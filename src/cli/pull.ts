@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit, emitContent } from './output.js';
+import { emit, emitContent, writeErr } from './output.js';
 import { action } from './run.js';
 
 const FORMATS = ['sql', 'ts'] as const;
@@ -46,6 +46,7 @@ export function register(program: Command): void {
           write: !opts.stdout,
           force: Boolean(opts.force),
         });
+        if (!ctx.json) for (const w of r.warnings) writeErr(`warning [${w.code}]: ${w.message}\n`);
         if (opts.stdout && !ctx.json) return emitContent(false, r, () => r.text);
         const { text: _text, ...doc } = r;
         emit(ctx.json, doc, () =>
@@ -75,6 +76,7 @@ export function register(program: Command): void {
           ignore: ctx.ignore,
           force: Boolean(opts.force),
         });
+        if (!ctx.json) for (const w of r.warnings) writeErr(`warning [${w.code}]: ${w.message}\n`);
         const { text: _text, ...doc } = r;
         emit(ctx.json, doc, () => `${r.unchanged ? 'unchanged' : 'wrote'} ${r.file} (${r.tables} tables)`);
       }),

@@ -59,6 +59,56 @@ export interface PullResult {
   text: string;
   /** The baseline migration written and stamped, or null. */
   baseline: { id: string; file: string } | null;
+  /**
+   * Why the file may not be the schema the migrations give: the database has pending
+   * migrations (a generate from this file would undo them) or history problems.
+   */
+  warnings: PullWarning[];
+}
+
+/** A reason the pulled schema may not be the migrations' head ({@link PullResult.warnings}). */
+export interface PullWarning {
+  /** `PENDING_MIGRATIONS`, a status problem's code, or `STATUS_UNKNOWN`. */
+  code: string;
+  message: string;
+  /** The migrations it names (`<id>_<name>` or ids). */
+  migrations: string[];
+}
+
+/**
+ * What `status` says against the pulled schema being the migrations' head: pending migrations
+ * (the database is behind a teammate's work, and a generate from the file would undo it) and
+ * history problems. Read-only.
+ */
+async function headWarnings(options: PullOptions): Promise<PullWarning[]> {
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  if (!fs.existsSync(dir)) return [];
+  const { status } = await import('../migrations/status.js');
+  try {
+    // `format` here is the schema file's; status reads the migrations folder's own layout.
+    const { format: _schemaFormat, ...engine } = options;
+    const s = await status(engine);
+    const out: PullWarning[] = [];
+    if (s.pending.length > 0) {
+      const names = s.pending.map((p) => `${p.id}_${p.name}`);
+      out.push({
+        code: 'PENDING_MIGRATIONS',
+        message: `The database has ${names.length} pending migration(s) (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}): the file is the schema before them, and a migration generated from it would undo them. Run \`dbdoctor apply\` first, then pull again.`,
+        migrations: names,
+      });
+    }
+    for (const p of s.problems)
+      out.push({ code: p.code, message: `${p.message} (fix: ${p.fix})`, migrations: [p.id] });
+    return out;
+  } catch (e) {
+    return [
+      {
+        code: 'STATUS_UNKNOWN',
+        message: `Could not compare the database with the migrations, so the file may not be the schema they give: ${errorMessage(e)}`,
+        migrations: [],
+      },
+    ];
+  }
 }
 
 function projectFile(options: EngineOptions, name: string): string {
@@ -213,6 +263,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     fingerprint: fingerprint(live.schema),
     text,
     baseline: null,
+    warnings: options.baseline ? [] : await headWarnings(options),
   };
   if (options.write === false) return result;
   if (

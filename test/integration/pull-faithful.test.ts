@@ -165,3 +165,56 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
     });
   });
 }
+
+for (const dialect of SCHEMA_SQL_DIALECTS) {
+  describe(`pull from a database behind the migrations warns on ${dialect}`, () => {
+    let db: TestDatabase;
+    let dir: string;
+    const run = (...args: string[]) => cli([...args, '--url', db.url, '--dir', dir], { cwd: db.dir });
+
+    before(async () => {
+      db = await createTestDatabase(dialect);
+      dir = writeMigrations(db.dir, {
+        '001_init.sql': sqlMigration('CREATE TABLE users (id INTEGER PRIMARY KEY NOT NULL, email TEXT);'),
+      });
+      assert.equal((await run('apply')).code, 0);
+    });
+    after(() => db.drop());
+
+    it('up to date: no warning', async () => {
+      const r = await run('pull', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.json<{ warnings: unknown[] }>().warnings, []);
+    });
+
+    it('a pending migration is named in the text and in --json', async () => {
+      writeMigrations(db.dir, {
+        '002_teammate.sql': sqlMigration('ALTER TABLE users ADD COLUMN teammate_col TEXT;'),
+      });
+      const human = await run('pull', '--force');
+      assert.equal(human.code, 0, human.stderr);
+      assert.match(human.stderr, /warning \[PENDING_MIGRATIONS\]: .*002_teammate.*would undo them/);
+      const r = await run('pull', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const doc = r.json<{ warnings: { code: string; migrations: string[] }[] }>();
+      assert.deepEqual(
+        doc.warnings.map((w) => [w.code, w.migrations]),
+        [['PENDING_MIGRATIONS', ['002_teammate']]],
+      );
+      for (const cmd of ['dump']) {
+        const d = await run(cmd, '--json');
+        assert.equal(d.json<{ warnings: { code: string }[] }>().warnings[0]?.code, 'PENDING_MIGRATIONS');
+      }
+    });
+
+    it('a history problem (an applied migration edited) is named', async () => {
+      assert.equal((await run('apply')).code, 0);
+      fs.appendFileSync(path.join(dir, '001_init.sql'), '\n-- edited after it was applied\n');
+      const r = await run('pull', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const warnings = r.json<{ warnings: { code: string; migrations: string[] }[] }>().warnings;
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.deepEqual(warnings[0]!.migrations, ['001']);
+    });
+  });
+}
