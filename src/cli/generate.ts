@@ -98,12 +98,14 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts) => {
         const r = await run(ctx, opts, 'diff', false);
-        emitContent(ctx.json, r, () =>
+        // `ok` is false whenever the exit code is not 0 (the --json contract).
+        const failing = opts.exitCode === true && !r.empty;
+        emitContent(ctx.json, { ...r, ok: !failing }, () =>
           r.empty
             ? 'No difference: the migrations give the schema file.'
             : [...describe(r, 'the next migration would be'), '', r.code ?? ''].join('\n'),
         );
-        if (opts.exitCode && !r.empty) throw new ExitCode(1);
+        if (failing) throw new ExitCode(1);
       }),
     );
   void writeErr;
