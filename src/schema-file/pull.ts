@@ -80,7 +80,7 @@ export interface PullWarning {
  * (the database is behind a teammate's work, and a generate from the file would undo it) and
  * history problems. Read-only.
  */
-async function headWarnings(options: PullOptions): Promise<PullWarning[]> {
+export async function headWarnings(options: PullOptions): Promise<PullWarning[]> {
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   if (!fs.existsSync(dir)) return [];
   const { status } = await import('../migrations/status.js');

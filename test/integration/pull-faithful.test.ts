@@ -207,10 +207,28 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
       }
     });
 
+    it('generate from a file pulled while behind names the pending migration it would undo', async () => {
+      const file = path.join(db.dir, 'schema.sql');
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, 'utf8').replace(/CREATE TABLE "?users"? \(/, '$&\n  "mine" TEXT,'),
+      );
+      const r = await run('diff', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      const doc = r.json<{ warnings: { code: string; migrations: string[]; message: string }[] }>();
+      assert.deepEqual(
+        doc.warnings.map((w) => [w.code, w.migrations]),
+        [['PENDING_MIGRATIONS', ['002_teammate']]],
+      );
+      assert.match(doc.warnings[0]!.message, /undoes them/);
+      const human = await run('diff');
+      assert.match(human.stderr, /warning \[PENDING_MIGRATIONS\]: .*002_teammate/);
+    });
+
     it('a history problem (an applied migration edited) is named', async () => {
       assert.equal((await run('apply')).code, 0);
       fs.appendFileSync(path.join(dir, '001_init.sql'), '\n-- edited after it was applied\n');
-      const r = await run('pull', '--json');
+      const r = await run('pull', '--force', '--json');
       assert.equal(r.code, 0, r.stderr);
       const warnings = r.json<{ warnings: { code: string; migrations: string[] }[] }>().warnings;
       assert.equal(warnings.length, 1, JSON.stringify(warnings));
