@@ -47,7 +47,7 @@ async function run(
   const { headWarnings } = await import('../schema-file/pull.js');
   const warnings = r.empty
     ? []
-    : (await headWarnings({ ...ctx, format: undefined }))
+    : (await headWarnings({ ...ctx, format: undefined }, { migratedOnly: true }))
         .filter((w) => w.code === 'PENDING_MIGRATIONS')
         // The migration just written is pending too, and is not the one undone.
         .map((w) => ({ ...w, migrations: w.migrations.filter((m) => m !== `${r.id}_${name}`) }))

@@ -76,11 +76,15 @@ export interface PullWarning {
 }
 
 /**
- * What `status` says against the pulled schema being the migrations' head: pending migrations
+ * What `status` says against the pulled schema being the migrations' head (with
+ * `migratedOnly`, nothing for a database no migration ran on): pending migrations
  * (the database is behind a teammate's work, and a generate from the file would undo it) and
  * history problems. Read-only.
  */
-export async function headWarnings(options: PullOptions): Promise<PullWarning[]> {
+export async function headWarnings(
+  options: PullOptions,
+  { migratedOnly = false }: { migratedOnly?: boolean } = {},
+): Promise<PullWarning[]> {
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
   if (!fs.existsSync(dir)) return [];
   const { status } = await import('../migrations/status.js');
@@ -89,6 +93,8 @@ export async function headWarnings(options: PullOptions): Promise<PullWarning[]>
     const { format: _schemaFormat, ...engine } = options;
     const s = await status(engine);
     const out: PullWarning[] = [];
+    // migratedOnly: a database no migration ran on (a fresh one) is not behind anyone's work.
+    if (migratedOnly && s.applied.length === 0) return [];
     if (s.pending.length > 0) {
       const names = s.pending.map((p) => `${p.id}_${p.name}`);
       out.push({

@@ -225,6 +225,17 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
       assert.match(human.stderr, /warning \[PENDING_MIGRATIONS\]: .*002_teammate/);
     });
 
+    it('a database no migration ran on (a fresh one) is not behind: diff gives no warning', async () => {
+      const fresh = await createTestDatabase(dialect);
+      try {
+        const r = await cli(['diff', '--json', '--url', fresh.url, '--dir', dir], { cwd: db.dir });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(r.json<{ warnings: unknown[] }>().warnings, []);
+      } finally {
+        await fresh.drop();
+      }
+    });
+
     it('a history problem (an applied migration edited) is named', async () => {
       assert.equal((await run('apply')).code, 0);
       fs.appendFileSync(path.join(dir, '001_init.sql'), '\n-- edited after it was applied\n');
