@@ -44,5 +44,9 @@ export function isDbDoctorError(e: unknown): e is DbDoctorError {
 
 /** The message of any thrown value. */
 export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  const message = e instanceof Error ? e.message : String(e);
+  // Node's "Cannot find module" lists the files that required it (paths with a loader's query
+  // string): noise in a message that already names the file.
+  const stack = message.indexOf('\nRequire stack:');
+  return stack < 0 ? message : message.slice(0, stack);
 }

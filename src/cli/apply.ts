@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isDbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
 import { largeTableRows, renderFinding } from './lint.js';
 import { emit, writeErr } from './output.js';
@@ -42,12 +43,24 @@ export function register(program: Command): void {
           },
         });
         let dumped: string | null = null;
+        let dumpSkipped: Record<string, unknown> | null = null;
         if (opts.dump !== undefined && !r.dryRun) {
           const { pull } = await import('../schema-file/pull.js');
           const file = typeof opts.dump === 'string' ? opts.dump : undefined;
-          dumped = (await pull({ ...ctx, format: 'sql', file, ignore: ctx.ignore })).file;
+          try {
+            dumped = (await pull({ ...ctx, format: 'sql', file, ignore: ctx.ignore })).file;
+          } catch (e) {
+            // The migrations are applied whatever happens to the dump: an edited schema file is
+            // kept and the apply still succeeds, with a warning saying so.
+            if (!isDbDoctorError(e) || e.code !== 'SCHEMA_FILE_EDITED') throw e;
+            dumpSkipped = e.toJSON();
+            writeErr(
+              `warning [${e.code}]: the migrations were applied; the dump was skipped: ${e.message}\n  ${e.unchanged}\n  next: run \`dbdoctor generate <name>\` to turn the edits into a migration, or \`dbdoctor dump --force\` to overwrite them with the live schema.\n`,
+            );
+          }
         }
-        emit(ctx.json, dumped ? { ...r, dumped } : r, () => {
+        const doc = dumped ? { ...r, dumped } : dumpSkipped ? { ...r, dumpSkipped } : r;
+        emit(ctx.json, doc, () => {
           const lines: string[] = [`database: ${r.database}${r.exists ? '' : ' (does not exist yet)'}`];
           if (r.backup) lines.push(`backup: ${r.backup}`);
           if (r.applied.length === 0) lines.push(`Nothing to apply; database is at ${r.after ?? 'base'}.`);
@@ -60,6 +73,8 @@ export function register(program: Command): void {
             );
           }
           if (dumped) lines.push(`wrote ${dumped}`);
+          if (dumpSkipped)
+            lines.push(`did not write ${String(dumpSkipped.file)}: it has edits (see the warning)`);
           return lines.join('\n');
         });
       }),

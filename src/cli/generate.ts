@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { GenerateResult, RenameCandidate } from '../generate/generate.js';
+import type { PullWarning } from '../schema-file/pull.js';
 import { withCommonOptions } from './context.js';
 import { ExitCode, emit, emitContent, writeErr } from './output.js';
 import { action, type Resolved } from './run.js';
@@ -25,12 +26,12 @@ async function run(
   opts: Record<string, unknown>,
   name: string,
   write: boolean,
-): Promise<GenerateResult> {
+): Promise<GenerateResult & { warnings: PullWarning[] }> {
   const { generateMigration } = await import('../generate/generate.js');
   const { parseRenames } = await import('../generate/renames.js');
   const interactive =
     !ctx.json && opts.prompt !== false && process.stdin.isTTY === true && process.stderr.isTTY === true;
-  return generateMigration({
+  const r = await generateMigration({
     ...ctx,
     name,
     write,
@@ -41,6 +42,22 @@ async function run(
     cacheDir: opts.cache === false ? false : undefined,
     confirmRename: interactive ? askOnTerminal : undefined,
   });
+  // A schema file pulled from a database behind the migrations lacks what the pending ones
+  // add, and the migration generated from it undoes them: said wherever it can be seen.
+  const { headWarnings } = await import('../schema-file/pull.js');
+  const warnings = r.empty
+    ? []
+    : (await headWarnings({ ...ctx, format: undefined }, { migratedOnly: true }))
+        .filter((w) => w.code === 'PENDING_MIGRATIONS')
+        // The migration just written is pending too, and is not the one undone.
+        .map((w) => ({ ...w, migrations: w.migrations.filter((m) => m !== `${r.id}_${name}`) }))
+        .filter((w) => w.migrations.length > 0)
+        .map((w) => ({
+          ...w,
+          message: `The database has pending migrations (${w.migrations.join(', ')}): if the schema file was pulled from it, this migration undoes them. Apply them, pull again and generate again.`,
+        }));
+  if (!ctx.json) for (const w of warnings) writeErr(`warning [${w.code}]: ${w.message}\n`);
+  return { ...r, warnings };
 }
 
 function describe(r: GenerateResult, verb: string): string[] {
@@ -98,12 +115,14 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts) => {
         const r = await run(ctx, opts, 'diff', false);
-        emitContent(ctx.json, r, () =>
+        // `ok` is false whenever the exit code is not 0 (the --json contract).
+        const failing = opts.exitCode === true && !r.empty;
+        emitContent(ctx.json, { ...r, ok: !failing }, () =>
           r.empty
             ? 'No difference: the migrations give the schema file.'
             : [...describe(r, 'the next migration would be'), '', r.code ?? ''].join('\n'),
         );
-        if (opts.exitCode && !r.empty) throw new ExitCode(1);
+        if (failing) throw new ExitCode(1);
       }),
     );
   void writeErr;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
-import { emit, emitContent } from './output.js';
+import { emit, emitContent, writeErr } from './output.js';
 import { action } from './run.js';
 
 const FORMATS = ['sql', 'ts'] as const;
@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .option('--schema <name>', 'PostgreSQL schema holding the tables (default: public)')
     .option('--baseline', 'also write the schema as the first migration and record it as applied')
     .option('--stdout', 'print the schema file instead of writing it')
+    .option('--force', 'overwrite the schema file even when it was edited since dbdoctor wrote it')
     .action(
       action(async (ctx, opts) => {
         const format = String(opts.format);
@@ -43,7 +44,9 @@ export function register(program: Command): void {
           ignore: ctx.ignore,
           baseline: Boolean(opts.baseline),
           write: !opts.stdout,
+          force: Boolean(opts.force),
         });
+        if (!ctx.json) for (const w of r.warnings) writeErr(`warning [${w.code}]: ${w.message}\n`);
         if (opts.stdout && !ctx.json) return emitContent(false, r, () => r.text);
         const { text: _text, ...doc } = r;
         emit(ctx.json, doc, () =>
@@ -61,6 +64,7 @@ export function register(program: Command): void {
     )
     .option('--file <path>', 'where to write (default: schema.sql beside the migrations folder)')
     .option('--schema <name>', 'PostgreSQL schema holding the tables (default: public)')
+    .option('--force', 'overwrite the schema file even when it was edited since dbdoctor wrote it')
     .action(
       action(async (ctx, opts) => {
         const { pull } = await import('../schema-file/pull.js');
@@ -70,7 +74,9 @@ export function register(program: Command): void {
           file: opts.file as string | undefined,
           schema: opts.schema as string | undefined,
           ignore: ctx.ignore,
+          force: Boolean(opts.force),
         });
+        if (!ctx.json) for (const w of r.warnings) writeErr(`warning [${w.code}]: ${w.message}\n`);
         const { text: _text, ...doc } = r;
         emit(ctx.json, doc, () => `${r.unchanged ? 'unchanged' : 'wrote'} ${r.file} (${r.tables} tables)`);
       }),

@@ -102,7 +102,47 @@ export async function loadSchemaInto(
 ): Promise<LoadedSchema> {
   const dialect = scratch.dialect;
   const writer = schemaSqlOf(dialect);
-  const statements = [...writer.prepareScratch(options.schema), ...dialect.splitStatements(script)];
+  const statements = [
+    ...writer.prepareScratch(options.schema),
+    ...dialect
+      .splitStatements(script)
+      .map(withoutClientCommands)
+      .filter((st) => st !== null),
+  ];
+  // A dump sets its session up (pg_dump empties search_path): put back what the script
+  // changes, as after a migration, so the scratch connection serves dbdoctor as before.
+  const restoreSession = await dialect.engine.captureSession(scratch);
+  try {
+    await runScript(scratch, statements, options);
+  } finally {
+    await restoreSession();
+  }
+  const schema = await dialect.introspect(scratch, {
+    schema: options.schema,
+    exclude: options.exclude ?? [],
+    memo: options.memo,
+  });
+  const sources = await writer.readSources(scratch, options.schema);
+  return { schema, sources };
+}
+
+/**
+ * A statement without the client meta-command lines before it (psql's `\restrict`, `\connect`,
+ * …: a line starting with a backslash between statements, which psql runs itself and never
+ * sends to the server); null when nothing else is left.
+ */
+function withoutClientCommands(statement: string): string | null {
+  const lines = statement.split('\n');
+  const isSql = (l: string) => l.trim() !== '' && !l.trim().startsWith('--') && !l.trim().startsWith('\\');
+  const first = lines.findIndex(isSql);
+  const head = lines.slice(0, first < 0 ? lines.length : first);
+  if (!head.some((l) => l.trim().startsWith('\\'))) return statement;
+  if (first < 0) return null;
+  return [...head.filter((l) => !l.trim().startsWith('\\')), ...lines.slice(first)].join('\n');
+}
+
+async function runScript(scratch: Connection, statements: string[], options: LoadOptions): Promise<void> {
+  const dialect = scratch.dialect;
   let done = false;
   // A script with its own BEGIN/COMMIT runs as written (a COMMIT would end this transaction).
   if (dialect.capabilities.transactionalDdl && !statements.some((s) => transactionControl(s) !== null)) {
@@ -133,11 +173,4 @@ export async function loadSchemaInto(
       }
     }
   }
-  const schema = await dialect.introspect(scratch, {
-    schema: options.schema,
-    exclude: options.exclude ?? [],
-    memo: options.memo,
-  });
-  const sources = await writer.readSources(scratch, options.schema);
-  return { schema, sources };
 }

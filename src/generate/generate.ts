@@ -19,6 +19,7 @@ import { expectedSchemas } from '../doctor/expected.js';
 import { notTheUsers } from '../doctor/ignore.js';
 import { type LoadedSchema, loadSchemaInto, renderSchemaSql, schemaSqlOf } from '../dump/index.js';
 import { DbDoctorError, errorMessage, isDbDoctorError } from '../errors.js';
+import { detectFormat, formatNamed } from '../formats/index.js';
 import {
   DEFAULT_STATEMENT_LOCK_TIMEOUT_MS,
   type EngineOptions,
@@ -187,6 +188,7 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
     options.cwd ?? process.cwd(),
     options.schemaFile ?? defaultSchemaFile(options),
   );
+  refuseForeignLayout(dir, options);
   const historyTable = historyTableName(options.historyTable);
   // A project with no migrations folder yet starts from nothing; generate creates the folder.
   const files = fs.existsSync(dir) ? discoverMigrations(dir) : [];
@@ -422,6 +424,28 @@ function loaded(v: Verification, up: Operation[], down: Operation[] | null): Loa
     up: { kind: 'ops', ops: up, transaction: undefined },
     down: down ? { kind: 'ops', ops: down, transaction: undefined } : null,
   };
+}
+
+/**
+ * Generate writes a dbdoctor TypeScript migration (`<id>_<name>.ts`), which only dbdoctor's
+ * own layout reads: in another tool's folder (Prisma, Drizzle, Flyway, …) the file would be
+ * a stray that stops every command, so it is refused before any work.
+ */
+function refuseForeignLayout(dir: string, options: GenerateOptions): void {
+  if (options.write === false || !fs.existsSync(dir)) return;
+  const format = options.format ? formatNamed(options.format) : detectFormat(dir);
+  if (format.name === 'dbmate') return;
+  throw new DbDoctorError(
+    'GENERATE_FORMAT_UNSUPPORTED',
+    `${dir} is laid out for ${format.name}, which cannot read the TypeScript migration generate writes.`,
+    {
+      unchanged: 'No migration was written.',
+      hint: format.scaffold
+        ? `Run \`dbdoctor diff\` to see the change, then write it as SQL in \`dbdoctor new ${options.name}\` (a ${format.name} migration); or keep dbdoctor's migrations in a folder of their own (--dir).`
+        : `Run \`dbdoctor diff\` to see the change, then write it with ${format.name}'s own tool; or keep dbdoctor's migrations in a folder of their own (--dir).`,
+      details: { format: format.name, dir },
+    },
+  );
 }
 
 /**

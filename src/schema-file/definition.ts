@@ -8,6 +8,7 @@ import { DbDoctorError } from '../errors.js';
 import { literal } from '../generate/code.js';
 import { declareTable } from '../generate/plan.js';
 import { foldOperations } from '../ops/fold.js';
+import { PORTABLE_TYPES } from '../ops/portable.js';
 import type { IndexSpec, Operation, TableSpec } from '../ops/types.js';
 import type { Schema } from '../schema/model.js';
 
@@ -74,6 +75,17 @@ export function schemaOfDefinition(definition: unknown, dialect: DialectName, fi
       hint: "Write `export default defineSchema({ tables: { ... } })` (import { defineSchema } from 'dbdoctor').",
     });
   }
+  const problems = definitionProblems(definition as SchemaDefinition);
+  if (problems.length > 0)
+    throw new DbDoctorError(
+      'BAD_SCHEMA_FILE',
+      `${file} does not define a valid schema:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      {
+        unchanged: 'Nothing was written.',
+        hint: `Column types are one of ${PORTABLE_TYPES.join(', ')}, or enumType(name, values); keys, indexes and foreign keys name columns (and tables) the file defines. For a type the DSL has no word for, use schema.sql (\`dbdoctor pull --format sql\`).`,
+        details: { problems },
+      },
+    );
   try {
     return foldOperations(definitionOperations(definition as SchemaDefinition), dialect).schema;
   } catch (e) {
@@ -83,6 +95,101 @@ export function schemaOfDefinition(definition: unknown, dialect: DialectName, fi
       cause: e,
     });
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNameList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * What is wrong with a definition, each naming its table and column: types outside the DSL's
+ * vocabulary, and keys, indexes and foreign keys naming columns or tables it does not define.
+ * Checked before folding, whose own errors say less (or nothing) about where.
+ */
+export function definitionProblems(definition: SchemaDefinition): string[] {
+  const problems: string[] = [];
+  const tables = definition.tables as unknown as Record<string, unknown>;
+  const enums = isRecord(definition.enums) ? definition.enums : {};
+  const columnsOf = (t: unknown): Record<string, unknown> =>
+    isRecord(t) && isRecord(t.columns) ? t.columns : {};
+  const checkColumns = (table: string, what: string, names: unknown, of = table) => {
+    if (!isNameList(names)) {
+      problems.push(`table ${table}: ${what} must be a list of column names`);
+      return;
+    }
+    const known = columnsOf(tables[of]);
+    for (const n of names)
+      if (!(n in known))
+        problems.push(
+          `table ${table}: ${what} names column ${n}, which ${of === table ? 'the table' : `table ${of}`} does not have (columns: ${Object.keys(known).join(', ') || 'none'})`,
+        );
+  };
+  for (const [table, t] of Object.entries(tables)) {
+    if (!isRecord(t) || !isRecord(t.columns)) {
+      problems.push(`table ${table}: needs columns: { name: { type: … }, … }`);
+      continue;
+    }
+    for (const [column, c] of Object.entries(t.columns)) {
+      const type = isRecord(c) ? c.type : undefined;
+      if (typeof type === 'string') {
+        if (!(PORTABLE_TYPES as string[]).includes(type))
+          problems.push(
+            `table ${table}, column ${column}: type '${type}' is not one the DSL accepts (${PORTABLE_TYPES.join(', ')}, or enumType(name, values))`,
+          );
+      } else if (isRecord(type) && typeof type.enum === 'string' && isNameList(type.values)) {
+        const declared = enums[type.enum];
+        if (declared !== undefined && JSON.stringify(declared) !== JSON.stringify(type.values))
+          problems.push(
+            `table ${table}, column ${column}: enum ${type.enum} has other values here than in enums`,
+          );
+      } else
+        problems.push(
+          `table ${table}, column ${column}: needs a type (${PORTABLE_TYPES.join(', ')}, or enumType(name, values))`,
+        );
+      const ref = isRecord(c) ? c.references : undefined;
+      if (ref !== undefined) {
+        if (!isRecord(ref) || typeof ref.table !== 'string' || typeof ref.column !== 'string')
+          problems.push(`table ${table}, column ${column}: references needs { table, column }`);
+        else if (!(ref.table in tables))
+          problems.push(
+            `table ${table}, column ${column}: references table ${ref.table}, which the file does not define`,
+          );
+        else checkColumns(table, `column ${column}'s reference`, [ref.column], ref.table);
+      }
+    }
+    if (t.primaryKey !== undefined) checkColumns(table, 'primaryKey', t.primaryKey);
+    if (t.unique !== undefined) {
+      if (!Array.isArray(t.unique)) problems.push(`table ${table}: unique must be a list of column lists`);
+      else for (const u of t.unique) checkColumns(table, 'a unique constraint', u);
+    }
+    if (t.indexes !== undefined) {
+      if (!Array.isArray(t.indexes)) problems.push(`table ${table}: indexes must be a list`);
+      else
+        for (const i of t.indexes)
+          checkColumns(
+            table,
+            `index ${isRecord(i) && typeof i.name === 'string' ? i.name : '(unnamed)'}`,
+            isRecord(i) ? i.columns : undefined,
+          );
+    }
+    if (t.foreignKeys !== undefined) {
+      if (!Array.isArray(t.foreignKeys)) problems.push(`table ${table}: foreignKeys must be a list`);
+      else
+        for (const f of t.foreignKeys) {
+          if (!isRecord(f) || !isRecord(f.references) || typeof f.references.table !== 'string') {
+            problems.push(`table ${table}: a foreign key needs { columns, references: { table, columns } }`);
+            continue;
+          }
+          checkColumns(table, 'a foreign key', f.columns);
+          if (!(f.references.table in tables))
+            problems.push(
+              `table ${table}: a foreign key references table ${f.references.table}, which the file does not define`,
+            );
+          else checkColumns(table, "a foreign key's reference", f.references.columns, f.references.table);
+        }
+    }
+  }
+  return problems;
 }
 
 /** Tables and why each cannot be written in the DSL's vocabulary. */

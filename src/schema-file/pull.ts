@@ -4,6 +4,7 @@
  * a baseline, also a first migration recorded as applied, which adopts a database that has no
  * history in one command.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openConnection } from '../dialects/open.js';
@@ -17,6 +18,7 @@ import { stamp } from '../migrations/stamp.js';
 import { fingerprint } from '../schema/fingerprint.js';
 import type { Schema } from '../schema/model.js';
 import { definitionCode } from './definition.js';
+import { readSchemaFile } from './read.js';
 
 /** Options of {@link pull}. */
 export interface PullOptions extends EngineOptions {
@@ -35,6 +37,11 @@ export interface PullOptions extends EngineOptions {
   baseline?: boolean;
   /** False: return the text, write nothing. Default true. */
   write?: boolean;
+  /**
+   * Overwrite the file even when it was edited since dbdoctor last wrote it (or dbdoctor did
+   * not write it). Default false: SCHEMA_FILE_EDITED.
+   */
+  force?: boolean;
 }
 
 /** The result of {@link pull}. */
@@ -52,6 +59,62 @@ export interface PullResult {
   text: string;
   /** The baseline migration written and stamped, or null. */
   baseline: { id: string; file: string } | null;
+  /**
+   * Why the file may not be the schema the migrations give: the database has pending
+   * migrations (a generate from this file would undo them) or history problems.
+   */
+  warnings: PullWarning[];
+}
+
+/** A reason the pulled schema may not be the migrations' head ({@link PullResult.warnings}). */
+export interface PullWarning {
+  /** `PENDING_MIGRATIONS`, a status problem's code, or `STATUS_UNKNOWN`. */
+  code: string;
+  message: string;
+  /** The migrations it names (`<id>_<name>` or ids). */
+  migrations: string[];
+}
+
+/**
+ * What `status` says against the pulled schema being the migrations' head (with
+ * `migratedOnly`, nothing for a database no migration ran on): pending migrations
+ * (the database is behind a teammate's work, and a generate from the file would undo it) and
+ * history problems. Read-only.
+ */
+export async function headWarnings(
+  options: PullOptions,
+  { migratedOnly = false }: { migratedOnly?: boolean } = {},
+): Promise<PullWarning[]> {
+  const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
+  if (!fs.existsSync(dir)) return [];
+  const { status } = await import('../migrations/status.js');
+  try {
+    // `format` here is the schema file's; status reads the migrations folder's own layout.
+    const { format: _schemaFormat, ...engine } = options;
+    const s = await status(engine);
+    const out: PullWarning[] = [];
+    // migratedOnly: a database no migration ran on (a fresh one) is not behind anyone's work.
+    if (migratedOnly && s.applied.length === 0) return [];
+    if (s.pending.length > 0) {
+      const names = s.pending.map((p) => `${p.id}_${p.name}`);
+      out.push({
+        code: 'PENDING_MIGRATIONS',
+        message: `The database has ${names.length} pending migration(s) (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}): the file is the schema before them, and a migration generated from it would undo them. Run \`dbdoctor apply\` first, then pull again.`,
+        migrations: names,
+      });
+    }
+    for (const p of s.problems)
+      out.push({ code: p.code, message: `${p.message} (fix: ${p.fix})`, migrations: [p.id] });
+    return out;
+  } catch (e) {
+    return [
+      {
+        code: 'STATUS_UNKNOWN',
+        message: `Could not compare the database with the migrations, so the file may not be the schema they give: ${errorMessage(e)}`,
+        migrations: [],
+      },
+    ];
+  }
 }
 
 function projectFile(options: EngineOptions, name: string): string {
@@ -95,6 +158,49 @@ async function readLive(options: PullOptions) {
     return { schema, sources, database: conn.display, hasHistory: (history ?? []).length > 0 };
   } catch (e) {
     throw isDbDoctorError(e) ? e : (conn.describeError(e) ?? e);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** The line that records what dbdoctor wrote: `<comment> dbdoctor-sha256: <hex> …`. */
+const WRITTEN_LINE = /^(?:--|\/\/) dbdoctor-sha256: ([0-9a-f]{64})\b[^\n]*\n/m;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * `text` with a line recording its hash (after schema.sql's first line, which says what the
+ * file is; first in schema.ts), so a later pull or dump can tell a file left as dbdoctor wrote
+ * it from one the user edited since.
+ */
+export function markWritten(text: string, format: 'sql' | 'ts'): string {
+  const comment = format === 'sql' ? '--' : '//';
+  const line = `${comment} dbdoctor-sha256: ${sha256(text)} (pull/dump overwrite this file only while it is unedited; --force to overwrite edits)\n`;
+  if (format === 'ts') return line + text;
+  const end = text.indexOf('\n') + 1;
+  return text.slice(0, end) + line + text.slice(end);
+}
+
+/** Whether `text` is exactly what dbdoctor last wrote (its recorded hash still matches). */
+export function isAsWritten(text: string): boolean {
+  const m = WRITTEN_LINE.exec(text);
+  if (!m) return false;
+  return sha256(text.slice(0, m.index) + text.slice(m.index + m[0].length)) === m[1];
+}
+
+/**
+ * Whether the schema file means exactly the live schema (its edits were generated and
+ * applied), so writing the live schema over it loses no change, only its wording.
+ */
+async function meansLive(file: string, live: string, options: PullOptions): Promise<boolean> {
+  const conn = await openConnection(options.database, { cwd: options.cwd, mustExist: true });
+  try {
+    const loaded = await readSchemaFile(conn, file, { schema: options.schema });
+    return fingerprint(loaded.schema) === live;
+  } catch {
+    return false;
   } finally {
     await conn.close();
   }
@@ -150,25 +256,44 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       unchanged: 'Nothing was written or stamped.',
       hint: 'A baseline is for a database without history; `dbdoctor doctor` shows which revision it matches.',
     });
-  const text = schemaFileText(live.schema, live.sources, format);
+  const bare = schemaFileText(live.schema, live.sources, format);
+  const text = markWritten(bare, format);
+  const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
   const result: PullResult = {
     dialect: live.schema.dialect,
     database: live.database,
     format,
     file,
-    unchanged: fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text,
+    unchanged: existing === text,
     tables: Object.keys(live.schema.tables).length,
     fingerprint: fingerprint(live.schema),
     text,
     baseline: null,
+    warnings: options.baseline ? [] : await headWarnings(options),
   };
   if (options.write === false) return result;
+  if (
+    existing !== null &&
+    !result.unchanged &&
+    !options.force &&
+    !isAsWritten(existing) &&
+    !(await meansLive(file, result.fingerprint, options))
+  )
+    throw new DbDoctorError(
+      'SCHEMA_FILE_EDITED',
+      `${file} differs from what dbdoctor last wrote there (edited since, or not written by dbdoctor); writing the live schema would lose those edits.`,
+      {
+        unchanged: `Nothing was written: ${file} is as you left it.`,
+        hint: 'Run `dbdoctor generate <name>` first to turn the edits into a migration (or `dbdoctor diff` to see them), or pass --force to overwrite the file with the live schema.',
+        details: { file },
+      },
+    );
   if (!result.unchanged) writeAtomically(file, text, 'Nothing was written.');
   if (!options.baseline) return result;
 
   const id = timestampId(new Date());
   const migration = path.join(dir, `${id}_baseline.sql`);
-  const sql = format === 'sql' ? text : renderSchemaSql(live.schema, live.sources);
+  const sql = format === 'sql' ? bare : renderSchemaSql(live.schema, live.sources);
   try {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(migration, `-- migrate:up\n${sql}`, { flag: 'wx' });

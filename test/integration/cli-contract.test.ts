@@ -243,6 +243,35 @@ describe('the CLI contract', () => {
     }
   });
 
+  it('--exit-code on every command that has it: "ok" is false exactly when the exit code is 1', async () => {
+    const withExitCode: string[] = [];
+    for (const p of await commandPaths())
+      if ((await cli([...p.split(' '), '--help'])).stdout.includes('--exit-code')) withExitCode.push(p);
+    // status is checked above; a new command with --exit-code gets its check here.
+    assert.deepEqual(withExitCode.sort(), ['diff', 'status']);
+    const db = await createTestDatabase('sqlite');
+    try {
+      const dir = writeMigrations(db.dir, PROJECT);
+      const run = (...args: string[]) => cli([...args, '--url', db.url, '--dir', dir], { cwd: db.dir });
+      assert.equal((await run('apply', '--no-backup')).code, 0);
+      assert.equal((await run('pull')).code, 0);
+      let r = await run('diff', '--exit-code', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json<{ ok: boolean }>().ok, true);
+      fs.appendFileSync(path.join(db.dir, 'schema.sql'), '\nCREATE TABLE extra (id INTEGER);\n');
+      r = await run('diff', '--exit-code', '--json');
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.json<{ ok: boolean; empty: boolean }>().ok, false);
+      assert.equal(r.json<{ ok: boolean; empty: boolean }>().empty, false);
+      // Without --exit-code a difference is a result, not a failure.
+      r = await run('diff', '--json');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json<{ ok: boolean }>().ok, true);
+    } finally {
+      await db.drop();
+    }
+  });
+
   for (const dialect of DIALECTS) {
     it(`${dialect}: suggested commands repeat --dir, --url (masked) and --history-table`, async () => {
       const db = await createTestDatabase(dialect);

@@ -414,6 +414,13 @@ describe("a newcomer's first hour", () => {
       assert.ok(failed, r.stdout);
       assert.match(failed.fix ?? '', /npm i -D dbdoctor/);
       assert.match(failed.message, /20240101000001_users/);
+      // Node's "Require stack:" (paths with a loader's query string) is noise here.
+      assert.doesNotMatch(failed.message, /Require stack|namespace=/);
+      const applied = await cli(['apply', '--json', '--url', db.url], { cwd });
+      const e = applied.json<{ error: { code: string; message: string } }>().error;
+      assert.equal(e.code, 'BAD_MIGRATION');
+      assert.doesNotMatch(e.message, /Require stack|namespace=/);
+      assert.doesNotMatch(applied.stderr, /Require stack/);
     } finally {
       await db.drop();
       fs.rmSync(cwd, { recursive: true, force: true });

@@ -109,6 +109,7 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
         'ok',
         'tables',
         'unchanged',
+        'warnings',
       ]);
       assert.equal(doc.file, schemaFile());
       assert.equal(doc.dialect, dialect);

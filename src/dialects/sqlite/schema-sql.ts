@@ -14,8 +14,9 @@ import type {
   Trigger,
   View,
 } from '../../schema/model.js';
-import type { Connection, SchemaSql } from '../dialect.js';
-import { quoteIdent } from './quote.js';
+import { normalizeType } from '../../schema/normalize.js';
+import type { Connection, ObjectSources, SchemaSql } from '../dialect.js';
+import { quoteIdent, quoteLiteral } from './quote.js';
 
 const q = quoteIdent;
 
@@ -38,11 +39,47 @@ function defaultSql(expression: string): string {
   return `(${sql(expression)})`;
 }
 
-function columnSql(table: Table, c: Column, inlinePk: boolean): string {
+/**
+ * The key of a column's declared type in {@link ObjectSources}. The model's type is normalized
+ * (`int` and `INTEGER` are both `integer`), but in SQLite the spelling carries meaning: only
+ * a key declared exactly INTEGER is a rowid alias (never NULL), and affinity follows the
+ * words of the declared type (`STRING` is NUMERIC, `TEXT` is TEXT).
+ */
+export function declaredTypeKey(table: string, column: string): string {
+  return `column type:${JSON.stringify([table, column])}`;
+}
+
+/**
+ * The type a column is written with: as the database declared it when the source says so and
+ * it still means the model's type, else the model's type.
+ */
+function declaredTypeSql(table: Table, c: Column, sources: ObjectSources): string {
+  const declared = sources[declaredTypeKey(table.name, c.name)];
+  if (declared !== undefined && c.type !== 'any' && normalizeType(declared) === c.type) return declared;
+  return typeSql(c.type, table.options.includes('strict'));
+}
+
+/**
+ * A lone INTEGER key of a rowid table that may hold NULL: a table constraint would make it the
+ * rowid alias (NOT NULL), so it is declared inline with DESC, the form SQLite keeps as an
+ * ordinary key (https://sqlite.org/lang_createtable.html#rowid).
+ */
+function nullableIntegerKey(table: Table, c: Column, type: string): boolean {
+  return (
+    c.nullable &&
+    type.trim().toUpperCase() === 'INTEGER' &&
+    table.primaryKey?.length === 1 &&
+    table.primaryKey[0] === c.name &&
+    !table.options.includes('without rowid')
+  );
+}
+
+function columnSql(table: Table, c: Column, inlinePk: boolean, sources: ObjectSources): string {
   const parts = [q(c.name)];
-  const type = typeSql(c.type, table.options.includes('strict'));
+  const type = declaredTypeSql(table, c, sources);
   if (type) parts.push(type);
   if (inlinePk) parts.push('PRIMARY KEY AUTOINCREMENT');
+  else if (nullableIntegerKey(table, c, type)) parts.push('PRIMARY KEY DESC');
   if (!c.nullable) parts.push('NOT NULL');
   if (c.collation) parts.push(`COLLATE ${c.collation}`);
   if (c.default !== null) parts.push(`DEFAULT ${defaultSql(c.default)}`);
@@ -65,10 +102,14 @@ function foreignKeySql(f: ForeignKey): string {
 }
 
 /** The CREATE TABLE statement of `table` (without its indexes). */
-export function createTableStatement(table: Table, name = table.name): string {
+export function createTableStatement(table: Table, name = table.name, sources: ObjectSources = {}): string {
   const autoincrement = table.columns.find((c) => c.identity === 'autoincrement');
-  const items = table.columns.map((c) => columnSql(table, c, c === autoincrement));
-  if (table.primaryKey && !autoincrement) items.push(`PRIMARY KEY (${names(table.primaryKey)})`);
+  const items = table.columns.map((c) => columnSql(table, c, c === autoincrement, sources));
+  const inlineKey = table.columns.some(
+    (c) => c !== autoincrement && nullableIntegerKey(table, c, declaredTypeSql(table, c, sources)),
+  );
+  if (table.primaryKey && !autoincrement && !inlineKey)
+    items.push(`PRIMARY KEY (${names(table.primaryKey)})`);
   for (const u of table.uniques) items.push(`UNIQUE (${names(u.columns)})`);
   for (const c of table.checks)
     items.push(`${c.name ? `CONSTRAINT ${q(c.name)} ` : ''}CHECK (${sql(c.expression)})`);
@@ -148,7 +189,7 @@ export const sqliteSchemaSql: SchemaSql = {
   schemaStatements(schema, sources) {
     const out: string[] = [];
     for (const table of Object.values(schema.tables)) {
-      out.push(createTableStatement(table));
+      out.push(createTableStatement(table, table.name, sources));
       for (const i of table.indexes) out.push(indexStatement(table, i));
     }
     for (const o of Object.values(schema.objects ?? {})) out.push(objectSql(o, sources));
@@ -174,7 +215,7 @@ export const sqliteSchemaSql: SchemaSql = {
     const out: string[] = [];
     for (const t of triggers) out.push(`DROP TRIGGER IF EXISTS ${q(t.name)}`);
     for (const v of [...viewsInOrder(views)].reverse()) out.push(`DROP VIEW IF EXISTS ${q(v.name)}`);
-    out.push(createTableStatement(to, temporary));
+    out.push(createTableStatement(to, temporary, sources));
     if (kept.length > 0)
       out.push(
         `INSERT INTO ${q(temporary)} (${names(kept.map((c) => c.name))}) SELECT ${names(kept.map((c) => c.name))} FROM ${q(from.name)}`,
@@ -236,6 +277,13 @@ export const sqliteSchemaSql: SchemaSql = {
       const sql = r.sql as string;
       if (r.type === 'table') {
         if (/^\s*CREATE\s+VIRTUAL/i.test(sql)) out[`virtual table:${r.name}`] = sql;
+        else {
+          const columns = await conn.query<{ name: string; type: string; hidden: number }>(
+            `SELECT name, type, hidden FROM pragma_table_xinfo(${quoteLiteral(r.name)}, 'main')`,
+          );
+          for (const c of columns)
+            if (c.hidden !== 1 && c.type.trim() !== '') out[declaredTypeKey(r.name, c.name)] = c.type.trim();
+        }
       } else out[`${r.type}:${r.name}`] = sql;
     }
     return out;
