@@ -3,7 +3,9 @@ import type { ReferentialAction, Schema, Table } from './model.js';
 /**
  * Spellings that mean the same type in SQLite's and PostgreSQL's vocabularies, mapped to one
  * canonical name. SQLite keeps the declared type text verbatim, PostgreSQL's `format_type`
- * spells out long forms; both land here.
+ * spells out long forms; both land here. A spelling whose SQLite affinity differs is never a
+ * synonym of the other: STRING has NUMERIC affinity, not TEXT's (sqlite.org/datatype3.html 3.1),
+ * so it is not `text`.
  */
 const TYPE_SYNONYMS: Record<string, string> = {
   int: 'integer',
@@ -22,7 +24,6 @@ const TYPE_SYNONYMS: Record<string, string> = {
   tinyint: 'smallint',
   text: 'text',
   clob: 'text',
-  string: 'text',
   varchar: 'varchar',
   'character varying': 'varchar',
   'varying character': 'varchar',
