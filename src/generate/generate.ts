@@ -272,7 +272,9 @@ export async function generateMigration(options: GenerateOptions): Promise<Gener
         verifiedOn: null,
       };
       if (fingerprints.head === fingerprints.desired) return base;
-      await refuseElsewhere(conn, options.schema);
+      // Outside the default schema the migration names its schema first (the prologue, below);
+      // in it, unqualified names follow the live search_path.
+      if (writer.prepareScratch(options.schema).length === 0) await refuseElsewhere(conn, options.schema);
 
       const verification: Verification = {
         dialect,
