@@ -12,6 +12,7 @@
  * order. `generate` creates a table with the keys whose tables exist already, and adds the
  * others after ({@link SchemaSql.checksReferencesAtCreate}).
  */
+
 import type {
   CheckConstraint,
   Column,
@@ -24,6 +25,7 @@ import type {
 } from '../../schema/model.js';
 import { foreignKeyIdentity } from '../../schema/normalize.js';
 import type { Connection, ObjectSources, SchemaSql } from '../dialect.js';
+import { mentionsIdentifier, viewsInOrder } from '../view-order.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
 const q = quoteIdent;
@@ -150,30 +152,8 @@ function createTableStatement(table: Table, foreignKeys: readonly ForeignKey[]):
   return `CREATE TABLE ${q(table.name)} (\n  ${items.join(',\n  ')}\n)${tableOptions(table)}`;
 }
 
-/** Whether normalized SQL names `name` as an identifier (a word or a backquoted name). */
 function mentions(text: string, name: string): boolean {
-  const lower = name.toLowerCase();
-  const bare = lower.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return (
-    new RegExp(`(^|[^a-z0-9_$\`])${bare}($|[^a-z0-9_$\`])`).test(text.toLowerCase()) ||
-    text.toLowerCase().includes(q(lower))
-  );
-}
-
-/** Views in an order where each comes after the views it names. */
-function viewsInOrder(views: View[]): View[] {
-  const out: View[] = [];
-  const placed = new Set<string>();
-  const pending = [...views];
-  while (pending.length > 0) {
-    const next = pending.findIndex((v) =>
-      pending.every((o) => o === v || placed.has(o.name) || !mentions(v.definition, o.name)),
-    );
-    const [view] = pending.splice(next < 0 ? 0 : next, 1);
-    out.push(view);
-    placed.add(view.name);
-  }
-  return out;
+  return mentionsIdentifier(text, name, '`', true);
 }
 
 function viewSql(view: View, sources: ObjectSources): string {
@@ -331,7 +311,7 @@ export const mysqlSchemaSql: SchemaSql = {
     for (const t of tables) for (const f of t.foreignKeys) out.push(this.addForeignKey(t, f)[0]);
     for (const o of objects.filter((x) => x.kind !== 'sequence' && !ROUTINES.has(x.kind)))
       out.push(objectSql(o, sources));
-    for (const v of viewsInOrder(Object.values(schema.views))) out.push(viewSql(v, sources));
+    for (const v of viewsInOrder(Object.values(schema.views), mentions)) out.push(viewSql(v, sources));
     for (const g of Object.values(schema.triggers)) out.push(triggerSql(g, sources));
     return out;
   },

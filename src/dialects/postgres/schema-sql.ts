@@ -3,6 +3,7 @@
  * functions, tables, indexes, keys, views, triggers, like pg_dump), and the statements
  * `generate` uses for changes the operation DSL cannot say (ALTER TABLE, in place).
  */
+
 import type {
   CheckConstraint,
   Column,
@@ -17,6 +18,7 @@ import type {
 } from '../../schema/model.js';
 import { foreignKeyIdentity } from '../../schema/normalize.js';
 import type { Connection, ObjectSources, SchemaSql } from '../dialect.js';
+import { mentionsIdentifier, viewsInOrder } from '../view-order.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
 const q = quoteIdent;
@@ -222,29 +224,8 @@ function tablesInOrder(schema: Schema): Table[] {
   return out;
 }
 
-/** Whether normalized SQL names `name` as an identifier. */
-function mentions(sql: string, name: string): boolean {
-  const lower = name.toLowerCase();
-  const bare = lower.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return (
-    new RegExp(`(^|[^a-z0-9_$"])${bare}($|[^a-z0-9_$"])`).test(sql.toLowerCase()) ||
-    sql.includes(`"${name.replaceAll('"', '""')}"`)
-  );
-}
-
-function viewsInOrder(views: View[]): View[] {
-  const out: View[] = [];
-  const placed = new Set<string>();
-  const pending = [...views];
-  while (pending.length > 0) {
-    const next = pending.findIndex((v) =>
-      pending.every((o) => o === v || placed.has(o.name) || !mentions(v.definition, o.name)),
-    );
-    const [view] = pending.splice(next < 0 ? 0 : next, 1);
-    out.push(view);
-    placed.add(view.name);
-  }
-  return out;
+function mentions(text: string, name: string): boolean {
+  return mentionsIdentifier(text, name, '"', false);
 }
 
 function viewSql(view: View, sources: ObjectSources): string {
@@ -402,7 +383,7 @@ export const postgresSchemaSql: SchemaSql = {
     for (const o of laterFunctions) out.push(...objectSql(o, sources));
     // Aggregates after every function, since their state functions may be among the later ones.
     for (const o of aggregates) out.push(...objectSql(o, sources));
-    for (const v of viewsInOrder(Object.values(schema.views))) out.push(viewSql(v, sources));
+    for (const v of viewsInOrder(Object.values(schema.views), mentions)) out.push(viewSql(v, sources));
     for (const o of after) out.push(...objectSql(o, sources));
     for (const t of tables) out.push(...attachedStatements(t));
     for (const g of Object.values(schema.triggers)) out.push(...triggerSql(g, sources));

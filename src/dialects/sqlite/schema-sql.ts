@@ -3,6 +3,7 @@
  * `generate` uses for changes the operation DSL cannot say (a table rebuild as SQLite's
  * documentation prescribes it: create the new table, copy, drop, rename, recreate).
  */
+
 import type {
   Column,
   EnumType,
@@ -16,6 +17,7 @@ import type {
 } from '../../schema/model.js';
 import { normalizeType } from '../../schema/normalize.js';
 import type { Connection, ObjectSources, SchemaSql } from '../dialect.js';
+import { mentionsIdentifier, viewsInOrder } from '../view-order.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
 
 const q = quoteIdent;
@@ -126,30 +128,8 @@ function indexStatement(table: Table, i: Index): string {
   return `CREATE ${i.unique ? 'UNIQUE ' : ''}INDEX ${q(i.name)} ON ${q(table.name)} (${keys.join(', ')})${i.where ? ` WHERE ${sql(i.where)}` : ''}`;
 }
 
-/** Views in an order where each comes after the views it names. */
-function viewsInOrder(views: View[]): View[] {
-  const out: View[] = [];
-  const placed = new Set<string>();
-  const pending = [...views];
-  while (pending.length > 0) {
-    const next = pending.findIndex((v) =>
-      pending.every((o) => o === v || placed.has(o.name) || !mentions(v.definition, o.name)),
-    );
-    const [view] = pending.splice(next < 0 ? 0 : next, 1);
-    out.push(view);
-    placed.add(view.name);
-  }
-  return out;
-}
-
-/** Whether normalized SQL names `name` as an identifier (a word or a quoted name). */
-function mentions(sql: string, name: string): boolean {
-  const lower = name.toLowerCase();
-  const bare = lower.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return (
-    new RegExp(`(^|[^a-z0-9_$"])${bare}($|[^a-z0-9_$"])`).test(sql.toLowerCase()) ||
-    sql.toLowerCase().includes(`"${lower.replaceAll('"', '""')}"`)
-  );
+function mentions(text: string, name: string): boolean {
+  return mentionsIdentifier(text, name, '"', true);
 }
 
 function viewSql(view: View, sources: Record<string, string>): string {
@@ -193,7 +173,7 @@ export const sqliteSchemaSql: SchemaSql = {
       for (const i of table.indexes) out.push(indexStatement(table, i));
     }
     for (const o of Object.values(schema.objects ?? {})) out.push(objectSql(o, sources));
-    for (const v of viewsInOrder(Object.values(schema.views))) out.push(viewSql(v, sources));
+    for (const v of viewsInOrder(Object.values(schema.views), mentions)) out.push(viewSql(v, sources));
     for (const t of Object.values(schema.triggers)) out.push(triggerSql(t, sources));
     return out;
   },
@@ -214,7 +194,8 @@ export const sqliteSchemaSql: SchemaSql = {
     const { views, triggers } = dependents(schema, to.name);
     const out: string[] = [];
     for (const t of triggers) out.push(`DROP TRIGGER IF EXISTS ${q(t.name)}`);
-    for (const v of [...viewsInOrder(views)].reverse()) out.push(`DROP VIEW IF EXISTS ${q(v.name)}`);
+    for (const v of [...viewsInOrder(views, mentions)].reverse())
+      out.push(`DROP VIEW IF EXISTS ${q(v.name)}`);
     out.push(createTableStatement(to, temporary, sources));
     if (kept.length > 0)
       out.push(
@@ -223,7 +204,7 @@ export const sqliteSchemaSql: SchemaSql = {
     out.push(`DROP TABLE ${q(from.name)}`);
     out.push(`ALTER TABLE ${q(temporary)} RENAME TO ${q(to.name)}`);
     for (const i of to.indexes) out.push(indexStatement(to, i));
-    for (const v of viewsInOrder(views)) out.push(viewSql(v, sources));
+    for (const v of viewsInOrder(views, mentions)) out.push(viewSql(v, sources));
     for (const t of triggers) out.push(triggerSql(t, sources));
     return out;
   },

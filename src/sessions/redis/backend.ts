@@ -68,8 +68,8 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 if e and tonumber(e) > tonumber(ARGV[2]) then return 1 end
 return 0`);
 
-// KEYS = [the expiry index]; ARGV = now, limit, prefix of the session hashes. Removes
-// sessions due by now (and index entries whose hash Redis already expired). Three calls a
+// KEYS = [the expiry index]; ARGV = now ('+inf' clears all), limit, prefix of the session
+// hashes. Removes sessions due by now (and index entries whose hash Redis already expired). Three calls a
 // batch, not two a session: the due members are the lowest ranks of the index, so one DEL
 // takes their hashes and one ZREMRANGEBYRANK their entries (a batch is at most the store's
 // REDIS_SWEEP_BATCH keys, well under Lua's limit on unpack).
@@ -98,17 +98,6 @@ for _, m in ipairs(members) do
   end
 end
 return {#members, out}`);
-
-// KEYS = [the expiry index]; ARGV = batch size, prefix. Removes one batch of sessions.
-const CLEAR = new Script(`
-local members = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-local n = #members
-if n == 0 then return 0 end
-local hashes = {}
-for i = 1, n do hashes[i] = ARGV[2] .. members[i] end
-redis.call('DEL', unpack(hashes))
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - 1)
-return n`);
 
 /** Sessions the list walk keeps at most at once, beyond the page (bounded memory). */
 const LIST_CHUNK_SIZE = 1000;
@@ -270,7 +259,8 @@ export class RedisSessionBackend implements SessionBackend {
   }
 
   async clear(): Promise<void> {
-    while (Number(await CLEAR.run(this.client, [this.expires], [1000, this.hashPrefix])) > 0);
+    // SWEEP with no due time: every session, a batch at a time.
+    while (Number(await SWEEP.run(this.client, [this.expires], ['+inf', 1000, this.hashPrefix])) > 0);
   }
 
   close(): Promise<void> {
