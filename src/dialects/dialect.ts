@@ -322,6 +322,14 @@ export interface FailureExplanation {
 export interface Dialect {
   /** The dialect's name (unique in the registry). */
   readonly name: DialectName;
+  /** The database's name as people write it, for messages and docs (`PostgreSQL`). */
+  readonly label: string;
+  /**
+   * What the doctor does not compare on this dialect beyond the common list (schema/coverage.ts
+   * NOT_COMPARED), each with why where it is not plain; README.md shows them word for word,
+   * prefixed with {@link label}.
+   */
+  readonly notCompared: readonly string[];
   readonly capabilities: Capabilities;
 
   /** URL schemes this dialect answers, without the colon (`postgres`, `postgresql`). */

@@ -22,6 +22,16 @@ declare module '../dialect.js' {
 /** The MySQL / MariaDB dialect: role objects over mysql2 (an optional dependency). */
 export const mysqlDialect: Dialect = {
   name: 'mysql',
+  label: 'MySQL',
+  notCompared: [
+    'a UNIQUE key named after its first column (as MySQL names one made without a name) is a constraint, so its name is not compared either',
+    'DEFINER of views, triggers, routines and events',
+    'COMMENT clauses of tables, columns, indexes and routines',
+    'ROW_FORMAT, KEY_BLOCK_SIZE, STATS_PERSISTENT and other storage options of tables',
+    'SQL SECURITY of views',
+    'the AUTO_INCREMENT counter (the next value is data)',
+    "an event's STARTS, ENDS and AT times (evaluated as the event is created, so a replay cannot reproduce them)",
+  ],
   capabilities: {
     // DDL commits implicitly: every migration is recorded as started, then finished.
     transactionalDdl: false,

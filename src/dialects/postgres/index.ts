@@ -25,6 +25,21 @@ declare module '../dialect.js' {
 /** The PostgreSQL dialect: role objects over pg. */
 export const postgresDialect: Dialect = {
   name: 'postgres',
+  label: 'PostgreSQL',
+  notCompared: [
+    'security labels',
+    'column statistics targets, storage and compression',
+    "identity columns' sequence options",
+    'storage parameters (WITH (fillfactor = ...), autovacuum settings) of tables, indexes and views',
+    'REPLICA IDENTITY and CLUSTER ON',
+    'table access methods',
+    'view options WITH CHECK OPTION, security_barrier and security_invoker',
+    'operator class options of index keys',
+    "extension versions (the extension's name is compared; its members are not), and extensions no migration creates (installed by the server's administrator, like pg_stat_statements)",
+    'extended statistics (CREATE STATISTICS), collations, operators, operator classes and families, casts, conversions, text search configurations',
+    'foreign data wrappers, servers, user mappings and foreign tables',
+    'publications, subscriptions and event triggers',
+  ],
   capabilities: {
     transactionalDdl: true,
     onlineBackup: false,

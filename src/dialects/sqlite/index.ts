@@ -26,6 +26,11 @@ declare module '../dialect.js' {
 /** The SQLite dialect: role objects over better-sqlite3. */
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
+  label: 'SQLite',
+  notCompared: [
+    'constraint names (its PRAGMAs do not report them)',
+    'sqlite_sequence and sqlite_stat tables',
+  ],
   capabilities: {
     transactionalDdl: true,
     onlineBackup: true,
