@@ -9,6 +9,7 @@ import {
   type EngineOptions,
   type EngineSession,
   historyTableName,
+  lockHolderIfUnsettled,
   usingSession,
 } from '../migrations/engine.js';
 import { compareIds, type MigrationFile } from '../migrations/files.js';
@@ -256,7 +257,12 @@ async function examine(options: DoctorOptions): Promise<Examination> {
       const { conn } = session;
       const recorded = (await session.history.read()) ?? [];
       const rows = [...recorded, ...assumedRows(session.files, recorded, options.assumeApplied ?? [])];
-      const state = compareFilesWithHistory(session.files, rows);
+      // Read without the lock: a migration a live runner is at now is in progress, not stopped.
+      const state = compareFilesWithHistory(
+        session.files,
+        rows,
+        await lockHolderIfUnsettled(session.lock, rows),
+      );
       // Repeatables that ran before pending versioned migrations are replayed where they ran.
       const { files, recordedAt: reordered } = replayOrder(session.files, rows);
       const hasHistory = rows.length > 0;

@@ -110,7 +110,7 @@ export async function lint(
   options: EngineOptions & LintOptions,
 ): Promise<{ dialect: string; findings: MigrationLintFinding[] }> {
   return readOnlyView(options, async (view) => {
-    const state = compareFilesWithHistory(view.files, view.rows);
+    const state = compareFilesWithHistory(view.files, view.rows, view.runner);
     const loaded: LoadedMigration[] = [];
     const findings: MigrationLintFinding[] = [];
     for (const f of state.pending) {
