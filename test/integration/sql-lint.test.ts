@@ -283,7 +283,11 @@ ALTER TABLE t ADD COLUMN s INT NOT NULL AUTO_INCREMENT UNIQUE;
 ALTER TABLE t MODIFY w VARCHAR(30);
 ALTER TABLE t MODIFY k ENUM('a','b','c');
 ALTER TABLE t MODIFY n INTEGER NOT NULL;
-ALTER TABLE t CHANGE COLUMN price price DECIMAL(10,2) NOT NULL DEFAULT 0;`,
+ALTER TABLE t CHANGE COLUMN price price DECIMAL(10,2) NOT NULL DEFAULT 0;
+-- Judged against what the migration made the column, not the live one.
+ALTER TABLE t ADD COLUMN tmp INT;
+ALTER TABLE t MODIFY tmp INT NOT NULL DEFAULT 0;
+ALTER TABLE t MODIFY w VARCHAR(40);`,
           ),
         });
         const run = (...a: string[]) =>

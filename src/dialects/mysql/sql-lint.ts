@@ -229,6 +229,39 @@ class MigrationLint {
     return p;
   }
 
+  /**
+   * Records what an earlier statement of this migration made a column (null: dropped), so a
+   * later MODIFY is judged against it rather than against the live column.
+   */
+  private async setColumn(
+    table: string,
+    name: string,
+    def: Node | null,
+    e: Node | null,
+    was?: LiveColumn,
+  ): Promise<void> {
+    const columns = await this.liveColumns(table);
+    const type = def === null ? null : definitionType(def);
+    if (type === null || e === null) {
+      columns.delete(name.toLowerCase());
+      return;
+    }
+    const charset = lower(obj(obj(e.character_set)?.value)?.value) || null;
+    // Bytes per character are the server's to say: known only from the column this one was.
+    const perChar =
+      was?.chars && was.octets && (charset === null || charset === was.charset?.toLowerCase())
+        ? was.octets / was.chars
+        : null;
+    const [chars] = mysqlTypeParts(type).mods;
+    columns.set(name.toLowerCase(), {
+      name,
+      type,
+      charset: charset ?? (perChar === null ? null : (was?.charset ?? null)),
+      chars: perChar === null || chars === undefined ? null : chars,
+      octets: perChar === null || chars === undefined ? null : chars * perChar,
+    });
+  }
+
   private breaking(table: string, what: string, verb: string): void {
     if (!this.created.has(table))
       this.out.push({
@@ -377,6 +410,7 @@ class MigrationLint {
             alternative:
               'Give it a default, or add it nullable, backfill it, then MODIFY it NOT NULL in a later migration.',
           });
+        if (column) await this.setColumn(table, column, obj(e.definition) ?? null, e);
       } else if (resource === 'column' && action === 'drop') {
         const column = columnName(e.column);
         await this.dataLoss(
@@ -385,6 +419,7 @@ class MigrationLint {
           'Back it up first, or, if it was renamed, rename it instead (ALTER TABLE ... RENAME COLUMN).',
         );
         this.breaking(table, `column "${table}"."${column}"`, 'Dropping');
+        if (column) await this.setColumn(table, column, null, null);
       } else if (resource === 'column' && (action === 'modify' || action === 'change')) {
         await this.modifyColumn(table, e, action);
       } else if (action === 'rename' && resource === 'column') {
@@ -423,6 +458,8 @@ class MigrationLint {
     if (to === null || this.created.has(table)) return;
     const live = (await this.liveColumns(table)).get(old.toLowerCase());
     const charset = lower(obj(obj(e.character_set)?.value)?.value) || undefined;
+    await this.setColumn(table, old, null, null);
+    await this.setColumn(table, now ?? old, def ?? null, e, live);
     if (!copiesTable(live, to, charset, this.mariadb)) return;
     const n = await this.rows(table);
     const large = this.ctx.largeTableRows;
