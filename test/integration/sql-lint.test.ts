@@ -289,6 +289,22 @@ ALTER TABLE t ADD COLUMN tmp INT;
 ALTER TABLE t MODIFY tmp INT NOT NULL DEFAULT 0;
 ALTER TABLE t MODIFY w VARCHAR(40);`,
           ),
+          // A DSL migration's sql() is judged like a SQL migration; a table its createTable makes is empty.
+          '004_dsl.mjs': `export default ${JSON.stringify({
+            ops: [
+              {
+                kind: 'createTable',
+                table: 'made',
+                spec: { columns: { id: { type: 'integer', primaryKey: true } } },
+              },
+              {
+                kind: 'sql',
+                up: 'ALTER TABLE made ADD COLUMN q INT NOT NULL',
+                down: 'ALTER TABLE made DROP COLUMN q',
+              },
+              { kind: 'sql', up: 'DROP TABLE small', down: 'CREATE TABLE small (id INT PRIMARY KEY)' },
+            ],
+          })};\n`,
         });
         const run = (...a: string[]) =>
           cli([...a, '--url', db.url, '--dir', dir, '--large-table-rows', '100'], { cwd: db.dir });
@@ -315,6 +331,8 @@ ALTER TABLE t MODIFY w VARCHAR(40);`,
             ['002_risky', 'warning', 'breaking-change', 'old_name'],
             ['002_risky', 'warning', 'data-loss', 'small'],
             ['002_risky', 'warning', 'breaking-change', 'small'],
+            ['004_dsl', 'warning', 'data-loss', 'small'],
+            ['004_dsl', 'warning', 'breaking-change', 'small'],
           ],
         );
         const messages = findings.map((f) => f.message);
