@@ -10,6 +10,7 @@ import { mysqlSchemaSql } from './schema-sql.js';
 import { createMysqlScratch } from './scratch.js';
 import { mysqlSessions } from './sessions.js';
 import { splitMysqlStatements } from './split.js';
+import { mysqlSqlLinter } from './sql-lint.js';
 import { MYSQL_URL_EXAMPLES, type MysqlTarget, parseMysqlUrl } from './url.js';
 
 declare module '../dialect.js' {
@@ -66,6 +67,7 @@ export const mysqlDialect: Dialect = {
   healthChecks: mysqlHealthChecks,
   schemaSql: mysqlSchemaSql,
   sessions: mysqlSessions,
+  sqlLinter: mysqlSqlLinter,
   // Nothing to guard: no migration runs inside a transaction here (transactionalDdl is false).
   guardMigration: async () => null,
 };

@@ -417,4 +417,152 @@ export const mysqlSchemaSql: SchemaSql = {
   prepareScratch() {
     return [];
   },
+  lossyTypeChange(from, to) {
+    return mysqlLossyTypeChange(from.type, to.type);
+  },
 };
+
+/** A model column type (see mysqlColumnType) cut into its parts. */
+interface TypeParts {
+  base: string;
+  /** Length, precision and scale, as written in parentheses. */
+  mods: number[];
+  unsigned: boolean;
+  /** The values of an ENUM or SET. */
+  values: string[];
+}
+
+/** The parts of a model type: `decimal(10,2) unsigned`, `enum('a','b')`, `varchar(20)`. */
+export function mysqlTypeParts(type: string): TypeParts {
+  const open = type.indexOf('(');
+  const space = type.indexOf(' ');
+  const end = open >= 0 && (space < 0 || open < space) ? open : space >= 0 ? space : type.length;
+  const base = type.slice(0, end).toLowerCase();
+  const values: string[] = [];
+  let mods: number[] = [];
+  let rest = type.slice(end);
+  if (open === end) {
+    if (base === 'enum' || base === 'set') {
+      // Quoted values, '' inside one being a quote; the list ends at the first ) outside quotes.
+      let i = open + 1;
+      while (i < type.length && type[i] !== ')') {
+        if (type[i] === "'") {
+          let v = '';
+          i++;
+          while (i < type.length && !(type[i] === "'" && type[i + 1] !== "'")) {
+            v += type[i];
+            i += type[i] === "'" ? 2 : 1;
+          }
+          values.push(v);
+        }
+        i++;
+      }
+      rest = type.slice(i + 1);
+    } else {
+      const close = type.indexOf(')', open);
+      mods = type
+        .slice(open + 1, close)
+        .split(',')
+        .map((m) => Number(m.trim()));
+      rest = type.slice(close + 1);
+    }
+  }
+  return { base, mods, unsigned: rest.toLowerCase().split(' ').includes('unsigned'), values };
+}
+
+/** Bytes of MySQL's integer types (dev.mysql.com/doc/refman/8.0/en/integer-types.html). */
+const INTEGER_BYTES: Record<string, number> = { tinyint: 1, smallint: 2, mediumint: 3, int: 4, bigint: 8 };
+const FRACTIONAL = new Set(['decimal', 'float', 'double']);
+const CHARACTER = new Set(['char', 'varchar']);
+/** Bytes the TEXT and BLOB types hold at most. */
+const LOB_BYTES: Record<string, number> = {
+  tinytext: 255,
+  text: 65_535,
+  mediumtext: 16_777_215,
+  longtext: 4_294_967_295,
+  tinyblob: 255,
+  blob: 65_535,
+  mediumblob: 16_777_215,
+  longblob: 4_294_967_295,
+};
+const DATETIMES = new Set(['datetime', 'timestamp']);
+
+/** Digits of the widest value of an integer type, sign excluded. */
+function integerDigits(t: TypeParts): number {
+  const bytes = INTEGER_BYTES[t.base];
+  return String(2n ** BigInt(bytes * 8 - (t.unsigned ? 0 : 1))).length;
+}
+
+/**
+ * What an ALTER TABLE … MODIFY from model type `from` to `to` does to values already there,
+ * when it may lose or reject some; null when every value converts exactly. MySQL and MariaDB in
+ * strict mode (their default, STRICT_TRANS_TABLES) refuse a value that does not fit (the ALTER
+ * fails and the table is left as it was), but round fractions and drop a time of day silently
+ * (a Note, not an error: dev.mysql.com/doc/refman/8.0/en/alter-table.html, "Data truncated").
+ */
+export function mysqlLossyTypeChange(from: string, to: string): string | null {
+  if (from === to) return null;
+  const a = mysqlTypeParts(from);
+  const b = mysqlTypeParts(to);
+  const [n, scale = 0] = b.mods;
+  if (CHARACTER.has(b.base) && n !== undefined) {
+    const width = CHARACTER.has(a.base)
+      ? a.mods[0]
+      : a.base in INTEGER_BYTES
+        ? integerDigits(a) + (a.unsigned ? 0 : 1)
+        : a.base === 'decimal'
+          ? (a.mods[0] ?? 10) + 2
+          : Number.POSITIVE_INFINITY;
+    return width === undefined || width > n ? `values longer than ${n} characters make it fail` : null;
+  }
+  if (b.base in LOB_BYTES) {
+    const max = LOB_BYTES[b.base];
+    const longer =
+      a.base in LOB_BYTES ? LOB_BYTES[a.base] > max : CHARACTER.has(a.base) && (a.mods[0] ?? 0) > max / 4;
+    return longer ? `values longer than ${max} bytes make it fail` : null;
+  }
+  if (b.base in INTEGER_BYTES) {
+    if (FRACTIONAL.has(a.base)) return 'fractions are rounded to whole numbers';
+    if (!(a.base in INTEGER_BYTES)) return null;
+    if (b.unsigned && !a.unsigned) return 'negative values make it fail';
+    const max = (t: TypeParts) => 2n ** BigInt(INTEGER_BYTES[t.base] * 8 - (t.unsigned ? 0 : 1));
+    return max(a) > max(b) ? `values out of ${to}'s range make it fail` : null;
+  }
+  if (b.base === 'decimal') {
+    const p = n ?? 10;
+    if (a.base === 'decimal') {
+      const [ap = 10, as = 0] = a.mods;
+      if (as > scale) return `values are rounded to ${scale} decimal places, and larger ones make it fail`;
+      return ap - as > p - scale
+        ? `values with more than ${p - scale} digits before the point make it fail`
+        : null;
+    }
+    if (a.base === 'float' || a.base === 'double')
+      return `values are rounded to ${scale} decimal places, and larger ones make it fail`;
+    if (a.base in INTEGER_BYTES)
+      return integerDigits(a) > p - scale ? `values with more than ${p - scale} digits make it fail` : null;
+    return null;
+  }
+  if (
+    b.base === 'float' &&
+    (a.base === 'double' || a.base === 'decimal' || a.base === 'bigint' || a.base === 'int')
+  )
+    return 'values are rounded to 6 significant digits';
+  if (b.base === 'double' && (a.base === 'decimal' || a.base === 'bigint'))
+    return 'values are rounded to 15 significant digits';
+  if (b.base === 'date' && DATETIMES.has(a.base)) return 'the time of day is dropped';
+  if (b.base === 'time' && DATETIMES.has(a.base)) return 'the date is dropped';
+  if (b.base === 'timestamp' && (a.base === 'datetime' || a.base === 'date'))
+    return 'values outside 1970-01-01 to 2038-01-19 make it fail';
+  if ((DATETIMES.has(b.base) || b.base === 'time') && (a.base === b.base || DATETIMES.has(a.base))) {
+    const digits = (t: TypeParts) => t.mods[0] ?? 0;
+    return digits(b) < digits(a) ? `fractions of a second past ${digits(b)} digits are lost` : null;
+  }
+  if (b.base === 'enum' || b.base === 'set') {
+    const kept = new Set(b.values);
+    if (a.base === b.base)
+      return a.values.every((v) => kept.has(v)) ? null : 'values no longer in its list make it fail';
+    return `values not in (${b.values.map((v) => `'${v}'`).join(', ')}) make it fail`;
+  }
+  return null;
+}
