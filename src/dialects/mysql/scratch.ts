@@ -4,7 +4,7 @@ import type * as mysql from 'mysql2/promise';
 import { DbDoctorError, errorMessage } from '../../errors.js';
 import { processAlive } from '../../host.js';
 import type { Dialect, Row, ScratchDatabase, ScratchOptions, SkippedStatement } from '../dialect.js';
-import { MysqlConnection } from './driver.js';
+import { MYSQL_CLIENT_FLAGS, MysqlConnection } from './driver.js';
 import { quoteIdent } from './quote.js';
 import { splitMysqlStatements } from './split.js';
 
@@ -50,6 +50,7 @@ async function connectTo(config: ServerConfig, database: string): Promise<mysql.
     ...(config as mysql.ConnectionOptions),
     database,
     multipleStatements: false,
+    flags: [...MYSQL_CLIENT_FLAGS],
     timezone: 'Z',
     supportBigNumbers: true,
   });
