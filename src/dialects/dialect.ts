@@ -84,6 +84,13 @@ export interface Capabilities {
    * `index-without-concurrently` lint asks for it on large tables (read by ops/lint.ts).
    */
   readonly concurrentIndexes: boolean;
+  /**
+   * Opening a URL for writing creates a database that does not exist yet (a SQLite file), so
+   * the read-only commands answer for a missing one as the empty database `apply` would make
+   * (read by migrations/engine.ts readOnlyView). Where false, `apply` refuses with DB_NOT_FOUND,
+   * and so do they.
+   */
+  readonly createsDatabase: boolean;
 }
 
 /** A parsed database URL. Each dialect adds the fields its driver needs. */

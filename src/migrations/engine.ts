@@ -225,6 +225,9 @@ export async function readOnlyView<T>(
   } catch (e) {
     const absent = !opened && e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND';
     if (!absent || typeof options.database !== 'string') throw e;
+    // A server's database is never made by `apply`: saying what it would do there is a lie.
+    if (!dialectNamed(parseDatabaseUrl(options.database, options.cwd).dialect).capabilities.createsDatabase)
+      throw e;
   }
   const target = parseDatabaseUrl(options.database, options.cwd);
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');

@@ -42,6 +42,7 @@ export const mysqlDialect: Dialect = {
     alterColumnInPlace: true,
     // InnoDB builds most indexes online by itself (ALGORITHM=INPLACE, LOCK=NONE): nothing to ask for.
     concurrentIndexes: false,
+    createsDatabase: false,
   },
   urlSchemes: ['mysql', 'mariadb'],
   urlExamples: MYSQL_URL_EXAMPLES,
