@@ -297,10 +297,19 @@ const MYSQL_STORAGE_OPTIONS =
 function normalizeMysqlTable(statement: string): string {
   const parts = tableParts(statement);
   if (!parts) return statement;
+  const innodb = /\bENGINE=InnoDB\b/i.test(parts.tail);
   const items = parts.items.map((item) => {
     let x = item;
     // Comments of columns and indexes ("comments" in the list).
     x = x.replace(/ COMMENT '(?:[^'\\]|\\.|'')*'/g, '');
+    if (!x.startsWith('`')) {
+      // An index's KEY_BLOCK_SIZE (a storage option of indexes, in the list).
+      x = x.replace(/ KEY_BLOCK_SIZE=\d+/, '');
+      // InnoDB builds every key but MariaDB's hash-based UNIQUE as a B-tree whatever USING
+      // says (the list's "USING clause" item): the key's kind shows as USING HASH on a UNIQUE.
+      if (innodb) x = x.replace(/ USING BTREE\b/, '');
+      if (innodb && /^KEY /.test(x)) x = x.replace(/ USING HASH\b/, '');
+    }
     // Names of FOREIGN KEY and CHECK constraints.
     x = x.replace(/^CONSTRAINT `(?:[^`]|``)*` /, 'CONSTRAINT _ ');
     // A UNIQUE made without a name is named after its first column (`_2`... when taken): that
