@@ -291,7 +291,7 @@ function outsideQuotes(text: string, edit: (plain: string) => string): string {
  * not-compared list): how InnoDB lays out and samples rows, never what a row may hold.
  */
 const MYSQL_STORAGE_OPTIONS =
-  /\s(ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|STATS_AUTO_RECALC|STATS_SAMPLE_PAGES|PAGE_COMPRESSED|PAGE_COMPRESSION_LEVEL|PACK_KEYS|CHECKSUM|DELAY_KEY_WRITE|MIN_ROWS|MAX_ROWS|AVG_ROW_LENGTH|TABLESPACE)=\S+/gi;
+  /\s(ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|STATS_AUTO_RECALC|STATS_SAMPLE_PAGES|PAGE_COMPRESSED|PAGE_COMPRESSION_LEVEL|PACK_KEYS|CHECKSUM|PAGE_CHECKSUM|TRANSACTIONAL|DELAY_KEY_WRITE|MIN_ROWS|MAX_ROWS|AVG_ROW_LENGTH|TABLESPACE)=\S+/gi;
 
 /** One CREATE TABLE of the dump with what the doctor does not compare taken out. */
 function normalizeMysqlTable(statement: string): string {

@@ -418,6 +418,22 @@ ALTER TABLE c DROP FOREIGN KEY fk_c_p; ALTER TABLE c ADD CONSTRAINT fk_c_p FOREI
     drift: /period for `stay`/,
   },
   {
+    // A MERGE table reads the tables its UNION names: another list, other rows.
+    name: "a MERGE table's UNION given another table",
+    migration:
+      'CREATE TABLE m1 (id INT) ENGINE=MyISAM; CREATE TABLE m2 (id INT) ENGINE=MyISAM; CREATE TABLE mm (id INT) ENGINE=MRG_MyISAM UNION=(m1) INSERT_METHOD=LAST;',
+    live: 'ALTER TABLE mm UNION=(m1, m2);',
+    same: false,
+    drift: /Table mm is .*union/,
+  },
+  {
+    name: "a MERGE table's UNION and INSERT_METHOD restated in lowercase",
+    migration:
+      'CREATE TABLE m1 (id INT) ENGINE=MyISAM; CREATE TABLE mm (id INT) ENGINE=MRG_MyISAM UNION=(m1) INSERT_METHOD=LAST;',
+    live: 'alter table mm union=(`m1`) insert_method=last;',
+    same: true,
+  },
+  {
     name: 'a view re-created ALGORITHM=TEMPTABLE (read-only now)',
     migration: 'CREATE TABLE items (id INT PRIMARY KEY); CREATE VIEW some_items AS SELECT id FROM items;',
     live: 'CREATE OR REPLACE ALGORITHM=TEMPTABLE VIEW some_items AS SELECT id FROM items;',

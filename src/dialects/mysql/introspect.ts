@@ -185,6 +185,8 @@ export async function introspectMysql(conn: MysqlConnection, options: Introspect
       tableOptions.push(`engine ${t.engine.toLowerCase()}`);
     if (t.collation && t.collation !== defaults?.collation) tableOptions.push(`collate ${t.collation}`);
     if (/partitioned/i.test(t.create_options ?? '')) tableOptions.push(await partitionClause(conn, t.name));
+    if (/^(mrg_myisam|merge)$/i.test(t.engine ?? ''))
+      tableOptions.push(...(await mergeOptions(conn, t.name)));
     tableCollation.set(t.name, t.collation);
     schema.tables[t.name] = {
       name: t.name,
@@ -347,6 +349,23 @@ async function readPeriods(conn: MysqlConnection, schema: Schema): Promise<void>
       t.options.push(`${label} ${key[3]!.replace(/WITHOUT OVERLAPS/i, 'without overlaps')}`);
     }
   }
+}
+
+/**
+ * A MERGE table's UNION (the tables it reads) and INSERT_METHOD (where its INSERTs go), which
+ * only SHOW CREATE TABLE says: what the table holds, not how it is stored.
+ */
+async function mergeOptions(conn: MysqlConnection, name: string): Promise<string[]> {
+  const [row] = await conn.query<Record<string, string>>(`SHOW CREATE TABLE ${quoteIdent(name)}`);
+  const text = row?.['Create Table'] ?? '';
+  // The options follow the column list's `) ENGINE=`.
+  const tail = text.slice(Math.max(0, text.search(/\)\s*ENGINE=/i)));
+  const union = /\bUNION=\(([^)]*)\)/i.exec(tail);
+  const method = /\bINSERT_METHOD=(\w+)/i.exec(tail);
+  return [
+    ...(union ? [`union (${union[1]})`] : []),
+    ...(method ? [`insert_method ${method[1]!.toLowerCase()}`] : []),
+  ];
 }
 
 /** The PARTITION BY clause, which only SHOW CREATE TABLE gives whole. */

@@ -158,6 +158,9 @@ function tableOptions(table: Table): string {
     if (o.startsWith('engine ')) out.push(`ENGINE=${o.slice('engine '.length)}`);
     else if (o.startsWith('collate ')) out.push(`COLLATE=${o.slice('collate '.length)}`);
     else if (o === 'with system versioning') out.push('WITH SYSTEM VERSIONING');
+    else if (o.startsWith('union (')) out.push(`UNION=${o.slice('union '.length)}`);
+    else if (o.startsWith('insert_method '))
+      out.push(`INSERT_METHOD=${o.slice('insert_method '.length).toUpperCase()}`);
   }
   const partition = table.options.find((o) => o.startsWith('partition by '));
   return `${out.length ? ` ${out.join(' ')}` : ''}${partition ? `\n${partition}` : ''}`;
