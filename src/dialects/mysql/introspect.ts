@@ -316,16 +316,30 @@ const PERIOD_TYPE = /^(date|datetime|timestamp)(\(\d+\))?$/;
 /**
  * MariaDB's application-time periods (`PERIOD FOR p (s, e)`) and the keys over them (`UNIQUE
  * (id, p WITHOUT OVERLAPS)`), which no catalog table before 11.4 reports: read from SHOW CREATE
- * TABLE, only for tables that can have one (two NOT NULL columns of one date or time type), so
- * most schemas cost no extra round trip. Each becomes a table option as the server writes it; a
+ * TABLE, only for tables that can have one: a period comes with a CHECK (start < end) named
+ * after it, over two NOT NULL columns of one date or time type, so most schemas cost no extra
+ * round trip. Each becomes a table option as the server writes it; a
  * WITHOUT OVERLAPS key replaces the plain key STATISTICS reports for it (over the period's
  * columns), which is another constraint. The system-time period (PERIOD FOR SYSTEM_TIME,
  * unquoted) is left out: the ROW START and ROW END columns say it.
  */
 async function readPeriods(conn: MysqlConnection, schema: Schema): Promise<void> {
   for (const t of Object.values(schema.tables)) {
-    const types = t.columns.filter((c) => !c.nullable && PERIOD_TYPE.test(c.type)).map((c) => c.type);
-    if (!types.some((x, i) => types.indexOf(x) !== i)) continue;
+    const periodColumns = new Map(
+      t.columns.filter((c) => !c.nullable && PERIOD_TYPE.test(c.type)).map((c) => [c.name, c.type]),
+    );
+    const unquoted = (name: string) => name.replace(/^`(.*)`$/, '$1').replace(/``/g, '`');
+    const candidate = t.checks.some((k) => {
+      const m = /^(\S+) < (\S+)$/.exec(k.expression);
+      const [start, end] = m ? [unquoted(m[1]!), unquoted(m[2]!)] : [];
+      return (
+        start !== undefined &&
+        end !== undefined &&
+        periodColumns.get(start) === periodColumns.get(end) &&
+        periodColumns.has(start)
+      );
+    });
+    if (!candidate) continue;
     const [row] = await conn.query<Record<string, string>>(`SHOW CREATE TABLE ${quoteIdent(t.name)}`);
     for (const line of (row?.['Create Table'] ?? '').split('\n')) {
       const item = line.trim().replace(/,$/, '');
