@@ -60,9 +60,20 @@ function defaultAndOnUpdate(value: string): { value: string | null; onUpdate: st
   return { value: rest === 'null' ? null : rest, onUpdate: m[1].replace(/ \( (\d*) \)$/, '($1)') };
 }
 
+/** A column's extras (`invisible`, `without system versioning`) as the words that make them. */
+function columnExtrasSql(c: Column): string[] {
+  return (c.extras ?? []).map((e) => e.toUpperCase());
+}
+
 function columnSql(c: Column): string {
   const parts = [q(c.name), c.type];
   if (c.collation) parts.push(`COLLATE ${c.collation}`);
+  // A system-versioned table's period columns: their values are the server's, never NULL.
+  const rowPeriod = /^row (start|end)$/.exec(c.generated ?? '');
+  if (rowPeriod) {
+    parts.push(`GENERATED ALWAYS AS ROW ${rowPeriod[1]!.toUpperCase()}`, ...columnExtrasSql(c));
+    return parts.join(' ');
+  }
   if (c.generated) {
     const stored = / stored$/.test(c.generated);
     parts.push(
@@ -70,6 +81,7 @@ function columnSql(c: Column): string {
     );
     // A generated column takes no NOT NULL on MariaDB; its nullability follows the expression.
     if (!c.nullable) parts.push('NOT NULL');
+    parts.push(...columnExtrasSql(c));
     return parts.join(' ');
   }
   parts.push(c.nullable ? 'NULL' : 'NOT NULL');
@@ -80,6 +92,7 @@ function columnSql(c: Column): string {
     if (onUpdate) parts.push(`ON UPDATE ${onUpdate}`);
   }
   if (c.identity === 'auto_increment') parts.push('AUTO_INCREMENT');
+  parts.push(...columnExtrasSql(c));
   return parts.join(' ');
 }
 
@@ -87,9 +100,17 @@ function checkSql(c: CheckConstraint): string {
   return `${c.name ? `CONSTRAINT ${q(c.name)} ` : ''}CHECK (${sql(c.expression)})`;
 }
 
+/** The database a foreign key's table is in, when not this one (introspection's extra). */
+function referencedDatabase(f: ForeignKey): string | null {
+  const extra = (f.extras ?? []).find((e) => e.startsWith('references database '));
+  return extra ? extra.slice('references database '.length) : null;
+}
+
 function foreignKeySql(f: ForeignKey): string {
   const actions = `${f.onDelete !== 'NO ACTION' ? ` ON DELETE ${f.onDelete}` : ''}${f.onUpdate !== 'NO ACTION' ? ` ON UPDATE ${f.onUpdate}` : ''}`;
-  return `${f.name ? `CONSTRAINT ${q(f.name)} ` : ''}FOREIGN KEY (${names(f.columns)}) REFERENCES ${q(f.referencedTable)} (${names(f.referencedColumns)})${actions}`;
+  const database = referencedDatabase(f);
+  const target = `${database === null ? '' : `${q(database)}.`}${q(f.referencedTable)}`;
+  return `${f.name ? `CONSTRAINT ${q(f.name)} ` : ''}FOREIGN KEY (${names(f.columns)}) REFERENCES ${target} (${names(f.referencedColumns)})${actions}`;
 }
 
 /** The prefix length of key `n` (1-based), from the index's extras. */
@@ -136,6 +157,10 @@ function tableOptions(table: Table): string {
   for (const o of table.options) {
     if (o.startsWith('engine ')) out.push(`ENGINE=${o.slice('engine '.length)}`);
     else if (o.startsWith('collate ')) out.push(`COLLATE=${o.slice('collate '.length)}`);
+    else if (o === 'with system versioning') out.push('WITH SYSTEM VERSIONING');
+    else if (o.startsWith('union (')) out.push(`UNION=${o.slice('union '.length)}`);
+    else if (o.startsWith('insert_method '))
+      out.push(`INSERT_METHOD=${o.slice('insert_method '.length).toUpperCase()}`);
   }
   const partition = table.options.find((o) => o.startsWith('partition by '));
   return `${out.length ? ` ${out.join(' ')}` : ''}${partition ? `\n${partition}` : ''}`;
@@ -145,6 +170,17 @@ function tableOptions(table: Table): string {
 function createTableStatement(table: Table, foreignKeys: readonly ForeignKey[]): string {
   const items = table.columns.map(columnSql);
   if (table.primaryKey) items.push(`PRIMARY KEY (${names(table.primaryKey)})`);
+  const start = table.columns.find((c) => c.generated === 'row start');
+  const end = table.columns.find((c) => c.generated === 'row end');
+  if (start && end) items.push(`PERIOD FOR SYSTEM_TIME (${q(start.name)}, ${q(end.name)})`);
+  // Application-time periods and the keys over them, held as the server writes them.
+  for (const o of table.options)
+    if (o.startsWith('period for ')) items.push(`PERIOD FOR ${o.slice('period for '.length)}`);
+  for (const o of table.options) {
+    const key = /^(primary key|unique key)( .*)$/.exec(o);
+    if (key)
+      items.push(`${key[1]!.toUpperCase()}${key[2]!.replace(/without overlaps\)$/, 'WITHOUT OVERLAPS)')}`);
+  }
   for (const u of table.uniques) items.push(`UNIQUE KEY ${q(u.name ?? u.columns[0])} (${names(u.columns)})`);
   for (const i of table.indexes) items.push(indexItem(i));
   for (const c of table.checks) items.push(checkSql(c));
@@ -215,7 +251,8 @@ function alterTableStatements(from: Table, to: Table): string[] | null {
   const drops: string[] = [];
   const columns: string[] = [];
   const adds: string[] = [];
-  const fkKey = (f: ForeignKey) => `${f.name ?? ''} ${foreignKeyIdentity(f)} ${f.onDelete} ${f.onUpdate}`;
+  const fkKey = (f: ForeignKey) =>
+    `${f.name ?? ''} ${foreignKeyIdentity(f)} ${f.onDelete} ${f.onUpdate} ${referencedDatabase(f) ?? ''}`;
   const keptKeys = to.foreignKeys.filter((f) => from.foreignKeys.some((o) => fkKey(o) === fkKey(f)));
   for (const f of from.foreignKeys)
     if (!to.foreignKeys.some((n) => fkKey(n) === fkKey(f))) {
