@@ -14,7 +14,7 @@ import type {
 import { errnoOf, MysqlConnection } from './driver.js';
 import { withoutPasswords } from './history.js';
 import { quoteIdent, quoteLiteral } from './quote.js';
-import { type DatabaseNames, serverWideReason, withoutDefiner } from './server-statements.js';
+import { type DatabaseNames, retarget, serverWideReason, withoutDefiner } from './server-statements.js';
 import { splitMysqlStatements } from './split.js';
 
 /**
@@ -171,7 +171,11 @@ function accessDenied(e: unknown): boolean {
  * throwaway account with privileges on the scratch database only), or, when the doctor's own
  * account cannot create one, by reading each statement's tokens (`statements`).
  */
-type Confinement = { kind: 'account'; account: string } | { kind: 'statements'; names: DatabaseNames };
+type Confinement = ({ kind: 'account'; account: string } | { kind: 'statements' }) & {
+  names: DatabaseNames;
+  /** The live database, whose name in a qualified name means the scratch database (see retarget). */
+  live: string | null;
+};
 
 /**
  * A connection to the scratch database that runs nothing reaching beyond it: what the server
@@ -196,11 +200,13 @@ class ConfinedConnection extends MysqlConnection {
   }
 
   /** Runs `run` unless the token check stops `sql`; a refusal for lack of privilege is a skip. */
-  private async confined<T>(sql: string, run: (sql: string) => Promise<T>, none: T): Promise<T> {
+  private async confined<T>(original: string, run: (sql: string) => Promise<T>, none: T): Promise<T> {
+    const { live, names } = this.confinement;
+    const sql = live === null ? original : retarget(original, live, names);
     if (this.confinement.kind === 'statements') {
-      const reason = serverWideReason(sql, this.confinement.names);
+      const reason = serverWideReason(sql, names);
       if (reason !== null) {
-        this.skip(sql, reason);
+        this.skip(original, reason);
         return none;
       }
     }
@@ -219,7 +225,7 @@ class ConfinedConnection extends MysqlConnection {
         }
       }
       this.skip(
-        sql,
+        original,
         `the server refused it to the replay's account, which may use the scratch database only: ${errorMessage(e)}`,
       );
       return none;
@@ -361,12 +367,15 @@ export async function createMysqlScratch(
   let confinement: Confinement | null = null;
   try {
     if (!options.isolated) {
+      const names = await databaseNames(conn, name);
+      const [row] = await (options.live ?? conn).query<{ db: string | null }>('SELECT DATABASE() AS db');
+      const live = row?.db ? String(row.db) : null;
       const throwaway = await connectAsThrowaway(conn, name);
       if (throwaway) {
         client = throwaway.client;
         dropAccount = throwaway.drop;
-        confinement = { kind: 'account', account: throwaway.account };
-      } else confinement = { kind: 'statements', names: await databaseNames(conn, name) };
+        confinement = { kind: 'account', account: throwaway.account, names, live };
+      } else confinement = { kind: 'statements', names, live };
     }
     client ??= await connectTo(serverConfigOf(conn), name);
   } catch (e) {

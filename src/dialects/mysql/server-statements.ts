@@ -130,13 +130,7 @@ export function serverWideReason(sql: string, names: DatabaseNames): string | nu
       if (tok.text === 'SONAME') return 'it loads a library into the server';
     }
     // `db`.t, db.t.c: the first part of a dotted name, when it names a database.
-    if (
-      isName(tok) &&
-      t[i + 1]?.kind === 'punct' &&
-      t[i + 1]!.text === '.' &&
-      !(prev?.kind === 'punct' && (prev.text === '.' || prev.text === '@')) &&
-      !(tok.kind === 'word' && /^[0-9]+$/.test(tok.value))
-    ) {
+    if (isQualifier(t, i)) {
       const db = names.fold(tok.value);
       if (db !== names.fold(names.scratch) && names.databases.has(db) && !READ_ONLY_DATABASES.has(db))
         return `it names the database ${tok.value}, not the scratch database`;
@@ -175,4 +169,37 @@ export function withoutDefiner(sql: string): string | null {
     return `${sql.slice(0, t[i]!.start)}${sql.slice(end)}`;
   }
   return null;
+}
+
+/** Whether token `i` is the first part of a dotted name (`db`.t, db.t.c), not a number, variable or later part. */
+function isQualifier(t: readonly MysqlToken[], i: number): boolean {
+  const tok = t[i]!;
+  const prev = t[i - 1];
+  return (
+    isName(tok) &&
+    t[i + 1]?.kind === 'punct' &&
+    t[i + 1]!.text === '.' &&
+    !(prev?.kind === 'punct' && (prev.text === '.' || prev.text === '@')) &&
+    !(tok.kind === 'word' && /^[0-9]+$/.test(tok.value))
+  );
+}
+
+/**
+ * The statement with names qualified by the live database `live` (MySQL Workbench writes
+ * `` `app`.`users` `` everywhere, and `USE app`) qualified by the scratch database instead, which
+ * stands in for it during the replay; `sql` itself when none is. Only identifiers before a `.`
+ * (and the name of `USE`) change, never text in strings or comments.
+ */
+export function retarget(sql: string, live: string, names: Pick<DatabaseNames, 'scratch' | 'fold'>): string {
+  const t = tokenizeMysql(sql);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < t.length; i++) {
+    // `USE app` at the top of a Workbench script, too.
+    const used = i === 1 && isWord(t[0], 'USE') && isName(t[1]) && t.length === 2;
+    if (!(used || isQualifier(t, i)) || names.fold(t[i]!.value) !== names.fold(live)) continue;
+    out += `${sql.slice(from, t[i]!.start)}\`${names.scratch.replaceAll('`', '``')}\``;
+    from = t[i]!.end;
+  }
+  return from === 0 ? sql : out + sql.slice(from);
 }
