@@ -216,7 +216,7 @@ class ConfinedConnection extends MysqlConnection {
       if (!accessDenied(e)) throw e;
       // DEFINER = another account needs SET USER (SUPER): the object is made with the replay's
       // account as its definer instead, which the doctor does not compare.
-      const plain = this.confinement.kind === 'account' ? withoutDefiner(sql) : null;
+      const plain = withoutDefiner(sql);
       if (plain !== null) {
         try {
           return await run(plain);

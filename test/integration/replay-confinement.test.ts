@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import type { DoctorResult } from '../../src/doctor/doctor.js';
 import {
@@ -334,3 +335,45 @@ describe(
     });
   },
 );
+
+/** A skipped statement that sets a password, then one that fails: the replay's failure lists the skipped one. */
+const GENERATE_CASES = {
+  mysql: (tag: string) =>
+    `CREATE TABLE t (id INT);\nCREATE USER 'dbdoctor_t_gen_${tag}'@'%' IDENTIFIED BY 'GenSecretPw9';\nINSERT INTO nosuch_${tag} VALUES (1);`,
+  postgres: (tag: string) =>
+    `CREATE TABLE t (id INT);\nCREATE ROLE dbdoctor_t_gen_${tag} PASSWORD 'GenSecretPw9';\nINSERT INTO nosuch_${tag} VALUES (1);`,
+} as const;
+
+for (const dialect of ['mysql', 'postgres'] as const) {
+  describe(
+    `${dialect}: generate and diff show the replay's skipped statements masked`,
+    onlyOn(dialect),
+    () => {
+      const dbs: TestDatabase[] = [];
+      after(async () => {
+        for (const d of dbs) await d.drop();
+      });
+
+      it('GENERATE_REPLAY_FAILED names the skipped statement without its password, in text and --json', async () => {
+        const d = await createTestDatabase(dialect);
+        dbs.push(d);
+        const tag = randomBytes(4).toString('hex');
+        const dir = writeMigrations(d.dir, { '001_a.sql': sqlMigration(GENERATE_CASES[dialect](tag)) });
+        const schema = `${d.dir}/schema.sql`;
+        writeFileSync(schema, 'CREATE TABLE t (id INT);\n');
+        const runs: CliResult[] = [];
+        for (const args of [['generate', 'x'], ['generate', 'x', '--json'], ['diff'], ['diff', '--json']]) {
+          const r = await cli([...args, '--url', d.url, '--dir', dir, '--schema-file', schema], {
+            cwd: d.dir,
+          });
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stdout + r.stderr, /GENERATE_REPLAY_FAILED/);
+          runs.push(r);
+        }
+        const all = printed(...runs);
+        assert.match(all, /'\*\*\*'/);
+        assert.doesNotMatch(all, /GenSecretPw9/);
+      });
+    },
+  );
+}
