@@ -116,6 +116,11 @@ export async function removeLeftovers(conn: MysqlConnection): Promise<string[]> 
     try {
       await conn.exec(`DROP DATABASE IF EXISTS ${quoteIdent(r.name)}`);
       removed.push(r.name);
+      // Its account, when mysql.user could not be read to list it (below): made from this host.
+      if (accounts.length === 0)
+        await conn
+          .exec(`DROP USER IF EXISTS ${accountOf(accountFor(r.name), await clientHost(conn))}`)
+          .catch(() => {});
     } catch {
       // Not ours to drop, or already gone: leave it.
       remaining.add(r.name);
@@ -224,10 +229,11 @@ class ConfinedConnection extends MysqlConnection {
           if (!accessDenied(again)) throw again;
         }
       }
-      this.skip(
-        original,
-        `the server refused it to the replay's account, which may use the scratch database only: ${errorMessage(e)}`,
-      );
+      const whose =
+        this.confinement.kind === 'account'
+          ? "the replay's account, which may use the scratch database only"
+          : 'this user';
+      this.skip(original, `the server refused it to ${whose}: ${errorMessage(e)}`);
       return none;
     }
   }
