@@ -93,6 +93,12 @@ export interface DoctorResult {
   fixed: DoctorFix[];
   /** True when the expected schemas came from the cache (nothing replayed). */
   cached: boolean;
+  /**
+   * How the replay was kept inside its scratch database on the live server, in words, where the
+   * dialect has more than one way (MySQL: by the server, as a throwaway account, or by a check of
+   * each statement's tokens); null otherwise.
+   */
+  confinement: string | null;
 }
 
 /**
@@ -299,6 +305,7 @@ async function examine(options: DoctorOptions): Promise<Examination> {
         drift: verdict?.drift ?? [],
         fixed: [],
         cached: expected?.fromCache ?? false,
+        confinement: expected?.confinement ?? null,
       };
       return { result, checks, context, byCheck };
     },

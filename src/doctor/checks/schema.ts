@@ -253,7 +253,7 @@ export function replayFindings(expected: ExpectedSchemas, pendingIds: ReadonlySe
     findings.push({
       code: 'SCRATCH_LEFTOVER_REMOVED',
       severity: 'info',
-      message: `Dropped ${name}, a scratch database left by a doctor that was killed before it could drop it.`,
+      message: `Dropped ${name}, left by a doctor that was killed before it could drop it.`,
     });
   }
   return findings;
