@@ -163,6 +163,14 @@ for (const dialect of DIALECTS) {
       assert.match(mismatch!.message, /history says revision 002, but the schema matches revision 003/);
       // The suggested command repeats the --dir and --url this run was given.
       assert.equal(mismatch!.fix, `dbdoctor stamp 003 --dir ${dir} --url ${db.url}`);
+      // 003 is pending in the history, but its table is there: never "apply" it (it would fail
+      // half-way, or worse); the pending finding says to stamp first.
+      const pending = result.findings.find((f) => f.code === 'PENDING_MIGRATIONS');
+      assert.match(pending!.message, /the schema shows 003 ran already/);
+      assert.equal(
+        pending!.fix,
+        `\`dbdoctor stamp 003 --dir ${dir} --url ${db.url}\` first (never apply it again)`,
+      );
 
       const fixed = await doctorJson('--fix');
       assert.equal(fixed.code, 0, JSON.stringify(fixed.result.findings));

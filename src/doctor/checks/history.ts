@@ -11,7 +11,7 @@ import type { SchemaVerdict } from './schema.js';
  * Findings from comparing the files with the history: pending migrations, applied ones whose
  * file is gone or changed, partially applied and out-of-order ones. Pure.
  */
-export function historyFindings(state: MigrationState): Finding[] {
+export function historyFindings(state: MigrationState, stampTo: string | null = null): Finding[] {
   const findings: Finding[] = state.problems.map((p) => ({
     code: p.code,
     // A runner at it right now is no fault; what it leaves is judged once it is done.
@@ -22,12 +22,23 @@ export function historyFindings(state: MigrationState): Finding[] {
   }));
   if (state.pending.length > 0) {
     const ids = state.pending.map((f) => f.id);
-    const shown = ids.length > 5 ? `${ids.slice(0, 5).join(', ')}, … (${ids.length} in all)` : ids.join(', ');
+    const list = (xs: string[]) =>
+      xs.length > 5 ? `${xs.slice(0, 5).join(', ')}, … (${xs.length} in all)` : xs.join(', ');
+    // The schema shows some of them ran already: applying them again would fail half-way (or
+    // worse), so the stamp comes first and apply runs only the rest.
+    const ran = stampTo === null ? [] : ids.filter((id) => compareIds(id, stampTo) <= 0);
+    const rest = ids.filter((id) => !ran.includes(id));
     findings.push({
       code: 'PENDING_MIGRATIONS',
       severity: 'warning',
-      message: `${ids.length} migration(s) not applied yet: ${shown}.`,
-      fix: 'dbdoctor apply',
+      message:
+        ran.length === 0
+          ? `${ids.length} migration(s) not applied yet: ${list(ids)}.`
+          : `${ids.length} migration(s) not recorded as applied: ${list(ids)}; the schema shows ${list(ran)} ran already (see the stamp above)${rest.length > 0 ? `, so only ${list(rest)} remain to apply` : ''}.`,
+      fix:
+        ran.length === 0
+          ? 'dbdoctor apply'
+          : `\`dbdoctor stamp ${stampTo}\` first (never apply ${ran.length === 1 ? 'it' : 'them'} again)${rest.length > 0 ? ', then `dbdoctor apply`' : ''}`,
     });
   }
   return findings;
@@ -83,8 +94,10 @@ function whyThisStamp(stampTo: string, stampable: readonly string[]): string {
  */
 export const historyCheck: DoctorCheck<DoctorContext> = {
   code: 'HISTORY',
-  async run({ state }) {
-    return historyFindings(state);
+  async run(context) {
+    // The revision the schema proves, when the history is behind it (REVISION_MISMATCH).
+    const { verdict } = await context.comparison();
+    return historyFindings(context.state, verdict?.stampTo ?? null);
   },
   async fix(context) {
     const { verdict } = await context.comparison();
