@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DbDoctorError } from '../errors.js';
@@ -96,7 +96,8 @@ export function highestId(ids: Iterable<string | null>): string | null {
 
 /** sha256 hex of some bytes. */
 export function checksumOf(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  // One call, no Hash object: a third of createHash's cost, paid once per migration file.
+  return hash('sha256', bytes, 'hex');
 }
 
 /**
