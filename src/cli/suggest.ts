@@ -101,7 +101,9 @@ export function carriedInJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(carriedInJson);
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = carriedInJson(v);
+    const from = value as Record<string, unknown>;
+    // Object.keys, not Object.entries: `status --json` passes thousands of values, one pair array each.
+    for (const k of Object.keys(from)) out[k] = carriedInJson(from[k]);
     return out;
   }
   return value;

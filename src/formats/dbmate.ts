@@ -4,6 +4,7 @@ import {
   checksumOf,
   compareIds,
   decodeSql,
+  entryPath,
   idKey,
   type MigrationFile,
   type MigrationKind,
@@ -44,7 +45,7 @@ export const dbmate: MigrationFormat = {
         return true;
       if (!entry.endsWith('.sql')) continue;
       try {
-        if (SECTION.test(decodeSql(readMigrationBytes(path.join(dir, entry), entry), entry))) return true;
+        if (SECTION.test(decodeSql(readMigrationBytes(entryPath(dir, entry), entry), entry))) return true;
       } catch {
         // Unreadable here; the listing reports it.
       }
@@ -70,7 +71,7 @@ export const dbmate: MigrationFormat = {
         });
       }
       const [, id, name, ext] = m as unknown as [string, string, string, string];
-      const full = path.join(dir, entry);
+      const full = entryPath(dir, entry);
       const key = idKey(id);
       const other = byId.get(key);
       if (other) {

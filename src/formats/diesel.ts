@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { entryPath } from '../migrations/files.js';
 import {
   type Draft,
   entriesOf,
@@ -33,7 +34,7 @@ export const diesel: MigrationFormat = {
   defaultDirs: ['migrations'],
   detect(dir) {
     // A folder first: `<file>/up.sql` fails with ENOTDIR, an exception per migration file.
-    return entriesOf(dir).some((e) => isDir(path.join(dir, e)) && isFile(path.join(dir, e, 'up.sql')));
+    return entriesOf(dir).some((e) => isDir(entryPath(dir, e)) && isFile(path.join(dir, e, 'up.sql')));
   },
   list(dir) {
     const drafts: Draft[] = [];

@@ -5,7 +5,10 @@ import {
   checksumOf,
   compareIds,
   decodeSql,
+  entryPath,
   idKey,
+  listedKind,
+  listFolder,
   type MigrationFile,
   type ParsedSqlMigration,
   readMigrationBytes,
@@ -73,10 +76,13 @@ export interface Draft {
   toolKey?: string;
 }
 
-/** The entries of a migrations folder, or NO_MIGRATIONS_DIR. */
-export function entriesOf(dir: string): string[] {
+/**
+ * The entries of a migrations folder, sorted, or NO_MIGRATIONS_DIR. Callers do not modify the
+ * list (inside a listing, every format is handed the same one).
+ */
+export function entriesOf(dir: string): readonly string[] {
   try {
-    return fs.readdirSync(dir).sort();
+    return listFolder(dir);
   } catch (e) {
     throw new DbDoctorError('NO_MIGRATIONS_DIR', `Migrations folder ${dir} cannot be read.`, {
       unchanged: 'Nothing was done.',
@@ -88,6 +94,8 @@ export function entriesOf(dir: string): string[] {
 
 /** True for a folder (following links); false for anything else or nothing. */
 export function isDir(p: string): boolean {
+  const listed = listedKind(p);
+  if (listed !== undefined) return listed === 'dir';
   // Without an exception for a missing path: detection asks about hundreds of them.
   try {
     return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
@@ -98,6 +106,8 @@ export function isDir(p: string): boolean {
 
 /** True for a regular file (following links). */
 export function isFile(p: string): boolean {
+  const listed = listedKind(p);
+  if (listed !== undefined) return listed === 'file';
   try {
     return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
@@ -120,7 +130,7 @@ const CODE_EXT = /\.(sql|[cm]?[jt]s|go|rs|py|rb|java|kt|groovy|scala|php|cs|ex|e
 
 /** An entry that is not one of the format's: blocking when it looks like a migration. */
 export function uncovered(dir: string, entry: string, reason: string): Uncovered {
-  const full = path.join(dir, entry);
+  const full = entryPath(dir, entry);
   return { path: entry, reason, blocking: !isDir(full) && CODE_EXT.test(entry) && !entry.endsWith('.d.ts') };
 }
 

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { DbDoctorError } from '../errors.js';
-import type { ParsedSqlMigration, SqlSection } from '../migrations/files.js';
+import { entryPath, type ParsedSqlMigration, type SqlSection } from '../migrations/files.js';
 import {
   type Draft,
   entriesOf,
@@ -112,7 +111,7 @@ export const goose: MigrationFormat = {
     for (const e of entriesOf(dir)) {
       if (!/^\d+_.+\.sql$/.test(e)) continue;
       try {
-        if (/^--\s+\+goose\s+up\b/im.test(readSql(path.join(dir, e), e).text)) return true;
+        if (/^--\s+\+goose\s+up\b/im.test(readSql(entryPath(dir, e), e).text)) return true;
       } catch {
         // Reported by the listing.
       }
@@ -137,7 +136,7 @@ export const goose: MigrationFormat = {
         );
         continue;
       }
-      const file = path.join(dir, entry);
+      const file = entryPath(dir, entry);
       const { bytes, text } = readSql(file, entry);
       drafts.push({
         id: m[1]!,

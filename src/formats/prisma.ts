@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checksumOf } from '../migrations/files.js';
+import { checksumOf, entryPath } from '../migrations/files.js';
 import {
   type Draft,
   entriesOf,
@@ -30,7 +30,10 @@ export const prisma: MigrationFormat = {
   defaultDirs: ['prisma/migrations'],
   detect(dir) {
     if (isFile(path.join(dir, LOCK))) return true;
-    return entriesOf(dir).some((e) => FOLDER.test(e) && isFile(path.join(dir, e, 'migration.sql')));
+    // A folder first: `<file>/migration.sql` fails with ENOTDIR, an exception per migration file.
+    return entriesOf(dir).some(
+      (e) => FOLDER.test(e) && isDir(entryPath(dir, e)) && isFile(path.join(dir, e, 'migration.sql')),
+    );
   },
   list(dir) {
     const drafts: Draft[] = [];

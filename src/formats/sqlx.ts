@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeSql, readMigrationBytes } from '../migrations/files.js';
+import { decodeSql, entryPath, readMigrationBytes } from '../migrations/files.js';
 import { type Draft, entriesOf, finish, type MigrationFormat, section } from './format.js';
 import { readPairs } from './pairs.js';
 
@@ -26,7 +26,7 @@ export const sqlx: MigrationFormat = {
     for (const e of sql) {
       let text: string;
       try {
-        text = decodeSql(readMigrationBytes(`${dir}/${e}`, e), e);
+        text = decodeSql(readMigrationBytes(entryPath(dir, e), e), e);
       } catch {
         continue;
       }

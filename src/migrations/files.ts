@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { DbDoctorError } from '../errors.js';
 import { listMigrations } from '../formats/index.js';
 
@@ -95,7 +96,8 @@ export function highestId(ids: Iterable<string | null>): string | null {
 
 /** sha256 hex of some bytes. */
 export function checksumOf(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  // One call, no Hash object: a third of createHash's cost, paid once per migration file.
+  return hash('sha256', bytes, 'hex');
 }
 
 /**
@@ -118,55 +120,120 @@ export function idKey(id: string): string {
   return /^\d+$/.test(id) ? BigInt(id).toString() : id.normalize('NFC');
 }
 
-/** What each file read so far in {@link readingEachOnce} gave: its bytes or the error. */
-let readOnce: Map<string, { bytes: Buffer } | { error: unknown }> | null = null;
+/**
+ * What one {@link readingEachOnce} has seen of the migrations folder: each file read (its
+ * bytes or the error), each folder listed (its sorted entries and their paths), and what each
+ * listed entry is as the listing saw it (a regular file or a folder; links and anything else
+ * are not kept, so they are looked at again when asked about).
+ */
+interface FolderSnapshot {
+  reads: Map<string, { bytes: Buffer } | { error: unknown }>;
+  /** The text of each file's bytes decoded before (goose's detection, then the listing). */
+  texts: Map<Buffer, string>;
+  listings: Map<string, { names: string[]; paths: Map<string, string> }>;
+  kinds: Map<string, 'file' | 'dir'>;
+}
+
+let snapshot: FolderSnapshot | null = null;
 
 /**
- * Runs `fn`, which must be synchronous, reading each migration file at most once: detecting a
- * folder's layout reads the files the listing then reads again (goose's detection asks every
- * `<n>_<name>.sql`), and both must see the same bytes anyway. Nested calls share the outer one.
+ * Runs `fn`, which must be synchronous, reading each migration file at most once and listing
+ * each folder once: detecting a folder's layout asks every format about the same entries
+ * (goose's detection reads every `<n>_<name>.sql`, Diesel's and Prisma's look for folders) and
+ * the listing then reads them again, and all of them must see the same folder anyway. Nested
+ * calls share the outer one.
  */
 export function readingEachOnce<T>(fn: () => T): T {
-  if (readOnce !== null) return fn();
-  readOnce = new Map();
+  if (snapshot !== null) return fn();
+  snapshot = { reads: new Map(), texts: new Map(), listings: new Map(), kinds: new Map() };
   try {
     return fn();
   } finally {
-    readOnce = null;
+    snapshot = null;
   }
+}
+
+/**
+ * The entries of `dir`, sorted; throws as `fs.readdirSync` does. Inside {@link readingEachOnce}
+ * the folder is listed once, with each entry's type, so that asking whether an entry is a file
+ * or a folder costs no `stat` (see {@link listedKind}).
+ */
+export function listFolder(dir: string): string[] {
+  if (snapshot === null) return fs.readdirSync(dir).sort();
+  const seen = snapshot.listings.get(dir);
+  if (seen) return seen.names;
+  let dirents: fs.Dirent[] | null;
+  try {
+    dirents = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    // Where the file system gives no types, Node asks lstat for each entry, which may fail
+    // (an entry gone since, one that cannot be looked at): list the names alone, as outside.
+    dirents = null;
+  }
+  const names = dirents === null ? fs.readdirSync(dir) : dirents.map((d) => d.name);
+  names.sort();
+  // path.join normalises the whole path each time; an entry's name holds no separator and is
+  // never `.` or `..`, so where joining one name to `dir` is plain concatenation, every name is.
+  const prefix = path.join(dir, '_') === `${dir}${path.sep}_` ? `${dir}${path.sep}` : null;
+  const paths = new Map<string, string>();
+  for (const name of names) paths.set(name, prefix === null ? path.join(dir, name) : prefix + name);
+  for (const d of dirents ?? []) {
+    const kind = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : null;
+    if (kind !== null) snapshot.kinds.set(paths.get(d.name)!, kind);
+  }
+  snapshot.listings.set(dir, { names, paths });
+  return names;
+}
+
+/** `path.join(dir, entry)` for an entry of `dir`, as listed by {@link listFolder} when it was. */
+export function entryPath(dir: string, entry: string): string {
+  return snapshot?.listings.get(dir)?.paths.get(entry) ?? path.join(dir, entry);
+}
+
+/**
+ * Inside {@link readingEachOnce}: `'file'` or `'dir'` when `full` was listed as a regular file
+ * or a folder (not a link), else undefined (unknown: look at it).
+ */
+export function listedKind(full: string): 'file' | 'dir' | undefined {
+  return snapshot?.kinds.get(full);
 }
 
 /**
  * Reads a migration file's bytes. Only regular files (or symlinks to them) are read: a FIFO
  * would block the read forever and a device or folder is never a migration, so the type is
- * checked with stat first, and again on the opened descriptor (O_NONBLOCK, so a FIFO swapped in
- * between cannot hang the open) before reading. Inside {@link readingEachOnce}, a file read
- * before gives the same bytes (or error) again. Callers do not modify the bytes.
+ * checked first (with stat, or as the folder's listing saw it), and again on the opened
+ * descriptor (O_NONBLOCK, so a FIFO swapped in between cannot hang the open) before reading.
+ * Inside {@link readingEachOnce}, a file read before gives the same bytes (or error) again.
+ * Callers do not modify the bytes.
  */
 export function readMigrationBytes(full: string, entry: string): Buffer {
-  const seen = readOnce?.get(full);
+  const seen = snapshot?.reads.get(full);
   if (seen) {
     if ('error' in seen) throw seen.error;
     return seen.bytes;
   }
   try {
     const bytes = readMigrationBytesNow(full, entry);
-    readOnce?.set(full, { bytes });
+    snapshot?.reads.set(full, { bytes });
     return bytes;
   } catch (e) {
-    readOnce?.set(full, { error: e });
+    snapshot?.reads.set(full, { error: e });
     throw e;
   }
 }
 
 function readMigrationBytesNow(full: string, entry: string): Buffer {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(full);
-  } catch (e) {
-    throw unreadable(entry, full, e);
+  // Listed as a regular file a moment ago: the check on the opened descriptor below still
+  // stands between a FIFO put in its place and the read.
+  if (listedKind(full) !== 'file') {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(full);
+    } catch (e) {
+      throw unreadable(entry, full, e);
+    }
+    if (!stat.isFile()) throw notAFile(entry, full, stat);
   }
-  if (!stat.isFile()) throw notAFile(entry, full, stat);
   let fd: number;
   try {
     fd = fs.openSync(full, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -176,12 +243,29 @@ function readMigrationBytesNow(full: string, entry: string): Buffer {
   try {
     const opened = fs.fstatSync(fd);
     if (!opened.isFile()) throw notAFile(entry, full, opened);
-    return fs.readFileSync(fd);
+    return readOpened(fd, opened.size);
   } catch (e) {
     throw e instanceof DbDoctorError ? e : unreadable(entry, full, e);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The bytes of an open regular file of `size` bytes, read as `fs.readFileSync(fd)` reads them
+ * (up to `size`, fewer if it shrank) without the second fstat that would cost. An empty or
+ * huge file is left to readFileSync itself (its way for a size of 0, its error past the limit).
+ */
+function readOpened(fd: number, size: number): Buffer {
+  if (size === 0 || size > 0x3fffffff) return fs.readFileSync(fd);
+  const bytes = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const n = fs.readSync(fd, bytes, at, size - at, null);
+    if (n === 0) break;
+    at += n;
+  }
+  return at < size ? bytes.subarray(0, at) : bytes;
 }
 
 function unreadable(entry: string, full: string, e: unknown): DbDoctorError {
@@ -237,8 +321,17 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
  * A SQL file's text. It must be UTF-8; a byte-order mark at the start is dropped (editors on
  * Windows add one). The checksum stays that of the raw bytes, so files applied before are stable.
+ * Inside {@link readingEachOnce}, bytes decoded before (the same file's) give the same text.
  */
 export function decodeSql(bytes: Buffer, entry: string): string {
+  const seen = snapshot?.texts.get(bytes);
+  if (seen !== undefined) return seen;
+  const text = decodeSqlNow(bytes, entry);
+  snapshot?.texts.set(bytes, text);
+  return text;
+}
+
+function decodeSqlNow(bytes: Buffer, entry: string): string {
   const utf16 =
     bytes.length >= 2 &&
     ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));

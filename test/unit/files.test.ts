@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DbDoctorError } from '../../src/errors.js';
+import { listMigrations } from '../../src/formats/index.js';
 import {
   checksumOf,
   compareIds,
@@ -133,6 +134,35 @@ describe('migration files', () => {
       assert.throws(
         () => discoverMigrations(dir),
         (e: unknown) => e instanceof DbDoctorError && e.code === 'BAD_ENCODING',
+      );
+    }
+  });
+
+  it('follows links: a linked migration file, and a linked Prisma or Diesel migration folder', () => {
+    // The listing knows each entry's type from the folder itself; a link's is the link's, so
+    // what it points to must still be looked at.
+    const elsewhere = tempDir({ 'real.sql': '-- migrate:up\nSELECT 2;' });
+    const dir = tempDir({ '1_a.sql': '-- migrate:up\nSELECT 1;' });
+    fs.symlinkSync(path.join(elsewhere, 'real.sql'), path.join(dir, '2_b.sql'));
+    assert.deepEqual(
+      discoverMigrations(dir).map((f) => [f.id, f.checksum]),
+      [
+        ['1', checksumOf('-- migrate:up\nSELECT 1;')],
+        ['2', checksumOf('-- migrate:up\nSELECT 2;')],
+      ],
+    );
+    for (const [format, inner] of [
+      ['prisma', 'migration.sql'],
+      ['diesel', 'up.sql'],
+    ] as const) {
+      const target = tempDir({ [inner]: 'CREATE TABLE t (id INT);' });
+      const project = tempDir({});
+      fs.symlinkSync(target, path.join(project, '20260101000000_init'), 'dir');
+      const listing = listMigrations(project);
+      assert.equal(listing.format, format);
+      assert.deepEqual(
+        listing.files.map((f) => [f.id, f.checksum]),
+        [['20260101000000', checksumOf('CREATE TABLE t (id INT);')]],
       );
     }
   });
