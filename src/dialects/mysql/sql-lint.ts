@@ -31,6 +31,7 @@ import { rowCount } from '../../ops/lint.js';
 import type { SqlLintContext, SqlLinter, SqlLintFinding } from '../dialect.js';
 import { mysqlColumnType } from './introspect.js';
 import { mysqlLossyTypeChange, mysqlTypeParts } from './schema-sql.js';
+import { tokenizeMysql } from './split.js';
 
 type Node = Record<string, unknown>;
 
@@ -498,44 +499,14 @@ const short = (text: string) => {
 };
 
 /**
- * The words of a statement outside quotes and comments, upper-cased, in order; the text of an
- * executable comment (`/*! … *\/`, which the server runs) counts as code. For deciding which
- * statements cannot give a finding, so they need no parse: a word it misreads only makes a
- * statement parsed that did not need it, never the reverse (see {@link needsParse}).
+ * The bare words of a statement (outside quotes and comments), upper-cased, in order; the text
+ * of an executable comment (`/*! … *\/`, which the server runs) counts as code. For deciding
+ * which statements cannot give a finding, so they need no parse (see {@link needsParse}).
  */
 export function statementWords(text: string): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i] as string;
-    if (ch === '#' || (ch === '-' && text[i + 1] === '-' && /[\s]/.test(text[i + 2] ?? ' '))) {
-      const end = text.indexOf('\n', i);
-      i = end < 0 ? text.length : end + 1;
-    } else if (ch === '/' && text[i + 1] === '*') {
-      // `/*!` and `/*M!` are code: step over the opener only.
-      const executable = text[i + 2] === '!' || (text[i + 2] === 'M' && text[i + 3] === '!');
-      if (executable) i += text[i + 2] === '!' ? 3 : 4;
-      else {
-        const end = text.indexOf('*/', i + 2);
-        i = end < 0 ? text.length : end + 2;
-      }
-    } else if (ch === "'" || ch === '"' || ch === '`') {
-      let j = i + 1;
-      while (j < text.length) {
-        if (text[j] === '\\' && ch !== '`') j += 2;
-        else if (text[j] === ch && text[j + 1] === ch) j += 2;
-        else if (text[j] === ch) break;
-        else j++;
-      }
-      i = j + 1;
-    } else if (/[A-Za-z_]/.test(ch)) {
-      let j = i + 1;
-      while (j < text.length && /[A-Za-z0-9_$]/.test(text[j] as string)) j++;
-      words.push(text.slice(i, j).toUpperCase());
-      i = j;
-    } else i++;
-  }
-  return words;
+  return tokenizeMysql(text)
+    .filter((t) => t.kind === 'word')
+    .map((t) => t.text);
 }
 
 /** Index words that make a CREATE INDEX worth judging (it blocks writes); any other index does not. */
