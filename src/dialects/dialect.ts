@@ -423,6 +423,22 @@ export interface Dialect {
    * dialect has one; absent, `lint` says SQL migrations are not judged.
    */
   readonly sqlLinter?: SqlLinter;
+  /** How `dbdoctor sql` writes statements as a script for the database's own client. */
+  readonly clientScript: ClientScript;
+}
+
+/**
+ * A script for the database's own command-line client (psql, sqlite3, mysql), as `dbdoctor sql`
+ * prints it to be run by hand.
+ */
+export interface ClientScript {
+  /** One statement as the client reads it (`…;`; the mysql client needs DELIMITER around bodies). */
+  statement(sql: string): string;
+  /**
+   * What `apply` runs around a migration in its transaction that the script must run too
+   * (SQLite: foreign key enforcement off outside the transaction, the check before COMMIT).
+   */
+  readonly aroundTransaction?: { before: string[]; beforeCommit: string[]; after: string[] };
 }
 
 /**

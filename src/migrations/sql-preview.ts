@@ -61,30 +61,15 @@ async function statementsOf(
 }
 
 /**
- * Statements around a migration that `apply` runs in its transaction, for running it by hand.
- * SQLite: `apply` switches foreign key enforcement off outside the transaction (inside one,
- * SQLite ignores the pragma) so that DROP TABLE of a rebuilt parent cannot fire the children's
- * ON DELETE CASCADE, and checks the references before COMMIT (see dialects/sqlite/guard.ts).
- */
-const BY_HAND: Partial<Record<DialectName, { before: string[]; beforeCommit: string[]; after: string[] }>> = {
-  sqlite: {
-    before: ['PRAGMA foreign_keys = OFF'],
-    beforeCommit: [
-      '-- must list nothing: a row it lists references a parent that is gone; then run ROLLBACK instead of COMMIT\nPRAGMA foreign_key_check',
-    ],
-    after: ['PRAGMA foreign_keys = ON'],
-  },
-};
-
-/**
- * The migrations as one script that is safe to run by hand (psql, sqlite3): each migration that
- * `apply` runs in a transaction is wrapped as `apply` wraps it. dbdoctor's history is not
+ * The migrations as one script that is safe to run by hand (psql, sqlite3, mysql): each migration
+ * that `apply` runs in a transaction is wrapped as `apply` wraps it (the dialect's ClientScript). dbdoctor's history is not
  * written by it: `dbdoctor stamp <id>` records it afterwards.
  */
-export function byHandScript(dialect: DialectName, migrations: readonly MigrationSql[]): string {
+export function byHandScript(dialectName: DialectName, migrations: readonly MigrationSql[]): string {
   if (migrations.length === 0) return '-- nothing to apply\n';
-  const wrap = BY_HAND[dialect] ?? { before: [], beforeCommit: [], after: [] };
-  const stmt = (s: string) => `${s};`;
+  const script = dialectNamed(dialectName).clientScript;
+  const wrap = script.aroundTransaction ?? { before: [], beforeCommit: [], after: [] };
+  const stmt = (s: string) => script.statement(s);
   const parts = migrations.map((m) => {
     const head = `-- ${m.id}_${m.name}${m.transaction ? '' : ' (outside a transaction)'}${m.recorded ? ' (recorded from a TS/JS migration)' : ''}`;
     const body = m.statements.map(stmt);

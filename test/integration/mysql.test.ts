@@ -500,3 +500,97 @@ describe('MySQL: objects made by the mysql client and by dbdoctor are the same o
     }
   });
 });
+
+describe('MySQL: dbdoctor sql prints a script the mysql client runs', () => {
+  const client = mysqlCli();
+  it('procedure and trigger bodies come between DELIMITER lines; the client makes every object and row', {
+    skip: client === null ? 'no mysql or mariadb client on this machine' : false,
+  }, async () => {
+    const db = await createTestDatabase('mysql');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_a.sql': sqlMigration(
+          [
+            'CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(20));',
+            'DELIMITER $$',
+            'CREATE PROCEDURE p1(p_a INT)',
+            'BEGIN',
+            "  IF p_a = 1 THEN INSERT INTO t VALUES (p_a, 'one'); END IF;",
+            'END$$',
+            'DELIMITER ;',
+            'CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW',
+            'BEGIN',
+            "  IF NEW.s IS NULL THEN SET NEW.s = 'x;y$$'; END IF;",
+            'END;',
+            "INSERT INTO t VALUES (2, 'it\\'s');",
+            'INSERT INTO t (id) VALUES (3);',
+          ].join('\n'),
+        ),
+      });
+      const printed = await cli(['sql', '--url', db.url, '--dir', dir]);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.match(printed.stdout, /DELIMITER \$\$\$\nCREATE TRIGGER/);
+      const u = new URL(db.url);
+      execFileSync(
+        client as string,
+        [
+          '-h',
+          u.hostname,
+          '-P',
+          u.port || '3306',
+          '-u',
+          decodeURIComponent(u.username) || 'root',
+          u.pathname.slice(1),
+        ],
+        { input: printed.stdout },
+      );
+      assert.deepEqual(await rawQuery(db, 'SELECT id, s FROM t ORDER BY id'), [
+        { id: 2, s: "it's" },
+        { id: 3, s: 'x;y$$' },
+      ]);
+      const routines = await rawQuery(
+        db,
+        'SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()',
+      );
+      assert.deepEqual(routines, [{ n: 'p1' }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+describe('MySQL: LOCK TABLES in a migration (a mysqldump data section)', () => {
+  it('is refused before anything runs (lock-tables), since no progress could be recorded under it', async () => {
+    const db = await createTestDatabase('mysql');
+    try {
+      const dir = writeMigrations(db.dir, {
+        '001_t.sql': sqlMigration('CREATE TABLE t (id INT PRIMARY KEY);'),
+        '002_data.sql': sqlMigration(
+          'LOCK TABLES `t` WRITE;\n/*!40000 ALTER TABLE `t` DISABLE KEYS */;\nINSERT INTO `t` VALUES (1),(2);\n/*!40000 ALTER TABLE `t` ENABLE KEYS */;\nUNLOCK TABLES;',
+        ),
+      });
+      const lint = await cli(['lint', '--json', '--url', db.url, '--dir', dir]);
+      const ids = lint
+        .json<{ findings: { id: string; severity: string }[] }>()
+        .findings.map((f) => `${f.severity} ${f.id}`);
+      assert.ok(ids.includes('error lock-tables'), ids.join(', '));
+      const r = await cli(['apply', '--url', db.url, '--dir', dir]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /LINT_FAILED[\s\S]*lock-tables/);
+      // Nothing of the migrations ran (only the lock's own table, which apply takes first, exists).
+      assert.deepEqual(
+        (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor_')),
+        [],
+      );
+      assert.deepEqual(
+        await rawQuery(
+          db,
+          "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'dbdoctor_migrations'",
+        ).then((rows) => Number(rows[0]?.n)),
+        0,
+      );
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { MYSQL_EXPRESSIONS, quoteIdent, quoteLiteral } from './quote.js';
 import { mysqlSchemaSql } from './schema-sql.js';
 import { createMysqlScratch } from './scratch.js';
 import { mysqlSessions } from './sessions.js';
-import { splitMysqlStatements } from './split.js';
+import { mysqlClientStatement, splitMysqlStatements } from './split.js';
 import { mysqlSqlLinter } from './sql-lint.js';
 import { MYSQL_URL_EXAMPLES, type MysqlTarget, parseMysqlUrl } from './url.js';
 
@@ -70,6 +70,7 @@ export const mysqlDialect: Dialect = {
   schemaSql: mysqlSchemaSql,
   sessions: mysqlSessions,
   sqlLinter: mysqlSqlLinter,
+  clientScript: { statement: mysqlClientStatement },
   // Nothing to guard: no migration runs inside a transaction here (transactionalDdl is false).
   guardMigration: async () => null,
 };

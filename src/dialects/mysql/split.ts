@@ -544,3 +544,17 @@ function scanTokens(script: string, from: number, to: number, out: MysqlToken[])
     i++;
   }
 }
+
+/**
+ * One statement as the mysql client reads it from a script: `…;`, or, when its body holds `;`
+ * (a routine, trigger or event with BEGIN … END), between `DELIMITER $$` lines, as mysqldump
+ * writes them; the client would otherwise end the statement at the first `;` inside. A body
+ * holding `$$` itself gets a longer delimiter.
+ */
+export function mysqlClientStatement(sql: string): string {
+  const inner = tokenizeMysql(sql).some((t) => t.kind === 'punct' && t.text === ';');
+  if (!inner) return `${sql};`;
+  let delimiter = '$$';
+  while (sql.includes(delimiter)) delimiter += '$';
+  return `DELIMITER ${delimiter}\n${sql}${delimiter}\nDELIMITER ;`;
+}

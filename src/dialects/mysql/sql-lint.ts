@@ -542,13 +542,14 @@ export const mysqlSqlLinter: SqlLinter = {
   async lint(statements, ctx) {
     const toParse: string[] = [];
     const deferred: string[] = [];
+    const locks = statements.filter(locksTables).map(lockTablesFinding);
     for (const text of statements) {
       const need = needsParse(text);
       if (need === 'defer') deferred.push(text);
       else if (need === 'parse') toParse.push(...deferred.splice(0), text);
     }
     // Nothing any rule judges: no parser to load, no server to ask.
-    if (toParse.length === 0) return [];
+    if (toParse.length === 0) return locks;
     const grammars = await grammarsOf(ctx);
     const parsers: [Grammar, Parser][] = [];
     for (const g of grammars) {
@@ -592,6 +593,27 @@ export const mysqlSqlLinter: SqlLinter = {
       }
       for (const ast of asts) await lint.statement(ast);
     }
-    return lint.out;
+    return [...locks, ...lint.out];
   },
 };
+
+/** `LOCK TABLE(S) …`: read by its words, as the server reads the statement's start. */
+function locksTables(text: string): boolean {
+  const [first, second] = statementWords(text);
+  return first === 'LOCK' && (second === 'TABLES' || second === 'TABLE');
+}
+
+/**
+ * LOCK TABLES in a migration: while a session holds table locks it may use no other table
+ * (MySQL manual 15.3.6 "LOCK TABLES and UNLOCK TABLES Statements"), so the history row that
+ * records each statement cannot be written and the migration would stop part-way after it.
+ */
+function lockTablesFinding(text: string): SqlLintFinding {
+  return {
+    id: 'lock-tables',
+    severity: 'error',
+    message: `LOCK TABLES in a migration: while it holds table locks the session can use no other table, so dbdoctor cannot record the migration's progress and it would stop part-way right after: ${short(text)}`,
+    alternative:
+      'Remove the LOCK TABLES and UNLOCK TABLES lines (mysqldump --skip-add-locks writes none): each migration runs under the migration lock already, and InnoDB locks the rows it writes.',
+  };
+}

@@ -77,4 +77,6 @@ export const postgresDialect: Dialect = {
   guardMigration: async () => null,
   phased: postgresPhased,
   sqlLinter: postgresSqlLinter,
+  // psql reads dollar-quoted bodies whole: every statement just ends with a semicolon.
+  clientScript: { statement: (sql) => `${sql};` },
 };

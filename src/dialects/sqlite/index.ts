@@ -66,4 +66,17 @@ export const sqliteDialect: Dialect = {
   healthChecks: sqliteHealthChecks,
   guardMigration: guardSqliteMigration,
   sqlLinter: sqliteSqlLinter,
+  // apply switches foreign key enforcement off outside the transaction (inside one, SQLite
+  // ignores the pragma) so that DROP TABLE of a rebuilt parent cannot fire the children's ON
+  // DELETE CASCADE, and checks the references before COMMIT (see guard.ts).
+  clientScript: {
+    statement: (sql) => `${sql};`,
+    aroundTransaction: {
+      before: ['PRAGMA foreign_keys = OFF'],
+      beforeCommit: [
+        '-- must list nothing: a row it lists references a parent that is gone; then run ROLLBACK instead of COMMIT\nPRAGMA foreign_key_check',
+      ],
+      after: ['PRAGMA foreign_keys = ON'],
+    },
+  },
 };
