@@ -235,8 +235,10 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     for (const [index, f] of files.entries()) {
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
       const skippedBefore = scratch.skipped.length;
+      let untracked = false;
       try {
         const migration = await loadMigration(f, dialect);
+        untracked = migration.up.kind === 'module';
         await executeMigration(scratch.conn, history, migration, 'up', {
           statementLockTimeoutMs: options.statementLockTimeoutMs,
           lockRetries: 0,
@@ -252,6 +254,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
         schema: options.schema,
         exclude: options.exclude,
         memo,
+        untracked,
       });
       window.to = Date.now();
       if (replayed === previousSchema) {

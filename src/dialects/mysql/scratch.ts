@@ -116,8 +116,31 @@ export function serverWideReason(sql: string): string | null {
   return null;
 }
 
+/**
+ * A connection to a scratch database that keeps every statement it runs, in order, so the
+ * replay can re-read only what they touched (introspect.ts). Everything a migration runs in
+ * the replay goes through `query` and `exec`: the SQL files' statements, the DSL's compiled
+ * ones and a function migration's `db.sql`/`db.query`.
+ */
+export class ScratchConnection extends MysqlConnection {
+  /** Every statement sent to the server through this connection (never one that was skipped). */
+  readonly ran: string[] = [];
+
+  override async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    this.ran.push(sql);
+    return super.query<R>(sql, params);
+  }
+
+  override async exec(sql: string): Promise<void> {
+    for (const s of splitMysqlStatements(sql)) {
+      this.ran.push(s);
+      await super.exec(s);
+    }
+  }
+}
+
 /** A connection to the scratch database that skips statements reaching beyond it (listed in `skipped`). */
-class ConfinedConnection extends MysqlConnection {
+class ConfinedConnection extends ScratchConnection {
   constructor(
     client: mysql.Connection,
     dialect: Dialect,
@@ -196,7 +219,7 @@ export async function createMysqlScratch(
   const display = `mysql scratch ${name}`;
   const keepOpen = async () => {};
   const scratchConn = options.isolated
-    ? new MysqlConnection(client, dialect, display, keepOpen)
+    ? new ScratchConnection(client, dialect, display, keepOpen)
     : new ConfinedConnection(client, dialect, display, keepOpen, skipped);
   return { conn: scratchConn, dispose, skipped, removedLeftovers };
 }
