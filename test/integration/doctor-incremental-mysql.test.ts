@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Connection, Dialect, IntrospectOptions } from '../../src/dialects/dialect.js';
+import { splitMysqlStatements } from '../../src/dialects/mysql/split.js';
 import { openConnection } from '../../src/dialects/open.js';
 import { expectedSchemas } from '../../src/doctor/expected.js';
 import { discoverMigrations } from '../../src/migrations/files.js';
@@ -412,12 +413,51 @@ const histories: History[] = [
     // Renames are full reads; after the event exists every read is full (its scheduler may run it).
     steps: sqlSteps(TRICKY, (i) => (i === 5 || i >= 14 ? 'full' : 'partial')),
   },
-  ...[...exampleProjects(['mysql']), ...fixtureProjects().filter((p) => p.dialect === 'mysql')].map((p) => ({
+  {
+    // The objects doctor-project-mutations' MySQL project adds to the examples, one a migration.
+    name: 'mysql features',
+    steps: sqlSteps(
+      [
+        `CREATE TABLE items (id INT PRIMARY KEY, price INT NOT NULL, qty INT NOT NULL DEFAULT 1,
+           total INT AS (price * qty) VIRTUAL, CONSTRAINT price_ok CHECK (price >= 0))`,
+        'CREATE VIEW cheap AS SELECT id, price FROM items WHERE price < 10 WITH CHECK OPTION',
+        'CREATE TRIGGER items_a BEFORE INSERT ON items FOR EACH ROW SET NEW.qty = NEW.qty + 1',
+        'CREATE TRIGGER items_b BEFORE INSERT ON items FOR EACH ROW SET NEW.qty = NEW.qty * 2',
+        'CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2',
+        'CREATE PROCEDURE clear_items(IN below INT) MODIFIES SQL DATA DELETE FROM items WHERE price < below',
+        'CREATE SEQUENCE item_ids START WITH 1 INCREMENT BY 1',
+        'ALTER TABLE items MODIFY qty BIGINT NOT NULL DEFAULT 2',
+        'DROP TABLE items',
+      ].map((m) => `${m};`),
+      () => 'partial',
+    ),
+  },
+  ...exampleProjects(['mysql']).map((p) => ({
     name: p.name,
     steps: Object.keys(p.files)
       .sort()
       .map((f) => ({ file: f, text: p.files[f]!, expect: null })),
   })),
+  // Each fixture schema, one statement a migration, so every kind of object in it is read partially.
+  ...fixtureProjects()
+    .filter((p) => p.dialect === 'mysql')
+    .map((p) => ({
+      name: `${p.name}, a statement a migration`,
+      steps: sqlSteps(
+        Object.values(p.files)
+          .flatMap((text) =>
+            splitMysqlStatements(
+              text.replace(/^-- migrate:up\n/, '').replace(/\n-- migrate:down[\s\S]*$/, ''),
+            ),
+          )
+          .map((s) =>
+            s.includes('\n') && /^CREATE\b.*\b(PROCEDURE|FUNCTION|TRIGGER|EVENT)\b/i.test(s)
+              ? `DELIMITER //\n${s}\n//\nDELIMITER ;`
+              : `${s};`,
+          ),
+        () => null,
+      ),
+    })),
   {
     name: 'examples/assessment/portable (DSL)',
     steps: [],
