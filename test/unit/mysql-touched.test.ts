@@ -71,6 +71,8 @@ describe('MySQL statements: what the replay reads again', () => {
     ['SELECT * FROM t', 'nothing'],
     ["SET SESSION sql_mode = 'ANSI_QUOTES'", 'nothing'],
     ['START TRANSACTION', 'nothing'],
+    ['BEGIN', 'nothing'],
+    ['BEGIN WORK', 'nothing'],
     ['COMMIT', 'nothing'],
     ['SHOW CREATE TABLE t', 'nothing'],
   ];
@@ -98,6 +100,9 @@ describe('MySQL statements the replay cannot be certain of: a full read', () => 
     "PREPARE s FROM 'DROP TABLE t'",
     'EXECUTE s',
     'BEGIN NOT ATOMIC DROP TABLE t; END',
+    // sql_mode=ORACLE: an anonymous block.
+    'BEGIN DROP TABLE t; END',
+    'START REPLICA',
     'USE other',
     'LOCK TABLES t WRITE',
     'DO 1',

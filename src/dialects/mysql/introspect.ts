@@ -579,6 +579,7 @@ async function readForeignKeys(
   table: (name: string) => Table | undefined,
 ): Promise<void> {
   const only = onlyNames('rc.TABLE_NAME', names);
+  const onlyKeys = onlyNames('k.TABLE_NAME', names);
   const rows = await conn.query<ForeignKeyRow>(
     `SELECT rc.TABLE_NAME AS table_name, rc.CONSTRAINT_NAME AS name, rc.REFERENCED_TABLE_NAME AS referenced_table,
             rc.UPDATE_RULE AS update_rule, rc.DELETE_RULE AS delete_rule,
@@ -588,8 +589,12 @@ async function readForeignKeys(
          ON k.CONSTRAINT_SCHEMA = rc.CONSTRAINT_SCHEMA AND k.TABLE_NAME = rc.TABLE_NAME
         AND k.CONSTRAINT_NAME = rc.CONSTRAINT_NAME
       WHERE rc.CONSTRAINT_SCHEMA = ?${only.sql}
+        AND k.CONSTRAINT_SCHEMA = ? AND k.TABLE_SCHEMA = ?${onlyKeys.sql}
       ORDER BY rc.TABLE_NAME, rc.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
-    [db, ...only.params],
+    // The join's conditions reach KEY_COLUMN_USAGE only as constants: without them MariaDB reads
+    // it for every database on the server (0.8 s for 300 keys against 0.1 s; 0.5 s against 5 ms
+    // for one table).
+    [db, ...only.params, db, db, ...onlyKeys.params],
   );
   const byName = new Map<string, ForeignKey & { table: string }>();
   for (const r of rows) {

@@ -125,7 +125,7 @@ export function noteStatement(touched: Touched, sql: string, ctx: StatementConte
 const ALTER_TABLE_ELSEWHERE = new Set(['RENAME', 'EXCHANGE', 'CONVERT', 'TABLE']);
 /** Statements that change no schema object. */
 const DATA_ONLY = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE']);
-const TRANSACTION_CONTROL = new Set(['START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE']);
+const TRANSACTION_CONTROL = new Set(['COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE']);
 
 /** False when the statement is not one this reader knows for certain. */
 function classify(t: Token[], touched: Touched, ctx: StatementContext): boolean {
@@ -143,7 +143,10 @@ function classify(t: Token[], touched: Touched, ctx: StatementContext): boolean 
   // The introspection's own reads (SHOW CREATE TABLE, SHOW CREATE VIEW) pass through the log too.
   if (first === 'SHOW') return true;
   if (TRANSACTION_CONTROL.has(first)) return true;
-  if (first === 'BEGIN') return !r.is('NOT');
+  // START SLAVE/REPLICA would apply another server's changes; under sql_mode=ORACLE `BEGIN …
+  // END` is a block of statements. Only the plain transaction starts are known.
+  if (first === 'START') return r.is('TRANSACTION');
+  if (first === 'BEGIN') return t.length === 1 || (t.length === 2 && r.is('WORK'));
   if (first === 'TRUNCATE') {
     r.take('TABLE');
     return r.relations(touched, false, false);
