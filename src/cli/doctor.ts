@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--no-cache', 'replay every migration instead of reading cached expected schemas')
     .option(
       '--scratch-url <url>',
-      'a server of its own to replay the migrations on (default: a throwaway database on the live server, where statements changing roles, tablespaces or databases are skipped)',
+      'a server of its own to replay the migrations on (default: a throwaway database on the live server, where statements reaching beyond it, such as roles, accounts, server settings or other databases, are skipped)',
     )
     .option('--to <id>', 'with --fix: the revision to stamp when the schema matches several alike')
     .action(
@@ -55,6 +55,7 @@ export function register(program: Command): void {
             `recorded:  ${result.revision ?? 'none'}`,
             `matches:   ${matchesText(result)}`,
           ];
+          if (result.confinement) lines.push(`replay:    confined ${result.confinement}`);
           for (const f of result.fixed) lines.push(`fixed [${f.code}] ${f.action}`);
           if (result.findings.length === 0) lines.push('no problems found');
           for (const f of result.findings) {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_NAME } from '../config/config-read.js';
+import { parseDatabaseUrl, secretsOfUrl } from '../config/url.js';
 import { isDir } from '../formats/format.js';
 import { detectFormat, locateMigrationsDir } from '../formats/index.js';
 import { DEFAULT_URL, withCommonOptions } from './context.js';
@@ -68,10 +69,34 @@ export function register(program: Command): void {
           notes.push(
             `url: not written, the project targets another database than SQLite (${evidence}): name it with DATABASE_URL (environment or .env), --url, or "url" in ${shown(configFile)}`,
           );
+        // A password in the config file would be committed with it: it goes to .env (kept out
+        // of version control below), and the config names it as ${DATABASE_URL}.
+        const secret = url !== undefined && secretsOfUrl(url).length > 0;
+        const envFile = path.join(base, '.env');
+        let written = url;
+        if (secret && url !== undefined) {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax, written as text
+          written = '${DATABASE_URL}';
+          const env = fs.existsSync(envFile) ? fs.readFileSync(envFile, 'utf8') : '';
+          if (/^\s*(export\s+)?DATABASE_URL\s*=/m.test(env))
+            notes.push(
+              `url: not written, it holds a password; ${shown(envFile)} already sets DATABASE_URL, which "url" names ($\{DATABASE_URL})`,
+            );
+          else {
+            const sep = env === '' || env.endsWith('\n') ? '' : '\n';
+            // Single quotes keep every character as it is (node:util parseEnv, as .env is read).
+            const value = url.includes("'") ? `"${url}"` : `'${url}'`;
+            fs.appendFileSync(envFile, `${sep}DATABASE_URL=${value}\n`, { mode: 0o600 });
+            created.push(`${envFile} (DATABASE_URL)`);
+            notes.push(
+              `url: it holds a password, so it went to ${shown(envFile)} (not for version control) and "url" names it as $\{DATABASE_URL}`,
+            );
+          }
+        }
         let config: Record<string, string> | null = null;
         if (!fs.existsSync(configFile)) {
           config = {
-            ...(url !== undefined ? { url } : {}),
+            ...(written !== undefined ? { url: written } : {}),
             dir: path.relative(base, dir) || '.',
             ...(format && format !== 'dbmate' ? { format } : {}),
           };
@@ -83,10 +108,13 @@ export function register(program: Command): void {
         const ignore = path.resolve('.gitignore');
         const have = fs.existsSync(ignore) ? fs.readFileSync(ignore, 'utf8') : '';
         const lines = have.split(/\r?\n/).map((l) => l.trim());
-        const missing = ['backups/'].filter((e) => !lines.includes(e) && !lines.includes(`/${e}`));
+        const missing = ['backups/', ...(secret ? ['.env'] : [])].filter(
+          (e) => !lines.includes(e) && !lines.includes(`/${e}`),
+        );
         if (missing.length > 0) {
           const sep = have === '' || have.endsWith('\n') ? '' : '\n';
-          fs.appendFileSync(ignore, `${sep}# dbdoctor's automatic backups\n${missing.join('\n')}\n`);
+          const why = secret ? " and .env with the database's password" : '';
+          fs.appendFileSync(ignore, `${sep}# dbdoctor's automatic backups${why}\n${missing.join('\n')}\n`);
           created.push(`${ignore} (${missing.join(', ')})`);
         }
         const next = existed
@@ -101,7 +129,8 @@ export function register(program: Command): void {
             dir,
             format: format ?? 'dbmate',
             existing: existed,
-            url: url ?? null,
+            // Shown without its password.
+            url: url === undefined ? null : secret ? parseDatabaseUrl(url).display : url,
             evidence,
             notes,
           },

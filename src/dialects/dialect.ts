@@ -84,6 +84,13 @@ export interface Capabilities {
    * `index-without-concurrently` lint asks for it on large tables (read by ops/lint.ts).
    */
   readonly concurrentIndexes: boolean;
+  /**
+   * Opening a URL for writing creates a database that does not exist yet (a SQLite file), so
+   * the read-only commands answer for a missing one as the empty database `apply` would make
+   * (read by migrations/engine.ts readOnlyView). Where false, `apply` refuses with DB_NOT_FOUND,
+   * and so do they.
+   */
+  readonly createsDatabase: boolean;
 }
 
 /** A parsed database URL. Each dialect adds the fields its driver needs. */
@@ -377,7 +384,9 @@ export interface Dialect {
    * An empty throwaway database of this dialect, for replaying migrations (SQLite: in memory;
    * PostgreSQL: a new database on the server `conn` is connected to, dropped by `dispose`).
    * Unless `options.isolated`, statements whose effect would reach beyond the scratch database
-   * (PostgreSQL: roles, tablespaces, other databases, ALTER SYSTEM) are skipped and listed.
+   * (PostgreSQL: roles, tablespaces, other databases, ALTER SYSTEM; MySQL: whatever the server
+   * refuses to a throwaway account of the scratch database) are skipped and listed, their
+   * secrets masked ({@link EngineSql.maskSecrets}).
    */
   createScratch(conn: Connection, options?: ScratchOptions): Promise<ScratchDatabase>;
   /** A short text naming the server build (part of the fingerprint cache key). */
@@ -651,6 +660,12 @@ export interface ScratchOptions {
    * reaching beyond the scratch database may run there. Default false.
    */
   isolated?: boolean;
+  /**
+   * The live database the scratch database stands in for, when `conn` is another server's
+   * (`--scratch-url`): the scratch database takes its defaults (MySQL: the default character
+   * set and collation). Default: the database `conn` is on.
+   */
+  live?: Connection;
 }
 
 /** A statement the replay did not run because its effect would leave the scratch database. */
@@ -667,8 +682,16 @@ export interface ScratchDatabase {
   dispose(): Promise<void>;
   /** Statements not run so far (appended as they come; see {@link ScratchOptions.isolated}). */
   skipped: SkippedStatement[];
-  /** Scratch databases of killed doctors removed before this one was made. */
+  /**
+   * What killed doctors left and was removed before this one was made: scratch database names,
+   * and `account 'user'@'host'` for a dialect's throwaway accounts.
+   */
   removedLeftovers: string[];
+  /**
+   * How statements reaching beyond the scratch database are kept from running, in words (for
+   * the doctor's output), where the dialect has more than one way; absent otherwise.
+   */
+  confinement?: string;
 }
 
 /** Progress of a backup or restore, in pages. */

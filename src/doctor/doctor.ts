@@ -9,6 +9,7 @@ import {
   type EngineOptions,
   type EngineSession,
   historyTableName,
+  lockHolderIfUnsettled,
   usingSession,
 } from '../migrations/engine.js';
 import { compareIds, type MigrationFile } from '../migrations/files.js';
@@ -92,6 +93,12 @@ export interface DoctorResult {
   fixed: DoctorFix[];
   /** True when the expected schemas came from the cache (nothing replayed). */
   cached: boolean;
+  /**
+   * How the replay was kept inside its scratch database on the live server, in words, where the
+   * dialect has more than one way (MySQL: by the server, as a throwaway account, or by a check of
+   * each statement's tokens); null otherwise.
+   */
+  confinement: string | null;
 }
 
 /**
@@ -256,7 +263,12 @@ async function examine(options: DoctorOptions): Promise<Examination> {
       const { conn } = session;
       const recorded = (await session.history.read()) ?? [];
       const rows = [...recorded, ...assumedRows(session.files, recorded, options.assumeApplied ?? [])];
-      const state = compareFilesWithHistory(session.files, rows);
+      // Read without the lock: a migration a live runner is at now is in progress, not stopped.
+      const state = compareFilesWithHistory(
+        session.files,
+        rows,
+        await lockHolderIfUnsettled(session.lock, rows),
+      );
       // Repeatables that ran before pending versioned migrations are replayed where they ran.
       const { files, recordedAt: reordered } = replayOrder(session.files, rows);
       const hasHistory = rows.length > 0;
@@ -293,6 +305,7 @@ async function examine(options: DoctorOptions): Promise<Examination> {
         drift: verdict?.drift ?? [],
         fixed: [],
         cached: expected?.fromCache ?? false,
+        confinement: expected?.confinement ?? null,
       };
       return { result, checks, context, byCheck };
     },

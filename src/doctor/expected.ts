@@ -68,8 +68,10 @@ export class ExpectedSchemas {
     readonly skipped: ReplaySkip[] = [],
     /** The migration that could not be replayed, or null. */
     readonly failure: ReplayFailure | null = null,
-    /** Scratch databases of killed doctors removed before this replay. */
+    /** What killed doctors left (scratch databases, accounts), removed before this replay. */
     readonly removedLeftovers: string[] = [],
+    /** How the replay was kept inside its scratch database, in words, where the dialect says. */
+    readonly confinement: string | null = null,
   ) {}
 
   /** Object hashes of the schema after revision `index` (-1 = the empty base). */
@@ -143,7 +145,7 @@ export interface ExpectedSchemasOptions {
   onEvent?: EventListener;
 }
 
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
 interface CacheFile {
   format: number;
@@ -152,6 +154,7 @@ interface CacheFile {
   revisions: RevisionSnapshot[];
   objects: Record<string, SchemaObject>;
   skipped: ReplaySkip[];
+  confinement: string | null;
 }
 
 /**
@@ -198,6 +201,7 @@ function writeCache(file: string, data: CacheFile): void {
 export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<ExpectedSchemas> {
   const { conn, files } = options;
   const dialect = conn.dialect;
+  const maskSecrets = (sql: string) => dialect.engine.maskSecrets?.(sql) ?? sql;
   const environment = [
     FINGERPRINT_VERSION,
     await dialect.serverVersion(conn),
@@ -211,14 +215,23 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
   const cached = file ? readCache(file, environment, chain) : null;
   if (cached) {
     options.onEvent?.({ type: 'replay-cached', total: files.length });
-    return new ExpectedSchemas(dialect.name, cached.revisions, cached.objects, true, cached.skipped);
+    return new ExpectedSchemas(
+      dialect.name,
+      cached.revisions,
+      cached.objects,
+      true,
+      cached.skipped,
+      null,
+      [],
+      cached.confinement,
+    );
   }
 
   const revisions: RevisionSnapshot[] = [];
   const objects: Record<string, SchemaObject> = {};
   const skipped: ReplaySkip[] = [];
   let failure: ReplayFailure | null = null;
-  const scratchOptions: ScratchOptions = { isolated: options.scratchServer !== undefined };
+  const scratchOptions: ScratchOptions = { isolated: options.scratchServer !== undefined, live: conn };
   const scratch = await dialect.createScratch(options.scratchServer ?? conn, scratchOptions);
   const window = { from: Date.now(), to: Date.now() };
   try {
@@ -236,6 +249,11 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
       const skippedBefore = scratch.skipped.length;
       let untracked = false;
+      // A skipped statement may set a password: it is shown, and cached, masked.
+      const record = () => {
+        for (const s of scratch.skipped.slice(skippedBefore))
+          skipped.push({ id: f.id, statement: maskSecrets(s.statement), reason: s.reason });
+      };
       try {
         const migration = await loadMigration(f, dialect);
         untracked = migration.up.kind === 'module';
@@ -245,11 +263,11 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
           before: index > 0 ? files[index - 1].id : null,
         });
       } catch (e) {
-        for (const s of scratch.skipped.slice(skippedBefore)) skipped.push({ id: f.id, ...s });
-        failure = replayFailure(f, index, e, skipped);
+        record();
+        failure = replayFailure(f, index, e, skipped, maskSecrets);
         break;
       }
-      for (const s of scratch.skipped.slice(skippedBefore)) skipped.push({ id: f.id, ...s });
+      record();
       const replayed = await dialect.introspect(scratch.conn, {
         schema: options.schema,
         exclude: options.exclude,
@@ -282,7 +300,15 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
   // A failed replay is not cached: the next doctor tries again (the file may be fixed by then,
   // which changes the chain anyway, or the failure may have been the server's).
   if (file && failure === null) {
-    writeCache(file, { format: CACHE_FORMAT, environment, chain, revisions, objects, skipped });
+    writeCache(file, {
+      format: CACHE_FORMAT,
+      environment,
+      chain,
+      revisions,
+      objects,
+      skipped,
+      confinement: scratch.confinement ?? null,
+    });
   }
   return new ExpectedSchemas(
     dialect.name,
@@ -292,6 +318,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     skipped,
     failure,
     scratch.removedLeftovers,
+    scratch.confinement ?? null,
   );
 }
 
@@ -301,6 +328,7 @@ function replayFailure(
   index: number,
   e: unknown,
   skipped: readonly ReplaySkip[],
+  maskSecrets: (sql: string) => string,
 ): ReplayFailure {
   // A migration that cannot even be loaded says why itself (a missing `npm i -D dbdoctor`, a syntax error).
   const own = isDbDoctorError(e) && e.code === 'BAD_MIGRATION' ? e.hint : undefined;
@@ -308,7 +336,7 @@ function replayFailure(
     return {
       id: f.id,
       index,
-      message: `Migration ${f.stem} cannot be replayed: ${errorMessage(e)}`,
+      message: maskSecrets(`Migration ${f.stem} cannot be replayed: ${errorMessage(e)}`),
       hint: own,
     };
   let hint =
@@ -320,7 +348,8 @@ function replayFailure(
   return {
     id: f.id,
     index,
-    message: `Migration ${f.stem} fails when replayed on an empty database: ${errorMessage(e)}`,
+    // The message quotes the failing statement, which may set a password.
+    message: maskSecrets(`Migration ${f.stem} fails when replayed on an empty database: ${errorMessage(e)}`),
     hint,
   };
 }

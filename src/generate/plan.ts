@@ -132,6 +132,9 @@ function columnDeclaration(table: Table, column: Column, schema: Schema): Column
   if (column.generated !== null)
     return { reason: `column ${column.name} is generated (${column.generated})` };
   if (column.collation !== null) return { reason: `column ${column.name} has collation ${column.collation}` };
+  const extras = column.extras ?? [];
+  if (extras.length > 0)
+    return { reason: `column ${column.name} is ${extras.join(', ')}, which the DSL does not declare` };
   const type = dslType(table, column, schema);
   if (type === null)
     return { reason: `column ${column.name} has type ${column.type}, which has no portable name` };
@@ -364,6 +367,7 @@ function alterTableOps(
       continue;
     }
     if (o.generated !== c.generated || o.collation !== c.collation || o.identity !== c.identity) return null;
+    if ((o.extras ?? []).join('\0') !== (c.extras ?? []).join('\0')) return null;
     const before = columnSpec(a, o, from);
     const after = columnSpec(b, c, to);
     if (!before || !after) {

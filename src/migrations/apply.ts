@@ -113,7 +113,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
 /** What `apply` would do, read-only: a database that does not exist yet is not created. */
 async function dryRun(options: MigrateOptions): Promise<MigrateResult> {
   return readOnlyView(options, async (view) => {
-    const state = compareFilesWithHistory(view.files, view.rows);
+    const state = compareFilesWithHistory(view.files, view.rows, view.runner);
     const problems = blocking(state, options.allowOutOfOrder ?? false);
     if (problems.length > 0) throw problemsError(problems, 'apply');
     const targets = selectTargets(view.files, state, options.to);

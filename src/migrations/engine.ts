@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parseDatabaseUrl } from '../config/url.js';
-import type { Connection, Dialect, MigrationLock } from '../dialects/dialect.js';
+import type { Connection, Dialect, LockOwner, MigrationLock } from '../dialects/dialect.js';
 import { type DatabaseInput, openConnection } from '../dialects/open.js';
 import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
@@ -182,6 +182,11 @@ export interface ReadOnlyView {
   exists: boolean;
   /** Its history rows, oldest first (none when there is no history table). */
   rows: HistoryRow[];
+  /**
+   * Who holds the migration lock, read only when a row is started or reverting (is a runner
+   * at it right now?); null otherwise, or when nobody holds it.
+   */
+  runner: LockOwner | null;
 }
 
 /**
@@ -202,6 +207,7 @@ export async function readOnlyView<T>(
         opened = true;
         const rows = (await session.history.read()) ?? [];
         const { conn, files, uncovered, format } = session;
+        const runner = await lockHolderIfUnsettled(session.lock, rows);
         return fn({
           files,
           uncovered,
@@ -211,6 +217,7 @@ export async function readOnlyView<T>(
           display: conn.display,
           exists: true,
           rows,
+          runner,
         });
       },
       { mustExist: true },
@@ -218,6 +225,9 @@ export async function readOnlyView<T>(
   } catch (e) {
     const absent = !opened && e instanceof DbDoctorError && e.code === 'DB_NOT_FOUND';
     if (!absent || typeof options.database !== 'string') throw e;
+    // A server's database is never made by `apply`: saying what it would do there is a lie.
+    if (!dialectNamed(parseDatabaseUrl(options.database, options.cwd).dialect).capabilities.createsDatabase)
+      throw e;
   }
   const target = parseDatabaseUrl(options.database, options.cwd);
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
@@ -231,5 +241,19 @@ export async function readOnlyView<T>(
     display: target.display,
     exists: false,
     rows: [],
+    runner: null,
   });
+}
+
+/**
+ * The migration lock's holder when a history row is started or reverting, so a migration a
+ * live runner is at is told apart from one a dead runner left part-way; null otherwise (one
+ * query saved in the common case) or when it cannot be read.
+ */
+export async function lockHolderIfUnsettled(
+  lock: MigrationLock,
+  rows: readonly HistoryRow[],
+): Promise<LockOwner | null> {
+  if (!rows.some((r) => r.status === 'started' || r.status === 'reverting')) return null;
+  return lock.holder().catch(() => null);
 }

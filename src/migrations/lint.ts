@@ -1,4 +1,5 @@
 /** Linting pending DSL migrations against the live database (row counts decide "large"). */
+import { sqlFor } from '../dialects/clauses.js';
 import type { Connection, Dialect } from '../dialects/dialect.js';
 import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
@@ -86,6 +87,24 @@ export async function lintLoaded(
       rows: (t) => counts.get(t) ?? 0,
       largeTableRows: large,
     });
+    // Raw sql() operations (generate writes some where the DSL cannot say a change) are judged
+    // like a SQL migration; tables the migration's createTable makes are empty.
+    // An sql() with no text for this dialect fails when it runs, not here.
+    const raw = ops.flatMap((op) =>
+      op.kind === 'sql' && (typeof op.up === 'string' || typeof op.up[dialect.name] === 'string') ? [op] : [],
+    );
+    if (raw.length > 0 && dialect.sqlLinter) {
+      const created = new Set(ops.flatMap((op) => (op.kind === 'createTable' ? [op.table] : [])));
+      const statements = raw.flatMap((op) => dialect.splitStatements(sqlFor(op.up, dialect.name)));
+      found.push(
+        ...(await dialect.sqlLinter.lint(statements, {
+          rows: async (t) => (created.has(t) ? 0 : rows(t)),
+          largeTableRows: large,
+          transaction: runsInTransaction(m.up, dialect),
+          conn,
+        })),
+      );
+    }
     findings.push(...found.map((f) => ({ ...f, migration: m.file.stem })));
   }
   return findings;
@@ -110,7 +129,7 @@ export async function lint(
   options: EngineOptions & LintOptions,
 ): Promise<{ dialect: string; findings: MigrationLintFinding[] }> {
   return readOnlyView(options, async (view) => {
-    const state = compareFilesWithHistory(view.files, view.rows);
+    const state = compareFilesWithHistory(view.files, view.rows, view.runner);
     const loaded: LoadedMigration[] = [];
     const findings: MigrationLintFinding[] = [];
     for (const f of state.pending) {

@@ -1,9 +1,17 @@
+import type { LockOwner } from '../dialects/dialect.js';
+import { describeOwner } from '../dialects/lock-wait.js';
 import { compareIds, highestId, type MigrationFile } from './files.js';
 import { type HistoryRow, isSettled } from './history.js';
 
 /** Something wrong between the files and the history. */
 export interface Problem {
-  code: 'MISSING_FILE' | 'CHECKSUM_MISMATCH' | 'PARTIALLY_APPLIED' | 'PARTIALLY_REVERTED' | 'OUT_OF_ORDER';
+  code:
+    | 'MISSING_FILE'
+    | 'CHECKSUM_MISMATCH'
+    | 'PARTIALLY_APPLIED'
+    | 'PARTIALLY_REVERTED'
+    | 'MIGRATION_IN_PROGRESS'
+    | 'OUT_OF_ORDER';
   id: string;
   message: string;
   /** The command that resolves it. */
@@ -41,32 +49,69 @@ function stoppedAfter(row: HistoryRow): string {
 }
 
 /**
+ * Whether the runner holding the migration lock (`runner`, read by the caller) is the one that
+ * started `row`: it took the lock no later than the row was written (both times come from the
+ * runner's clock when it is the same runner). `unknown` when the lock's time cannot be read (a
+ * MySQL runner between GET_LOCK and its owner row). A lock a dead process left is no runner.
+ */
+export function runningNow(row: HistoryRow, runner: LockOwner | null): boolean | 'unknown' {
+  if (runner === null || runner.detail?.startsWith('stale') || runner.live === false) return false;
+  const since = Date.parse(runner.since);
+  const started = Date.parse(row.appliedAt);
+  if (Number.isNaN(since) || Number.isNaN(started)) return 'unknown';
+  return since <= started;
+}
+
+/** The problem for a row a live runner is applying or reverting right now. */
+function inProgress(row: HistoryRow, runner: LockOwner): Problem {
+  const verb = row.status === 'reverting' ? 'reverted' : 'applied';
+  const sofar =
+    row.statementsTotal > 0
+      ? `${row.statementsDone} of ${row.statementsTotal} statements done so far`
+      : `${row.statementsDone} statement(s) done so far`;
+  return {
+    code: 'MIGRATION_IN_PROGRESS',
+    id: row.id,
+    message: `Migration ${row.id}_${row.name} is being ${verb} right now by ${describeOwner(runner)}, which holds the migration lock since ${runner.since} (${sofar}).`,
+    fix: 'Wait for it to finish, then run `dbdoctor status` again.',
+  };
+}
+
+/**
  * Compares files with history by membership (which ids are recorded), never by a
  * high-water mark: an unrecorded file older than an applied one is reported as OUT_OF_ORDER.
- * Pure and O(n).
+ * `runner` is whoever holds the migration lock (read only by callers that do not hold it): a
+ * migration it started is in progress, not stopped part-way. Pure and O(n).
  */
 export function compareFilesWithHistory(
   files: readonly MigrationFile[],
   history: readonly HistoryRow[],
+  runner: LockOwner | null = null,
 ): MigrationState {
   const fileById = new Map(files.map((f) => [f.id, f]));
   const recorded = new Map(history.map((h) => [h.id, h]));
   const problems: Problem[] = [];
   for (const row of history) {
     const file = fileById.get(row.id);
-    if (row.status === 'started') {
+    const running = row.status === 'started' || row.status === 'reverting' ? runningNow(row, runner) : false;
+    if (running === true && runner !== null) problems.push(inProgress(row, runner));
+    const maybeRunning =
+      running === 'unknown' && runner !== null
+        ? ` The migration lock is held right now by ${describeOwner(runner)}, which may be running it: wait for it to finish before you inspect anything.`
+        : '';
+    if (row.status === 'started' && running !== true) {
       problems.push({
         code: 'PARTIALLY_APPLIED',
         id: row.id,
-        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped ${stoppedAfter(row)}${row.error ? ` (${row.error})` : ''}.${inFlight(row)}`,
+        message: `Migration ${row.id}_${row.name} was partially applied: it runs outside a transaction and stopped ${stoppedAfter(row)}${row.error ? ` (${row.error})` : ''}.${inFlight(row)}${maybeRunning}`,
         fix: `Inspect the database, then \`dbdoctor resolve ${row.id} --applied\` if all its changes are there, or undo them and run \`dbdoctor resolve ${row.id} --rolled-back\`.`,
       });
     }
-    if (row.status === 'reverting') {
+    if (row.status === 'reverting' && running !== true) {
       problems.push({
         code: 'PARTIALLY_REVERTED',
         id: row.id,
-        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped ${stoppedAfter(row)}${row.error ? ` (${row.error})` : ''}.${inFlight(row)}`,
+        message: `Migration ${row.id}_${row.name} was partially reverted: its down runs outside a transaction and stopped ${stoppedAfter(row)}${row.error ? ` (${row.error})` : ''}.${inFlight(row)}${maybeRunning}`,
         fix: `Inspect the database, then finish the down by hand and run \`dbdoctor resolve ${row.id} --rolled-back\`, or redo what it undid and run \`dbdoctor resolve ${row.id} --applied\`.`,
       });
     }

@@ -146,7 +146,7 @@ export async function previewSql(
   const database = options.database;
   // Read-only: a database that does not exist yet is not created; all its migrations are pending.
   return readOnlyView({ ...options, database }, async (view) => {
-    const state = compareFilesWithHistory(view.files, view.rows);
+    const state = compareFilesWithHistory(view.files, view.rows, view.runner);
     return render(pick(state.pending, view.files), view.dialect, view.conn);
   });
 }

@@ -32,7 +32,7 @@ export interface StatusResult {
 export async function status(options: EngineOptions): Promise<StatusResult> {
   historyTableName(options.historyTable);
   return readOnlyView(options, async (view) => {
-    const state = compareFilesWithHistory(view.files, view.rows);
+    const state = compareFilesWithHistory(view.files, view.rows, view.runner);
     return {
       dialect: view.dialect.name,
       database: view.display,

@@ -238,7 +238,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     options.file ?? projectFile(options, format === 'ts' ? 'schema.ts' : 'schema.sql'),
   );
   const dir = path.resolve(options.cwd ?? process.cwd(), options.dir ?? 'migrations');
-  if (options.baseline) {
+  if (options.baseline && fs.existsSync(dir)) {
+    // A folder not made yet has no migrations: the baseline makes it.
     const existing = discoverMigrations(dir);
     if (existing.length > 0)
       throw new DbDoctorError(
@@ -300,6 +301,18 @@ export async function pull(options: PullOptions): Promise<PullResult> {
   } catch (e) {
     throw cannotWrite(migration, e, `${file} was written; no migration was written and nothing was stamped.`);
   }
-  await stamp({ ...options, target: id });
+  // `format` here is the schema file's; stamp reads the migrations folder's own layout.
+  const { format: _schemaFormat, ...engine } = options;
+  try {
+    await stamp({ ...engine, target: id });
+  } catch (e) {
+    if (!(e instanceof DbDoctorError)) throw e;
+    throw new DbDoctorError(e.code, e.message, {
+      unchanged: `${file} and the baseline migration ${migration} were written; the database was NOT stamped.`,
+      hint: `${e.hint ? `${e.hint} Then run` : 'Run'} \`dbdoctor stamp ${id}\` to record the baseline as applied (its tables already exist: never \`apply\` it).`,
+      details: e.details,
+      cause: e,
+    });
+  }
   return { ...result, baseline: { id, file: migration } };
 }

@@ -15,6 +15,7 @@ export type ChangeKind =
   | 'column_generated'
   | 'column_collation'
   | 'column_identity'
+  | 'column_extras'
   | 'primary_key'
   | 'unique_missing'
   | 'unique_extra'
@@ -329,6 +330,14 @@ function diffTable(ta: Table, tb: Table, labels: DiffLabels, changes: SchemaChan
         message: `${where} is ${ca.nullable ? 'nullable' : 'NOT NULL'} ${inA} but ${cb.nullable ? 'nullable' : 'NOT NULL'} ${inB}.`,
         a: ca.nullable,
         b: cb.nullable,
+      });
+    if (describeExtras(ca.extras) !== describeExtras(cb.extras))
+      push({
+        kind: 'column_extras',
+        name,
+        message: `${where} is${describeExtras(ca.extras) || ' plain'} ${inA} but${describeExtras(cb.extras) || ' plain'} ${inB}.`,
+        a: ca.extras ?? [],
+        b: cb.extras ?? [],
       });
     for (const [field, kind, phrase] of NULLABLE_TEXT_ATTRIBUTES) {
       if (ca[field] !== cb[field])

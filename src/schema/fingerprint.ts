@@ -6,7 +6,7 @@ import { foreignKeyIdentity, normalizeTable } from './normalize.js';
  * Bumped whenever normalization or the canonical form changes, so fingerprints cached on disk
  * by an older dbdoctor are not compared with new ones.
  */
-export const FINGERPRINT_VERSION = 7;
+export const FINGERPRINT_VERSION = 8;
 
 /**
  * A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`,
@@ -25,7 +25,16 @@ function canonicalTable(table: Table): unknown {
     name: t.name,
     columns: [...t.columns]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((c) => [c.name, c.type, c.nullable, c.default, c.generated, c.collation, c.identity]),
+      .map((c) => [
+        c.name,
+        c.type,
+        c.nullable,
+        c.default,
+        c.generated,
+        c.collation,
+        c.identity,
+        extras(c.extras),
+      ]),
     primaryKey: t.primaryKey,
     uniques: t.uniques.map((u) => [u.columns, extras(u.extras)]),
     indexes: t.indexes.map((i) => [

@@ -23,6 +23,11 @@ export interface Column {
   collation: string | null;
   /** PostgreSQL identity (`always`/`by default`) or SQLite AUTOINCREMENT (`autoincrement`), or null. */
   identity: string | null;
+  /**
+   * Properties beyond the above, each a short SQL phrase (MySQL/MariaDB: `invisible`, `without
+   * system versioning`). Absent or empty means none: the default.
+   */
+  extras?: string[];
 }
 
 /** One key part of an index: a column or an expression, with its order. */

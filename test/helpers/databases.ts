@@ -160,6 +160,9 @@ export async function mysqlClient(url: string): Promise<mysql.Connection> {
     password: u.password ? decodeURIComponent(u.password) : undefined,
     database: decodeURIComponent(u.pathname.slice(1)) || undefined,
     multipleStatements: true,
+    // As the mysql client and dbdoctor connect: without IGNORE_SPACE, which mysql2 would add to
+    // the sql_mode that triggers and routines made here store.
+    flags: ['-IGNORE_SPACE'],
   });
   client.on('error', () => {});
   return client;

@@ -291,16 +291,25 @@ function outsideQuotes(text: string, edit: (plain: string) => string): string {
  * not-compared list): how InnoDB lays out and samples rows, never what a row may hold.
  */
 const MYSQL_STORAGE_OPTIONS =
-  /\s(ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|STATS_AUTO_RECALC|STATS_SAMPLE_PAGES|PAGE_COMPRESSED|PAGE_COMPRESSION_LEVEL|PACK_KEYS|CHECKSUM|DELAY_KEY_WRITE|MIN_ROWS|MAX_ROWS|AVG_ROW_LENGTH|TABLESPACE)=\S+/gi;
+  /\s(ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|STATS_AUTO_RECALC|STATS_SAMPLE_PAGES|PAGE_COMPRESSED|PAGE_COMPRESSION_LEVEL|PACK_KEYS|CHECKSUM|PAGE_CHECKSUM|TRANSACTIONAL|DELAY_KEY_WRITE|MIN_ROWS|MAX_ROWS|AVG_ROW_LENGTH|TABLESPACE)=\S+/gi;
 
 /** One CREATE TABLE of the dump with what the doctor does not compare taken out. */
 function normalizeMysqlTable(statement: string): string {
   const parts = tableParts(statement);
   if (!parts) return statement;
+  const innodb = /\bENGINE=InnoDB\b/i.test(parts.tail);
   const items = parts.items.map((item) => {
     let x = item;
     // Comments of columns and indexes ("comments" in the list).
     x = x.replace(/ COMMENT '(?:[^'\\]|\\.|'')*'/g, '');
+    if (!x.startsWith('`')) {
+      // An index's KEY_BLOCK_SIZE (a storage option of indexes, in the list).
+      x = x.replace(/ KEY_BLOCK_SIZE=\d+/, '');
+      // InnoDB builds every key but MariaDB's hash-based UNIQUE as a B-tree whatever USING
+      // says (the list's "USING clause" item): the key's kind shows as USING HASH on a UNIQUE.
+      if (innodb) x = x.replace(/ USING BTREE\b/, '');
+      if (innodb && /^KEY /.test(x)) x = x.replace(/ USING HASH\b/, '');
+    }
     // Names of FOREIGN KEY and CHECK constraints.
     x = x.replace(/^CONSTRAINT `(?:[^`]|``)*` /, 'CONSTRAINT _ ');
     // A UNIQUE made without a name is named after its first column (`_2`... when taken): that

@@ -83,6 +83,13 @@ export function fixtureProjects(): Project[] {
       files: { '001_edges.sql': up(read('mysql-edges.sql')) },
       tables: 3,
     },
+    // MariaDB's system-versioned tables and application-time periods, INVISIBLE and ZEROFILL columns.
+    {
+      name: 'fixtures/mariadb-temporal',
+      dialect: 'mysql',
+      files: { '001_temporal.sql': up(read('mariadb-temporal.sql')) },
+      tables: 4,
+    },
   ];
   return projects.filter((p) => SCHEMA_SQL_DIALECTS.includes(p.dialect));
 }

@@ -11,6 +11,8 @@ import {
   cli,
   createTestDatabase,
   DIALECTS,
+  mysqlAdminUrl,
+  mysqlClient,
   rawExec,
   sqlMigration,
   type TestDatabase,
@@ -22,7 +24,10 @@ interface Case {
   name: string;
   /** The migration 001 (up). */
   migration: string;
-  /** What is run on the live database after `apply`: the other spelling. */
+  /**
+   * What is run on the live database after `apply`: the other spelling. `$DB` stands for the
+   * test database's name; a database named `$DB_other` is dropped after the case.
+   */
   live: string;
   /** True when `live` means the same as the migration. */
   same: boolean;
@@ -315,6 +320,120 @@ const MYSQL: Case[] = [
     drift: /purge_items/,
   },
   {
+    // MariaDB lists it as TABLE_TYPE 'SYSTEM VERSIONED', not 'BASE TABLE'.
+    name: 'a system-versioned table created by hand',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY);',
+    live: 'CREATE TABLE hist (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;',
+    same: false,
+    drift: /hist/,
+  },
+  {
+    name: 'a system-versioned table made plain and versioned again by ALTER',
+    migration: 'CREATE TABLE hist (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;',
+    live: 'ALTER TABLE hist DROP SYSTEM VERSIONING; ALTER TABLE hist ADD SYSTEM VERSIONING;',
+    same: true,
+  },
+  {
+    name: 'a column of a system-versioned table kept out of its history (WITHOUT SYSTEM VERSIONING)',
+    migration: 'CREATE TABLE hist (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;',
+    live: "SET SESSION system_versioning_alter_history = 'KEEP'; ALTER TABLE hist MODIFY v INT WITHOUT SYSTEM VERSIONING;",
+    same: false,
+    drift: /hist\.v is plain in the migrations at 001 but \[without system versioning\]/,
+  },
+  {
+    name: 'explicit ROW START/ROW END columns re-created in lowercase with the short AS ROW START',
+    migration: `CREATE TABLE hist (id INT PRIMARY KEY, rs TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,
+  re TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME (rs, re)) WITH SYSTEM VERSIONING;`,
+    live: 'drop table hist; create table hist (id int primary key, rs timestamp(6) as row start invisible, re timestamp(6) as row end invisible, period for system_time(rs,re)) with system versioning;',
+    same: true,
+  },
+  {
+    // ZEROFILL pads to the display width: 42 shows as 00042 in one, 00000042 in the other.
+    name: 'a ZEROFILL column widened from INT(5) to INT(8)',
+    migration: 'CREATE TABLE codes (id INT PRIMARY KEY, z INT(5) ZEROFILL);',
+    live: 'ALTER TABLE codes MODIFY z INT(8) ZEROFILL;',
+    same: false,
+    drift:
+      /codes\.z has type int\(5\) unsigned zerofill in the migrations at 001 but int\(8\) unsigned zerofill/,
+  },
+  {
+    name: 'INT ZEROFILL restated as INT(10) UNSIGNED ZEROFILL',
+    migration: 'CREATE TABLE codes (id INT PRIMARY KEY, z INT ZEROFILL);',
+    live: 'ALTER TABLE codes MODIFY z int(10) unsigned zerofill;',
+    same: true,
+  },
+  {
+    // SELECT * and INSERT without a column list no longer see it.
+    name: 'a column made INVISIBLE',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY, note VARCHAR(20) DEFAULT NULL);',
+    live: 'ALTER TABLE items MODIFY note VARCHAR(20) DEFAULT NULL INVISIBLE;',
+    same: false,
+    drift: /items\.note is plain in the migrations at 001 but \[invisible\]/,
+  },
+  {
+    name: 'an INVISIBLE column restated with its attributes in another order',
+    migration: 'CREATE TABLE items (id INT PRIMARY KEY, note VARCHAR(20) INVISIBLE DEFAULT NULL);',
+    live: 'ALTER TABLE items MODIFY note varchar(20) null invisible default null;',
+    same: true,
+  },
+  {
+    name: 'a foreign key re-pointed at the same-named table of another database',
+    migration:
+      'CREATE TABLE p (id INT PRIMARY KEY); CREATE TABLE c (id INT PRIMARY KEY, pid INT, CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id));',
+    live: `CREATE DATABASE $DB_other; CREATE TABLE $DB_other.p (id INT PRIMARY KEY);
+ALTER TABLE c DROP FOREIGN KEY fk_c_p; ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES $DB_other.p (id);`,
+    same: false,
+    drift: /references database \w+_other/,
+  },
+  {
+    name: "a foreign key re-added naming its table with this database's name",
+    migration:
+      'CREATE TABLE p (id INT PRIMARY KEY); CREATE TABLE c (id INT PRIMARY KEY, pid INT, CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES p (id));',
+    live: 'ALTER TABLE c DROP FOREIGN KEY fk_c_p; ALTER TABLE c ADD CONSTRAINT fk_c_p FOREIGN KEY (pid) REFERENCES `$DB`.p (id);',
+    same: true,
+  },
+  {
+    // The period's key reads (room, e, s) in STATISTICS either way; WITHOUT OVERLAPS refuses
+    // two bookings of one room whose periods overlap, the plain key only identical ones.
+    name: 'a UNIQUE (room, stay WITHOUT OVERLAPS) replaced by a plain UNIQUE over the same columns',
+    migration:
+      'CREATE TABLE bookings (id INT PRIMARY KEY, room INT, s DATE NOT NULL, e DATE NOT NULL, PERIOD FOR stay (s, e), UNIQUE KEY room (room, stay WITHOUT OVERLAPS));',
+    live: 'ALTER TABLE bookings DROP INDEX room; ALTER TABLE bookings ADD UNIQUE KEY room (room, e, s);',
+    same: false,
+    drift: /bookings/,
+  },
+  {
+    name: 'an application-time period and its WITHOUT OVERLAPS key re-created in lowercase',
+    migration:
+      'CREATE TABLE bookings (id INT PRIMARY KEY, room INT, s DATE NOT NULL, e DATE NOT NULL, PERIOD FOR stay (s, e), UNIQUE KEY room (room, stay WITHOUT OVERLAPS));',
+    live: 'alter table bookings drop index room; alter table bookings drop period for stay; alter table bookings add period for stay(s,e); alter table bookings add unique (room,stay without overlaps);',
+    same: true,
+  },
+  {
+    name: 'an application-time period dropped (its CHECK start < end goes with it)',
+    migration:
+      'CREATE TABLE bookings (id INT PRIMARY KEY, room INT, s DATE NOT NULL, e DATE NOT NULL, PERIOD FOR stay (s, e));',
+    live: 'ALTER TABLE bookings DROP PERIOD FOR stay;',
+    same: false,
+    drift: /period for `stay`/,
+  },
+  {
+    // A MERGE table reads the tables its UNION names: another list, other rows.
+    name: "a MERGE table's UNION given another table",
+    migration:
+      'CREATE TABLE m1 (id INT) ENGINE=MyISAM; CREATE TABLE m2 (id INT) ENGINE=MyISAM; CREATE TABLE mm (id INT) ENGINE=MRG_MyISAM UNION=(m1) INSERT_METHOD=LAST;',
+    live: 'ALTER TABLE mm UNION=(m1, m2);',
+    same: false,
+    drift: /Table mm is .*union/,
+  },
+  {
+    name: "a MERGE table's UNION and INSERT_METHOD restated in lowercase",
+    migration:
+      'CREATE TABLE m1 (id INT) ENGINE=MyISAM; CREATE TABLE mm (id INT) ENGINE=MRG_MyISAM UNION=(m1) INSERT_METHOD=LAST;',
+    live: 'alter table mm union=(`m1`) insert_method=last;',
+    same: true,
+  },
+  {
     name: 'a view re-created ALGORITHM=TEMPTABLE (read-only now)',
     migration: 'CREATE TABLE items (id INT PRIMARY KEY); CREATE VIEW some_items AS SELECT id FROM items;',
     live: 'CREATE OR REPLACE ALGORITHM=TEMPTABLE VIEW some_items AS SELECT id FROM items;',
@@ -328,17 +447,32 @@ const CASES: Record<TestDialect, Case[]> = { postgres: POSTGRES, sqlite: SQLITE,
 for (const dialect of DIALECTS) {
   describe(`doctor compares meaning, not spelling, on ${dialect}`, () => {
     let db: TestDatabase | undefined;
-    after(() => db?.drop());
+    const others: string[] = [];
+    // A database a case made beside the test database: dropped after it, as its tables are
+    // referenced from there.
+    const drop = async () => {
+      await db?.drop();
+      if (others.length === 0) return;
+      const admin = await mysqlClient(mysqlAdminUrl());
+      try {
+        for (const name of others.splice(0)) await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      } finally {
+        await admin.end();
+      }
+    };
+    after(drop);
 
     for (const c of CASES[dialect]) {
       it(`${c.same ? 'matches' : 'drift'}: ${c.name}`, async () => {
-        await db?.drop();
+        await drop();
         db = await createTestDatabase(dialect);
+        const name = decodeURIComponent(new URL(db.url).pathname.slice(1));
         const dir = writeMigrations(db.dir, { '001_init.sql': sqlMigration(c.migration) });
         const run = (...args: string[]) => cli([...args, '--url', db!.url, '--dir', dir], { cwd: db!.dir });
         const applied = await run('apply');
         assert.equal(applied.code, 0, applied.stderr);
-        await rawExec(db, c.live);
+        if (c.live.includes('$DB_other')) others.push(`${name}_other`);
+        await rawExec(db, c.live.replaceAll('$DB', name));
 
         const r = await run('doctor', '--json', '--no-cache');
         const result = r.json<DoctorResult>();

@@ -64,7 +64,8 @@ interface Outcome {
 
 /**
  * A MySQL project with one of each object the example projects lack (a view, two triggers of
- * one event, a function, a procedure, a CHECK, a generated column, a sequence), so their
+ * one event, a function, a procedure, a CHECK, a generated column, a sequence, MariaDB's
+ * system-versioned table and application-time period, ZEROFILL and INVISIBLE columns), so their
  * properties can be mutated too. MySQL has no corpus schema on this machine.
  */
 const MYSQL_FEATURES: Project = {
@@ -86,6 +87,9 @@ CREATE TRIGGER items_b BEFORE INSERT ON items FOR EACH ROW SET NEW.qty = NEW.qty
 CREATE FUNCTION twice(n INT) RETURNS INT DETERMINISTIC RETURN n * 2;
 CREATE PROCEDURE clear_items(IN below INT) MODIFIES SQL DATA DELETE FROM items WHERE price < below;
 CREATE SEQUENCE item_ids START WITH 1 INCREMENT BY 1;
+CREATE TABLE ledger (id INT PRIMARY KEY, amount INT, note INT WITHOUT SYSTEM VERSIONING, secret INT INVISIBLE) WITH SYSTEM VERSIONING;
+CREATE TABLE stays (id INT PRIMARY KEY, room INT, code INT(6) ZEROFILL, s DATE NOT NULL, e DATE NOT NULL,
+  PERIOD FOR stay (s, e), UNIQUE KEY room (room, stay WITHOUT OVERLAPS));
 `,
   },
 };
@@ -1011,6 +1015,8 @@ interface MyTargets {
   triggers: { table: string; name: string; timing: string; event: string; body: string }[];
   functions: { name: string; kind: string }[];
   sequences: string[];
+  /** MariaDB's tables WITH SYSTEM VERSIONING. */
+  versioned: string[];
 }
 
 const bq = (name: string) => `\`${name.replaceAll('`', '``')}\``;
@@ -1126,6 +1132,11 @@ async function mysqlTargets(url: string): Promise<MyTargets> {
           `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE ${here} AND TABLE_TYPE = 'SEQUENCE' ORDER BY 1`,
         )
       ).map((x) => x.name),
+      versioned: (
+        await rows<{ name: string }>(
+          `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE ${here} AND TABLE_TYPE = 'SYSTEM VERSIONED' ORDER BY 1`,
+        )
+      ).map((x) => x.name),
     };
   } finally {
     await c.end();
@@ -1161,6 +1172,7 @@ function mysqlCatalog(t: MyTargets): Mutation[] {
   dump('function added', 'CREATE FUNCTION mut_f(n int) RETURNS int DETERMINISTIC RETURN n + 1');
   dump('procedure added', 'CREATE PROCEDURE mut_p() SELECT 1');
   dump('event added', 'CREATE EVENT mut_ev ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1');
+  dump('system-versioned table added', 'CREATE TABLE mut_hist (id int PRIMARY KEY) WITH SYSTEM VERSIONING');
   if (leaf) {
     const l = bq(leaf.name);
     dump('table dropped', `DROP TABLE ${l}`);
@@ -1173,6 +1185,7 @@ function mysqlCatalog(t: MyTargets): Mutation[] {
     dump('table ROW_FORMAT (not compared)', `ALTER TABLE ${l} ROW_FORMAT = REDUNDANT`);
     dump('table STATS_PERSISTENT (not compared)', `ALTER TABLE ${l} STATS_PERSISTENT = 0`);
     dump('trigger added', `CREATE TRIGGER mut_tr BEFORE INSERT ON ${l} FOR EACH ROW SET @mut = 1`);
+    dump('table made system-versioned', `ALTER TABLE ${l} ADD SYSTEM VERSIONING`);
   }
   if (table) {
     const tn = bq(table.name);
@@ -1275,6 +1288,77 @@ function mysqlCatalog(t: MyTargets): Mutation[] {
       `ALTER TABLE ${bq(generated.table)} MODIFY ${bq(generated.name)} int AS (price + qty) VIRTUAL`,
     );
   }
+  // MariaDB's system versioning: changing a versioned table's columns needs the session's leave.
+  const keep = "SET SESSION system_versioning_alter_history = 'KEEP'";
+  for (const name of t.versioned.slice(0, 1)) {
+    dump('system versioning dropped', `ALTER TABLE ${bq(name)} DROP SYSTEM VERSIONING`);
+    const versionedColumn = t.columns.find(
+      (c) => c.table === name && c.key === '' && !/SYSTEM VERSIONING|INVISIBLE/i.test(c.extra),
+    );
+    if (versionedColumn)
+      dump(
+        'column made WITHOUT SYSTEM VERSIONING',
+        keep,
+        `ALTER TABLE ${bq(name)} MODIFY ${bq(versionedColumn.name)} ${myColumnDefinition(versionedColumn, { extra: 'WITHOUT SYSTEM VERSIONING' })}`,
+      );
+    const unversioned = t.columns.find((c) => c.table === name && /WITHOUT SYSTEM VERSIONING/i.test(c.extra));
+    if (unversioned)
+      dump(
+        'column versioned again',
+        keep,
+        `ALTER TABLE ${bq(name)} MODIFY ${bq(unversioned.name)} ${myColumnDefinition(unversioned, { extra: '' })}`,
+      );
+  }
+  // INVISIBLE columns (left out of SELECT *) and ZEROFILL widths (how clients pad the digits).
+  const visible = t.columns.find(
+    (c) => !c.generated && c.nullable && c.key === '' && c.extra === '' && !t.versioned.includes(c.table),
+  );
+  if (visible)
+    dump(
+      'column made INVISIBLE',
+      `ALTER TABLE ${bq(visible.table)} MODIFY ${bq(visible.name)} ${myColumnDefinition(visible, { extra: 'INVISIBLE' })}`,
+    );
+  const invisible = t.columns.find((c) => /\bINVISIBLE\b/.test(c.extra));
+  if (invisible) {
+    dump(
+      'INVISIBLE column made visible',
+      keep,
+      `ALTER TABLE ${bq(invisible.table)} MODIFY ${bq(invisible.name)} ${myColumnDefinition(invisible, { extra: invisible.extra.replace(/\bINVISIBLE\b/, '') })}`,
+    );
+    spelling(
+      'INVISIBLE column restated with INVISIBLE before its default',
+      keep,
+      `ALTER TABLE ${bq(invisible.table)} MODIFY ${bq(invisible.name)} ${invisible.columnType} INVISIBLE${invisible.nullable ? ' NULL' : ' NOT NULL'}${invisible.default === null ? '' : ` DEFAULT ${invisible.default}`}`,
+    );
+  }
+  const zerofill = t.columns.find((c) => /zerofill/.test(c.columnType));
+  if (zerofill) {
+    const modify = (type: string) =>
+      `ALTER TABLE ${bq(zerofill.table)} MODIFY ${bq(zerofill.name)} ${myColumnDefinition(zerofill, { type })}`;
+    dump('ZEROFILL display width changed', modify(zerofill.columnType.replace(/\(\d+\)/, '(9)')));
+    spelling(
+      'ZEROFILL column restated without UNSIGNED',
+      modify(zerofill.columnType.replace(' unsigned', '')),
+    );
+  }
+  // MariaDB's application-time periods and the keys over them (WITHOUT OVERLAPS).
+  if (t.tables.some((x) => x.name === 'stays')) {
+    dump(
+      'WITHOUT OVERLAPS key replaced by a plain one over the same columns',
+      'ALTER TABLE stays DROP INDEX room, ADD UNIQUE KEY room (room, e, s)',
+    );
+    dump(
+      'application-time period dropped',
+      'ALTER TABLE stays DROP INDEX room',
+      'ALTER TABLE stays DROP PERIOD FOR stay',
+    );
+    spelling(
+      'period and its key re-created in lowercase',
+      'alter table stays drop index room',
+      'alter table stays drop period for stay',
+      'alter table stays add period for stay(s,e), add unique room(room,stay without overlaps)',
+    );
+  }
   // Indexes.
   const index = t.indexes.find((i) => !i.unique && !i.servesForeignKey) ?? t.indexes.find((i) => !i.unique);
   if (index) {
@@ -1291,6 +1375,15 @@ function mysqlCatalog(t: MyTargets): Mutation[] {
       `ALTER TABLE ${tn} DROP INDEX ${bq(index.name)}, ADD INDEX ${bq(index.name)} (${index.columns.map((c) => `${bq(c)} DESC`).join(', ')})`,
     );
     dump('index IGNORED', `ALTER TABLE ${tn} ALTER INDEX ${bq(index.name)} IGNORED`);
+    dump(
+      'index KEY_BLOCK_SIZE (not compared)',
+      `ALTER TABLE ${tn} DROP INDEX ${bq(index.name)}, ADD INDEX ${bq(index.name)} (${keys}) KEY_BLOCK_SIZE = 8`,
+    );
+    // InnoDB builds a B-tree whatever a non-UNIQUE key's USING says (STATISTICS: BTREE).
+    dump(
+      'index re-created USING HASH on InnoDB (not compared)',
+      `ALTER TABLE ${tn} DROP INDEX ${bq(index.name)}, ADD INDEX ${bq(index.name)} (${keys}) USING HASH`,
+    );
     dump(
       'index comment (not compared)',
       `ALTER TABLE ${tn} DROP INDEX ${bq(index.name)}, ADD INDEX ${bq(index.name)} (${keys}) COMMENT 'mutated'`,
@@ -1332,6 +1425,19 @@ function mysqlCatalog(t: MyTargets): Mutation[] {
       'foreign key ON UPDATE CASCADE added',
       `ALTER TABLE ${tn} DROP FOREIGN KEY ${bq(fk.name)}`,
       add(fk.name, `${same} ON UPDATE CASCADE`),
+    );
+    // A key into another database's same-named table: not the table of this one.
+    dump(
+      'foreign key re-pointed at another database',
+      'CREATE DATABASE `$DB_other`',
+      `CREATE TABLE \`$DB_other\`.${bq(fk.refTable)} LIKE ${bq(fk.refTable)}`,
+      `ALTER TABLE ${tn} DROP FOREIGN KEY ${bq(fk.name)}`,
+      `ALTER TABLE ${tn} ADD CONSTRAINT ${bq(fk.name)} FOREIGN KEY (${fk.columns.map(bq).join(', ')}) REFERENCES \`$DB_other\`.${bq(fk.refTable)} (${fk.refColumns.map(bq).join(', ')})${same}`,
+    );
+    spelling(
+      "foreign key re-added naming its table with this database's name",
+      `ALTER TABLE ${tn} DROP FOREIGN KEY ${bq(fk.name)}`,
+      `ALTER TABLE ${tn} ADD CONSTRAINT ${bq(fk.name)} FOREIGN KEY (${fk.columns.map(bq).join(', ')}) REFERENCES \`$DB\`.${bq(fk.refTable)} (${fk.refColumns.map(bq).join(', ')})${same}`,
     );
     dump(
       'foreign key renamed (not compared)',
@@ -1461,7 +1567,10 @@ async function mysqlMutations(
     for (const m of catalog) {
       if (dirty)
         await timed('reset', async () => {
-          await admin.query(`DROP DATABASE ${bq(name)}; CREATE DATABASE ${bq(name)}`);
+          // The test database first: a key of it may reference the other one.
+          await admin.query(
+            `DROP DATABASE ${bq(name)}; DROP DATABASE IF EXISTS ${bq(`${name}_other`)}; CREATE DATABASE ${bq(name)}`,
+          );
           await migrate({ database: db.url, dir, backup: { enabled: false } });
         });
       dirty = true;
@@ -1477,7 +1586,8 @@ async function mysqlMutations(
       } else {
         const c = await mysqlClient(db.url);
         try {
-          for (const statement of m.apply as string[]) await c.query(statement);
+          // `$DB` is this database's name (`$DB_other` one beside it, dropped at the next reset).
+          for (const statement of m.apply as string[]) await c.query(statement.replaceAll('$DB', name));
         } catch (e) {
           notApplicable.push(`${label}: ${m.name}: ${(e as Error).message}`);
           continue;

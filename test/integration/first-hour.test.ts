@@ -442,4 +442,44 @@ describe("a newcomer's first hour", () => {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
   });
+
+  it('init --url with a password writes it to .env (kept out of git), never to the config file or the output', async () => {
+    const db = await createTestDatabase('postgres');
+    const cwd = tempProject({});
+    try {
+      // trust auth: the server takes any password, so the one written here is a real one to hide.
+      const u = new URL(db.url);
+      u.password = 's3cret-Pw!';
+      const url = u.toString();
+      const r = await cli(['init', '--json', '--url', url], { cwd });
+      assert.equal(r.code, 0, r.stderr);
+      for (const out of [r.stdout, r.stderr]) assert.doesNotMatch(out, /s3cret/);
+      const config = JSON.parse(fs.readFileSync(path.join(cwd, 'dbdoctor.config.json'), 'utf8'));
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
+      assert.equal(config.url, '${DATABASE_URL}');
+      assert.doesNotMatch(fs.readFileSync(path.join(cwd, 'dbdoctor.config.json'), 'utf8'), /s3cret/);
+      assert.match(fs.readFileSync(path.join(cwd, '.env'), 'utf8'), /^DATABASE_URL='postgres:.*s3cret-Pw!@/m);
+      assert.match(fs.readFileSync(path.join(cwd, '.gitignore'), 'utf8'), /^\.env$/m);
+      if (process.platform !== 'win32') assert.equal(fs.statSync(path.join(cwd, '.env')).mode & 0o077, 0);
+      // The project works from there: the config names .env's URL.
+      const status = await cli(['status', '--json'], { cwd });
+      assert.equal(status.code, 0, status.stderr);
+      assert.doesNotMatch(status.stdout + status.stderr, /s3cret/);
+      // A URL without a password is written as it is, and no .env appears.
+      const plain = tempProject({});
+      try {
+        assert.equal((await cli(['init', '--url', 'sqlite:./app.db'], { cwd: plain })).code, 0);
+        assert.equal(
+          JSON.parse(fs.readFileSync(path.join(plain, 'dbdoctor.config.json'), 'utf8')).url,
+          'sqlite:./app.db',
+        );
+        assert.ok(!fs.existsSync(path.join(plain, '.env')));
+      } finally {
+        fs.rmSync(plain, { recursive: true, force: true });
+      }
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
 });

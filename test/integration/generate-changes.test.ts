@@ -363,6 +363,15 @@ const CASES: Case[] = [
     down: ['dropForeignKey', 'dropColumn', 'dropForeignKey', 'dropTable', 'dropTable', 'dropTable'],
   },
   {
+    // INVISIBLE and a ZEROFILL width have no DSL form: MODIFY COLUMN, in SQL, both ways.
+    name: 'make a column INVISIBLE and widen a ZEROFILL column',
+    only: ['mysql'],
+    before: 'CREATE TABLE codes (id INT PRIMARY KEY, code INT(5) ZEROFILL, note VARCHAR(20));',
+    after: 'CREATE TABLE codes (id INT PRIMARY KEY, code INT(8) ZEROFILL, note VARCHAR(20) INVISIBLE);',
+    up: ['sql'],
+    down: ['sql'],
+  },
+  {
     name: 'change the primary key',
     only: ['mysql'],
     before: 'CREATE TABLE memberships (team INT NOT NULL, person INT NOT NULL, PRIMARY KEY (team));',
@@ -604,6 +613,23 @@ describe(
       );
       assert.equal(e?.code, 'GENERATE_UNEXPRESSIBLE');
       assert.match(e?.message ?? '', /Table notes changes in a way ALTER TABLE cannot make/);
+    });
+
+    it('system versioning added to a table is refused (MariaDB)', async () => {
+      const e = await refused(
+        'CREATE TABLE prices (id INT PRIMARY KEY, amount INT);',
+        'CREATE TABLE prices (id INT PRIMARY KEY, amount INT) WITH SYSTEM VERSIONING;',
+      );
+      assert.equal(e?.code, 'GENERATE_UNEXPRESSIBLE');
+      assert.match(e?.message ?? '', /Table prices changes in a way ALTER TABLE cannot make/);
+    });
+
+    it('an application-time period added to a table is refused (MariaDB)', async () => {
+      const e = await refused(
+        'CREATE TABLE stays (id INT PRIMARY KEY, s DATE NOT NULL, e DATE NOT NULL);',
+        'CREATE TABLE stays (id INT PRIMARY KEY, s DATE NOT NULL, e DATE NOT NULL, PERIOD FOR stay (s, e));',
+      );
+      assert.equal(e?.code, 'GENERATE_UNEXPRESSIBLE');
     });
 
     it('a partitioning change is refused', async () => {

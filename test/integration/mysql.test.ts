@@ -5,7 +5,7 @@
  * the test waits until the server shows it waiting there, never on a timer.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -439,4 +439,64 @@ describe('examples on mysql', () => {
       }
     });
   }
+});
+
+/** The mysql command-line client of this machine (mariadb, else mysql), or null. */
+function mysqlCli(): string | null {
+  for (const file of ['mariadb', 'mysql']) {
+    try {
+      execFileSync(file, ['--version'], { stdio: 'ignore' });
+      return file;
+    } catch {}
+  }
+  return null;
+}
+
+describe('MySQL: objects made by the mysql client and by dbdoctor are the same objects', () => {
+  const client = mysqlCli();
+  it('a trigger and a function made with the mysql client match the migration that makes them (no IGNORE_SPACE in their sql_mode)', {
+    skip: client === null ? 'no mysql or mariadb client on this machine' : false,
+  }, async () => {
+    const db = await createTestDatabase('mysql');
+    try {
+      const sql =
+        'CREATE TABLE acc (id INT PRIMARY KEY, n INT NOT NULL DEFAULT 0);\n' +
+        'CREATE TRIGGER acc_bi BEFORE INSERT ON acc FOR EACH ROW SET NEW.n = NEW.n + 1;\n' +
+        'CREATE FUNCTION twice(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;';
+      const u = new URL(db.url);
+      execFileSync(client as string, [
+        '-h',
+        u.hostname,
+        '-P',
+        u.port || '3306',
+        '-u',
+        decodeURIComponent(u.username) || 'root',
+        decodeURIComponent(u.pathname.slice(1)),
+        '-e',
+        sql,
+      ]);
+      const dir = writeMigrations(db.dir, { '001_acc.sql': sqlMigration(sql) });
+      const run = (...a: string[]) => cli([...a, '--url', db.url, '--dir', dir]);
+      assert.equal((await run('stamp', '001')).code, 0);
+      const doctor = await run('doctor', '--json', '--no-cache');
+      const report = doctor.json<{ ok: boolean; matches: string | null; findings: { code: string }[] }>();
+      assert.equal(report.matches, '001', JSON.stringify(report.findings));
+      assert.equal(doctor.code, 0, doctor.stdout);
+      // And the other way: applied by dbdoctor, the objects store the client's sql_mode.
+      const other = await createTestDatabase('mysql');
+      try {
+        assert.equal((await cli(['apply', '--url', other.url, '--dir', dir])).code, 0);
+        const modes = await rawQuery(
+          other,
+          'SELECT SQL_MODE AS m FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() UNION ALL SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()',
+        );
+        assert.equal(modes.length, 2);
+        for (const r of modes) assert.doesNotMatch(String(r.m), /IGNORE_SPACE/);
+      } finally {
+        await other.drop();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
 });

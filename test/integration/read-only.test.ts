@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { addColumn } from '../../src/index.js';
 import {
+  capabilitiesOf,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -132,6 +133,29 @@ describe('read-only commands create nothing', () => {
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  for (const dialect of DIALECTS.filter((d) => !capabilitiesOf(d).createsDatabase)) {
+    it(`${dialect}: a database apply would not create is DB_NOT_FOUND for every read-only command too, never "would apply"`, async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const { dir } = project(db.dir);
+        const missing = new URL(db.url);
+        missing.pathname = `/${missing.pathname.slice(1)}_absent`;
+        const url = missing.toString();
+        const applied = await cli(['apply', '--url', url, '--dir', dir]);
+        assert.equal(applied.code, 1, applied.stderr);
+        assert.match(applied.stderr, /DB_NOT_FOUND/);
+        for (const args of [['status'], ['apply', '--dry-run'], ['sql'], ['lint']]) {
+          const r = await cli([...args, '--url', url, '--dir', dir]);
+          assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+          assert.match(r.stderr, /error \[DB_NOT_FOUND\]/, args.join(' '));
+          assert.doesNotMatch(r.stdout, /would apply|does not exist yet/, args.join(' '));
+        }
+      } finally {
+        await db.drop();
+      }
+    });
+  }
 
   for (const dialect of DIALECTS) {
     it(`${dialect}: an existing database keeps its bytes and objects; the doctor's cache is in the user's cache folder`, async () => {

@@ -12,6 +12,7 @@ import {
   createTestDatabase,
   onlyOn,
   rawExec,
+  rawQuery,
   sqlMigration,
   type TestDatabase,
   writeMigrations,
@@ -165,6 +166,40 @@ for (const dialect of SCHEMA_SQL_DIALECTS) {
         await rawExec(db, 'DROP TABLE tagged');
       }
     });
+
+    for (const format of ['sql', 'ts']) {
+      it(`pull --baseline --format ${format} adopts a database without history: files written, stamped, apply has nothing to do, the doctor agrees`, async () => {
+        const fresh = await createTestDatabase(dialect);
+        try {
+          await rawExec(
+            fresh,
+            `CREATE TABLE accounts (id INTEGER PRIMARY KEY NOT NULL, email ${text(dialect)} NOT NULL)`,
+          );
+          await rawExec(fresh, "INSERT INTO accounts (id, email) VALUES (1, 'a@example.com')");
+          const migrations = path.join(fresh.dir, 'migrations');
+          const go = (...args: string[]) =>
+            cli([...args, '--url', fresh.url, '--dir', migrations], { cwd: fresh.dir });
+          const r = await go('pull', '--baseline', '--format', format, '--json');
+          assert.equal(r.code, 0, r.stdout + r.stderr);
+          const doc = r.json<{ baseline: { id: string; file: string } | null }>();
+          assert.ok(doc.baseline, 'a baseline was written');
+          assert.ok(fs.existsSync(doc.baseline.file));
+          assert.ok(fs.existsSync(path.join(fresh.dir, format === 'ts' ? 'schema.ts' : 'schema.sql')));
+          const status = await go('status', '--json');
+          const s = status.json<{ current: string | null; pending: unknown[]; problems: unknown[] }>();
+          assert.equal(s.current, doc.baseline.id);
+          assert.deepEqual(s.pending, []);
+          assert.deepEqual(s.problems, []);
+          const apply = await go('apply', '--json');
+          assert.equal(apply.code, 0, apply.stderr);
+          const doctor = await go('doctor', '--json');
+          assert.equal(doctor.code, 0, doctor.stdout);
+          assert.deepEqual(await rawQuery(fresh, 'SELECT email FROM accounts'), [{ email: 'a@example.com' }]);
+        } finally {
+          await fresh.drop();
+        }
+      });
+    }
 
     it('pull --baseline is refused where migrations exist: BASELINE_REFUSED, exit 1, nothing written', async () => {
       const before = fs.readFileSync(schemaFile(), 'utf8');

@@ -72,3 +72,58 @@ describe('compareFilesWithHistory', () => {
     assert.ok(performance.now() - t < 1000);
   });
 });
+
+describe('a started or reverting row while a runner holds the lock', () => {
+  const started = row('2', {
+    status: 'started',
+    appliedAt: '2026-01-01T00:00:10.000Z',
+    statementsDone: 1,
+    statementsTotal: 3,
+  });
+  const files = [file('1'), file('2')];
+  const owner = (since: string, extra = {}) => ({ host: 'box', pid: 77, since, ...extra });
+
+  it('is in progress when the holder took the lock before the row was written (its own work)', () => {
+    const s = compareFilesWithHistory(files, [row('1'), started], owner('2026-01-01T00:00:09.000Z'));
+    assert.deepEqual(
+      s.problems.map((p) => p.code),
+      ['MIGRATION_IN_PROGRESS'],
+    );
+    assert.match(s.problems[0]?.message ?? '', /m2 is being applied right now by pid 77 on box/);
+    assert.match(s.problems[0]?.message ?? '', /1 of 3 statements done so far/);
+    const reverting = compareFilesWithHistory(
+      files,
+      [row('1'), { ...started, status: 'reverting' }],
+      owner('2026-01-01T00:00:09.000Z'),
+    );
+    assert.match(reverting.problems[0]?.message ?? '', /being reverted right now/);
+  });
+
+  it('is partially applied when the holder took the lock after the row was written (a dead runner left it)', () => {
+    const s = compareFilesWithHistory(files, [row('1'), started], owner('2026-01-01T00:00:11.000Z'));
+    assert.deepEqual(
+      s.problems.map((p) => p.code),
+      ['PARTIALLY_APPLIED'],
+    );
+    assert.doesNotMatch(s.problems[0]?.message ?? '', /may be running it/);
+  });
+
+  it('is partially applied when nobody holds the lock, or the holder is gone', () => {
+    for (const runner of [null, owner('2026-01-01T00:00:09.000Z', { detail: 'stale: pid 77 is gone' })]) {
+      const s = compareFilesWithHistory(files, [row('1'), started], runner);
+      assert.deepEqual(
+        s.problems.map((p) => p.code),
+        ['PARTIALLY_APPLIED'],
+      );
+    }
+  });
+
+  it('says it may be running when the lock time cannot be read (never guessed either way)', () => {
+    const s = compareFilesWithHistory(files, [row('1'), started], owner('a moment ago'));
+    assert.deepEqual(
+      s.problems.map((p) => p.code),
+      ['PARTIALLY_APPLIED'],
+    );
+    assert.match(s.problems[0]?.message ?? '', /held right now by pid 77 on box, which may be running it/);
+  });
+});

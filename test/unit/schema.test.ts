@@ -205,6 +205,7 @@ describe('fingerprint', () => {
       schema(table('a', { columns: [column('id', 'integer', { default: '0' })] })),
       schema(table('a', { primaryKey: null })),
       schema(table('a', { options: ['strict'] })),
+      schema(table('a', { columns: [column('id', 'integer', { extras: ['invisible'] })] })),
       schema(table('a'), table('b')),
     ];
     const seen = new Set([fingerprint(base)]);
@@ -213,6 +214,25 @@ describe('fingerprint', () => {
       seen.add(fingerprint(v));
       assert.equal(diff(base, v).equal, false);
     }
+  });
+});
+
+describe('column extras', () => {
+  it('are compared as a set, absent and empty alike, and worded', () => {
+    const plain = schema(table('a'));
+    const empty = schema(table('a', { columns: [column('id', 'integer', { extras: [] })] }));
+    const both = (list: string[]) =>
+      schema(table('a', { columns: [column('id', 'integer', { extras: list })] }));
+    assert.equal(fingerprint(plain), fingerprint(empty));
+    assert.equal(diff(plain, empty).equal, true);
+    const a = both(['invisible', 'without system versioning']);
+    const b = both(['without system versioning', 'invisible']);
+    assert.equal(fingerprint(a), fingerprint(b));
+    const d = diff(plain, both(['invisible']), { a: 'A', b: 'B' });
+    assert.deepEqual(
+      d.changes.map((c) => [c.kind, c.message]),
+      [['column_extras', 'Column a.id is plain in A but [invisible] in B.']],
+    );
   });
 });
 

@@ -28,6 +28,14 @@ export async function loadDriver(target: Pick<MysqlTarget, 'display'>): Promise<
  * can never carry a second one), UTC for dates, big integers as strings when they do not fit.
  * Throws `DB_NOT_FOUND`, `DB_AUTH_FAILED` or `DB_UNREACHABLE`, naming `target.display` only.
  */
+/**
+ * Client flags taken away from mysql2's defaults. IGNORE_SPACE makes the server add IGNORE_SPACE
+ * to the session's sql_mode, which every trigger, routine and event then stores as the mode it
+ * was created under: objects made by dbdoctor would differ from the same objects made by the
+ * mysql client, Flyway or a restore, and the doctor compares that mode.
+ */
+export const MYSQL_CLIENT_FLAGS: readonly string[] = ['-IGNORE_SPACE'];
+
 export async function connectMysql(target: MysqlTarget): Promise<mysql.Connection> {
   const driver = await loadDriver(target);
   try {
@@ -40,6 +48,7 @@ export async function connectMysql(target: MysqlTarget): Promise<mysql.Connectio
       socketPath: target.socketPath,
       ssl: target.ssl === undefined ? undefined : { rejectUnauthorized: target.ssl === 'verify' },
       multipleStatements: false,
+      flags: [...MYSQL_CLIENT_FLAGS],
       timezone: 'Z',
       supportBigNumbers: true,
       bigNumberStrings: false,

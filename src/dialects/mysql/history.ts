@@ -41,12 +41,14 @@ export const mysqlEngineSql: EngineSql = {
 };
 
 /**
- * Quoted strings that are passwords in account statements: `IDENTIFIED BY '…'` (also
- * `IDENTIFIED WITH plugin BY '…'` and `AS '…'`), `PASSWORD('…')` and `SET PASSWORD … = '…'`.
+ * Quoted strings that are passwords: in account statements `IDENTIFIED BY '…'` (also
+ * `IDENTIFIED WITH plugin BY '…'` and `AS '…'`), MariaDB's `IDENTIFIED VIA plugin USING '…'`,
+ * `PASSWORD('…')` and `SET PASSWORD … = '…'`; a foreign server's `OPTIONS (PASSWORD '…')`
+ * (CREATE/ALTER SERVER); replication's `MASTER_PASSWORD = '…'` and `SOURCE_PASSWORD = '…'`.
  * A string is `'…'` or `"…"` with doubled quotes and backslash escapes.
  */
 const PASSWORD_STRINGS =
-  /(\bIDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)\s+(?:PASSWORD\s+)?|\bPASSWORD\s*\(\s*|\bSET\s+PASSWORD\b[^=;]*=\s*(?:PASSWORD\s*\(\s*)?)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi;
+  /(\bIDENTIFIED\s+(?:WITH\s+\S+\s+)?(?:BY|AS)\s+(?:PASSWORD\s+)?|\bUSING\s+|\bPASSWORD\s*\(\s*|\bPASSWORD\s+|\b(?:MASTER|SOURCE)_PASSWORD\s*=\s*|\bSET\s+PASSWORD\b[^=;]*=\s*(?:PASSWORD\s*\(\s*)?)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*")/gi;
 
 /** A statement with the passwords it writes replaced by `'***'`, for error messages. */
 export function withoutPasswords(sql: string): string {

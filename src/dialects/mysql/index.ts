@@ -10,6 +10,7 @@ import { mysqlSchemaSql } from './schema-sql.js';
 import { createMysqlScratch } from './scratch.js';
 import { mysqlSessions } from './sessions.js';
 import { splitMysqlStatements } from './split.js';
+import { mysqlSqlLinter } from './sql-lint.js';
 import { MYSQL_URL_EXAMPLES, type MysqlTarget, parseMysqlUrl } from './url.js';
 
 declare module '../dialect.js' {
@@ -27,7 +28,8 @@ export const mysqlDialect: Dialect = {
     'a UNIQUE key named after its first column (as MySQL names one made without a name) is a constraint, so its name is not compared either',
     'DEFINER of views, triggers, routines and events',
     'COMMENT clauses of tables, columns, indexes and routines',
-    'ROW_FORMAT, KEY_BLOCK_SIZE, STATS_PERSISTENT and other storage options of tables',
+    'ROW_FORMAT, KEY_BLOCK_SIZE, STATS_PERSISTENT and other storage options of tables and indexes',
+    "an index's USING BTREE or USING HASH where the engine builds the same kind either way (InnoDB builds every index as a B-tree but MariaDB's hash-based UNIQUE, whose kind is compared)",
     'SQL SECURITY of views',
     'the AUTO_INCREMENT counter (the next value is data)',
     "an event's STARTS, ENDS and AT times (evaluated as the event is created, so a replay cannot reproduce them)",
@@ -41,6 +43,7 @@ export const mysqlDialect: Dialect = {
     alterColumnInPlace: true,
     // InnoDB builds most indexes online by itself (ALGORITHM=INPLACE, LOCK=NONE): nothing to ask for.
     concurrentIndexes: false,
+    createsDatabase: false,
   },
   urlSchemes: ['mysql', 'mariadb'],
   urlExamples: MYSQL_URL_EXAMPLES,
@@ -66,6 +69,7 @@ export const mysqlDialect: Dialect = {
   healthChecks: mysqlHealthChecks,
   schemaSql: mysqlSchemaSql,
   sessions: mysqlSessions,
+  sqlLinter: mysqlSqlLinter,
   // Nothing to guard: no migration runs inside a transaction here (transactionalDdl is false).
   guardMigration: async () => null,
 };

@@ -21,20 +21,23 @@ import { noneTouched, noteStatement, type Touched } from './touched.js';
 // per kind, not per table). information_schema is the source; SHOW CREATE TABLE is read only for
 // what it alone says (a partitioned table's PARTITION BY clause).
 
-/** Integer types whose display width (int(11)) means nothing; tinyint(1) is kept: it is MySQL's boolean. */
+/**
+ * Integer types whose display width (int(11)) means nothing; tinyint(1) is kept: it is MySQL's
+ * boolean, and so is the width of a ZEROFILL column: clients pad its values to that many digits.
+ */
 const INTEGER_TYPES = /^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)/;
 
 /**
  * A column type as MySQL reports it (COLUMN_TYPE), lowercased, with integer display widths
  * dropped (MariaDB and MySQL before 8.0.19 print int(11), MySQL 8.0.19+ prints int) except
- * tinyint(1), kept as the boolean it stands for; `unsigned`, `zerofill`, lengths, precisions and
- * inline ENUM/SET values are kept.
+ * tinyint(1), kept as the boolean it stands for, and ZEROFILL columns' widths (`int(5) zerofill`
+ * shows 42 as 00042); `unsigned`, `zerofill`, lengths, precisions and inline ENUM/SET values are kept.
  */
 export function mysqlColumnType(columnType: string): string {
   const t = columnType.trim().replace(/\s+/g, ' ');
   if (/^(enum|set)\(/i.test(t)) return t.replace(/^(enum|set)/i, (m) => m.toLowerCase());
   const lower = t.toLowerCase();
-  if (/^tinyint\(1\)/.test(lower)) return lower;
+  if (/^tinyint\(1\)/.test(lower) || /\bzerofill\b/.test(lower)) return lower;
   return lower.replace(INTEGER_TYPES, '$1');
 }
 
@@ -141,6 +144,7 @@ interface StatisticRow extends Row {
 interface ForeignKeyRow extends Row {
   table_name: string;
   name: string;
+  referenced_schema: string;
   referenced_table: string;
   update_rule: string;
   delete_rule: string;
@@ -363,12 +367,17 @@ async function readRelations(
       });
       continue;
     }
-    if (t.type !== 'BASE TABLE') continue;
-    const tableOptions: string[] = [];
+    // MariaDB reports a table WITH SYSTEM VERSIONING as a type of its own: it keeps every row's
+    // history, and queries can ask FOR SYSTEM_TIME.
+    const versioned = t.type === 'SYSTEM VERSIONED';
+    if (t.type !== 'BASE TABLE' && !versioned) continue;
+    const tableOptions: string[] = versioned ? ['with system versioning'] : [];
     if (t.engine && t.engine.toLowerCase() !== 'innodb')
       tableOptions.push(`engine ${t.engine.toLowerCase()}`);
     if (t.collation && t.collation !== server.defaultCollation) tableOptions.push(`collate ${t.collation}`);
     if (/partitioned/i.test(t.create_options ?? '')) tableOptions.push(await partitionClause(conn, t.name));
+    if (/^(mrg_myisam|merge)$/i.test(t.engine ?? ''))
+      tableOptions.push(...(await mergeOptions(conn, t.name)));
     tableCollation.set(t.name, t.collation);
     holder.tables[t.name] = {
       name: t.name,
@@ -400,7 +409,14 @@ async function readRelations(
     const type = mysqlColumnType(c.column_type);
     const nullable = c.nullable === 'YES';
     const generatedKind = /STORED GENERATED|PERSISTENT/i.test(extra) ? 'stored' : 'virtual';
-    const generated = c.generation_expression ? `${expr(c.generation_expression)} ${generatedKind}` : null;
+    // A system-versioned table's own period columns: MariaDB reports `ROW START`/`ROW END` as
+    // their generation expression.
+    const rowPeriod = /^ROW (START|END)$/i.exec(c.generation_expression ?? '');
+    const generated = rowPeriod
+      ? `row ${rowPeriod[1]!.toLowerCase()}`
+      : c.generation_expression
+        ? `${expr(c.generation_expression)} ${generatedKind}`
+        : null;
     let def = generated ? null : columnDefault(c.column_default, extra, type, nullable, mariadb);
     const onUpdate = /on update (current_timestamp(\(\d*\))?)/i.exec(extra);
     if (onUpdate) def = `${def ?? 'null'} on update ${expr(onUpdate[1]!)}`;
@@ -413,6 +429,13 @@ async function readRelations(
       collation: c.collation && c.collation !== tableCollation.get(c.table_name) ? c.collation : null,
       identity: /auto_increment/i.test(extra) ? 'auto_increment' : null,
     };
+    // INVISIBLE leaves the column out of SELECT * and of INSERTs without a column list; WITHOUT
+    // SYSTEM VERSIONING keeps its changes out of the table's history.
+    const extras = [
+      ...(/\bINVISIBLE\b/i.test(extra) ? ['invisible'] : []),
+      ...(/\bWITHOUT SYSTEM VERSIONING\b/i.test(extra) ? ['without system versioning'] : []),
+    ];
+    if (extras.length > 0) column.extras = extras;
     t.columns.push(column);
     if (
       def !== null &&
@@ -427,6 +450,7 @@ async function readRelations(
   await readIndexes(conn, db, mariadb, version, names, table);
   await readForeignKeys(conn, db, names, table);
   await readChecks(conn, db, mariadb, names, table);
+  if (mariadb) await readPeriods(conn, holder);
   for (const t of Object.values(holder.tables)) {
     withoutImpliedIndexes(t);
     if (mariadb) mariadbJsonColumns(t);
@@ -473,6 +497,78 @@ function mariadbJsonColumns(t: Table): void {
     if (c.collation === 'utf8mb4_bin') c.collation = null;
     t.checks = t.checks.filter((k) => k !== check);
   }
+}
+
+/** The column types an application-time PERIOD may be over. */
+const PERIOD_TYPE = /^(date|datetime|timestamp)(\(\d+\))?$/;
+
+/**
+ * MariaDB's application-time periods (`PERIOD FOR p (s, e)`) and the keys over them (`UNIQUE
+ * (id, p WITHOUT OVERLAPS)`), which no catalog table before 11.4 reports: read from SHOW CREATE
+ * TABLE, only for tables that can have one: a period comes with a CHECK (start < end) named
+ * after it, over two NOT NULL columns of one date or time type, so most schemas cost no extra
+ * round trip. Each becomes a table option as the server writes it; a
+ * WITHOUT OVERLAPS key replaces the plain key STATISTICS reports for it (over the period's
+ * columns), which is another constraint. The system-time period (PERIOD FOR SYSTEM_TIME,
+ * unquoted) is left out: the ROW START and ROW END columns say it.
+ */
+async function readPeriods(conn: MysqlConnection, schema: Schema): Promise<void> {
+  for (const t of Object.values(schema.tables)) {
+    const periodColumns = new Map(
+      t.columns.filter((c) => !c.nullable && PERIOD_TYPE.test(c.type)).map((c) => [c.name, c.type]),
+    );
+    const unquoted = (name: string) => name.replace(/^`(.*)`$/, '$1').replace(/``/g, '`');
+    const candidate = t.checks.some((k) => {
+      const m = /^(\S+) < (\S+)$/.exec(k.expression);
+      const [start, end] = m ? [unquoted(m[1]!), unquoted(m[2]!)] : [];
+      return (
+        start !== undefined &&
+        end !== undefined &&
+        periodColumns.get(start) === periodColumns.get(end) &&
+        periodColumns.has(start)
+      );
+    });
+    if (!candidate) continue;
+    const [row] = await conn.query<Record<string, string>>(`SHOW CREATE TABLE ${quoteIdent(t.name)}`);
+    for (const line of (row?.['Create Table'] ?? '').split('\n')) {
+      const item = line.trim().replace(/,$/, '');
+      const period = /^PERIOD FOR `((?:[^`]|``)*)` /i.exec(item);
+      if (period) {
+        t.options.push(item.replace(/^PERIOD FOR/i, 'period for'));
+        // The period's own CHECK (start < end), named after it, comes and goes with it.
+        const name = period[1]!.replace(/``/g, '`');
+        t.checks = t.checks.filter((k) => k.name !== name);
+      }
+      const key = /^(PRIMARY KEY|UNIQUE KEY `((?:[^`]|``)*)`) (\(.* WITHOUT OVERLAPS\))$/i.exec(item);
+      if (!key) continue;
+      const name = key[2]?.replace(/``/g, '`');
+      if (name === undefined) t.primaryKey = null;
+      const own = name !== undefined && t.indexes.some((i) => i.name === name);
+      t.uniques = t.uniques.filter((u) => u.name !== name);
+      t.indexes = t.indexes.filter((i) => i.name !== name);
+      // A key named as MySQL names one made without a name is a constraint: its name is not compared.
+      const label =
+        name === undefined ? 'primary key' : own ? `unique key ${quoteIdent(name)}` : 'unique key';
+      t.options.push(`${label} ${key[3]!.replace(/WITHOUT OVERLAPS/i, 'without overlaps')}`);
+    }
+  }
+}
+
+/**
+ * A MERGE table's UNION (the tables it reads) and INSERT_METHOD (where its INSERTs go), which
+ * only SHOW CREATE TABLE says: what the table holds, not how it is stored.
+ */
+async function mergeOptions(conn: MysqlConnection, name: string): Promise<string[]> {
+  const [row] = await conn.query<Record<string, string>>(`SHOW CREATE TABLE ${quoteIdent(name)}`);
+  const text = row?.['Create Table'] ?? '';
+  // The options follow the column list's `) ENGINE=`.
+  const tail = text.slice(Math.max(0, text.search(/\)\s*ENGINE=/i)));
+  const union = /\bUNION=\(([^)]*)\)/i.exec(tail);
+  const method = /\bINSERT_METHOD=(\w+)/i.exec(tail);
+  return [
+    ...(union ? [`union (${union[1]})`] : []),
+    ...(method ? [`insert_method ${method[1]!.toLowerCase()}`] : []),
+  ];
 }
 
 /** The PARTITION BY clause, which only SHOW CREATE TABLE gives whole. */
@@ -581,7 +677,8 @@ async function readForeignKeys(
   const only = onlyNames('rc.TABLE_NAME', names);
   const onlyKeys = onlyNames('k.TABLE_NAME', names);
   const rows = await conn.query<ForeignKeyRow>(
-    `SELECT rc.TABLE_NAME AS table_name, rc.CONSTRAINT_NAME AS name, rc.REFERENCED_TABLE_NAME AS referenced_table,
+    `SELECT rc.TABLE_NAME AS table_name, rc.CONSTRAINT_NAME AS name, k.REFERENCED_TABLE_SCHEMA AS referenced_schema,
+            rc.REFERENCED_TABLE_NAME AS referenced_table,
             rc.UPDATE_RULE AS update_rule, rc.DELETE_RULE AS delete_rule,
             k.COLUMN_NAME AS column_name, k.REFERENCED_COLUMN_NAME AS referenced_column
        FROM information_schema.REFERENTIAL_CONSTRAINTS rc
@@ -613,6 +710,8 @@ async function readForeignKeys(
         onDelete: normalizeAction(r.delete_rule === 'RESTRICT' ? 'NO ACTION' : r.delete_rule),
         onUpdate: normalizeAction(r.update_rule === 'RESTRICT' ? 'NO ACTION' : r.update_rule),
       };
+      // A key may name a table of another database: not the same-named table of this one.
+      if (r.referenced_schema !== db) fk.extras = [`references database ${r.referenced_schema}`];
       byName.set(key, fk);
     }
     fk.columns.push(r.column_name);

@@ -60,9 +60,20 @@ function defaultAndOnUpdate(value: string): { value: string | null; onUpdate: st
   return { value: rest === 'null' ? null : rest, onUpdate: m[1].replace(/ \( (\d*) \)$/, '($1)') };
 }
 
+/** A column's extras (`invisible`, `without system versioning`) as the words that make them. */
+function columnExtrasSql(c: Column): string[] {
+  return (c.extras ?? []).map((e) => e.toUpperCase());
+}
+
 function columnSql(c: Column): string {
   const parts = [q(c.name), c.type];
   if (c.collation) parts.push(`COLLATE ${c.collation}`);
+  // A system-versioned table's period columns: their values are the server's, never NULL.
+  const rowPeriod = /^row (start|end)$/.exec(c.generated ?? '');
+  if (rowPeriod) {
+    parts.push(`GENERATED ALWAYS AS ROW ${rowPeriod[1]!.toUpperCase()}`, ...columnExtrasSql(c));
+    return parts.join(' ');
+  }
   if (c.generated) {
     const stored = / stored$/.test(c.generated);
     parts.push(
@@ -70,6 +81,7 @@ function columnSql(c: Column): string {
     );
     // A generated column takes no NOT NULL on MariaDB; its nullability follows the expression.
     if (!c.nullable) parts.push('NOT NULL');
+    parts.push(...columnExtrasSql(c));
     return parts.join(' ');
   }
   parts.push(c.nullable ? 'NULL' : 'NOT NULL');
@@ -80,6 +92,7 @@ function columnSql(c: Column): string {
     if (onUpdate) parts.push(`ON UPDATE ${onUpdate}`);
   }
   if (c.identity === 'auto_increment') parts.push('AUTO_INCREMENT');
+  parts.push(...columnExtrasSql(c));
   return parts.join(' ');
 }
 
@@ -87,9 +100,17 @@ function checkSql(c: CheckConstraint): string {
   return `${c.name ? `CONSTRAINT ${q(c.name)} ` : ''}CHECK (${sql(c.expression)})`;
 }
 
+/** The database a foreign key's table is in, when not this one (introspection's extra). */
+function referencedDatabase(f: ForeignKey): string | null {
+  const extra = (f.extras ?? []).find((e) => e.startsWith('references database '));
+  return extra ? extra.slice('references database '.length) : null;
+}
+
 function foreignKeySql(f: ForeignKey): string {
   const actions = `${f.onDelete !== 'NO ACTION' ? ` ON DELETE ${f.onDelete}` : ''}${f.onUpdate !== 'NO ACTION' ? ` ON UPDATE ${f.onUpdate}` : ''}`;
-  return `${f.name ? `CONSTRAINT ${q(f.name)} ` : ''}FOREIGN KEY (${names(f.columns)}) REFERENCES ${q(f.referencedTable)} (${names(f.referencedColumns)})${actions}`;
+  const database = referencedDatabase(f);
+  const target = `${database === null ? '' : `${q(database)}.`}${q(f.referencedTable)}`;
+  return `${f.name ? `CONSTRAINT ${q(f.name)} ` : ''}FOREIGN KEY (${names(f.columns)}) REFERENCES ${target} (${names(f.referencedColumns)})${actions}`;
 }
 
 /** The prefix length of key `n` (1-based), from the index's extras. */
@@ -136,6 +157,10 @@ function tableOptions(table: Table): string {
   for (const o of table.options) {
     if (o.startsWith('engine ')) out.push(`ENGINE=${o.slice('engine '.length)}`);
     else if (o.startsWith('collate ')) out.push(`COLLATE=${o.slice('collate '.length)}`);
+    else if (o === 'with system versioning') out.push('WITH SYSTEM VERSIONING');
+    else if (o.startsWith('union (')) out.push(`UNION=${o.slice('union '.length)}`);
+    else if (o.startsWith('insert_method '))
+      out.push(`INSERT_METHOD=${o.slice('insert_method '.length).toUpperCase()}`);
   }
   const partition = table.options.find((o) => o.startsWith('partition by '));
   return `${out.length ? ` ${out.join(' ')}` : ''}${partition ? `\n${partition}` : ''}`;
@@ -145,6 +170,17 @@ function tableOptions(table: Table): string {
 function createTableStatement(table: Table, foreignKeys: readonly ForeignKey[]): string {
   const items = table.columns.map(columnSql);
   if (table.primaryKey) items.push(`PRIMARY KEY (${names(table.primaryKey)})`);
+  const start = table.columns.find((c) => c.generated === 'row start');
+  const end = table.columns.find((c) => c.generated === 'row end');
+  if (start && end) items.push(`PERIOD FOR SYSTEM_TIME (${q(start.name)}, ${q(end.name)})`);
+  // Application-time periods and the keys over them, held as the server writes them.
+  for (const o of table.options)
+    if (o.startsWith('period for ')) items.push(`PERIOD FOR ${o.slice('period for '.length)}`);
+  for (const o of table.options) {
+    const key = /^(primary key|unique key)( .*)$/.exec(o);
+    if (key)
+      items.push(`${key[1]!.toUpperCase()}${key[2]!.replace(/without overlaps\)$/, 'WITHOUT OVERLAPS)')}`);
+  }
   for (const u of table.uniques) items.push(`UNIQUE KEY ${q(u.name ?? u.columns[0])} (${names(u.columns)})`);
   for (const i of table.indexes) items.push(indexItem(i));
   for (const c of table.checks) items.push(checkSql(c));
@@ -215,7 +251,8 @@ function alterTableStatements(from: Table, to: Table): string[] | null {
   const drops: string[] = [];
   const columns: string[] = [];
   const adds: string[] = [];
-  const fkKey = (f: ForeignKey) => `${f.name ?? ''} ${foreignKeyIdentity(f)} ${f.onDelete} ${f.onUpdate}`;
+  const fkKey = (f: ForeignKey) =>
+    `${f.name ?? ''} ${foreignKeyIdentity(f)} ${f.onDelete} ${f.onUpdate} ${referencedDatabase(f) ?? ''}`;
   const keptKeys = to.foreignKeys.filter((f) => from.foreignKeys.some((o) => fkKey(o) === fkKey(f)));
   for (const f of from.foreignKeys)
     if (!to.foreignKeys.some((n) => fkKey(n) === fkKey(f))) {
@@ -417,4 +454,152 @@ export const mysqlSchemaSql: SchemaSql = {
   prepareScratch() {
     return [];
   },
+  lossyTypeChange(from, to) {
+    return mysqlLossyTypeChange(from.type, to.type);
+  },
 };
+
+/** A model column type (see mysqlColumnType) cut into its parts. */
+interface TypeParts {
+  base: string;
+  /** Length, precision and scale, as written in parentheses. */
+  mods: number[];
+  unsigned: boolean;
+  /** The values of an ENUM or SET. */
+  values: string[];
+}
+
+/** The parts of a model type: `decimal(10,2) unsigned`, `enum('a','b')`, `varchar(20)`. */
+export function mysqlTypeParts(type: string): TypeParts {
+  const open = type.indexOf('(');
+  const space = type.indexOf(' ');
+  const end = open >= 0 && (space < 0 || open < space) ? open : space >= 0 ? space : type.length;
+  const base = type.slice(0, end).toLowerCase();
+  const values: string[] = [];
+  let mods: number[] = [];
+  let rest = type.slice(end);
+  if (open === end) {
+    if (base === 'enum' || base === 'set') {
+      // Quoted values, '' inside one being a quote; the list ends at the first ) outside quotes.
+      let i = open + 1;
+      while (i < type.length && type[i] !== ')') {
+        if (type[i] === "'") {
+          let v = '';
+          i++;
+          while (i < type.length && !(type[i] === "'" && type[i + 1] !== "'")) {
+            v += type[i];
+            i += type[i] === "'" ? 2 : 1;
+          }
+          values.push(v);
+        }
+        i++;
+      }
+      rest = type.slice(i + 1);
+    } else {
+      const close = type.indexOf(')', open);
+      mods = type
+        .slice(open + 1, close)
+        .split(',')
+        .map((m) => Number(m.trim()));
+      rest = type.slice(close + 1);
+    }
+  }
+  return { base, mods, unsigned: rest.toLowerCase().split(' ').includes('unsigned'), values };
+}
+
+/** Bytes of MySQL's integer types (dev.mysql.com/doc/refman/8.0/en/integer-types.html). */
+const INTEGER_BYTES: Record<string, number> = { tinyint: 1, smallint: 2, mediumint: 3, int: 4, bigint: 8 };
+const FRACTIONAL = new Set(['decimal', 'float', 'double']);
+const CHARACTER = new Set(['char', 'varchar']);
+/** Bytes the TEXT and BLOB types hold at most. */
+const LOB_BYTES: Record<string, number> = {
+  tinytext: 255,
+  text: 65_535,
+  mediumtext: 16_777_215,
+  longtext: 4_294_967_295,
+  tinyblob: 255,
+  blob: 65_535,
+  mediumblob: 16_777_215,
+  longblob: 4_294_967_295,
+};
+const DATETIMES = new Set(['datetime', 'timestamp']);
+
+/** Digits of the widest value of an integer type, sign excluded. */
+function integerDigits(t: TypeParts): number {
+  const bytes = INTEGER_BYTES[t.base];
+  return String(2n ** BigInt(bytes * 8 - (t.unsigned ? 0 : 1))).length;
+}
+
+/**
+ * What an ALTER TABLE … MODIFY from model type `from` to `to` does to values already there,
+ * when it may lose or reject some; null when every value converts exactly. MySQL and MariaDB in
+ * strict mode (their default, STRICT_TRANS_TABLES) refuse a value that does not fit (the ALTER
+ * fails and the table is left as it was), but round fractions and drop a time of day silently
+ * (a Note, not an error: dev.mysql.com/doc/refman/8.0/en/alter-table.html, "Data truncated").
+ */
+export function mysqlLossyTypeChange(from: string, to: string): string | null {
+  if (from === to) return null;
+  const a = mysqlTypeParts(from);
+  const b = mysqlTypeParts(to);
+  const [n, scale = 0] = b.mods;
+  if (CHARACTER.has(b.base) && n !== undefined) {
+    const width = CHARACTER.has(a.base)
+      ? a.mods[0]
+      : a.base in INTEGER_BYTES
+        ? integerDigits(a) + (a.unsigned ? 0 : 1)
+        : a.base === 'decimal'
+          ? (a.mods[0] ?? 10) + 2
+          : Number.POSITIVE_INFINITY;
+    return width === undefined || width > n ? `values longer than ${n} characters make it fail` : null;
+  }
+  if (b.base in LOB_BYTES) {
+    const max = LOB_BYTES[b.base];
+    const longer =
+      a.base in LOB_BYTES ? LOB_BYTES[a.base] > max : CHARACTER.has(a.base) && (a.mods[0] ?? 0) > max / 4;
+    return longer ? `values longer than ${max} bytes make it fail` : null;
+  }
+  if (b.base in INTEGER_BYTES) {
+    if (FRACTIONAL.has(a.base)) return 'fractions are rounded to whole numbers';
+    if (!(a.base in INTEGER_BYTES)) return null;
+    if (b.unsigned && !a.unsigned) return 'negative values make it fail';
+    const max = (t: TypeParts) => 2n ** BigInt(INTEGER_BYTES[t.base] * 8 - (t.unsigned ? 0 : 1));
+    return max(a) > max(b) ? `values out of ${to}'s range make it fail` : null;
+  }
+  if (b.base === 'decimal') {
+    const p = n ?? 10;
+    if (a.base === 'decimal') {
+      const [ap = 10, as = 0] = a.mods;
+      if (as > scale) return `values are rounded to ${scale} decimal places, and larger ones make it fail`;
+      return ap - as > p - scale
+        ? `values with more than ${p - scale} digits before the point make it fail`
+        : null;
+    }
+    if (a.base === 'float' || a.base === 'double')
+      return `values are rounded to ${scale} decimal places, and larger ones make it fail`;
+    if (a.base in INTEGER_BYTES)
+      return integerDigits(a) > p - scale ? `values with more than ${p - scale} digits make it fail` : null;
+    return null;
+  }
+  if (
+    b.base === 'float' &&
+    (a.base === 'double' || a.base === 'decimal' || a.base === 'bigint' || a.base === 'int')
+  )
+    return 'values are rounded to 6 significant digits';
+  if (b.base === 'double' && (a.base === 'decimal' || a.base === 'bigint'))
+    return 'values are rounded to 15 significant digits';
+  if (b.base === 'date' && DATETIMES.has(a.base)) return 'the time of day is dropped';
+  if (b.base === 'time' && DATETIMES.has(a.base)) return 'the date is dropped';
+  if (b.base === 'timestamp' && (a.base === 'datetime' || a.base === 'date'))
+    return 'values outside 1970-01-01 to 2038-01-19 make it fail';
+  if ((DATETIMES.has(b.base) || b.base === 'time') && (a.base === b.base || DATETIMES.has(a.base))) {
+    const digits = (t: TypeParts) => t.mods[0] ?? 0;
+    return digits(b) < digits(a) ? `fractions of a second past ${digits(b)} digits are lost` : null;
+  }
+  if (b.base === 'enum' || b.base === 'set') {
+    const kept = new Set(b.values);
+    if (a.base === b.base)
+      return a.values.every((v) => kept.has(v)) ? null : 'values no longer in its list make it fail';
+    return `values not in (${b.values.map((v) => `'${v}'`).join(', ')}) make it fail`;
+  }
+  return null;
+}

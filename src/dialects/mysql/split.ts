@@ -465,3 +465,84 @@ function groupHasComma(script: string, from: number, mode: QuoteMode): boolean {
   }
   return false;
 }
+
+/** One token of a MySQL statement, as {@link tokenizeMysql} reads it. */
+export interface MysqlToken {
+  /**
+   * `word`: a bare word (keyword, name or number), upper-cased in `text`. `ident`: a `…`
+   * identifier, `text` unquoted. `string`: a '…' string, `text` unquoted. `dquoted`: a "…" text,
+   * a string or (ANSI_QUOTES) an identifier, `text` unquoted. `punct`: one other character.
+   */
+  kind: 'word' | 'ident' | 'string' | 'dquoted' | 'punct';
+  text: string;
+  /** The token as a name: a word as written (not upper-cased), quoted text unquoted. */
+  value: string;
+  /** Where the token starts and ends in the statement (end exclusive). */
+  start: number;
+  end: number;
+}
+
+/**
+ * The tokens of one statement, comments dropped, with the text of `/*!…*​/` and `/*M!…*​/`
+ * executable comments (after their version number) read as code, as the server reads it: a
+ * statement mysqldump wraps in one is seen whole. Quotes follow the default sql_mode (backslash
+ * escapes). Never throws: an unterminated quote or comment runs to the end.
+ */
+export function tokenizeMysql(statement: string): MysqlToken[] {
+  const out: MysqlToken[] = [];
+  scanTokens(statement, 0, statement.length, out);
+  return out;
+}
+
+function unquote(text: string, quote: string, backslashEscapes: boolean): string {
+  let s = text.slice(1, text.endsWith(quote) && text.length > 1 ? -1 : undefined);
+  s = s.replaceAll(quote + quote, quote);
+  return backslashEscapes ? s.replace(/\\(.)/gs, '$1') : s;
+}
+
+function scanTokens(script: string, from: number, to: number, out: MysqlToken[]): void {
+  let i = from;
+  while (i < to) {
+    const c = script[i]!;
+    if (SPACE.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '#' || (c === '-' && script[i + 1] === '-' && isCommentSpace(script[i + 2]))) {
+      while (i < to && script[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '/' && script[i + 1] === '*') {
+      const close = script.indexOf('*/', i + 2);
+      const end = close < 0 || close > to ? to : close;
+      let body = -1;
+      if (script[i + 2] === '!') body = i + 3;
+      else if (script[i + 2] === 'M' && script[i + 3] === '!') body = i + 4;
+      if (body >= 0) {
+        while (body < end && /[0-9]/.test(script[body]!)) body++;
+        scanTokens(script, body, end, out);
+      }
+      i = Math.min(to, end + 2);
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') {
+      const end = Math.min(to, quotedEnd(script, i, c, c !== '`'));
+      const raw = script.slice(i, end);
+      const kind = c === '`' ? 'ident' : c === '"' ? 'dquoted' : 'string';
+      const value = unquote(raw, c, c !== '`');
+      out.push({ kind, text: value, value, start: i, end });
+      i = end;
+      continue;
+    }
+    if (WORD.test(c)) {
+      let j = i + 1;
+      while (j < to && WORD.test(script[j]!)) j++;
+      const value = script.slice(i, j);
+      out.push({ kind: 'word', text: value.toUpperCase(), value, start: i, end: j });
+      i = j;
+      continue;
+    }
+    out.push({ kind: 'punct', text: c, value: c, start: i, end: i + 1 });
+    i++;
+  }
+}

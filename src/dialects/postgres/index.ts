@@ -46,6 +46,7 @@ export const postgresDialect: Dialect = {
     enumStyle: 'type',
     alterColumnInPlace: true,
     concurrentIndexes: true,
+    createsDatabase: false,
   },
   urlSchemes: ['postgres', 'postgresql'],
   urlExamples: POSTGRES_URL_EXAMPLES,

@@ -37,6 +37,7 @@ export const sqliteDialect: Dialect = {
     enumStyle: 'check',
     alterColumnInPlace: false,
     concurrentIndexes: false,
+    createsDatabase: true,
   },
   urlSchemes: ['sqlite', 'sqlite3', 'file'],
   urlExamples: SQLITE_URL_EXAMPLES,

@@ -14,7 +14,8 @@ import type { SchemaVerdict } from './schema.js';
 export function historyFindings(state: MigrationState): Finding[] {
   const findings: Finding[] = state.problems.map((p) => ({
     code: p.code,
-    severity: 'error',
+    // A runner at it right now is no fault; what it leaves is judged once it is done.
+    severity: p.code === 'MIGRATION_IN_PROGRESS' ? 'warning' : 'error',
     message: p.message,
     fix: p.fix,
     id: p.id,
@@ -33,7 +34,12 @@ export function historyFindings(state: MigrationState): Finding[] {
 }
 
 /** Findings that only `resolve` may settle: `--fix` stamps nothing while one remains. */
-const RESOLVE_FIRST = new Set(['PARTIALLY_APPLIED', 'PARTIALLY_REVERTED', 'INVALID_INDEX']);
+const RESOLVE_FIRST = new Set([
+  'PARTIALLY_APPLIED',
+  'PARTIALLY_REVERTED',
+  'MIGRATION_IN_PROGRESS',
+  'INVALID_INDEX',
+]);
 
 /** Findings that make the live schema's verdict no proof of what ran: `--fix` stamps nothing then. */
 const NO_PROOF = new Set(['SCHEMA_NOT_CURRENT']);

@@ -253,7 +253,7 @@ export function replayFindings(expected: ExpectedSchemas, pendingIds: ReadonlySe
     findings.push({
       code: 'SCRATCH_LEFTOVER_REMOVED',
       severity: 'info',
-      message: `Dropped ${name}, a scratch database left by a doctor that was killed before it could drop it.`,
+      message: `Dropped ${name}, left by a doctor that was killed before it could drop it.`,
     });
   }
   return findings;
@@ -272,6 +272,20 @@ export const schemaCheck: DoctorCheck<DoctorContext> = {
     if (expected) findings.push(...replayFindings(expected, new Set(context.state.pending.map((f) => f.id))));
     if (verdict) findings.push(...verdict.findings);
     if (unavailable) findings.push(unavailable);
-    return findings;
+    const running = context.state.problems.find((p) => p.code === 'MIGRATION_IN_PROGRESS');
+    return running ? findings.map((f) => provisional(f, running.id)) : findings;
   },
 };
+
+/**
+ * A finding about a schema a runner is changing right now (migration `id` is in progress): it
+ * is between revisions, so what differs is no fault yet; said as a warning, to be judged again.
+ */
+function provisional(finding: Finding, id: string): Finding {
+  if (finding.severity !== 'error') return finding;
+  return {
+    ...finding,
+    severity: 'warning',
+    message: `${finding.message} (Migration ${id} is being run right now, so the schema is between revisions: run the doctor again once it is done.)`,
+  };
+}
