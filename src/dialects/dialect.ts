@@ -661,6 +661,12 @@ export interface IntrospectOptions {
    * replay introspects after every migration); a dialect may reuse what did not change.
    */
   memo?: Map<string, unknown>;
+  /**
+   * Since the previous introspection with this `memo`, code may have reached the database by
+   * another way than the statements sent through `conn` (the replay ran a migration written as
+   * a function): a dialect that re-reads only what those statements touched reads everything.
+   */
+  untracked?: boolean;
 }
 
 /** How a scratch database is made. */

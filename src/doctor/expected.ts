@@ -248,6 +248,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
     for (const [index, f] of files.entries()) {
       options.onEvent?.({ type: 'replay', id: f.id, index, total: files.length });
       const skippedBefore = scratch.skipped.length;
+      let untracked = false;
       // A skipped statement may set a password: it is shown, and cached, masked.
       const record = () => {
         for (const s of scratch.skipped.slice(skippedBefore))
@@ -255,6 +256,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
       };
       try {
         const migration = await loadMigration(f, dialect);
+        untracked = migration.up.kind === 'module';
         await executeMigration(scratch.conn, history, migration, 'up', {
           statementLockTimeoutMs: options.statementLockTimeoutMs,
           lockRetries: 0,
@@ -270,6 +272,7 @@ export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<
         schema: options.schema,
         exclude: options.exclude,
         memo,
+        untracked,
       });
       window.to = Date.now();
       if (replayed === previousSchema) {

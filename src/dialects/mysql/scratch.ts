@@ -151,6 +151,29 @@ function accountOf(user: string, host: string): string {
   return `${quoteIdent(user)}@${quoteIdent(host)}`;
 }
 
+/**
+ * A connection to a scratch database that keeps every statement it runs, in order, so the
+ * replay can re-read only what they touched (introspect.ts). Everything a migration runs in
+ * the replay goes through `query` and `exec`: the SQL files' statements, the DSL's compiled
+ * ones and a function migration's `db.sql`/`db.query`.
+ */
+export class ScratchConnection extends MysqlConnection {
+  /** Every statement sent to the server through this connection (never one that was skipped). */
+  readonly ran: string[] = [];
+
+  override async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    this.ran.push(sql);
+    return super.query<R>(sql, params);
+  }
+
+  override async exec(sql: string): Promise<void> {
+    for (const s of splitMysqlStatements(sql)) {
+      this.ran.push(s);
+      await super.exec(s);
+    }
+  }
+}
+
 /** The access-denied errors of the server (MariaDB's and MySQL's error lists, mysqld_error.h). */
 const ACCESS_DENIED = new Set([
   1044, // ER_DBACCESS_DENIED_ERROR: access denied to database
@@ -189,7 +212,7 @@ type Confinement = ({ kind: 'account'; account: string } | { kind: 'statements' 
  * token check finds when the replay runs as the doctor's own account. Listed statements are
  * masked (EngineSql.maskSecrets) and never run anywhere else.
  */
-class ConfinedConnection extends MysqlConnection {
+class ConfinedConnection extends ScratchConnection {
   constructor(
     client: mysql.Connection,
     dialect: Dialect,
@@ -402,7 +425,7 @@ export async function createMysqlScratch(
   const keepOpen = async () => {};
   const scratchConn =
     confinement === null
-      ? new MysqlConnection(client, dialect, display, keepOpen)
+      ? new ScratchConnection(client, dialect, display, keepOpen)
       : new ConfinedConnection(client, dialect, display, keepOpen, skipped, confinement);
   return { conn: scratchConn, dispose, skipped, removedLeftovers, confinement: describe(confinement) };
 }

@@ -36,8 +36,10 @@ interface Word {
   kind: Kind;
 }
 
-const SPACE = /[ \t\n\r\f\v]/;
-const WORD = /[A-Za-z0-9_$\u0080-\uffff]/;
+/** Whitespace between tokens. */
+export const SPACE = /[ \t\n\r\f\v]/;
+/** A character of a bare word (keyword or unquoted name). */
+export const WORD = /[A-Za-z0-9_$\u0080-\uffff]/;
 const ROUTINE_KINDS = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT']);
 /** Words after which an IF, LOOP or REPEAT starts a statement (and so a block), not an expression. */
 const STATEMENT_START = new Set([';', 'BEGIN', 'THEN', 'ELSE', 'DO', 'LOOP', 'REPEAT', ':', 'ROW']);
@@ -424,12 +426,12 @@ function atLineStart(script: string, i: number): boolean {
 }
 
 /** `-- ` starts a comment only when followed by whitespace, a control character or the end. */
-function isCommentSpace(ch: string | undefined): boolean {
+export function isCommentSpace(ch: string | undefined): boolean {
   return ch === undefined || ch <= ' ';
 }
 
 /** End of the quoted text opening at `i` (a doubled quote stays inside; `\` escapes where allowed). */
-function quotedEnd(script: string, i: number, quote: string, backslashEscapes: boolean): number {
+export function quotedEnd(script: string, i: number, quote: string, backslashEscapes: boolean): number {
   let j = i + 1;
   while (j < script.length) {
     const ch = script[j]!;
