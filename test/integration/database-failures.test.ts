@@ -287,17 +287,22 @@ describe('PostgreSQL servers and databases that cannot be used', onlyOn('postgre
     }
   });
 
-  it('a database that does not exist: DB_NOT_FOUND; status says it does not exist', async () => {
+  it('a database that does not exist: DB_NOT_FOUND from every command, status and apply --dry-run too (apply would not create it)', async () => {
     const missing = withPath(`${url.pathname}_missing`);
-    for (const command of ['apply', 'doctor', 'history', 'schema', 'sessions list']) {
+    for (const command of [
+      'apply',
+      'doctor',
+      'history',
+      'schema',
+      'sessions list',
+      'status',
+      'apply --dry-run',
+    ]) {
       const r = await run(missing, ...command.split(' '));
       assertDbDoctorError(r, 'DB_NOT_FOUND');
       assert.match(r.stderr, /does not exist/);
       assert.match(r.stderr, /createdb/);
     }
-    const s = await run(missing, 'status', '--json');
-    assert.equal(s.code, 0, s.stderr);
-    assert.equal(s.json<{ exists: boolean }>().exists, false);
   });
 
   it('a login the server refuses (a role that does not exist): DB_AUTH_FAILED', async () => {
