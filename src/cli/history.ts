@@ -17,7 +17,7 @@ export function register(program: Command): void {
             : rows
                 .map(
                   (r) =>
-                    `${r.id}_${r.name}  ${r.appliedAt}  ${r.status}${r.status === 'applied' ? ` ${r.executionMs} ms` : ''}${r.status === 'started' || r.status === 'reverting' ? ` (${r.statementsDone}/${r.statementsTotal} statements)` : ''}`,
+                    `${r.id}_${r.name}  ${r.appliedAt}  ${r.status}${r.status === 'applied' ? ` ${r.executionMs} ms` : ''}${r.status === 'started' || r.status === 'reverting' ? ` (${r.statementsTotal > 0 ? `${r.statementsDone}/${r.statementsTotal}` : r.statementsDone} statements)` : ''}`,
                 )
                 .join('\n'),
         );

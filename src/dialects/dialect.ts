@@ -617,6 +617,12 @@ export interface OperationCompiler {
   previewDatabase?(source: Connection | null): Promise<Connection>;
   /** Tables `ops` rebuild by copying every row (empty where the dialect alters in place), for lints. */
   rebuiltTables(ops: readonly Operation[]): string[];
+  /**
+   * How many statements {@link run} runs for `ops`, known before the first one runs, so a
+   * failure can say "statement 2 of 4" and history can record the total; null when it depends
+   * on the live database (a table rebuild's batches, an index only the catalog knows of).
+   */
+  statementCount(ops: readonly Operation[]): number | null;
 }
 
 /** What a dialect does around a migration's transaction (see {@link Dialect.guardMigration}). */
