@@ -13,6 +13,7 @@ import {
   type TestDatabase,
   tableNames,
 } from '../helpers/databases.js';
+import { createToolTable, recordAsTool } from '../helpers/tool-history.js';
 
 function write(db: TestDatabase, files: Record<string, string>, sub = 'migrations'): string {
   const dir = path.join(db.dir, sub);
@@ -86,6 +87,73 @@ for (const dialect of DIALECTS) {
         assert.doesNotMatch(r.stderr, /statement \d+ of \d+/);
         const s = await cli(['status', '--url', db.url, '--dir', dir]);
         assert.doesNotMatch(s.stdout + s.stderr, /of 0 statements/);
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
+
+const KNEX_MIGRATION = `exports.up = function (knex) {
+  return knex.schema.createTable('users', function (table) {
+    table.increments('id');
+    table.string('email');
+  });
+};
+
+exports.down = function (knex) {
+  return knex.schema.dropTable('users');
+};
+`;
+
+for (const dialect of DIALECTS) {
+  describe(`Knex's own migrations on ${dialect}`, () => {
+    it('a Knex project (knexfile beside): every command says the .js files are Knex migrations, not run', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        fs.writeFileSync(path.join(db.dir, 'knexfile.js'), "module.exports = { client: 'pg' };\n");
+        write(db, { '20240101120000_create_users.js': KNEX_MIGRATION });
+        for (const command of ['status', 'lint', 'doctor', 'apply', 'adopt']) {
+          const r = await cli([command, '--url', db.url], { cwd: db.dir });
+          assert.equal(r.code, 1, `${command}: ${r.stdout}${r.stderr}`);
+          assert.match(
+            r.stderr,
+            /UNCOVERED_MIGRATION_FILE.*20240101120000_create_users\.js: a Knex migration/s,
+            command,
+          );
+          assert.match(r.stderr, /adopt --from knex/, command);
+        }
+        assert.ok(!(await tableNames(db)).includes('users'), 'nothing ran');
+        // Rewritten for dbdoctor under the same stem, it runs though the knexfile is still there.
+        write(db, {
+          '20240101120000_create_users.js':
+            "export default { async up(db) { await db.sql('CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)'); }, async down(db) { await db.sql('DROP TABLE users'); } };\n",
+        });
+        const ok = await cli(['apply', '--url', db.url], { cwd: db.dir });
+        assert.equal(ok.code, 0, ok.stderr);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it("adopt --from knex: a file knex_migrations names that is still Knex's is refused as such, not a schema mismatch", async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        write(db, { '20240101120000_create_users.js': KNEX_MIGRATION });
+        await rawQuery(db, 'CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(255))');
+        await createToolTable(db, 'knex');
+        await recordAsTool(db, 'knex', db.dir, [
+          { version: '20240101120000_create_users.js', file: 'migrations/20240101120000_create_users.js' },
+        ]);
+        const r = await cli(['adopt', '--from', 'knex', '--url', db.url], { cwd: db.dir });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(
+          r.stderr,
+          /UNCOVERED_MIGRATION_FILE.*still Knex's own migration.*20240101120000_create_users\.js/s,
+        );
+        assert.match(r.stderr, /adopt --from knex/);
+        assert.doesNotMatch(r.stderr, /ADOPT_SCHEMA_MISMATCH/);
+        assert.ok(!(await tableNames(db)).includes('dbdoctor_migrations'), 'nothing recorded');
       } finally {
         await db.drop();
       }
