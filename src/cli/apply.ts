@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { isDbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
 import { largeTableRows, renderFinding } from './lint.js';
-import { emit, writeErr } from './output.js';
+import { emit, writeErr, writeOut } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor apply` (aliases `up`, `migrate`). */
@@ -41,6 +41,11 @@ export function register(program: Command): void {
             // What could not be judged is `lint`'s to say; apply shows what it found.
             for (const f of findings) if (f.severity !== 'info') writeErr(`${renderFinding(f)}\n`);
           },
+        }).catch((e: unknown) => {
+          // A failure part-way: the same lines as a success up to it, then the error (stderr).
+          if (!ctx.json && isDbDoctorError(e) && typeof e.details.database === 'string')
+            writeOut(`${runSoFar(e.details)}\n`);
+          throw e;
         });
         let dumped: string | null = null;
         let dumpSkipped: Record<string, unknown> | null = null;
@@ -79,4 +84,15 @@ export function register(program: Command): void {
         });
       }),
     );
+}
+
+/** What a failed apply did before it failed: the database, what it applied, where it is now. */
+function runSoFar(details: Record<string, unknown>): string {
+  const lines = [`database: ${String(details.database)}`];
+  const applied = (details.applied ?? []) as { id: string; name: string; ms: number }[];
+  for (const a of applied) lines.push(`applied ${a.id}_${a.name} (${a.ms} ms)`);
+  lines.push(
+    `database is at ${(details.revision as string | null) ?? 'base'} (the last revision fully applied).`,
+  );
+  return lines.join('\n');
 }

@@ -160,3 +160,72 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`apply and status after a failure part-way on ${dialect}`, () => {
+    it('a failed apply says what it applied before, the database and the revision it is at (text and --json)', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = write(db, {
+          '001_a.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nDROP TABLE a;\n',
+          '002_b.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nSELECT 1;\n',
+        });
+        const r = await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stdout, /^database: \w+:/m);
+        assert.match(r.stdout, /^applied 001_a \(\d+ ms\)$/m);
+        assert.match(r.stdout, /^database is at 001 /m);
+        assert.match(r.stderr, /Applied and recorded before it: 001_a\./);
+        assert.match(r.stderr, /revision[^.]*\b001\b/);
+        await rawQuery(db, 'DROP TABLE a');
+        await rawQuery(db, 'DROP TABLE dbdoctor_migrations');
+        await rawQuery(db, 'DROP TABLE IF EXISTS dbdoctor_migrations_lock'); // SQLite's and MySQL's lock owner row
+        const j = await cli(['apply', '--json', '--no-backup', '--url', db.url, '--dir', dir]);
+        assert.equal(j.code, 1, j.stderr);
+        const error = j.json<{ error: { applied: { id: string }[]; revision: string; database: string } }>()
+          .error;
+        assert.deepEqual(
+          error.applied.map((a) => a.id),
+          ['001'],
+        );
+        assert.equal(error.revision, '001');
+        assert.match(error.database, /^\w+:/);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('status counts a partially applied migration apart from the applied ones', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = write(db, {
+          '001_a.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nDROP TABLE a;\n',
+          '002_b.sql':
+            '-- migrate:up transaction:false\nCREATE TABLE b (id INTEGER);\nCREATE TABLE a (id INTEGER);\nCREATE TABLE c (id INTEGER);\n\n-- migrate:down\nDROP TABLE b;\n',
+        });
+        assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 1);
+        const s = await cli(['status', '--url', db.url, '--dir', dir]);
+        assert.match(s.stdout, /^current: {2}001$/m);
+        assert.match(s.stdout, /^applied: {2}1$/m);
+        assert.match(
+          s.stdout,
+          /^partial: {2}1 .*\n {2}002_b: partially applied, 1 of 3 statement\(s\) done$/m,
+        );
+        const doc = (await cli(['status', '--json', '--url', db.url, '--dir', dir])).json<{
+          applied: { id: string }[];
+          partial: { id: string; statementsDone: number; statementsTotal: number }[];
+        }>();
+        assert.deepEqual(
+          doc.applied.map((a) => a.id),
+          ['001'],
+        );
+        assert.deepEqual(
+          doc.partial.map((p) => [p.id, p.statementsDone, p.statementsTotal]),
+          [['002', 1, 3]],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
