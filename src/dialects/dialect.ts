@@ -91,6 +91,13 @@ export interface Capabilities {
    * and so do they.
    */
   readonly createsDatabase: boolean;
+  /**
+   * Adding a NOT NULL column without a default to a table with rows succeeds and gives the
+   * existing rows the type's implicit default ('' for text, 0 for numbers, an enum's first
+   * value, a zero date), instead of failing; a strict sql_mode with NO_ZERO_DATE refuses it for
+   * date and time types (read by the `not-null-without-default` lint in ops/lint.ts).
+   */
+  readonly addNotNullFillsImplicitDefault: boolean;
 }
 
 /** A parsed database URL. Each dialect adds the fields its driver needs. */

@@ -186,6 +186,20 @@ function checkRefused(
   });
 }
 
+/**
+ * A DSL migration with no down that does not say it has none on purpose. It carries the
+ * migration as loaded (without a down), so `lint` can judge its operations too and show every
+ * finding at once, not this one first and the others once it is fixed.
+ */
+export class IrreversibleMigrationError extends DbDoctorError {
+  constructor(
+    readonly loaded: LoadedMigration,
+    ...args: ConstructorParameters<typeof DbDoctorError>
+  ) {
+    super(...args);
+  }
+}
+
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
 function loadOperationsMigration(
   file: MigrationFile,
@@ -213,7 +227,8 @@ function loadOperationsMigration(
     return { file, up, down: { kind: 'ops', ops: inverse.ops, transaction: def.transaction } };
   }
   if (def.irreversible === true) return { file, up, down: null };
-  throw new DbDoctorError(
+  throw new IrreversibleMigrationError(
+    { file, up, down: null },
     'IRREVERSIBLE_MIGRATION',
     `Migration ${name} cannot be reversed automatically: ${inverse.reasons.join('; ')}.`,
     {

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { createTable, type Operation, sql } from '../../src/index.js';
+import { addColumn, createTable, dropColumn, type Operation, sql } from '../../src/index.js';
 import {
+  capabilitiesOf,
   cli,
   createTestDatabase,
   DIALECTS,
@@ -223,6 +224,41 @@ for (const dialect of DIALECTS) {
           doc.partial.map((p) => [p.id, p.statementsDone, p.statementsTotal]),
           [['002', 1, 3]],
         );
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`lint on ${dialect}`, () => {
+    it('shows every finding at once (irreversible too), and words NOT NULL without a default as the database acts', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = write(db, {
+          '001_t.sql':
+            "-- migrate:up\nCREATE TABLE t (id INTEGER PRIMARY KEY, old TEXT);\nINSERT INTO t (id, old) VALUES (1, 'x');\n\n-- migrate:down\nDROP TABLE t;\n",
+        });
+        assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 0);
+        write(db, {
+          '002_change.ts': ops([
+            addColumn('t', 'code', { type: 'integer', nullable: false }),
+            dropColumn('t', 'old'),
+            sql('UPDATE t SET code = 1'),
+          ]),
+        });
+        const r = await cli(['lint', '--json', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        const findings = r.json<{ findings: { id: string; message: string }[] }>().findings;
+        const ids = findings.map((f) => f.id).sort();
+        for (const id of ['irreversible', 'not-null-without-default', 'data-loss', 'breaking-change'])
+          assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+        const notNull = findings.find((f) => f.id === 'not-null-without-default')!.message;
+        if (capabilitiesOf(dialect).addNotNullFillsImplicitDefault) {
+          assert.match(notNull, /implicit default/);
+          assert.doesNotMatch(notNull, /fails/);
+        } else assert.match(notNull, /fails \(existing rows would be NULL\)/);
       } finally {
         await db.drop();
       }
