@@ -208,6 +208,17 @@ function loadOperationsMigration(
 ): LoadedMigration {
   const name = path.basename(file.file);
   checkOperations(name, 'ops', def.ops);
+  // The `new --dsl` template as written: applied, it would record a revision that changed nothing.
+  if (def.ops.length === 0)
+    throw new DbDoctorError(
+      'EMPTY_MIGRATION',
+      `Migration ${name} has no operations (\`ops: []\`, as \`dbdoctor new --dsl\` writes it): applied, it would be recorded as a revision that changed nothing.`,
+      {
+        unchanged: 'Nothing was done: the migration was refused before its first statement.',
+        hint: 'Write its operations, or delete the file if it is not needed.',
+        details: { file: name },
+      },
+    );
   if (Array.isArray(def.down)) checkOperations(name, 'down', def.down);
   checkDialectSql(name, 'ops', def.ops, dialect);
   if (Array.isArray(def.down)) checkDialectSql(name, 'down', def.down, dialect);

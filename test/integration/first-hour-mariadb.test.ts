@@ -265,3 +265,55 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`DSL operation objects on ${dialect}`, () => {
+    it('an unknown key is refused naming it and the accepted ones; autoIncrement numbers rows everywhere; ops: [] is refused', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const bad = {
+          kind: 'createTable',
+          table: 'items',
+          spec: {
+            columns: { id: { type: 'integer', primaryKey: true, identity: true }, name: { type: 'text' } },
+          },
+        };
+        const dir = write(db, { '001_items.ts': `export default ${JSON.stringify({ ops: [bad] })};\n` });
+        for (const command of ['apply', 'lint']) {
+          const r = await cli([command, '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(
+            r.stderr + r.stdout,
+            /column "id" has the key `identity`.*did you mean `autoIncrement`\?.*accepted: type, nullable/s,
+          );
+        }
+        assert.ok(!(await tableNames(db)).includes('items'), 'nothing ran');
+        const good = createTable('items', {
+          columns: { id: { type: 'integer', primaryKey: true, autoIncrement: true }, name: { type: 'text' } },
+        });
+        write(db, { '001_items.ts': ops([good]) });
+        const ok = await cli(['apply', '--url', db.url, '--dir', dir]);
+        assert.equal(ok.code, 0, ok.stderr);
+        await rawQuery(db, "INSERT INTO items (name) VALUES ('a')");
+        await rawQuery(db, "INSERT INTO items (name) VALUES ('b')");
+        assert.deepEqual(
+          (await rawQuery(db, 'SELECT id FROM items ORDER BY id')).map((r) => Number(r.id)),
+          [1, 2],
+        );
+        write(db, { '002_empty.ts': ops([]) });
+        for (const command of ['apply', 'lint']) {
+          const r = await cli([command, '--url', db.url, '--dir', dir]);
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stderr + r.stdout, /EMPTY_MIGRATION|no operations/);
+        }
+        const s = await cli(['status', '--json', '--url', db.url, '--dir', dir]);
+        assert.deepEqual(
+          s.json<{ pending: { id: string }[] }>().pending.map((p) => p.id),
+          ['002'],
+        );
+      } finally {
+        await db.drop();
+      }
+    });
+  });
+}
