@@ -285,7 +285,9 @@ function foreignKeyProblem(spec: unknown, where: string): string | null {
 
 /** A key of `op` (or of an object in it) that nothing reads, or null. */
 function unknownKeyProblem(op: Record<string, unknown>, kind: OperationKind): string | null {
-  const top = ['kind', ...Object.keys(FIELDS[kind]).map((k) => k.replace(/\?$/, ''))];
+  // createEnum(...) is also the column type of its enum (an EnumRef): its `enum` is read too.
+  const extra = kind === 'createEnum' ? ['enum'] : [];
+  const top = ['kind', ...Object.keys(FIELDS[kind]).map((k) => k.replace(/\?$/, '')), ...extra];
   const stray = strayKey(op, top, 'the operation');
   if (stray) return stray;
   switch (kind) {
