@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .option('--dry-run', 'show what would be applied; change nothing')
     .option('--single-transaction', 'apply everything in one transaction (all or nothing)')
     .option('--allow-out-of-order', 'also apply pending migrations older than applied ones')
-    .option('--statement-lock-timeout <duration>', 'PostgreSQL lock_timeout per migration (default 5s)')
+    .option(
+      '--statement-lock-timeout <duration>',
+      'how long a statement waits for a lock (PostgreSQL lock_timeout, MySQL lock_wait_timeout; default 5s)',
+    )
     .option('--no-backup', 'SQLite: skip the automatic backup')
     .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
     .option('--force', 'apply even when lints find unsafe changes (see `dbdoctor lint`)')

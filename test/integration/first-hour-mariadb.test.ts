@@ -2,6 +2,7 @@
 // where it applies.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { addColumn, createTable, dropColumn, type Operation, sql } from '../../src/index.js';
@@ -313,6 +314,136 @@ for (const dialect of DIALECTS) {
         );
       } finally {
         await db.drop();
+      }
+    });
+  });
+}
+
+const README = fs.readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+
+describe('what the README and --help say to a MySQL newcomer', () => {
+  it('db.dialect, the DSL template and new --help name MySQL; sessions document close()', async () => {
+    assert.match(README, /`db\.dialect` is\s+`'sqlite'`, `'postgres'` or `'mysql'`/);
+    assert.match(README, /await sessions\.close\(\);/);
+    assert.match(README, /\*\*`close\(\)`\*\*.*does not\s+exit/s);
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-first-hour-'));
+    try {
+      const help = await cli(['new', '--help']);
+      assert.doesNotMatch(help.stdout, /both dialects/);
+      const r = await cli(['new', 'start', '--dsl', '--dir', path.join(cwd, 'migrations')]);
+      assert.equal(r.code, 0, r.stderr);
+      const [file] = fs.readdirSync(path.join(cwd, 'migrations'));
+      const text = fs.readFileSync(path.join(cwd, 'migrations', file!), 'utf8');
+      assert.match(text, /MySQL/);
+      assert.match(text, /autoIncrement: true/);
+    } finally {
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('init adds backups/ to .gitignore only where the database has online backups', async () => {
+    for (const dialect of DIALECTS) {
+      const db = await createTestDatabase(dialect);
+      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-first-hour-'));
+      try {
+        fs.writeFileSync(path.join(cwd, '.gitignore'), 'node_modules\n');
+        const r = await cli(['init', '--url', db.url], { cwd });
+        assert.equal(r.code, 0, r.stderr);
+        const ignore = fs.readFileSync(path.join(cwd, '.gitignore'), 'utf8');
+        if (capabilitiesOf(dialect).onlineBackup) assert.match(ignore, /^backups\/$/m, dialect);
+        else assert.equal(ignore, 'node_modules\n', `${dialect}: no backups there`);
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
+        await db.drop();
+      }
+    }
+  });
+});
+
+for (const dialect of DIALECTS) {
+  describe(`doctor, history and errors on ${dialect}`, () => {
+    it('history lines up its columns', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = write(db, {
+          '001_a.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nDROP TABLE a;\n',
+          '002_a_much_longer_name.sql':
+            '-- migrate:up\nCREATE TABLE b (id INTEGER);\n\n-- migrate:down\nDROP TABLE b;\n',
+        });
+        assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 0);
+        const h = await cli(['history', '--url', db.url, '--dir', dir]);
+        assert.equal(h.code, 0, h.stderr);
+        const lines = h.stdout.trimEnd().split('\n');
+        assert.equal(lines.length, 3, h.stdout);
+        const at = (line: string, word: RegExp) => line.search(word);
+        const column = lines.map((l, i) => (i === 0 ? at(l, /applied at/) : at(l, /\d{4}-\d\d-\d\d/)));
+        assert.equal(new Set(column).size, 1, `the applied-at column starts at one offset:\n${h.stdout}`);
+        const status = lines.map((l, i) => (i === 0 ? at(l, /status/) : at(l, /applied {2}/)));
+        assert.equal(new Set(status).size, 1, `the status column starts at one offset:\n${h.stdout}`);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('NO_HISTORY with no revision near names adopt and pull --baseline', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = write(db, {
+          '001_a.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nDROP TABLE a;\n',
+        });
+        await rawQuery(db, 'CREATE TABLE legacy (id INTEGER PRIMARY KEY, v TEXT)');
+        const r = await cli(['doctor', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stdout + r.stderr, /NO_HISTORY/);
+        assert.match(r.stdout + r.stderr, /dbdoctor adopt/);
+        assert.match(r.stdout + r.stderr, /dbdoctor pull --baseline/);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('drift outside tables is headed by what it is (functions), not "Types and views"', {
+      skip: dialect === 'sqlite' ? 'SQLite has no functions' : false,
+    }, async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        const dir = write(db, {
+          '001_a.sql': '-- migrate:up\nCREATE TABLE a (id INTEGER);\n\n-- migrate:down\nDROP TABLE a;\n',
+        });
+        assert.equal((await cli(['apply', '--no-backup', '--url', db.url, '--dir', dir])).code, 0);
+        await rawQuery(
+          db,
+          dialect === 'postgres'
+            ? "CREATE FUNCTION f1() RETURNS integer LANGUAGE sql AS 'SELECT 1'"
+            : 'CREATE FUNCTION f1() RETURNS INT DETERMINISTIC RETURN 1',
+        );
+        const r = await cli(['doctor', '--url', db.url, '--dir', dir]);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stdout + r.stderr, /SCHEMA_DRIFT\] Functions differ from the migrations at 001/);
+        assert.doesNotMatch(r.stdout + r.stderr, /Types and views/);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('a server that does not answer: read-only status says nothing was changed', {
+      skip: dialect === 'sqlite' ? 'no server' : false,
+    }, async () => {
+      // A port nothing listens on (1 is reserved and closed).
+      const url = dialect === 'postgres' ? 'postgres://postgres@127.0.0.1:1/x' : 'mysql://root@127.0.0.1:1/x';
+      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'dbdoctor-first-hour-'));
+      try {
+        fs.mkdirSync(path.join(cwd, 'migrations'));
+        const r = await cli(['status', '--url', url], { cwd });
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stderr, /DB_UNREACHABLE/);
+        assert.match(r.stderr, /Nothing was changed/);
+        assert.doesNotMatch(
+          r.stderr,
+          /rolls back an unfinished transaction when its connection ends; statements/,
+        );
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true });
       }
     });
   });
