@@ -3,7 +3,7 @@ import type { Operation } from '../ops/types.js';
 
 /** What a TS/JS migration's `up` and `down` receive. */
 export interface MigrationContext {
-  /** The dialect of the database being migrated: `'sqlite'`, `'postgres'` or `'mysql'` (MariaDB too). */
+  /** The name of the database's dialect (sqlite, postgres, mysql; MariaDB is mysql). */
   readonly dialect: DialectName;
   /** Runs one SQL statement (parameters bound, never interpolated). */
   sql(text: string, params?: readonly unknown[]): Promise<void>;
