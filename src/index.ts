@@ -1,5 +1,5 @@
 /**
- * dbdoctor: schema migrations for SQLite and PostgreSQL that know where your database
+ * dbdoctor: schema migrations for SQLite, PostgreSQL and MySQL/MariaDB that know where your database
  * really is. Every CLI command is one of these functions first.
  */
 export { type AdoptOptions, type AdoptResult, adopt } from './adopt/adopt.js';

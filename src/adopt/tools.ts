@@ -1,4 +1,7 @@
+import path from 'node:path';
 import type { Connection } from '../dialects/dialect.js';
+import { DbDoctorError } from '../errors.js';
+import { hasKnexShape, KNEX_REASON } from '../formats/knex.js';
 import { compareIds, idKey, type MigrationFile } from '../migrations/files.js';
 
 /** The migration tools whose history `adopt` reads. */
@@ -303,7 +306,7 @@ export const READERS: readonly ToolReader[] = [
     tables: [['knex_migrations']],
     async read(conn, table, files, map) {
       const rows = await conn.query<{ name: unknown }>(`SELECT name FROM ${table} ORDER BY id`);
-      return rows.map((r) => {
+      const entries = rows.map((r) => {
         const ref = String(r.name);
         const stem = ref.replace(/\.[cm]?[jt]s$/, '');
         const mapped = map.get(ref) ?? map.get(stem);
@@ -311,6 +314,27 @@ export const READERS: readonly ToolReader[] = [
           files.find((f) => (mapped ? f.id === mapped || f.stem === mapped : f.stem === stem)) ?? null;
         return { ref, state: 'applied' as const, file };
       });
+      // knex_migrations says Knex ran a file of exactly this name; with Knex's shape (a named
+      // `up`, no default export) it is still that file, not a rewrite: it cannot be adopted.
+      const knexOwn = entries.filter(
+        (e) => e.file?.kind === 'module' && path.basename(e.file.file) === e.ref && hasKnexShape(e.file.file),
+      );
+      if (knexOwn.length > 0) {
+        const list = knexOwn.map((e) => `  - ${e.ref}`).join('\n');
+        throw new DbDoctorError(
+          'UNCOVERED_MIGRATION_FILE',
+          `${knexOwn.length === 1 ? 'A file' : `${knexOwn.length} files`} that ${table} records as run by Knex ${knexOwn.length === 1 ? 'is' : 'are'} still Knex's own migration, which dbdoctor does not run:\n${list}`,
+          {
+            unchanged: 'Nothing was recorded; the database was only read.',
+            hint: `Each is ${KNEX_REASON}.`,
+            details: {
+              format: 'knex',
+              uncovered: knexOwn.map((e) => ({ path: e.ref, reason: KNEX_REASON })),
+            },
+          },
+        );
+      }
+      return entries;
     },
   },
   {

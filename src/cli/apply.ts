@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { isDbDoctorError } from '../errors.js';
 import { withCommonOptions } from './context.js';
 import { largeTableRows, renderFinding } from './lint.js';
-import { emit, writeErr } from './output.js';
+import { emit, writeErr, writeOut } from './output.js';
 import { action } from './run.js';
 
 /** `dbdoctor apply` (aliases `up`, `migrate`). */
@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .option('--dry-run', 'show what would be applied; change nothing')
     .option('--single-transaction', 'apply everything in one transaction (all or nothing)')
     .option('--allow-out-of-order', 'also apply pending migrations older than applied ones')
-    .option('--statement-lock-timeout <duration>', 'PostgreSQL lock_timeout per migration (default 5s)')
+    .option(
+      '--statement-lock-timeout <duration>',
+      'how long a statement waits for a lock (PostgreSQL lock_timeout, MySQL lock_wait_timeout; default 5s)',
+    )
     .option('--no-backup', 'SQLite: skip the automatic backup')
     .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
     .option('--force', 'apply even when lints find unsafe changes (see `dbdoctor lint`)')
@@ -41,6 +44,11 @@ export function register(program: Command): void {
             // What could not be judged is `lint`'s to say; apply shows what it found.
             for (const f of findings) if (f.severity !== 'info') writeErr(`${renderFinding(f)}\n`);
           },
+        }).catch((e: unknown) => {
+          // A failure part-way: the same lines as a success up to it, then the error (stderr).
+          if (!ctx.json && isDbDoctorError(e) && typeof e.details.database === 'string')
+            writeOut(`${runSoFar(e.details)}\n`);
+          throw e;
         });
         let dumped: string | null = null;
         let dumpSkipped: Record<string, unknown> | null = null;
@@ -79,4 +87,15 @@ export function register(program: Command): void {
         });
       }),
     );
+}
+
+/** What a failed apply did before it failed: the database, what it applied, where it is now. */
+function runSoFar(details: Record<string, unknown>): string {
+  const lines = [`database: ${String(details.database)}`];
+  const applied = (details.applied ?? []) as { id: string; name: string; ms: number }[];
+  for (const a of applied) lines.push(`applied ${a.id}_${a.name} (${a.ms} ms)`);
+  lines.push(
+    `database is at ${(details.revision as string | null) ?? 'base'} (the last revision fully applied).`,
+  );
+  return lines.join('\n');
 }

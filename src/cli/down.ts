@@ -11,7 +11,10 @@ export function register(program: Command): void {
     .option('--to <id>', 'revert everything applied after this migration (`base`: everything)')
     .option('--steps <n>', 'revert this many migrations')
     .option('--dry-run', 'show what would be reverted; change nothing')
-    .option('--statement-lock-timeout <duration>', 'PostgreSQL lock_timeout per migration (default 5s)')
+    .option(
+      '--statement-lock-timeout <duration>',
+      'how long a statement waits for a lock (PostgreSQL lock_timeout, MySQL lock_wait_timeout; default 5s)',
+    )
     .option('--no-backup', 'SQLite: skip the automatic backup')
     .option('--keep-backups <n>', 'SQLite: how many automatic backups to keep (default 5)')
     .action(

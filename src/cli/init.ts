@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_NAME } from '../config/config-read.js';
 import { parseDatabaseUrl, secretsOfUrl } from '../config/url.js';
+import { dialectOfScheme } from '../dialects/registry.js';
 import { isDir } from '../formats/format.js';
 import { detectFormat, locateMigrationsDir } from '../formats/index.js';
 import { DEFAULT_URL, withCommonOptions } from './context.js';
@@ -104,17 +105,25 @@ export function register(program: Command): void {
           created.push(configFile);
         } else notes.push(`${shown(configFile)} exists: left as it is`);
         // Automatic backups land in backups/ beside the database: not for version control.
+        // Only a database with online backups gets them (the capability, read from the URL's
+        // dialect); a server database, or one not named yet beyond "not SQLite", has none.
         // (The doctor's cache lives in the user's cache folder, outside the project.)
+        const target = url ?? (fromEnv ? process.env.DATABASE_URL : undefined);
+        const scheme = target === undefined ? undefined : /^([a-z0-9+.-]+):/i.exec(target.trim())?.[1];
+        const backups = scheme !== undefined && (dialectOfScheme(scheme)?.capabilities.onlineBackup ?? false);
         const ignore = path.resolve('.gitignore');
         const have = fs.existsSync(ignore) ? fs.readFileSync(ignore, 'utf8') : '';
         const lines = have.split(/\r?\n/).map((l) => l.trim());
-        const missing = ['backups/', ...(secret ? ['.env'] : [])].filter(
+        const missing = [...(backups ? ['backups/'] : []), ...(secret ? ['.env'] : [])].filter(
           (e) => !lines.includes(e) && !lines.includes(`/${e}`),
         );
         if (missing.length > 0) {
           const sep = have === '' || have.endsWith('\n') ? '' : '\n';
-          const why = secret ? " and .env with the database's password" : '';
-          fs.appendFileSync(ignore, `${sep}# dbdoctor's automatic backups${why}\n${missing.join('\n')}\n`);
+          const what = [
+            ...(backups ? ["dbdoctor's automatic backups"] : []),
+            ...(secret ? [".env with the database's password"] : []),
+          ].join(' and ');
+          fs.appendFileSync(ignore, `${sep}# ${what}\n${missing.join('\n')}\n`);
           created.push(`${ignore} (${missing.join(', ')})`);
         }
         const next = existed

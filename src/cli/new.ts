@@ -33,7 +33,9 @@ export default {
 
 const DSL_TEMPLATE = `import { addColumn, createIndex, defineMigration } from 'dbdoctor';
 
-// One migration for SQLite and PostgreSQL; down is derived from the operations.
+// One migration for SQLite, PostgreSQL and MySQL/MariaDB; down is derived from the operations.
+// An auto-numbered key on every dialect: { type: 'integer', primaryKey: true, autoIncrement: true }.
+// Until ops lists something, apply and lint refuse it (EMPTY_MIGRATION).
 export default defineMigration({
   ops: [
     // addColumn('accounts', 'active_trail_id', { type: 'integer', references: { table: 'custom_routes', column: 'id' } }),
@@ -55,7 +57,7 @@ export function register(program: Command): void {
     .argument('<name>', 'what the migration does, e.g. add_active_trail_id')
     .option('--sql', 'write a SQL migration (default)')
     .option('--ts', 'write a TypeScript migration')
-    .option('--dsl', 'write a TypeScript migration with the operation DSL (both dialects, derived down)')
+    .option('--dsl', 'write a TypeScript migration with the operation DSL (every dialect, derived down)')
     .description('create an empty migration named <timestamp>_<name>')
     .action(
       action(async (ctx, opts, name: string) => {

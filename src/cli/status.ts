@@ -17,6 +17,16 @@ export function register(program: Command): void {
           const lines = [`database: ${s.database}${s.exists ? '' : ' (does not exist yet)'}`];
           lines.push(`current:  ${s.current ?? 'base (nothing applied)'}`);
           lines.push(`applied:  ${s.applied.length}`);
+          if (s.partial.length > 0) {
+            lines.push(`partial:  ${s.partial.length} (stopped part-way; not counted as applied)`);
+            for (const p of s.partial) {
+              const done =
+                p.statementsTotal > 0 ? `${p.statementsDone} of ${p.statementsTotal}` : `${p.statementsDone}`;
+              lines.push(
+                `  ${p.id}_${p.name}: ${p.status === 'reverting' ? 'partially reverted' : 'partially applied'}, ${done} statement(s) done`,
+              );
+            }
+          }
           if (s.pending.length === 0) lines.push('pending:  none');
           else {
             lines.push(`pending:  ${s.pending.length}`);

@@ -91,6 +91,13 @@ export interface Capabilities {
    * and so do they.
    */
   readonly createsDatabase: boolean;
+  /**
+   * Adding a NOT NULL column without a default to a table with rows succeeds and gives the
+   * existing rows the type's implicit default ('' for text, 0 for numbers, an enum's first
+   * value, a zero date), instead of failing; a strict sql_mode with NO_ZERO_DATE refuses it for
+   * date and time types (read by the `not-null-without-default` lint in ops/lint.ts).
+   */
+  readonly addNotNullFillsImplicitDefault: boolean;
 }
 
 /** A parsed database URL. Each dialect adds the fields its driver needs. */
@@ -617,6 +624,12 @@ export interface OperationCompiler {
   previewDatabase?(source: Connection | null): Promise<Connection>;
   /** Tables `ops` rebuild by copying every row (empty where the dialect alters in place), for lints. */
   rebuiltTables(ops: readonly Operation[]): string[];
+  /**
+   * How many statements {@link run} runs for `ops`, known before the first one runs, so a
+   * failure can say "statement 2 of 4" and history can record the total; null when it depends
+   * on the live database (a table rebuild's batches, an index only the catalog knows of).
+   */
+  statementCount(ops: readonly Operation[]): number | null;
 }
 
 /** What a dialect does around a migration's transaction (see {@link Dialect.guardMigration}). */

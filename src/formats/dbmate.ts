@@ -19,6 +19,7 @@ import {
   type Uncovered,
   uncovered,
 } from './format.js';
+import { isKnexMigration, KNEX_REASON, knexfileBeside } from './knex.js';
 
 const MIGRATION_FILE = /^([^_]+)_(.+)\.(sql|ts|mts|js|mjs)$/;
 const MIGRATION_EXT = /\.(sql|ts|mts|js|mjs)$/;
@@ -56,8 +57,13 @@ export const dbmate: MigrationFormat = {
     const files: MigrationFile[] = [];
     const stray: Uncovered[] = [];
     const byId = new Map<string, string>();
+    const knexfile = knexfileBeside(dir);
     for (const entry of entriesOf(dir)) {
       if (hidden(entry) || entry.endsWith('.d.ts')) continue;
+      if (!entry.endsWith('.sql') && isKnexMigration(path.join(dir, entry), knexfile)) {
+        stray.push({ path: entry, reason: KNEX_REASON, blocking: true });
+        continue;
+      }
       if (!MIGRATION_EXT.test(entry)) {
         stray.push(uncovered(dir, entry, 'not a .sql, .ts, .mts, .js or .mjs migration file'));
         continue;

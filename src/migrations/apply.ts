@@ -155,6 +155,43 @@ async function applyLocked(session: EngineSession, options: MigrateOptions): Pro
     backup: null,
   };
   if (targets.length === 0) return result;
+  try {
+    return await applyTargets(session, options, state, targets, result);
+  } catch (e) {
+    throw withRunSoFar(e, result);
+  }
+}
+
+/**
+ * `e` saying, besides its own account of the failing migration, which migrations this run
+ * applied before it and the revision the database is at now (text and `--json` details:
+ * `database`, `applied`, `revision`).
+ */
+function withRunSoFar(e: unknown, result: MigrateResult): unknown {
+  if (!(e instanceof DbDoctorError)) return e;
+  const at = result.after ?? 'base (no migrations applied)';
+  const ran =
+    result.applied.length > 0
+      ? `Applied and recorded before it: ${result.applied.map((a) => `${a.id}_${a.name}`).join(', ')}. `
+      : '';
+  const said = e.unchanged.includes(`still at revision ${at}`);
+  const where = said ? '' : ` The last revision fully applied is ${at}.`;
+  return new DbDoctorError(e.code, e.message, {
+    unchanged: `${ran}${e.unchanged}${where}`.trim(),
+    hint: e.hint,
+    details: { ...e.details, database: result.database, applied: result.applied, revision: result.after },
+    cause: e.cause ?? e,
+  });
+}
+
+async function applyTargets(
+  session: EngineSession,
+  options: MigrateOptions,
+  state: MigrationState,
+  targets: MigrationFile[],
+  result: MigrateResult,
+): Promise<MigrateResult> {
+  const { conn, history } = session;
   // Load everything first, so a broken file stops the run before anything changes.
   const loaded: LoadedMigration[] = [];
   for (const f of targets) loaded.push(await loadMigration(f, session.conn.dialect));

@@ -3,7 +3,7 @@ import type { Operation } from '../ops/types.js';
 
 /** What a TS/JS migration's `up` and `down` receive. */
 export interface MigrationContext {
-  /** The dialect of the database being migrated. */
+  /** The name of the database's dialect (sqlite, postgres, mysql; MariaDB is mysql). */
   readonly dialect: DialectName;
   /** Runs one SQL statement (parameters bound, never interpolated). */
   sql(text: string, params?: readonly unknown[]): Promise<void>;
@@ -20,7 +20,7 @@ export interface FunctionMigration {
 }
 
 /**
- * A TS/JS migration written once with the operation DSL, for both dialects. Its `down` is
+ * A TS/JS migration written once with the operation DSL, for every dialect. Its `down` is
  * derived from `ops` when every operation is reversible; otherwise give one (operations or a
  * function), or set `irreversible: true` to say that it has none on purpose.
  */

@@ -40,11 +40,13 @@ export class StatementTracker {
   /** A function migration's own code is running: no statement of it is in flight. */
   inCode = false;
 
-  /** A statement about to run, one more than the last (for steps that do not know their count). */
+  /**
+   * A statement about to run, one more than the last. The total stays as set (0: not known
+   * beforehand, as for a TS migration): a count made up from what ran would read "2 of 2".
+   */
   note(sql: string): void {
     this.current = sql;
     this.index++;
-    this.total = Math.max(this.total, this.index);
   }
 
   /** Where a failure happened, and the statement to show (null when no statement was running). */
@@ -54,7 +56,11 @@ export class StatementTracker {
       const after = this.index > 0 ? `after statement ${this.index}` : 'before its first statement';
       return { where: `the migration's own code, ${after}`, statement: null };
     }
-    const where = this.total > 0 ? `statement ${this.index} of ${this.total}` : `statement ${this.index}`;
+    if (this.index === 0) return { where: 'its start, before its first statement', statement: null };
+    const where =
+      this.total >= this.index && this.total > 0
+        ? `statement ${this.index} of ${this.total}`
+        : `statement ${this.index}`;
     const statement = this.current.length > 400 ? `${this.current.slice(0, 400)}…` : this.current;
     return { where, statement };
   }
@@ -152,6 +158,7 @@ async function runStep(
     return;
   }
   if (step.kind === 'ops') {
+    tracker.total = stepCount(step, conn);
     await conn.dialect.compiler.run(conn, step.ops, {
       onStatement: (sql) => {
         if (transactional) refuseTransactionControl(conn, sql);
@@ -173,8 +180,11 @@ function rebuildProgress(onEvent: EventListener | undefined): ((p: OperationProg
   return onEvent ? (p) => onEvent({ type: 'rebuild-progress', ...p }) : undefined;
 }
 
-function stepCount(step: MigrationStep): number {
-  return step.kind === 'sql' ? step.statements.length : 0;
+/** The statements a step runs, when known before it runs; 0 when not (a TS migration's code). */
+function stepCount(step: MigrationStep, conn: Connection): number {
+  if (step.kind === 'sql') return step.statements.length;
+  if (step.kind === 'ops') return conn.dialect.compiler.statementCount(step.ops) ?? 0;
+  return 0;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -200,13 +210,8 @@ export async function runAndRecord(
   const step = direction === 'up' ? migration.up : migration.down;
   if (!step) throw new Error(`internal: ${migration.file.stem} has no ${direction} step`);
   await runStep(conn, step, tracker, rebuildProgress(onEvent));
-  await recordInTransaction(
-    history,
-    migration,
-    direction,
-    Date.now() - started,
-    tracker.total || stepCount(step),
-  );
+  // Every statement ran: their count is the total, also where it was not known beforehand.
+  await recordInTransaction(history, migration, direction, Date.now() - started, tracker.index);
   return Date.now() - started;
 }
 
@@ -588,7 +593,7 @@ async function runOutsideTransaction(
   session: SessionAfter,
 ): Promise<void> {
   const f = migration.file;
-  const total = stepCount(step);
+  const total = stepCount(step, conn);
   const started = Date.now();
   try {
     await lockHeld(conn);
@@ -639,6 +644,7 @@ async function runOutsideTransaction(
         await execute(statement);
       }
     } else if (step.kind === 'ops') {
+      tracker.total = total;
       await conn.dialect.compiler.run(conn, step.ops, {
         onStatement: (sql) => tracker.note(sql),
         onProgress: rebuildProgress(opts.onEvent),
@@ -682,7 +688,7 @@ async function runOutsideTransaction(
     const next = direction === 'up' ? opts.next : undefined;
     if (next && !runsInTransaction(next.up, conn.dialect)) {
       const n = next.file;
-      const finished = { ...f, executionMs: Date.now() - started, statements: total };
+      const finished = { ...f, executionMs: Date.now() - started, statements: done };
       // The first statement after the migration's last: it can return the session state too.
       const state = await history.markAppliedAndStart(
         finished,
@@ -693,13 +699,13 @@ async function runOutsideTransaction(
           status: 'started',
           executionMs: 0,
           statementsDone: 0,
-          statementsTotal: stepCount(next.up),
+          statementsTotal: stepCount(next.up, conn),
           replace: n.repeatable ?? false,
         },
         session.returning,
       );
       session.observed = state ?? undefined;
-    } else if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started);
+    } else if (direction === 'up') await history.markApplied(f.id, f.checksum, Date.now() - started, done);
     else await history.remove(f.id);
   } catch (e) {
     if (e instanceof DbDoctorError && !(e instanceof HistoryWriteError)) throw e;

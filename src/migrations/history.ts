@@ -253,12 +253,24 @@ export class History {
     );
   }
 
-  /** Marks a row applied (a finished non-transactional migration, or a resolved one). */
-  async markApplied(id: string, checksum: string, executionMs: number): Promise<void> {
+  /**
+   * Marks a row applied (a finished non-transactional migration, or a resolved one). `statements`:
+   * how many ran, when the runner counted them (a finished run's count is its total, also where
+   * the total was not known beforehand); absent, the recorded total stands.
+   */
+  async markApplied(id: string, checksum: string, executionMs: number, statements?: number): Promise<void> {
+    if (statements === undefined) {
+      await this.write(
+        `record ${id} as applied`,
+        `UPDATE ${this.q} SET status = 'applied', checksum = ${this.p(1)}, execution_ms = ${this.p(2)}, statements_done = statements_total, error = NULL WHERE id = ${this.p(3)}`,
+        [checksum, executionMs, id],
+      );
+      return;
+    }
     await this.write(
       `record ${id} as applied`,
-      `UPDATE ${this.q} SET status = 'applied', checksum = ${this.p(1)}, execution_ms = ${this.p(2)}, statements_done = statements_total, error = NULL WHERE id = ${this.p(3)}`,
-      [checksum, executionMs, id],
+      `UPDATE ${this.q} SET status = 'applied', checksum = ${this.p(1)}, execution_ms = ${this.p(2)}, statements_done = ${this.p(3)}, statements_total = ${this.p(4)}, error = NULL WHERE id = ${this.p(5)}`,
+      [checksum, executionMs, statements, statements, id],
     );
   }
 
@@ -283,7 +295,7 @@ export class History {
     let returned: Row | null = null;
     if (next.replace) {
       await this.inTransaction(`record ${finished.id} as applied and ${next.id} as started`, async () => {
-        await this.markApplied(finished.id, finished.checksum, finished.executionMs);
+        await this.markApplied(finished.id, finished.checksum, finished.executionMs, finished.statements);
         await this.remove(next.id);
         await this.insert(next);
       });
@@ -319,7 +331,7 @@ export class History {
       const value = (i: number) => (literal ? literal(values[i]!) : this.p(i + 1));
       const row = (n: number) =>
         `(${[0, 1, 2, 3, 4].map((i) => value(n + i)).join(', ')}${cast}, ${[5, 6, 7, 8].map((i) => value(n + i)).join(', ')}, NULL)`;
-      const columns = ['status', 'checksum', 'execution_ms', 'statements_done', 'error'];
+      const columns = ['status', 'checksum', 'execution_ms', 'statements_done', 'statements_total', 'error'];
       const step = `record ${finished.id} as applied and ${next.id} as started`;
       const sql = `INSERT INTO ${this.q} (id, name, checksum, status, applied_at, execution_ms, seq, statements_done, statements_total, error)
        VALUES ${row(0)}, ${row(9)} ${this.conn.dialect.engine.upsert('id', columns)}`;

@@ -5,7 +5,12 @@ import { DbDoctorError } from '../errors.js';
 import { type LintFinding, lintOperations } from '../ops/lint.js';
 import type { Operation } from '../ops/types.js';
 import { type EngineOptions, readOnlyView } from './engine.js';
-import { type LoadedMigration, loadMigration, runsInTransaction } from './load.js';
+import {
+  IrreversibleMigrationError,
+  type LoadedMigration,
+  loadMigration,
+  runsInTransaction,
+} from './load.js';
 import { compareFilesWithHistory } from './plan.js';
 
 /** A lint finding of one migration (`IRREVERSIBLE_MIGRATION` and load errors included). */
@@ -137,6 +142,8 @@ export async function lint(
         loaded.push(await loadMigration(f, view.dialect));
       } catch (e) {
         if (!(e instanceof DbDoctorError)) throw e;
+        // Its operations are linted all the same: every finding at once.
+        if (e instanceof IrreversibleMigrationError) loaded.push(e.loaded);
         findings.push({
           id: e.code === 'IRREVERSIBLE_MIGRATION' ? 'irreversible' : 'unloadable',
           severity: 'error',

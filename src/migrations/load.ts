@@ -186,6 +186,20 @@ function checkRefused(
   });
 }
 
+/**
+ * A DSL migration with no down that does not say it has none on purpose. It carries the
+ * migration as loaded (without a down), so `lint` can judge its operations too and show every
+ * finding at once, not this one first and the others once it is fixed.
+ */
+export class IrreversibleMigrationError extends DbDoctorError {
+  constructor(
+    readonly loaded: LoadedMigration,
+    ...args: ConstructorParameters<typeof DbDoctorError>
+  ) {
+    super(...args);
+  }
+}
+
 /** A DSL migration: up runs its operations; down is hand-written, derived, or refused. */
 function loadOperationsMigration(
   file: MigrationFile,
@@ -194,6 +208,17 @@ function loadOperationsMigration(
 ): LoadedMigration {
   const name = path.basename(file.file);
   checkOperations(name, 'ops', def.ops);
+  // The `new --dsl` template as written: applied, it would record a revision that changed nothing.
+  if (def.ops.length === 0)
+    throw new DbDoctorError(
+      'EMPTY_MIGRATION',
+      `Migration ${name} has no operations (\`ops: []\`, as \`dbdoctor new --dsl\` writes it): applied, it would be recorded as a revision that changed nothing.`,
+      {
+        unchanged: 'Nothing was done: the migration was refused before its first statement.',
+        hint: 'Write its operations, or delete the file if it is not needed.',
+        details: { file: name },
+      },
+    );
   if (Array.isArray(def.down)) checkOperations(name, 'down', def.down);
   checkDialectSql(name, 'ops', def.ops, dialect);
   if (Array.isArray(def.down)) checkDialectSql(name, 'down', def.down, dialect);
@@ -213,7 +238,8 @@ function loadOperationsMigration(
     return { file, up, down: { kind: 'ops', ops: inverse.ops, transaction: def.transaction } };
   }
   if (def.irreversible === true) return { file, up, down: null };
-  throw new DbDoctorError(
+  throw new IrreversibleMigrationError(
+    { file, up, down: null },
     'IRREVERSIBLE_MIGRATION',
     `Migration ${name} cannot be reversed automatically: ${inverse.reasons.join('; ')}.`,
     {

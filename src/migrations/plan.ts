@@ -33,7 +33,7 @@ export interface MigrationState {
  */
 function inFlight(row: HistoryRow): string {
   if (row.error !== null) return '';
-  // DSL and TS migrations do not know their count beforehand (recorded as 0).
+  // TS migrations (and DSL ones whose statements depend on the live tables) do not know their count beforehand (recorded as 0).
   if (row.statementsTotal === 0)
     return ` A statement after ${row.statementsDone === 0 ? 'its start' : `those ${row.statementsDone}`} may have been running when the runner stopped: check whether it took effect.`;
   if (row.statementsDone >= row.statementsTotal) return '';
@@ -43,9 +43,8 @@ function inFlight(row: HistoryRow): string {
 
 /** "after 2 of 3 statements", or "after 2 statement(s)" where the count is not known beforehand. */
 function stoppedAfter(row: HistoryRow): string {
-  return row.statementsTotal === 0 && row.statementsDone > 0
-    ? `after ${row.statementsDone} statement(s)`
-    : `after ${row.statementsDone} of ${row.statementsTotal} statements`;
+  if (row.statementsTotal > 0) return `after ${row.statementsDone} of ${row.statementsTotal} statements`;
+  return row.statementsDone > 0 ? `after ${row.statementsDone} statement(s)` : 'before its first statement';
 }
 
 /**

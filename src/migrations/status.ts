@@ -1,5 +1,5 @@
 import { type EngineOptions, historyTableName, readOnlyView, usingSession } from './engine.js';
-import type { HistoryRow } from './history.js';
+import { type HistoryRow, isSettled } from './history.js';
 import { compareFilesWithHistory, type Problem } from './plan.js';
 
 /** The result of {@link status}; the `status --json` contract. */
@@ -16,7 +16,20 @@ export interface StatusResult {
   exists: boolean;
   /** The highest applied id, or null. */
   current: string | null;
+  /** Migrations applied (or stamped) in full. */
   applied: { id: string; name: string; checksum: string; appliedAt: string; status: string }[];
+  /**
+   * Migrations that stopped part-way outside a transaction (`started`), or whose down did
+   * (`reverting`): neither applied nor pending, and not counted as the current revision.
+   */
+  partial: {
+    id: string;
+    name: string;
+    status: string;
+    statementsDone: number;
+    /** 0 when the count was not known before it ran (a TS migration). */
+    statementsTotal: number;
+  }[];
   pending: { id: string; name: string }[];
   problems: { code: Problem['code']; id: string; message: string; fix: string }[];
   /** The migrations folder's layout (dbmate is dbdoctor's own). */
@@ -39,7 +52,16 @@ export async function status(options: EngineOptions): Promise<StatusResult> {
       transactionalDdl: view.dialect.capabilities.transactionalDdl,
       exists: view.exists,
       current: state.current,
-      applied: state.applied.map(toApplied),
+      applied: state.applied.filter(isSettled).map(toApplied),
+      partial: state.applied
+        .filter((r) => !isSettled(r))
+        .map((r) => ({
+          id: r.id,
+          name: r.name,
+          status: r.status,
+          statementsDone: r.statementsDone,
+          statementsTotal: r.statementsTotal,
+        })),
       pending: state.pending.map((f) => ({ id: f.id, name: f.name })),
       problems: state.problems,
       format: view.format,

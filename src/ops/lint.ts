@@ -57,7 +57,9 @@ export function lintOperations(ops: readonly Operation[], context: LintContext):
             id: 'not-null-without-default',
             severity: 'error',
             table: op.table,
-            message: `Adding NOT NULL column "${op.table}"."${op.column}" without a default to a table with rows fails (existing rows would be NULL).`,
+            message: capabilities.addNotNullFillsImplicitDefault
+              ? `Adding NOT NULL column "${op.table}"."${op.column}" without a default to a table with rows gives every existing row the type's implicit default ('' for text, 0 for numbers, an enum's first value, a zero date) as if it were real data; a strict sql_mode with NO_ZERO_DATE refuses it for date and time types.`
+              : `Adding NOT NULL column "${op.table}"."${op.column}" without a default to a table with rows fails (existing rows would be NULL).`,
             alternative:
               'Give it a default, or add it nullable, backfill it, then alterColumn(..., { nullable: false }) in a later migration.',
           });

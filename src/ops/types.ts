@@ -73,7 +73,11 @@ export interface ColumnSpec {
   readonly default?: ColumnDefault;
   /** A one-column primary key. */
   readonly primaryKey?: boolean;
-  /** With `primaryKey` on an integer/bigint: SQLite AUTOINCREMENT, PostgreSQL identity. */
+  /**
+   * With `primaryKey` on an integer/bigint: SQLite AUTOINCREMENT, PostgreSQL identity, MySQL
+   * AUTO_INCREMENT. `{ type: 'integer', primaryKey: true, autoIncrement: true }` works on every
+   * dialect; anything else (`identity`, `serial`) is refused when the migration loads.
+   */
   readonly autoIncrement?: boolean;
   readonly unique?: boolean;
   /** A one-column foreign key. */

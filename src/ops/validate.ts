@@ -104,6 +104,8 @@ export function operationProblem(op: unknown): string | null {
     if (value === undefined && optional) continue;
     if (!fits(value, type)) return `${kind}: \`${name}\` must be ${DESCRIBE[type]}`;
   }
+  const unknownKey = unknownKeyProblem(op as Record<string, unknown>, kind as OperationKind);
+  if (unknownKey) return `${kind}: ${unknownKey}`;
   for (const { where, text } of sqlTexts(op as Operation)) {
     if (typeof text === 'string') continue;
     const unknown = Object.keys(text).find((k) => !dialectNames().includes(k));
@@ -176,4 +178,143 @@ export function missingDialectSql(ops: readonly Operation[], dialect: DialectNam
     }
   }
   return null;
+}
+
+/** The keys each object of an operation takes: a key outside these is never read. */
+const COLUMN_KEYS = ['type', 'nullable', 'default', 'primaryKey', 'autoIncrement', 'unique', 'references'];
+const TABLE_KEYS = ['columns', 'primaryKey', 'unique', 'checks', 'foreignKeys'];
+const REFERENCES_KEYS = ['table', 'column', 'onDelete', 'onUpdate'];
+const FOREIGN_KEY_KEYS = ['name', 'columns', 'references', 'onDelete', 'onUpdate'];
+const FOREIGN_KEY_TARGET_KEYS = ['table', 'columns'];
+const CHECK_KEYS = ['name', 'expression'];
+const INDEX_KEYS = ['name', 'unique', 'where', 'concurrently'];
+const CHANGE_KEYS = ['type', 'nullable', 'default'];
+const INDEX_DEFINITION_KEYS = ['table', 'columns', 'spec'];
+
+/**
+ * Other tools' words for the DSL's: a key like these would otherwise be ignored in silence
+ * (`identity: true` made no AUTO_INCREMENT column).
+ */
+const SYNONYMS: Record<string, string> = {
+  identity: 'autoIncrement',
+  autoincrement: 'autoIncrement',
+  auto_increment: 'autoIncrement',
+  serial: 'autoIncrement',
+  increments: 'autoIncrement',
+  generated: 'autoIncrement',
+  null: 'nullable',
+  notNull: 'nullable',
+  required: 'nullable',
+  primary: 'primaryKey',
+  pk: 'primaryKey',
+  defaultValue: 'default',
+  ref: 'references',
+  foreignKey: 'references',
+};
+
+function plainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first key of `obj` outside `accepted`, said with what it may have meant and what is accepted. */
+function strayKey(obj: unknown, accepted: readonly string[], where: string): string | null {
+  if (!plainObject(obj)) return null;
+  for (const key of Object.keys(obj)) {
+    if (accepted.includes(key)) continue;
+    const synonym = SYNONYMS[key] ?? SYNONYMS[key.toLowerCase()];
+    const near =
+      synonym && accepted.includes(synonym)
+        ? synonym
+        : accepted.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    return `${where} has the key \`${key}\`, which the DSL does not know${near ? ` (did you mean \`${near}\`?)` : ''}; accepted: ${accepted.join(', ')}`;
+  }
+  return null;
+}
+
+/** A column's problems: unknown keys, and an autoIncrement that would not be one everywhere. */
+function columnProblem(spec: unknown, where: string): string | null {
+  if (!plainObject(spec)) return null;
+  const stray =
+    strayKey(spec, COLUMN_KEYS, where) ??
+    strayKey(spec.references, REFERENCES_KEYS, `${where}'s \`references\``);
+  if (stray) return stray;
+  if (plainObject(spec.type)) {
+    const enumStray = strayKey(spec.type, ['enum', 'values'], `${where}'s enum type`);
+    if (enumStray) return enumStray;
+  }
+  if (plainObject(spec.default)) {
+    const defaultStray = strayKey(spec.default, ['now', 'sql'], `${where}'s default`);
+    if (defaultStray) return defaultStray;
+  }
+  // SQLite takes AUTOINCREMENT only on an INTEGER PRIMARY KEY (and would ignore it elsewhere).
+  if (
+    spec.autoIncrement === true &&
+    (spec.primaryKey !== true || (spec.type !== 'integer' && spec.type !== 'bigint'))
+  )
+    return `${where} has \`autoIncrement: true\` without \`primaryKey: true\` on an integer or bigint column; the spelling that works on every dialect is { type: 'integer', primaryKey: true, autoIncrement: true }`;
+  return null;
+}
+
+function tableProblem(spec: unknown, where: string): string | null {
+  if (!plainObject(spec)) return null;
+  const stray = strayKey(spec, TABLE_KEYS, where);
+  if (stray) return stray;
+  if (plainObject(spec.columns))
+    for (const [name, column] of Object.entries(spec.columns)) {
+      const problem = columnProblem(column, `column "${name}"`);
+      if (problem) return problem;
+    }
+  for (const fk of Array.isArray(spec.foreignKeys) ? spec.foreignKeys : []) {
+    const problem = foreignKeyProblem(fk, 'a foreign key');
+    if (problem) return problem;
+  }
+  for (const check of Array.isArray(spec.checks) ? spec.checks : []) {
+    const problem = strayKey(check, CHECK_KEYS, 'a check');
+    if (problem) return problem;
+  }
+  return null;
+}
+
+function foreignKeyProblem(spec: unknown, where: string): string | null {
+  if (!plainObject(spec)) return null;
+  return (
+    strayKey(spec, FOREIGN_KEY_KEYS, where) ??
+    strayKey(spec.references, FOREIGN_KEY_TARGET_KEYS, `${where}'s \`references\``)
+  );
+}
+
+/** A key of `op` (or of an object in it) that nothing reads, or null. */
+function unknownKeyProblem(op: Record<string, unknown>, kind: OperationKind): string | null {
+  // createEnum(...) is also the column type of its enum (an EnumRef): its `enum` is read too.
+  const extra = kind === 'createEnum' ? ['enum'] : [];
+  const top = ['kind', ...Object.keys(FIELDS[kind]).map((k) => k.replace(/\?$/, '')), ...extra];
+  const stray = strayKey(op, top, 'the operation');
+  if (stray) return stray;
+  switch (kind) {
+    case 'createTable':
+      return tableProblem(op.spec, 'the table');
+    case 'dropTable':
+      return tableProblem(op.definition, 'the definition');
+    case 'addColumn':
+      return columnProblem(op.spec, `column "${String(op.column)}"`);
+    case 'dropColumn':
+      return columnProblem(op.definition, `the definition of column "${String(op.column)}"`);
+    case 'alterColumn':
+      return strayKey(op.change, CHANGE_KEYS, 'the change') ?? strayKey(op.from, CHANGE_KEYS, '`from`');
+    case 'createIndex':
+      return strayKey(op.spec, INDEX_KEYS, 'the index options');
+    case 'dropIndex':
+      return (
+        strayKey(op.definition, INDEX_DEFINITION_KEYS, 'the definition') ??
+        (plainObject(op.definition) ? strayKey(op.definition.spec, INDEX_KEYS, 'the index options') : null)
+      );
+    case 'addForeignKey':
+      return foreignKeyProblem(op.spec, 'the foreign key');
+    case 'dropForeignKey':
+      return foreignKeyProblem(op.definition, 'the definition');
+    case 'addCheck':
+      return strayKey(op.spec, CHECK_KEYS, 'the check');
+    default:
+      return null;
+  }
 }

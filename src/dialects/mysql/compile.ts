@@ -375,6 +375,27 @@ async function mysqlStatements(conn: Connection, op: Operation): Promise<string[
 }
 
 /**
+ * How many statements {@link runMysqlOperations} runs: one per operation, but a `sql` one's
+ * own count and none for an inline enum; unknown where a dropped foreign key may take along
+ * the index MySQL made for it (only the catalog knows).
+ */
+function mysqlStatementCount(ops: readonly Operation[]): number | null {
+  let n = 0;
+  for (const op of ops) {
+    if (op.kind === 'dropForeignKey' || op.kind === 'addEnumValue') return null;
+    if (op.kind === 'sql') {
+      // A `sql` without MySQL text fails when it runs, with the error that says so.
+      try {
+        n += splitMysqlStatements(sqlFor(op.up, 'mysql')).length;
+      } catch {
+        return null;
+      }
+    } else if (op.kind !== 'createEnum' && op.kind !== 'dropEnum') n++;
+  }
+  return n;
+}
+
+/**
  * Runs `ops` on MySQL, statement by statement, each committing on its own. Every operation is
  * checked first, so a refusal leaves the database as it was.
  */
@@ -464,4 +485,5 @@ export const mysqlCompiler: OperationCompiler = {
   refuse,
   previewDatabase,
   rebuiltTables: copiedTables,
+  statementCount: mysqlStatementCount,
 };

@@ -59,7 +59,7 @@ export async function connectMysql(target: MysqlTarget): Promise<mysql.Connectio
     return conn;
   } catch (e) {
     throw (
-      describeMysqlError(e, target) ??
+      describeMysqlError(e, target, false) ??
       new DbDoctorError(
         'DB_UNREACHABLE',
         `Cannot connect to MySQL at ${target.display}: ${conceal(errorMessage(e), target.secrets)}`,
@@ -123,6 +123,8 @@ export function errnoOf(e: unknown): number | undefined {
 export function describeMysqlError(
   e: unknown,
   target: { display: string; secrets: readonly string[] },
+  /** False while connecting: no statement can have run, so nothing was changed. */
+  connected = true,
 ): DbDoctorError | null {
   const errno = errnoOf(e);
   const code = (e as { code?: unknown } | null)?.code;
@@ -165,8 +167,9 @@ export function describeMysqlError(
     /closed state|Connection lost|server has gone away/i.test(said);
   if (unreachable) {
     return new DbDoctorError('DB_UNREACHABLE', `Cannot reach MySQL at ${at}: ${said}.`, {
-      unchanged:
-        'The server rolls back an unfinished transaction when its connection ends; statements that had finished (MySQL commits DDL at once) stay done.',
+      unchanged: connected
+        ? 'The server rolls back an unfinished transaction when its connection ends; statements that had finished (MySQL commits DDL at once) stay done.'
+        : 'Nothing was changed: no connection was made.',
       hint: 'Check that the server is running and that the host and port are right, then run `dbdoctor status`.',
     });
   }

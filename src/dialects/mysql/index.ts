@@ -44,6 +44,9 @@ export const mysqlDialect: Dialect = {
     // InnoDB builds most indexes online by itself (ALGORITHM=INPLACE, LOCK=NONE): nothing to ask for.
     concurrentIndexes: false,
     createsDatabase: false,
+    // MySQL and MariaDB fill existing rows with the type's implicit default, in every sql_mode
+    // (checked on MariaDB 10.11); NO_ZERO_DATE (TRADITIONAL) refuses it for DATE and DATETIME only.
+    addNotNullFillsImplicitDefault: true,
   },
   urlSchemes: ['mysql', 'mariadb'],
   urlExamples: MYSQL_URL_EXAMPLES,

@@ -192,4 +192,5 @@ export const postgresCompiler: OperationCompiler = {
   statements,
   // Every operation is altered in place; none rebuilds a table.
   rebuiltTables: () => [],
+  statementCount: (ops) => statements(ops).flatMap(splitPostgresStatements).length,
 };

@@ -47,6 +47,8 @@ export const postgresDialect: Dialect = {
     alterColumnInPlace: true,
     concurrentIndexes: true,
     createsDatabase: false,
+    // PostgreSQL refuses: the existing rows would be NULL.
+    addNotNullFillsImplicitDefault: false,
   },
   urlSchemes: ['postgres', 'postgresql'],
   urlExamples: POSTGRES_URL_EXAMPLES,

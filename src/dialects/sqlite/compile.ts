@@ -456,4 +456,11 @@ export const sqliteCompiler: OperationCompiler = {
     sqliteSteps(ops).flatMap((step) =>
       step.kind === 'rebuild' || step.kind === 'dropColumn' ? [step.table] : [],
     ),
+  // A rebuild's statements (copy batches, recreated indexes) depend on the live table.
+  statementCount: (ops) => {
+    const steps = sqliteSteps(ops);
+    return steps.every((s) => s.kind === 'sql')
+      ? steps.reduce((n, s) => n + (s.kind === 'sql' ? s.statements.length : 0), 0)
+      : null;
+  },
 };

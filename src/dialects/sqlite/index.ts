@@ -38,6 +38,8 @@ export const sqliteDialect: Dialect = {
     alterColumnInPlace: false,
     concurrentIndexes: false,
     createsDatabase: true,
+    // SQLite refuses ("Cannot add a NOT NULL column with default value NULL").
+    addNotNullFillsImplicitDefault: false,
   },
   urlSchemes: ['sqlite', 'sqlite3', 'file'],
   urlExamples: SQLITE_URL_EXAMPLES,

@@ -167,7 +167,7 @@ export function schemaVerdict(
     verdict.findings.push({
       code: 'SCHEMA_DRIFT',
       severity: 'error',
-      message: `${table ? `Table ${table} differs` : 'Types and views differ'} from the migrations at ${baseLabel}: ${messages.join(' ')}`,
+      message: `${table ? `Table ${table} differs` : untabledHeading(changes.changes)} from the migrations at ${baseLabel}: ${messages.join(' ')}`,
       fix: DRIFT_FIX,
       ...(table ? { table } : {}),
     });
@@ -184,8 +184,8 @@ export function schemaVerdict(
       // Stamping base would record that a database full of tables has no schema at all.
       fix:
         nearestId === null
-          ? 'Check that --url names the right database and --dir its migrations; if the tables were made by hand, write a baseline migration that creates them (`dbdoctor new baseline`) and stamp that.'
-          : `Resolve the drift above, then \`dbdoctor stamp ${nearestId}\`.`,
+          ? 'Check that --url names the right database and --dir its migrations. If another tool migrated it, `dbdoctor adopt` takes over its history; if the tables were made by hand (or that tool keeps no history), `dbdoctor pull --baseline` writes them as the first migration and stamps the database at it (on an empty migrations folder).'
+          : `Resolve the drift above, then \`dbdoctor stamp ${nearestId}\`; if another tool migrated the database, \`dbdoctor adopt\` takes over its history instead.`,
     });
   } else if (location.nearest !== atRecorded) {
     verdict.findings.push({
@@ -288,4 +288,28 @@ function provisional(finding: Finding, id: string): Finding {
     severity: 'warning',
     message: `${finding.message} (Migration ${id} is being run right now, so the schema is between revisions: run the doctor again once it is done.)`,
   };
+}
+
+/**
+ * The heading of the drift no table holds, naming what it is about (enum types, views, and
+ * the kinds of other objects: functions, procedures, events, sequences …), never a fixed
+ * "types and views" where it is about routines.
+ */
+function untabledHeading(changes: readonly SchemaChange[]): string {
+  const words: string[] = [];
+  const add = (w: string) => {
+    if (!words.includes(w)) words.push(w);
+  };
+  for (const c of changes) {
+    if (c.table !== null) continue;
+    if (c.kind.startsWith('enum')) add('enum types');
+    else if (c.kind.startsWith('view')) add('views');
+    else {
+      const kind = ((c.a ?? c.b) as { kind?: unknown } | undefined)?.kind;
+      add(typeof kind === 'string' && kind.length > 0 ? `${kind}s` : 'other objects');
+    }
+  }
+  const list = words.length === 0 ? ['objects'] : words;
+  const text = list.length === 1 ? list[0]! : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)} differ`;
 }
