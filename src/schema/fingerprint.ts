@@ -6,7 +6,7 @@ import { foreignKeyIdentity, normalizeTable } from './normalize.js';
  * Bumped whenever normalization or the canonical form changes, so fingerprints cached on disk
  * by an older dbdoctor are not compared with new ones.
  */
-export const FINGERPRINT_VERSION = 8;
+export const FINGERPRINT_VERSION = 9;
 
 /**
  * A key naming one object of a schema: `table:accounts`, `enum:status`, `view:v`, `trigger:t`,

@@ -37,6 +37,22 @@ interface Case {
 
 const POSTGRES: Case[] = [
   {
+    // Supabase-style keys into auth.users: not the same key as one into public.users.
+    name: "a foreign key re-pointed at another schema's table of the same name",
+    migration:
+      'CREATE SCHEMA other; CREATE TABLE other.users (id int PRIMARY KEY); CREATE TABLE users (id int PRIMARY KEY); CREATE TABLE posts (id int PRIMARY KEY, uid int, CONSTRAINT posts_uid FOREIGN KEY (uid) REFERENCES users (id));',
+    live: 'ALTER TABLE posts DROP CONSTRAINT posts_uid; ALTER TABLE posts ADD CONSTRAINT posts_uid FOREIGN KEY (uid) REFERENCES other.users (id);',
+    same: false,
+    drift: /references schema other/,
+  },
+  {
+    name: 'a foreign key re-added naming its table with its own schema (public.users)',
+    migration:
+      'CREATE TABLE users (id int PRIMARY KEY); CREATE TABLE posts (id int PRIMARY KEY, uid int, CONSTRAINT posts_uid FOREIGN KEY (uid) REFERENCES users (id));',
+    live: 'ALTER TABLE posts DROP CONSTRAINT posts_uid; ALTER TABLE posts ADD CONSTRAINT posts_uid FOREIGN KEY (uid) REFERENCES public.users (id);',
+    same: true,
+  },
+  {
     name: 'a CHECK IN list on varchar re-deparsed by a pg_dump/restore round trip',
     migration:
       "CREATE TABLE orders (id int PRIMARY KEY, status varchar(10) NOT NULL CHECK (status IN ('new','done')));",

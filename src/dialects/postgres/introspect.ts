@@ -72,7 +72,7 @@ const CONSTRAINTS_SQL = (PG15: Pg15Columns) => `
 SELECT c.relname AS table_name, con.conname AS name, con.contype AS type,
   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
-  rc.relname AS ref_table,
+  rc.relname AS ref_table, rn.nspname AS ref_schema,
   ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
         JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns,
   con.confdeltype AS on_delete, con.confupdtype AS on_update,
@@ -87,6 +87,7 @@ FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class rc ON rc.oid = con.confrelid
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_index x ON x.indexrelid = con.conindid AND con.contype IN ('p', 'u')
 WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c', 'x') AND ($2::oid[] IS NULL OR c.oid = ANY ($2))
 ORDER BY c.relname, con.conname`;
@@ -293,6 +294,8 @@ interface ConstraintRow {
   type: 'p' | 'u' | 'f' | 'c' | 'x';
   columns: string[];
   ref_table: string | null;
+  /** The referenced table's schema: a key into another schema (Supabase's auth.users) is not one into this one's table of that name. */
+  ref_schema: string | null;
   ref_columns: string[];
   on_delete: string;
   on_update: string;
@@ -923,7 +926,9 @@ async function readSchema(
         onDelete: normalizeAction(ACTIONS[c.on_delete]),
         onUpdate: normalizeAction(ACTIONS[c.on_update]),
       };
-      table.foreignKeys.push(withExtras(fk, extras));
+      const elsewhere =
+        c.ref_schema !== null && c.ref_schema !== ns ? [`references schema ${c.ref_schema}`] : [];
+      table.foreignKeys.push(withExtras(fk, [...extras, ...elsewhere]));
     }
   }
   for (const i of indexes) {

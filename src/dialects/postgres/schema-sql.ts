@@ -68,6 +68,12 @@ function notValid(extras: readonly string[] | undefined): boolean {
   return (extras ?? []).includes('not valid');
 }
 
+/** The schema a foreign key's table is in, when not the one read (introspection's extra). */
+function referencedSchema(f: ForeignKey): string | null {
+  const extra = (f.extras ?? []).find((e) => e.startsWith('references schema '));
+  return extra ? extra.slice('references schema '.length) : null;
+}
+
 function foreignKeySql(f: ForeignKey): string {
   const extras = f.extras ?? [];
   const match = extras.find((e) => e.startsWith('match ')) ?? '';
@@ -75,7 +81,7 @@ function foreignKeySql(f: ForeignKey): string {
     extras.find((e) => e.startsWith('on delete set ('))?.slice('on delete set '.length) ?? '';
   const deferrable = extras.find((e) => e.startsWith('deferrable')) ?? '';
   return [
-    `${constraintName(f.name)}FOREIGN KEY (${names(f.columns)}) REFERENCES ${q(f.referencedTable)} (${names(f.referencedColumns)})`,
+    `${constraintName(f.name)}FOREIGN KEY (${names(f.columns)}) REFERENCES ${referencedSchema(f) ? `${q(referencedSchema(f) as string)}.` : ''}${q(f.referencedTable)} (${names(f.referencedColumns)})`,
     match.toUpperCase(),
     `ON DELETE ${f.onDelete}${setColumns ? ` ${setColumns}` : ''}`,
     `ON UPDATE ${f.onUpdate}`,
