@@ -131,12 +131,12 @@ export function schemaVerdict(
     } else {
       const why =
         compareIds(from, recorded ?? '') > 0
-          ? `the changes of the migrations after ${recorded} are already in the database but were never recorded`
+          ? `the changes of the migrations after ${recorded ?? 'base'} are already in the database but were never recorded`
           : `the history records migrations after ${from} whose changes are not in the database`;
       verdict.findings.push({
         code: 'REVISION_MISMATCH',
         severity: 'error',
-        message: `The history says revision ${recorded}, but the schema matches revision ${range} exactly: ${why}.`,
+        message: `The history says revision ${recorded ?? 'base (nothing fully applied)'}, but the schema matches revision ${range} exactly: ${why}.`,
         fix: `dbdoctor stamp ${from}`,
         id: from,
       });
