@@ -107,6 +107,22 @@ describe('MySQL: the replay never touches the live server', onlyOn('mysql'), () 
     assert.match(skipped[0]!, /DELETE FROM .*server refused it/);
   });
 
+  it("the throwaway account's grant is its own database only: '_' in the name is no wildcard, so no look-alike database outlives the doctor", async () => {
+    const { run } = await fresh({
+      '001_init.sql': sqlMigration(
+        "CREATE TABLE t (id INT PRIMARY KEY);\nEXECUTE IMMEDIATE CONCAT('CREATE DATABASE `', REPLACE(DATABASE(), '_', '-'), '`');",
+      ),
+    });
+    // Not applied: the doctor replays it all the same (a database without history).
+    const r = await run('doctor', '--json', '--no-cache');
+    assert.doesNotMatch(r.stderr, /INTERNAL/);
+    const leftovers = await admin(
+      "SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbdoctor-scratch-%'",
+    );
+    for (const l of leftovers) await admin(`DROP DATABASE IF EXISTS \`${String(l.n)}\``);
+    assert.deepEqual(leftovers, [], 'a database made by the replay outlived the doctor');
+  });
+
   it('SET GLOBAL in an executable comment or after a session assignment leaves the live global as it was', async () => {
     const before = await globalValue('net_read_timeout');
     const { run } = await fresh({

@@ -336,7 +336,10 @@ async function connectAsThrowaway(
     return null;
   }
   try {
-    await conn.exec(`GRANT ALL PRIVILEGES ON ${quoteIdent(name)}.* TO ${account}`);
+    // In a GRANT's database name `_` and `%` are wildcards (MySQL manual, "GRANT Statement"):
+    // unescaped, the account could create and fill any database whose name fits the pattern
+    // (dbdoctor-scratch-…), which would outlive the doctor. Escaped, it is this database only.
+    await conn.exec(`GRANT ALL PRIVILEGES ON ${quoteIdent(name.replace(/[_%\\]/g, '\\$&'))}.* TO ${account}`);
     const client = await connectTo({ ...serverConfigOf(conn), user, password }, name);
     return { client, account, drop };
   } catch {
