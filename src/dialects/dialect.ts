@@ -219,6 +219,11 @@ export interface LockOwner {
    * only its client address and server backend are known.
    */
   kind?: 'runner' | 'connection';
+  /**
+   * Its process is known to be gone (a runner of this host whose pid is not running) while the
+   * lock is still held: the server keeps it until the statement the runner left ends.
+   */
+  gone?: boolean;
   /** Where the lock is a leased row: when the lease runs out unless renewed (ISO time). */
   expires?: string;
   detail?: string;

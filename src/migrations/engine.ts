@@ -5,6 +5,7 @@ import { type DatabaseInput, openConnection } from '../dialects/open.js';
 import { dialectNamed } from '../dialects/registry.js';
 import { DbDoctorError } from '../errors.js';
 import { type FormatListing, listMigrations, type Uncovered } from '../formats/index.js';
+import { runnerGone } from '../host.js';
 import type { BackupPolicy } from './backup.js';
 import type { EventListener } from './events.js';
 import { type MigrationFile, parseSqlMigration } from './files.js';
@@ -255,5 +256,6 @@ export async function lockHolderIfUnsettled(
   rows: readonly HistoryRow[],
 ): Promise<LockOwner | null> {
   if (!rows.some((r) => r.status === 'started' || r.status === 'reverting')) return null;
-  return lock.holder().catch(() => null);
+  const holder = await lock.holder().catch(() => null);
+  return holder && runnerGone(holder) ? { ...holder, gone: true } : holder;
 }

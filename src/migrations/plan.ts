@@ -54,7 +54,8 @@ function stoppedAfter(row: HistoryRow): string {
  * MySQL runner between GET_LOCK and its owner row). A lock a dead process left is no runner.
  */
 export function runningNow(row: HistoryRow, runner: LockOwner | null): boolean | 'unknown' {
-  if (runner === null || runner.detail?.startsWith('stale') || runner.live === false) return false;
+  if (runner === null || runner.detail?.startsWith('stale') || runner.live === false || runner.gone)
+    return false;
   const since = Date.parse(runner.since);
   const started = Date.parse(row.appliedAt);
   if (Number.isNaN(since) || Number.isNaN(started)) return 'unknown';
@@ -97,7 +98,9 @@ export function compareFilesWithHistory(
     const maybeRunning =
       running === 'unknown' && runner !== null
         ? ` The migration lock is held right now by ${describeOwner(runner)}, which may be running it: wait for it to finish before you inspect anything.`
-        : '';
+        : runner?.gone && (row.status === 'started' || row.status === 'reverting')
+          ? ` Its runner, ${describeOwner(runner)}, is gone, but the server still holds the migration lock for its connection: the statement it was running may still be running there. Wait until the lock is free before you inspect anything.`
+          : '';
     if (row.status === 'started' && running !== true) {
       problems.push({
         code: 'PARTIALLY_APPLIED',

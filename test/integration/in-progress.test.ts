@@ -58,11 +58,16 @@ async function closedGate(db: TestDatabase): Promise<Gate> {
 }
 
 /** Waits until the history shows `id` started with `done` statements done (a state, not a time). */
-async function untilStarted(db: TestDatabase, id: string, done: number): Promise<void> {
+async function untilStarted(
+  db: TestDatabase,
+  id: string,
+  done: number,
+  table = 'dbdoctor_migrations',
+): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const rows = await rawQuery(
       db,
-      'SELECT status, statements_done AS done FROM dbdoctor_migrations WHERE id = ?'.replace(
+      `SELECT status, statements_done AS done FROM ${table} WHERE id = ?`.replace(
         '?',
         db.dialect === 'postgres' ? '$1' : '?',
       ),
@@ -167,6 +172,67 @@ for (const dialect of DIALECTS.filter((d) => d !== 'sqlite')) {
       assert.equal(await exited, 0);
       const done = await cli(['status', '--json', '--url', db.url, '--dir', dir]);
       assert.deepEqual(done.json<{ problems: unknown[] }>().problems, []);
+    });
+
+    it('a runner killed while the server still runs its statement is not "in progress": partially applied, saying the statement may still run', async () => {
+      // A statement that runs on after its client is gone (a sleep does not notice), found on
+      // the server by its text, then ended from here.
+      const sleep = db.dialect === 'mysql' ? 'DO SLEEP(300)' : 'SELECT pg_sleep(300)';
+      const dir = writeMigrations(
+        db.dir,
+        {
+          '001_a.sql': `-- migrate:up transaction:false\nCREATE TABLE k1 (id INTEGER PRIMARY KEY);\n${sleep};\nCREATE TABLE k2 (id INTEGER PRIMARY KEY);\n\n-- migrate:down\nDROP TABLE k2;\nDROP TABLE k1;\n`,
+        },
+        'killed',
+      );
+      const table = 'dbdoctor_killed';
+      const go = (...a: string[]) => cli([...a, '--url', db.url, '--dir', dir, '--history-table', table]);
+      const runner = spawn(
+        process.execPath,
+        [CLI_PATH, 'apply', '--url', db.url, '--dir', dir, '--history-table', table],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const exited = new Promise<void>((resolve) => runner.on('close', () => resolve()));
+      const session = async (): Promise<string | null> => {
+        const rows =
+          db.dialect === 'mysql'
+            ? await rawQuery(
+                db,
+                "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE INFO LIKE 'DO SLEEP(300)%'",
+              )
+            : await rawQuery(
+                db,
+                "SELECT pid AS id FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(300)%' AND datname = current_database()",
+              );
+        return rows[0] ? String(rows[0].id) : null;
+      };
+      let id: string | null = null;
+      try {
+        await untilStarted(db, '001', 1, table);
+        for (let i = 0; i < 600 && id === null; i++) {
+          id = await session();
+          if (id === null) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(id, 'the runner reached its sleep');
+        runner.kill('SIGKILL');
+        await exited;
+        const status = await go('status', '--json');
+        const problems = status.json<{ problems: { code: string; message: string }[] }>().problems;
+        assert.deepEqual(
+          problems.map((p) => p.code),
+          ['PARTIALLY_APPLIED'],
+        );
+        assert.match(problems[0]?.message ?? '', /is gone, but the server still holds the migration lock/);
+      } finally {
+        runner.kill('SIGKILL');
+        if (id !== null)
+          await rawQuery(
+            db,
+            db.dialect === 'mysql' ? `KILL ${id}` : `SELECT pg_terminate_backend(${id})`,
+          ).catch(() => {});
+      }
     });
   });
 }

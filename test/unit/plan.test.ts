@@ -127,3 +127,28 @@ describe('a started or reverting row while a runner holds the lock', () => {
     assert.match(s.problems[0]?.message ?? '', /held right now by pid 77 on box, which may be running it/);
   });
 });
+
+describe('a started row whose runner is gone while the server still holds its lock', () => {
+  it('is partially applied, saying the statement it left may still be running on the server', () => {
+    const started = row('2', {
+      status: 'started',
+      appliedAt: '2026-01-01T00:00:10.000Z',
+      statementsDone: 1,
+      statementsTotal: 3,
+    });
+    const s = compareFilesWithHistory([file('1'), file('2')], [row('1'), started], {
+      host: 'box',
+      pid: 77,
+      since: '2026-01-01T00:00:09.000Z',
+      gone: true,
+    });
+    assert.deepEqual(
+      s.problems.map((p) => p.code),
+      ['PARTIALLY_APPLIED'],
+    );
+    assert.match(
+      s.problems[0]?.message ?? '',
+      /runner, pid 77 on box, is gone, but the server still holds the migration lock/,
+    );
+  });
+});
