@@ -28,6 +28,7 @@ const READ_ONLY_DATABASES = new Set(['information_schema']);
 const ACCOUNTS = 'it manages accounts or privileges, which belong to the whole server';
 const SETTING = 'it changes a server-wide setting';
 const SERVER = 'it acts on the whole server';
+const RUNTIME_SQL = 'it runs SQL built while it runs, which cannot be checked before';
 
 function isName(t: MysqlToken | undefined): boolean {
   return t !== undefined && (t.kind === 'word' || t.kind === 'ident' || t.kind === 'dquoted');
@@ -92,7 +93,7 @@ function statementReason(t: readonly MysqlToken[], i: number, names: DatabaseNam
       return isWord(b, 'SLAVE', 'REPLICA', 'ALL', 'GROUP_REPLICATION') ? 'it changes replication' : null;
     case 'PREPARE':
     case 'EXECUTE':
-      return 'it runs SQL built while it runs, which cannot be checked before';
+      return RUNTIME_SQL;
     default:
       return null;
   }
@@ -105,7 +106,15 @@ function statementReason(t: readonly MysqlToken[], i: number, names: DatabaseNam
  * body are checked as well.
  */
 export function serverWideReason(sql: string, names: DatabaseNames): string | null {
-  const t = tokenizeMysql(sql);
+  // The session's sql_mode decides whether a backslash escapes in a string, and the statement
+  // alone cannot tell which is in force (a migration may SET it): read both ways, and a reason
+  // either reading finds counts ('\' hides `other.t` from one reading and not the other).
+  return (
+    reasonIn(tokenizeMysql(sql), names) ?? reasonIn(tokenizeMysql(sql, { backslashEscapes: false }), names)
+  );
+}
+
+function reasonIn(t: readonly MysqlToken[], names: DatabaseNames): string | null {
   for (let i = 0; i < t.length; i++) {
     const tok = t[i]!;
     const prev = t[i - 1];
@@ -128,6 +137,9 @@ export function serverWideReason(sql: string, names: DatabaseNames): string | nu
         return 'it writes a file on the server';
       if (tok.text === 'LOAD_FILE' && t[i + 1]?.text === '(') return 'it reads a file on the server';
       if (tok.text === 'SONAME') return 'it loads a library into the server';
+      // Anywhere, not only at a statement's start: a handler's action (DECLARE … HANDLER FOR
+      // SQLWARNING EXECUTE IMMEDIATE …) runs SQL no lexer sees.
+      if (tok.text === 'EXECUTE' || tok.text === 'PREPARE') return RUNTIME_SQL;
     }
     // `db`.t, db.t.c: the first part of a dotted name, when it names a database.
     if (isQualifier(t, i)) {

@@ -486,11 +486,12 @@ export interface MysqlToken {
  * The tokens of one statement, comments dropped, with the text of `/*!…*​/` and `/*M!…*​/`
  * executable comments (after their version number) read as code, as the server reads it: a
  * statement mysqldump wraps in one is seen whole. Quotes follow the default sql_mode (backslash
- * escapes). Never throws: an unterminated quote or comment runs to the end.
+ * escapes) unless `backslashEscapes` is false (NO_BACKSLASH_ESCAPES). Never throws: an
+ * unterminated quote or comment runs to the end.
  */
-export function tokenizeMysql(statement: string): MysqlToken[] {
+export function tokenizeMysql(statement: string, options: { backslashEscapes?: boolean } = {}): MysqlToken[] {
   const out: MysqlToken[] = [];
-  scanTokens(statement, 0, statement.length, out);
+  scanTokens(statement, 0, statement.length, out, options.backslashEscapes ?? true);
   return out;
 }
 
@@ -500,7 +501,7 @@ function unquote(text: string, quote: string, backslashEscapes: boolean): string
   return backslashEscapes ? s.replace(/\\(.)/gs, '$1') : s;
 }
 
-function scanTokens(script: string, from: number, to: number, out: MysqlToken[]): void {
+function scanTokens(script: string, from: number, to: number, out: MysqlToken[], escapes: boolean): void {
   let i = from;
   while (i < to) {
     const c = script[i]!;
@@ -520,16 +521,16 @@ function scanTokens(script: string, from: number, to: number, out: MysqlToken[])
       else if (script[i + 2] === 'M' && script[i + 3] === '!') body = i + 4;
       if (body >= 0) {
         while (body < end && /[0-9]/.test(script[body]!)) body++;
-        scanTokens(script, body, end, out);
+        scanTokens(script, body, end, out, escapes);
       }
       i = Math.min(to, end + 2);
       continue;
     }
     if (c === "'" || c === '"' || c === '`') {
-      const end = Math.min(to, quotedEnd(script, i, c, c !== '`'));
+      const end = Math.min(to, quotedEnd(script, i, c, c !== '`' && escapes));
       const raw = script.slice(i, end);
       const kind = c === '`' ? 'ident' : c === '"' ? 'dquoted' : 'string';
-      const value = unquote(raw, c, c !== '`');
+      const value = unquote(raw, c, c !== '`' && escapes);
       out.push({ kind, text: value, value, start: i, end });
       i = end;
       continue;
