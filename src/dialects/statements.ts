@@ -37,3 +37,14 @@ export function cutStatements(
   if (hasToken) out.push(script.slice(start).trim());
   return out;
 }
+
+/**
+ * `sql` followed by `terminator` as a command-line client reads it: on a line of its own when
+ * the statement's last line holds a line comment (`--`, or `#` where `hashComments`), which
+ * would otherwise swallow it. A `--` inside a string on that line only costs a line break.
+ */
+export function terminated(sql: string, terminator: string, hashComments = false): string {
+  const last = sql.slice(sql.lastIndexOf('\n') + 1);
+  const comment = last.includes('--') || (hashComments && last.includes('#'));
+  return comment ? `${sql}\n${terminator}` : `${sql}${terminator}`;
+}

@@ -523,7 +523,15 @@ describe('MySQL: dbdoctor sql prints a script the mysql client runs', () => {
             "  IF NEW.s IS NULL THEN SET NEW.s = 'x;y$$'; END IF;",
             'END;',
             "INSERT INTO t VALUES (2, 'it\\'s');",
-            'INSERT INTO t (id) VALUES (3);',
+            'INSERT INTO t (id) VALUES (3) -- a trailing comment',
+            ';',
+            'CREATE TABLE u (id INT) # another',
+            ';',
+            // Under NO_BACKSLASH_ESCAPES '\\' is a whole string: the body holds two statements.
+            "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES');",
+            'DELIMITER //',
+            "CREATE PROCEDURE p2() BEGIN SELECT '\\'; SELECT 1; END//",
+            'DELIMITER ;',
           ].join('\n'),
         ),
       });
@@ -550,9 +558,10 @@ describe('MySQL: dbdoctor sql prints a script the mysql client runs', () => {
       ]);
       const routines = await rawQuery(
         db,
-        'SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()',
+        'SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_NAME',
       );
-      assert.deepEqual(routines, [{ n: 'p1' }]);
+      assert.deepEqual(routines, [{ n: 'p1' }, { n: 'p2' }]);
+      assert.ok((await tableNames(db)).includes('u'));
     } finally {
       await db.drop();
     }

@@ -23,6 +23,7 @@
  *   block. Not handled: an unqualified column named end or begin right after a word not in that
  *   list, e.g. an alias `COUNT(*) end` inside a body.
  */
+import { terminated } from '../statements.js';
 
 type Kind = 'word' | 'name' | 'punct';
 
@@ -549,15 +550,16 @@ function scanTokens(script: string, from: number, to: number, out: MysqlToken[],
 }
 
 /**
- * One statement as the mysql client reads it from a script: `…;`, or, when its body holds `;`
- * (a routine, trigger or event with BEGIN … END), between `DELIMITER $$` lines, as mysqldump
+ * One statement as the mysql client reads it from a script: `…;`, or, when it holds a `;` (a
+ * routine, trigger or event body; or any `;`, even one in a string, since whether a backslash
+ * escapes there depends on the session's sql_mode), between `DELIMITER $$` lines, as mysqldump
  * writes them; the client would otherwise end the statement at the first `;` inside. A body
- * holding `$$` itself gets a longer delimiter.
+ * holding `$$` itself gets a longer delimiter. A trailing line comment gets the terminator on a
+ * line of its own.
  */
 export function mysqlClientStatement(sql: string): string {
-  const inner = tokenizeMysql(sql).some((t) => t.kind === 'punct' && t.text === ';');
-  if (!inner) return `${sql};`;
+  if (!sql.includes(';')) return terminated(sql, ';', true);
   let delimiter = '$$';
   while (sql.includes(delimiter)) delimiter += '$';
-  return `DELIMITER ${delimiter}\n${sql}${delimiter}\nDELIMITER ;`;
+  return `DELIMITER ${delimiter}\n${terminated(sql, delimiter, true)}\nDELIMITER ;`;
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Connection, Dialect } from '../dialect.js';
+import { terminated } from '../statements.js';
 import { postgresCompiler } from './compile.js';
 import { isPgHandle, openPostgres, type PostgresConnection, wrapPostgres } from './driver.js';
 import { postgresHealthChecks } from './health.js';
@@ -80,5 +81,5 @@ export const postgresDialect: Dialect = {
   phased: postgresPhased,
   sqlLinter: postgresSqlLinter,
   // psql reads dollar-quoted bodies whole: every statement just ends with a semicolon.
-  clientScript: { statement: (sql) => `${sql};` },
+  clientScript: { statement: (sql) => terminated(sql, ';') },
 };

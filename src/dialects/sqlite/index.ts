@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Connection, Dialect, LockOptions } from '../dialect.js';
+import { terminated } from '../statements.js';
 import { sqliteBackup } from './backup.js';
 import { sqliteCompiler } from './compile.js';
 import { isBetterSqlite, openSqlite, type SqliteConnection, wrapSqlite } from './driver.js';
@@ -72,7 +73,7 @@ export const sqliteDialect: Dialect = {
   // ignores the pragma) so that DROP TABLE of a rebuilt parent cannot fire the children's ON
   // DELETE CASCADE, and checks the references before COMMIT (see guard.ts).
   clientScript: {
-    statement: (sql) => `${sql};`,
+    statement: (sql) => terminated(sql, ';'),
     aroundTransaction: {
       before: ['PRAGMA foreign_keys = OFF'],
       beforeCommit: [
