@@ -37,6 +37,9 @@ export function register(program: Command): void {
     )
     .action(
       action(async (ctx, opts) => {
+        // A URL no command could read is refused before anything is made or written (a password
+        // with an unencoded '#' would otherwise land in the config file, unrecognised as one).
+        if (opts.url !== undefined) parseDatabaseUrl(opts.url);
         const created: string[] = [];
         const notes: string[] = [];
         const configFile = path.resolve(opts.config ?? DEFAULT_CONFIG_NAME);

@@ -465,6 +465,18 @@ describe("a newcomer's first hour", () => {
       const status = await cli(['status', '--json'], { cwd });
       assert.equal(status.code, 0, status.stderr);
       assert.doesNotMatch(status.stdout + status.stderr, /s3cret/);
+      // A URL no command could read (an unencoded '#' in the password) is refused before
+      // anything is made: never written to the config file.
+      const bad = tempProject({});
+      try {
+        const refused = await cli(['init', '--url', 'mysql://u:p#w$x@127.0.0.1/db'], { cwd: bad });
+        assert.equal(refused.code, 2, refused.stderr);
+        assert.match(refused.stderr, /BAD_URL/);
+        assert.doesNotMatch(refused.stdout + refused.stderr, /p#w\$x/);
+        assert.deepEqual(fs.readdirSync(bad), []);
+      } finally {
+        fs.rmSync(bad, { recursive: true, force: true });
+      }
       // A URL without a password is written as it is, and no .env appears.
       const plain = tempProject({});
       try {

@@ -586,6 +586,26 @@ describe('MySQL: LOCK TABLES in a migration (a mysqldump data section)', () => {
       const r = await cli(['apply', '--url', db.url, '--dir', dir]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /LINT_FAILED[\s\S]*lock-tables/);
+      // FLUSH TABLES … WITH READ LOCK locks the tables for the session the same way.
+      const flush = writeMigrations(
+        db.dir,
+        { '001_f.sql': sqlMigration('FLUSH TABLES t WITH READ LOCK;\nUNLOCK TABLES;') },
+        'flush',
+      );
+      const f = await cli([
+        'lint',
+        '--json',
+        '--url',
+        db.url,
+        '--dir',
+        flush,
+        '--history-table',
+        'flush_history',
+      ]);
+      assert.ok(
+        f.json<{ findings: { id: string }[] }>().findings.some((x) => x.id === 'lock-tables'),
+        f.stdout,
+      );
       // Nothing of the migrations ran (only the lock's own table, which apply takes first, exists).
       assert.deepEqual(
         (await tableNames(db)).filter((t) => !t.startsWith('dbdoctor_')),

@@ -597,10 +597,17 @@ export const mysqlSqlLinter: SqlLinter = {
   },
 };
 
-/** `LOCK TABLE(S) …`: read by its words, as the server reads the statement's start. */
+/**
+ * `LOCK TABLE(S) …`, or `FLUSH TABLES … WITH READ LOCK` / `FOR EXPORT` (which lock the tables
+ * for the session the same way): read by its words, as the server reads the statement's start.
+ */
 function locksTables(text: string): boolean {
-  const [first, second] = statementWords(text);
-  return first === 'LOCK' && (second === 'TABLES' || second === 'TABLE');
+  const words = statementWords(text);
+  const [first, second] = words;
+  if (first === 'LOCK') return second === 'TABLES' || second === 'TABLE';
+  if (first !== 'FLUSH' || (second !== 'TABLES' && second !== 'TABLE')) return false;
+  const tail = words.slice(-3).join(' ');
+  return tail.endsWith('WITH READ LOCK') || tail.endsWith('FOR EXPORT');
 }
 
 /**
