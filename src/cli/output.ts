@@ -90,6 +90,15 @@ export function reportError(error: unknown, json: boolean): number {
  */
 function withoutStatementPasswords(e: DbDoctorError): DbDoctorError {
   const statement = e.details.statement;
+  // The driver's own message may quote the statement too.
+  const databaseError = e.details.databaseError;
+  if (typeof databaseError === 'string' && withoutPasswords(databaseError) !== databaseError)
+    e = new DbDoctorError(e.code, e.message.split(databaseError).join(withoutPasswords(databaseError)), {
+      unchanged: e.unchanged,
+      hint: e.hint,
+      details: { ...e.details, databaseError: withoutPasswords(databaseError) },
+      cause: e.cause,
+    });
   if (typeof statement !== 'string' || withoutPasswords(statement) === statement) return e;
   // The message shows the statement (at most its first 400 characters) after "statement: ".
   const at = e.message.indexOf(statement.slice(0, 400));

@@ -79,3 +79,13 @@ export function secretsOfUrl(url: string): string[] {
     return [];
   }
 }
+
+/**
+ * `text` with the password of every URL in it (`scheme://user:password@host`) shown as `***`:
+ * for messages that quote a migration's SQL or a driver's error, which may hold another
+ * connection string (a FEDERATED table's CONNECTION, CREATE SUBSCRIPTION … CONNECTION, a
+ * dblink call) besides the database's own URL.
+ */
+export function withoutUrlPasswords(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"`]*:)[^\s@'"`]*@/gi, '$1***@');
+}

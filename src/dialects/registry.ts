@@ -2,6 +2,7 @@
  * The dialects dbdoctor knows, by name, URL scheme and driver handle. It imports no dialect:
  * `builtin.ts` registers the built-in ones, and is the only file that imports their folders.
  */
+import { withoutUrlPasswords } from '../config/url.js';
 import { DbDoctorError } from '../errors.js';
 import type { DatabaseTarget, Dialect, DialectName } from './dialect.js';
 
@@ -68,5 +69,5 @@ export function dialectOfTarget(target: DatabaseTarget): Dialect {
 export function maskSecretsInSql(sql: string): string {
   let out = sql;
   for (const d of dialects) out = d.engine.maskSecrets?.(out) ?? out;
-  return out;
+  return withoutUrlPasswords(out);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { withoutUrlPasswords } from '../config/url.js';
 import type { Connection, ScratchOptions, SkippedStatement } from '../dialects/dialect.js';
 import { errorMessage, isDbDoctorError } from '../errors.js';
 import type { EventListener } from '../migrations/events.js';
@@ -201,7 +202,7 @@ function writeCache(file: string, data: CacheFile): void {
 export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<ExpectedSchemas> {
   const { conn, files } = options;
   const dialect = conn.dialect;
-  const maskSecrets = (sql: string) => dialect.engine.maskSecrets?.(sql) ?? sql;
+  const maskSecrets = (sql: string) => withoutUrlPasswords(dialect.engine.maskSecrets?.(sql) ?? sql);
   const environment = [
     FINGERPRINT_VERSION,
     await dialect.serverVersion(conn),

@@ -7,6 +7,7 @@ import {
   type CliResult,
   cli,
   createTestDatabase,
+  DIALECTS,
   rawQuery,
   sqlMigration,
   type TestDatabase,
@@ -215,6 +216,37 @@ describe('no password is ever printed', () => {
       await own.drop();
     }
   });
+});
+
+describe('a connection string in a failing migration statement', () => {
+  // A FEDERATED table's CONNECTION (MySQL), CREATE SUBSCRIPTION … CONNECTION or a dblink call
+  // (PostgreSQL): a URL with a password inside the user's SQL, quoted back by the error.
+  const cases: { dialect: 'postgres' | 'mysql'; sql: string }[] = [
+    { dialect: 'postgres', sql: `SELECT 'postgres://app:${SECRET}@db.example/prod'::int;` },
+    {
+      dialect: 'mysql',
+      sql: `CREATE TABLE fed (id INT) ENGINE=NO_SUCH_ENGINE CONNECTION='mysql://fed:${SECRET}@127.0.0.1:3306/x/y';\nSELECT CAST('mysql://fed:${SECRET}@h/x' AS JSON);`,
+    },
+  ];
+  for (const c of cases.filter((x) => DIALECTS.includes(x.dialect))) {
+    it(`${c.dialect}: shows the URL with its password as ***, in text and --json`, async () => {
+      // A database each time: on MySQL the failed migration stays partially applied.
+      for (const json of [[], ['--json']]) {
+        const own = await createTestDatabase(c.dialect);
+        try {
+          const dir = writeMigrations(own.dir, { '001_fed.sql': sqlMigration(c.sql) }, 'url-migrations');
+          const r = await cli(['apply', '--url', own.url, '--dir', dir, '--no-backup', ...json], {
+            cwd: own.dir,
+          });
+          assert.equal(r.code, 1, r.stderr);
+          assert.match(r.stderr, /:\*\*\*@/);
+          assertNoSecret(r, `apply ${json.join('')}`);
+        } finally {
+          await own.drop();
+        }
+      }
+    });
+  }
 });
 
 describe('library errors never show the password a failing statement writes', () => {
