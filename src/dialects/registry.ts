@@ -63,8 +63,17 @@ export function dialectOfTarget(target: DatabaseTarget): Dialect {
 }
 
 /**
+ * `sql` (a statement, or a message quoting one) as output shows it on `dialect`: the secrets
+ * its SQL writes masked ({@link EngineSql.maskSecrets}), and every URL's password.
+ */
+export function maskedSql(dialect: Dialect, sql: string): string {
+  return withoutUrlPasswords(dialect.engine.maskSecrets?.(sql) ?? sql);
+}
+
+/**
  * A statement as errors may show it: every registered dialect's secret masking applied
- * ({@link EngineSql.maskSecrets}), for places that do not know which dialect wrote it.
+ * ({@link EngineSql.maskSecrets}), for places that do not know which dialect wrote it; every
+ * URL's password too.
  */
 export function maskSecretsInSql(sql: string): string {
   let out = sql;

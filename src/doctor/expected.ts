@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { withoutUrlPasswords } from '../config/url.js';
 import type { Connection, ScratchOptions, SkippedStatement } from '../dialects/dialect.js';
+import { maskedSql } from '../dialects/registry.js';
 import { errorMessage, isDbDoctorError } from '../errors.js';
 import type { EventListener } from '../migrations/events.js';
 import { executeMigration } from '../migrations/execute.js';
@@ -202,7 +202,7 @@ function writeCache(file: string, data: CacheFile): void {
 export async function expectedSchemas(options: ExpectedSchemasOptions): Promise<ExpectedSchemas> {
   const { conn, files } = options;
   const dialect = conn.dialect;
-  const maskSecrets = (sql: string) => withoutUrlPasswords(dialect.engine.maskSecrets?.(sql) ?? sql);
+  const maskSecrets = (sql: string) => maskedSql(dialect, sql);
   const environment = [
     FINGERPRINT_VERSION,
     await dialect.serverVersion(conn),

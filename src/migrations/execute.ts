@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { withoutUrlPasswords } from '../config/url.js';
 import type { Connection, MigrationGuard, OperationProgress, Row } from '../dialects/dialect.js';
+import { maskedSql } from '../dialects/registry.js';
 import { DbDoctorError, errorMessage } from '../errors.js';
 import type { MigrationContext } from './define.js';
 import type { EventListener } from './events.js';
@@ -350,7 +350,7 @@ async function executeStep(
 
 /** A statement as an error shows it: without the secrets it writes (see EngineSql.maskSecrets). */
 function mask(conn: Connection, sql: string): string {
-  return withoutUrlPasswords(conn.dialect.engine.maskSecrets?.(sql) ?? sql);
+  return maskedSql(conn.dialect, sql);
 }
 
 /** {@link StatementTracker.place} with the statement masked. */

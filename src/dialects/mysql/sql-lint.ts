@@ -522,7 +522,11 @@ const BLOCKING_INDEX_WORDS = new Set(['FULLTEXT', 'SPATIAL', 'ALGORITHM', 'LOCK'
  * Parsing is by far the lint's largest cost (about 0.25 ms a statement), paid on every `apply`.
  */
 export function needsParse(text: string): 'skip' | 'defer' | 'parse' {
-  const w = statementWords(text);
+  return parseNeedOf(statementWords(text));
+}
+
+/** {@link needsParse} from a statement's words ({@link statementWords}). */
+function parseNeedOf(w: readonly string[]): 'skip' | 'defer' | 'parse' {
   const first = w[0];
   if (first === undefined) return 'skip';
   if (first === 'DROP' || first === 'TRUNCATE' || first === 'RENAME' || first === 'ALTER') return 'parse';
@@ -542,9 +546,12 @@ export const mysqlSqlLinter: SqlLinter = {
   async lint(statements, ctx) {
     const toParse: string[] = [];
     const deferred: string[] = [];
-    const locks = statements.filter(locksTables).map(lockTablesFinding);
+    const locks: SqlLintFinding[] = [];
+    // Every pending migration is linted on each apply: each statement is tokenized once.
     for (const text of statements) {
-      const need = needsParse(text);
+      const words = statementWords(text);
+      if (locksTables(words)) locks.push(lockTablesFinding(text));
+      const need = parseNeedOf(words);
       if (need === 'defer') deferred.push(text);
       else if (need === 'parse') toParse.push(...deferred.splice(0), text);
     }
@@ -599,10 +606,9 @@ export const mysqlSqlLinter: SqlLinter = {
 
 /**
  * `LOCK TABLE(S) …`, or `FLUSH TABLES … WITH READ LOCK` / `FOR EXPORT` (which lock the tables
- * for the session the same way): read by its words, as the server reads the statement's start.
+ * for the session the same way): read by the statement's words ({@link statementWords}).
  */
-function locksTables(text: string): boolean {
-  const words = statementWords(text);
+function locksTables(words: readonly string[]): boolean {
   const [first, second] = words;
   if (first === 'LOCK') return second === 'TABLES' || second === 'TABLE';
   if (first !== 'FLUSH' || (second !== 'TABLES' && second !== 'TABLE')) return false;
