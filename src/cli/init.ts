@@ -41,6 +41,8 @@ export function register(program: Command): void {
         // with an unencoded '#' would otherwise land in the config file, unrecognised as one).
         if (opts.url !== undefined) parseDatabaseUrl(opts.url);
         const created: string[] = [];
+        // Files that existed and were added to (their lines kept).
+        const updated: string[] = [];
         const notes: string[] = [];
         const configFile = path.resolve(opts.config ?? DEFAULT_CONFIG_NAME);
         const base = path.dirname(configFile);
@@ -91,7 +93,7 @@ export function register(program: Command): void {
             // Single quotes keep every character as it is (node:util parseEnv, as .env is read).
             const value = url.includes("'") ? `"${url}"` : `'${url}'`;
             fs.appendFileSync(envFile, `${sep}DATABASE_URL=${value}\n`, { mode: 0o600 });
-            created.push(`${envFile} (DATABASE_URL)`);
+            (env === '' ? created : updated).push(`${envFile} (DATABASE_URL)`);
             notes.push(
               `url: it holds a password, so it went to ${shown(envFile)} (not for version control) and "url" names it as $\{DATABASE_URL}`,
             );
@@ -127,7 +129,7 @@ export function register(program: Command): void {
             ...(secret ? [".env with the database's password"] : []),
           ].join(' and ');
           fs.appendFileSync(ignore, `${sep}# ${what}\n${missing.join('\n')}\n`);
-          created.push(`${ignore} (${missing.join(', ')})`);
+          (have === '' ? created : updated).push(`${ignore} (${missing.join(', ')})`);
         }
         const next = existed
           ? format && format !== 'dbmate' && format !== 'dbdoctor'
@@ -138,6 +140,7 @@ export function register(program: Command): void {
           ctx.json,
           {
             created,
+            updated,
             dir,
             format: format ?? 'dbmate',
             existing: existed,
@@ -150,7 +153,8 @@ export function register(program: Command): void {
             [
               ...notes,
               ...created.map((c) => `created ${c}`),
-              ...(created.length === 0 ? ['Already initialised: nothing to create.'] : []),
+              ...updated.map((u) => `added to ${u}`),
+              ...(created.length + updated.length === 0 ? ['Already initialised: nothing to create.'] : []),
               next,
             ].join('\n'),
         );

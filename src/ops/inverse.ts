@@ -30,7 +30,7 @@ function inverseOf(op: Operation): Operation | string {
         (k) => op.change[k] !== undefined && from?.[k] === undefined,
       );
       if (!from || missing.length > 0)
-        return `alterColumn("${op.table}", "${op.column}") does not say the previous ${missing.join(', ') || 'values'} (pass them as \`from\`)`;
+        return `alterColumn("${op.table}", "${op.column}") does not say the previous ${missing.join(', ') || 'values'} (give them as its fourth argument, \`from\`: alterColumn("${op.table}", "${op.column}", { … }, { ${missing[0] ?? 'type'}: <previous> }))`;
       return { kind: 'alterColumn', table: op.table, column: op.column, change: from, from: op.change };
     }
     case 'renameColumn':

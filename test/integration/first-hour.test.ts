@@ -477,6 +477,31 @@ describe("a newcomer's first hour", () => {
       } finally {
         fs.rmSync(bad, { recursive: true, force: true });
       }
+      // An existing .env and .gitignore are added to, and said to be: never "created".
+      const kept = tempProject({ '.env': 'API_KEY=abc\n', '.gitignore': 'node_modules\n' });
+      try {
+        const added = await cli(['init', '--json', '--url', url], { cwd: kept });
+        assert.equal(added.code, 0, added.stderr);
+        const doc = added.json<{ created: string[]; updated: string[] }>();
+        assert.ok(
+          doc.updated.some((u) => u.endsWith('.env (DATABASE_URL)')),
+          JSON.stringify(doc),
+        );
+        assert.ok(
+          !doc.created.some((c) => c.includes('.env') || c.includes('.gitignore')),
+          JSON.stringify(doc),
+        );
+        assert.match(fs.readFileSync(path.join(kept, '.env'), 'utf8'), /^API_KEY=abc\nDATABASE_URL=/);
+        const other = tempProject({ '.env': 'A=1\n' });
+        try {
+          const text = await cli(['init', '--url', url], { cwd: other });
+          assert.match(text.stdout, /^added to .*\.env \(DATABASE_URL\)$/m);
+        } finally {
+          fs.rmSync(other, { recursive: true, force: true });
+        }
+      } finally {
+        fs.rmSync(kept, { recursive: true, force: true });
+      }
       // A URL without a password is written as it is, and no .env appears.
       const plain = tempProject({});
       try {
